@@ -1,0 +1,4 @@
+/** Entry point of the `batuta` command; returns the process exit code. */
+export async function main(_argv: string[]): Promise<number> {
+  return 0;
+}

@@ -1,0 +1,101 @@
+// The StateStore port: DAG runs, task instances, task outputs, events and leases.
+// The memory adapter is the embedded default; the Redis adapter is the system of record.
+// Every adapter passes the same contract suite (test/contracts/state-store.contract.ts).
+import type { RunState, TaskError, TaskState } from '../dag/model.js';
+
+/** How a run came to be. Scheduled runs have deterministic ids (DAG id + logical date). */
+export type RunKind = 'scheduled' | 'manual' | 'event' | 'dataset' | 'backfill' | 'test';
+
+/** One DAG run as stored. */
+export interface DagRunRecord {
+  runId: string;
+  dagId: string;
+  kind: RunKind;
+  state: RunState;
+  logicalDateMs: number;
+  dataIntervalStartMs?: number;
+  dataIntervalEndMs?: number;
+  conf: Record<string, unknown>;
+  createdMs: number;
+  startMs?: number;
+  endMs?: number;
+  reason?: string;
+}
+
+/** One task instance as stored. */
+export interface TaskInstanceRecord {
+  runId: string;
+  taskId: string;
+  mapIndex: number;
+  state: TaskState;
+  tryNumber: number;
+  reason?: string;
+  queuedMs?: number;
+  startMs?: number;
+  endMs?: number;
+  nextTryAtMs?: number;
+  error?: TaskError;
+  worker?: string;
+}
+
+/** A change to one instance, applied only if its current state is `expectState` (when given). */
+export interface InstanceWrite {
+  record: TaskInstanceRecord;
+  /** Compare-and-set guard; `'absent'` means the instance must not exist yet. */
+  expectState?: TaskState | 'absent';
+}
+
+/** One atomic step: all of it is applied, or (when a guard fails) none of it. */
+export interface Transition {
+  instances?: InstanceWrite[];
+  outputs?: Array<{ taskId: string; mapIndex: number; value: unknown }>;
+  run?: { patch: Partial<Omit<DagRunRecord, 'runId' | 'dagId'>>; expectState?: RunState };
+}
+
+/** An appended event (stream entries are ordered by id). */
+export interface StoredEvent {
+  id: string;
+  type: string;
+  payload: unknown;
+  atMs: number;
+}
+
+/** Query for listing runs; results are newest logical date first. */
+export interface RunQuery {
+  dagId?: string;
+  states?: RunState[];
+  limit?: number;
+}
+
+/** The port. Values (conf, outputs, payloads) must be JSON-serializable; reads return copies. */
+export interface StateStore {
+  /** Creates the run if no run has this id; idempotent (a second call returns the existing run, created=false). */
+  createRun(run: DagRunRecord): Promise<{ created: boolean; run: DagRunRecord }>;
+  getRun(runId: string): Promise<DagRunRecord | undefined>;
+  listRuns(query?: RunQuery): Promise<DagRunRecord[]>;
+  /** Applies a transition atomically; returns false (and changes nothing) if any guard fails or the run is unknown. */
+  applyTransition(runId: string, transition: Transition): Promise<boolean>;
+  getTaskInstances(runId: string): Promise<TaskInstanceRecord[]>;
+  getTaskInstance(runId: string, taskId: string, mapIndex: number): Promise<TaskInstanceRecord | undefined>;
+  /** Outputs keyed by `outputKey(taskId, mapIndex)`; missing keys are absent from the map. */
+  getOutputs(runId: string, keys: Array<{ taskId: string; mapIndex: number }>): Promise<Map<string, unknown>>;
+  /** Appends to a named stream; ids increase within a stream. */
+  appendEvent(stream: string, type: string, payload: unknown, atMs: number): Promise<string>;
+  /** Events after `afterId` (exclusive; all when omitted), oldest first, at most `limit`. */
+  readEvents(stream: string, afterId?: string, limit?: number): Promise<StoredEvent[]>;
+  /** Takes (or renews, for the same owner) a named lease until nowMs + ttlMs; false if another owner holds it. */
+  acquireLease(name: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean>;
+  /** Releases a lease held by `owner`; false if it does not hold it. */
+  releaseLease(name: string, owner: string): Promise<boolean>;
+  /** The current holder of a lease at `nowMs`, if any. */
+  getLeaseOwner(name: string, nowMs: number): Promise<string | undefined>;
+  /** Per-DAG flags (paused…), persisted. */
+  setDagPaused(dagId: string, paused: boolean): Promise<void>;
+  isDagPaused(dagId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** The key of an output in `getOutputs` results. */
+export function outputKey(taskId: string, mapIndex: number): string {
+  return `${taskId}#${mapIndex}`;
+}
