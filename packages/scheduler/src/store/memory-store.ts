@@ -1,0 +1,362 @@
+// The embedded StateStore: everything in process memory, gone when the process ends.
+// It keeps every record and value as JSON text, exactly as the Redis adapter does, so a value that
+// would not survive Redis fails here too, and no caller can mutate stored state through a reference.
+import type { RunState, TaskState } from '../dag/model.js';
+import { BatutaError } from '../errors.js';
+import type {
+  DagRunRecord,
+  InstanceWrite,
+  RunQuery,
+  StateStore,
+  StoredEvent,
+  TaskInstanceRecord,
+  Transition,
+} from './state-store.js';
+import { outputKey } from './state-store.js';
+
+interface StoredRun {
+  runId: string;
+  dagId: string;
+  state: RunState;
+  logicalDateMs: number;
+  json: string;
+}
+
+interface StoredInstance {
+  state: TaskState;
+  json: string;
+}
+
+interface StoredStreamEvent {
+  id: string;
+  json: string;
+}
+
+interface Lease {
+  owner: string;
+  expiresMs: number;
+}
+
+/** Digits of a stream event id: fixed width, so ids compare as strings in append order. */
+const EVENT_ID_DIGITS = 16;
+
+/**
+ * The in-memory StateStore, the embedded default (`dags test`, the demo, unit tests).
+ *
+ * Values (run conf, task outputs, event payloads) must be JSON values: plain objects, arrays, strings,
+ * finite numbers, booleans and null. Anything else (functions, class instances such as Date or Map,
+ * NaN, bigint, cycles, undefined inside arrays) is rejected with `BatutaError('STORE_NOT_SERIALIZABLE')`
+ * before anything is written. Object properties whose value is undefined are dropped, as JSON drops
+ * them. An output whose value is `undefined` (a task that returned nothing) is not stored: the key is
+ * absent from `getOutputs`. An event payload of `undefined` reads back as `null`.
+ *
+ * Leases hold while `nowMs < expiresMs` (expiry at `nowMs + ttlMs` of the last acquire); at the
+ * expiry instant another owner may take them.
+ */
+export class MemoryStateStore implements StateStore {
+  private readonly runs = new Map<string, StoredRun>();
+  private readonly instances = new Map<string, Map<string, StoredInstance>>();
+  private readonly outputs = new Map<string, Map<string, string>>();
+  private readonly streams = new Map<string, StoredStreamEvent[]>();
+  private readonly leases = new Map<string, Lease>();
+  private readonly pausedDags = new Set<string>();
+  private closed = false;
+
+  async createRun(run: DagRunRecord): Promise<{ created: boolean; run: DagRunRecord }> {
+    this.assertOpen();
+    const existing = this.runs.get(run.runId);
+    if (existing) return { created: false, run: JSON.parse(existing.json) as DagRunRecord };
+    const json = toStoredJson(run, `run '${run.runId}'`);
+    this.runs.set(run.runId, {
+      runId: run.runId,
+      dagId: run.dagId,
+      state: run.state,
+      logicalDateMs: run.logicalDateMs,
+      json,
+    });
+    return { created: true, run: JSON.parse(json) as DagRunRecord };
+  }
+
+  async getRun(runId: string): Promise<DagRunRecord | undefined> {
+    this.assertOpen();
+    const stored = this.runs.get(runId);
+    return stored ? (JSON.parse(stored.json) as DagRunRecord) : undefined;
+  }
+
+  /** Newest logical date first; equal logical dates in ascending runId order. */
+  async listRuns(query: RunQuery = {}): Promise<DagRunRecord[]> {
+    this.assertOpen();
+    const states = query.states ? new Set<RunState>(query.states) : undefined;
+    const matching: StoredRun[] = [];
+    for (const run of this.runs.values()) {
+      if (query.dagId !== undefined && run.dagId !== query.dagId) continue;
+      if (states && !states.has(run.state)) continue;
+      matching.push(run);
+    }
+    matching.sort((a, b) => b.logicalDateMs - a.logicalDateMs || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
+    const limited = query.limit === undefined ? matching : matching.slice(0, Math.max(0, query.limit));
+    return limited.map((run) => JSON.parse(run.json) as DagRunRecord);
+  }
+
+  async applyTransition(runId: string, transition: Transition): Promise<boolean> {
+    this.assertOpen();
+    const run = this.runs.get(runId);
+    if (!run) return false;
+    if (transition.run?.expectState !== undefined && run.state !== transition.run.expectState) return false;
+    const instances = this.instances.get(runId);
+    for (const write of transition.instances ?? []) {
+      if (!guardHolds(write, instances?.get(outputKey(write.record.taskId, write.record.mapIndex)))) return false;
+    }
+
+    // Every guard holds. Encode everything before touching state, so a bad value changes nothing either.
+    const instanceWrites = (transition.instances ?? []).map(({ record }) => {
+      if (record.runId !== runId) {
+        throw new BatutaError(
+          'STORE_BAD_WRITE',
+          `transition for run '${runId}' writes instance '${record.taskId}' of run '${record.runId}'; ` +
+            'an instance write must carry the run id it is applied to',
+        );
+      }
+      const key = outputKey(record.taskId, record.mapIndex);
+      return { key, stored: { state: record.state, json: toStoredJson(record, `task instance '${key}'`) } };
+    });
+    const outputWrites = (transition.outputs ?? []).map(({ taskId, mapIndex, value }) => {
+      const key = outputKey(taskId, mapIndex);
+      const json = value === undefined ? undefined : toStoredJson(value, `output of task '${key}' in run '${runId}'`);
+      return { key, json };
+    });
+    let runWrite: StoredRun | undefined;
+    if (transition.run) {
+      const merged: Record<string, unknown> = JSON.parse(run.json);
+      for (const [field, value] of Object.entries(transition.run.patch)) {
+        if (field === 'runId' || field === 'dagId') continue;
+        if (value === undefined) delete merged[field];
+        else merged[field] = value;
+      }
+      const record = merged as unknown as DagRunRecord;
+      runWrite = {
+        runId,
+        dagId: run.dagId,
+        state: record.state,
+        logicalDateMs: record.logicalDateMs,
+        json: toStoredJson(record, `run '${runId}'`),
+      };
+    }
+
+    if (instanceWrites.length > 0) {
+      let target = instances;
+      if (!target) {
+        target = new Map();
+        this.instances.set(runId, target);
+      }
+      for (const { key, stored } of instanceWrites) target.set(key, stored);
+    }
+    if (outputWrites.length > 0) {
+      let target = this.outputs.get(runId);
+      if (!target) {
+        target = new Map();
+        this.outputs.set(runId, target);
+      }
+      for (const { key, json } of outputWrites) {
+        if (json === undefined) target.delete(key);
+        else target.set(key, json);
+      }
+    }
+    if (runWrite) this.runs.set(runId, runWrite);
+    return true;
+  }
+
+  async getTaskInstances(runId: string): Promise<TaskInstanceRecord[]> {
+    this.assertOpen();
+    const instances = this.instances.get(runId);
+    if (!instances) return [];
+    return Array.from(instances.values(), (stored) => JSON.parse(stored.json) as TaskInstanceRecord);
+  }
+
+  async getTaskInstance(runId: string, taskId: string, mapIndex: number): Promise<TaskInstanceRecord | undefined> {
+    this.assertOpen();
+    const stored = this.instances.get(runId)?.get(outputKey(taskId, mapIndex));
+    return stored ? (JSON.parse(stored.json) as TaskInstanceRecord) : undefined;
+  }
+
+  async getOutputs(runId: string, keys: Array<{ taskId: string; mapIndex: number }>): Promise<Map<string, unknown>> {
+    this.assertOpen();
+    const result = new Map<string, unknown>();
+    const outputs = this.outputs.get(runId);
+    if (!outputs) return result;
+    for (const { taskId, mapIndex } of keys) {
+      const key = outputKey(taskId, mapIndex);
+      const json = outputs.get(key);
+      if (json !== undefined) result.set(key, JSON.parse(json));
+    }
+    return result;
+  }
+
+  async appendEvent(stream: string, type: string, payload: unknown, atMs: number): Promise<string> {
+    this.assertOpen();
+    let events = this.streams.get(stream);
+    const id = String((events?.length ?? 0) + 1).padStart(EVENT_ID_DIGITS, '0');
+    const event: StoredEvent = { id, type, payload: payload === undefined ? null : payload, atMs };
+    const json = toStoredJson(event, `payload of event '${type}' on stream '${stream}'`);
+    if (!events) {
+      events = [];
+      this.streams.set(stream, events);
+    }
+    events.push({ id, json });
+    return id;
+  }
+
+  async readEvents(stream: string, afterId?: string, limit?: number): Promise<StoredEvent[]> {
+    this.assertOpen();
+    const events = this.streams.get(stream);
+    if (!events) return [];
+    const from = afterId === undefined ? 0 : firstIndexAfter(events, afterId);
+    const to = limit === undefined ? events.length : Math.min(events.length, from + Math.max(0, limit));
+    const result: StoredEvent[] = [];
+    for (let i = from; i < to; i++) result.push(JSON.parse(events[i]!.json) as StoredEvent);
+    return result;
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
+    this.assertOpen();
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0) {
+      throw new BatutaError('STORE_BAD_LEASE', `lease '${name}': ttlMs must be a positive number, got ${ttlMs}`);
+    }
+    const lease = this.leases.get(name);
+    if (lease && lease.owner !== owner && nowMs < lease.expiresMs) return false;
+    this.leases.set(name, { owner, expiresMs: nowMs + ttlMs });
+    return true;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<boolean> {
+    this.assertOpen();
+    const lease = this.leases.get(name);
+    if (!lease || lease.owner !== owner) return false;
+    this.leases.delete(name);
+    return true;
+  }
+
+  async getLeaseOwner(name: string, nowMs: number): Promise<string | undefined> {
+    this.assertOpen();
+    const lease = this.leases.get(name);
+    return lease && nowMs < lease.expiresMs ? lease.owner : undefined;
+  }
+
+  async setDagPaused(dagId: string, paused: boolean): Promise<void> {
+    this.assertOpen();
+    if (paused) this.pausedDags.add(dagId);
+    else this.pausedDags.delete(dagId);
+  }
+
+  async isDagPaused(dagId: string): Promise<boolean> {
+    this.assertOpen();
+    return this.pausedDags.has(dagId);
+  }
+
+  /** Marks the store closed; later calls throw `STORE_CLOSED`. The data stays readable by nobody. */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BatutaError('STORE_CLOSED', 'the memory state store was closed; create a new one');
+  }
+}
+
+function guardHolds(write: InstanceWrite, current: StoredInstance | undefined): boolean {
+  if (write.expectState === undefined) return true;
+  if (write.expectState === 'absent') return current === undefined;
+  return current !== undefined && current.state === write.expectState;
+}
+
+/** Index of the first event whose id is greater than `afterId` (binary search; ids ascend). */
+function firstIndexAfter(events: StoredStreamEvent[], afterId: string): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (events[mid]!.id <= afterId) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/**
+ * Encodes a value as the JSON text a store keeps, or throws `BatutaError('STORE_NOT_SERIALIZABLE')`
+ * naming the offending path. `what` says whose value it is, for the message.
+ * Adapters share it so every store accepts and rejects the same values.
+ */
+export function toStoredJson(value: unknown, what: string): string {
+  const problem = findNonJson(value, []);
+  if (problem) {
+    const path = '$' + problem.path.map((part) => (typeof part === 'number' ? `[${part}]` : formatKey(part))).join('');
+    throw new BatutaError(
+      'STORE_NOT_SERIALIZABLE',
+      `${what} is not JSON-serializable: ${path} is ${problem.what}; ` +
+        'store only plain objects, arrays, strings, finite numbers, booleans and null',
+    );
+  }
+  return JSON.stringify(value);
+}
+
+interface JsonProblem {
+  path: Array<string | number>;
+  what: string;
+}
+
+// The path is built only on failure (unshifted while unwinding), so large valid values cost no strings.
+function findNonJson(value: unknown, ancestors: object[]): JsonProblem | undefined {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : { path: [], what: `${value} (JSON has no NaN or Infinity)` };
+    case 'undefined':
+      return { path: [], what: 'undefined' };
+    case 'function':
+      return { path: [], what: 'a function' };
+    case 'symbol':
+      return { path: [], what: 'a symbol' };
+    case 'bigint':
+      return { path: [], what: 'a bigint (store it as a string)' };
+  }
+  if (value === null) return undefined;
+  const object = value as object;
+  if (ancestors.includes(object)) return { path: [], what: 'a reference back to an enclosing value (a cycle)' };
+  if (Array.isArray(object)) {
+    ancestors.push(object);
+    for (let index = 0; index < object.length; index++) {
+      const problem = findNonJson(object[index], ancestors);
+      if (problem) {
+        problem.path.unshift(index);
+        return problem;
+      }
+    }
+    ancestors.pop();
+    return undefined;
+  }
+  const prototype: unknown = Object.getPrototypeOf(object);
+  if (prototype !== Object.prototype && prototype !== null) {
+    const name = (object as { constructor?: { name?: unknown } }).constructor?.name;
+    return {
+      path: [],
+      what: `an instance of ${typeof name === 'string' && name ? name : 'a class'}, not a plain object`,
+    };
+  }
+  ancestors.push(object);
+  for (const [key, field] of Object.entries(object)) {
+    if (field === undefined) continue; // dropped, as JSON.stringify drops it
+    const problem = findNonJson(field, ancestors);
+    if (problem) {
+      problem.path.unshift(key);
+      return problem;
+    }
+  }
+  ancestors.pop();
+  return undefined;
+}
+
+function formatKey(key: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}

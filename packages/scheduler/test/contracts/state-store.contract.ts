@@ -1,0 +1,720 @@
+// The StateStore contract: every adapter (memory, Redis, …) runs this suite unchanged.
+// Each test gets a fresh store from `makeStore`; `cleanup` (default: `store.close()`) runs after it.
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TaskState } from '../../src/dag/model.js';
+import type { DagRunRecord, StateStore, TaskInstanceRecord, Transition } from '../../src/store/state-store.js';
+import { outputKey } from '../../src/store/state-store.js';
+
+const DAY_MS = 86_400_000;
+const JAN_1 = Date.UTC(2024, 0, 1);
+
+function runRecord(overrides: Partial<DagRunRecord> = {}): DagRunRecord {
+  return {
+    runId: 'etl__2024-01-01',
+    dagId: 'etl',
+    kind: 'scheduled',
+    state: 'queued',
+    logicalDateMs: JAN_1,
+    dataIntervalStartMs: JAN_1 - DAY_MS,
+    dataIntervalEndMs: JAN_1,
+    conf: { sample: 1 },
+    createdMs: 1_000,
+    ...overrides,
+  };
+}
+
+function instanceRecord(
+  runId: string,
+  taskId: string,
+  state: TaskState,
+  overrides: Partial<TaskInstanceRecord> = {},
+): TaskInstanceRecord {
+  return { runId, taskId, mapIndex: -1, state, tryNumber: 1, ...overrides };
+}
+
+/** Everything a transition could have touched in one run, for "changed nothing" checks. */
+async function snapshotRun(store: StateStore, runId: string, outputTasks: string[]) {
+  return {
+    run: await store.getRun(runId),
+    instances: sortInstances(await store.getTaskInstances(runId)),
+    outputs: [
+      ...(
+        await store.getOutputs(
+          runId,
+          outputTasks.map((taskId) => ({ taskId, mapIndex: -1 })),
+        )
+      ).entries(),
+    ],
+  };
+}
+
+function sortInstances(records: TaskInstanceRecord[]): TaskInstanceRecord[] {
+  return [...records].sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : a.mapIndex - b.mapIndex));
+}
+
+/** Values that every adapter must hand back exactly as given. */
+const ROUND_TRIP_VALUES: Record<string, unknown> = {
+  nested: { a: { b: { c: [1, { d: 'deep' }, [true, false, null]] } } },
+  unicode: { text: 'héllo wörld — 数据 — 🎼🎻 — e\u0301', '🔑 key.with#odd chars': 'ok', '': 'empty key' },
+  numbers: [0, 1, -1, 0.5, -2.25, 1e-300, 1.7976931348623157e308, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER],
+  empties: { object: {}, array: [], string: '' },
+  nullish: { value: null, list: [null] },
+  quotes: { text: 'say "hi"\n\ttab\\backslash\u0000nul' },
+};
+
+/** Registers the StateStore contract suite for one adapter. */
+export function stateStoreContract(
+  name: string,
+  makeStore: () => Promise<StateStore>,
+  cleanup?: (store: StateStore) => Promise<void>,
+): void {
+  describe(`StateStore contract: ${name}`, () => {
+    let store: StateStore;
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    afterEach(async () => {
+      if (cleanup) await cleanup(store);
+      else await store.close();
+    });
+
+    describe('runs', () => {
+      it('creates a run and reads it back unchanged', async () => {
+        const run = runRecord({ startMs: 2_000, reason: 'scheduled by cron' });
+        const result = await store.createRun(run);
+        expect(result).toEqual({ created: true, run });
+        expect(await store.getRun(run.runId)).toEqual(run);
+      });
+
+      it('returns the original run on a second createRun of the same id and does not overwrite it', async () => {
+        const original = runRecord();
+        await store.createRun(original);
+        const second = await store.createRun(runRecord({ state: 'running', conf: { sample: 2 }, createdMs: 9_999 }));
+        expect(second).toEqual({ created: false, run: original });
+        expect(await store.getRun(original.runId)).toEqual(original);
+      });
+
+      it('creates a run exactly once when many callers create the same id at the same time', async () => {
+        const attempts = Array.from({ length: 12 }, (_, i) => runRecord({ conf: { caller: i }, createdMs: i }));
+        const results = await Promise.all(attempts.map((run) => store.createRun(run)));
+        const created = results.filter((result) => result.created);
+        expect(created).toHaveLength(1);
+        const stored = await store.getRun(attempts[0]!.runId);
+        expect(stored).toEqual(created[0]!.run);
+        for (const result of results) expect(result.run).toEqual(stored);
+      });
+
+      it('returns undefined for an unknown run', async () => {
+        expect(await store.getRun('no-such-run')).toBeUndefined();
+      });
+
+      it('lists runs newest logical date first, ties in runId order', async () => {
+        await store.createRun(runRecord({ runId: 'b', logicalDateMs: JAN_1 }));
+        await store.createRun(runRecord({ runId: 'c', logicalDateMs: JAN_1 + 2 * DAY_MS }));
+        await store.createRun(runRecord({ runId: 'a', logicalDateMs: JAN_1 }));
+        await store.createRun(runRecord({ runId: 'd', logicalDateMs: JAN_1 + DAY_MS }));
+        expect((await store.listRuns()).map((run) => run.runId)).toEqual(['c', 'd', 'a', 'b']);
+        expect((await store.listRuns({})).map((run) => run.runId)).toEqual(['c', 'd', 'a', 'b']);
+      });
+
+      it('filters runs by DAG, by states and limits the count', async () => {
+        await store.createRun(runRecord({ runId: 'etl-1', dagId: 'etl', state: 'success', logicalDateMs: JAN_1 }));
+        await store.createRun(
+          runRecord({ runId: 'etl-2', dagId: 'etl', state: 'running', logicalDateMs: JAN_1 + DAY_MS }),
+        );
+        await store.createRun(
+          runRecord({ runId: 'etl-3', dagId: 'etl', state: 'failed', logicalDateMs: JAN_1 + 2 * DAY_MS }),
+        );
+        await store.createRun(
+          runRecord({ runId: 'ml-1', dagId: 'ml', state: 'running', logicalDateMs: JAN_1 + 3 * DAY_MS }),
+        );
+
+        const ids = async (query: Parameters<StateStore['listRuns']>[0]) =>
+          (await store.listRuns(query)).map((run) => run.runId);
+        expect(await ids({ dagId: 'etl' })).toEqual(['etl-3', 'etl-2', 'etl-1']);
+        expect(await ids({ dagId: 'nobody' })).toEqual([]);
+        expect(await ids({ states: ['running'] })).toEqual(['ml-1', 'etl-2']);
+        expect(await ids({ states: ['success', 'failed'] })).toEqual(['etl-3', 'etl-1']);
+        expect(await ids({ states: [] })).toEqual([]);
+        expect(await ids({ dagId: 'etl', states: ['running', 'success'] })).toEqual(['etl-2', 'etl-1']);
+        expect(await ids({ limit: 2 })).toEqual(['ml-1', 'etl-3']);
+        expect(await ids({ dagId: 'etl', limit: 1 })).toEqual(['etl-3']);
+        expect(await ids({ limit: 100 })).toHaveLength(4);
+      });
+
+      it('lists the state a transition gave a run', async () => {
+        await store.createRun(runRecord({ runId: 'r1', state: 'queued' }));
+        await store.applyTransition('r1', { run: { patch: { state: 'running' } } });
+        expect((await store.listRuns({ states: ['queued'] })).map((run) => run.runId)).toEqual([]);
+        expect((await store.listRuns({ states: ['running'] })).map((run) => run.runId)).toEqual(['r1']);
+      });
+
+      it('returns an empty list from an empty store', async () => {
+        expect(await store.listRuns()).toEqual([]);
+      });
+    });
+
+    describe('transitions', () => {
+      const runId = 'etl__2024-01-01';
+
+      beforeEach(async () => {
+        await store.createRun(runRecord({ runId }));
+      });
+
+      it('writes instances, outputs and the run patch together', async () => {
+        const extract = instanceRecord(runId, 'extract', 'success', { startMs: 10, endMs: 20, worker: 'w1' });
+        const load = instanceRecord(runId, 'load', 'queued', { tryNumber: 0, queuedMs: 20 });
+        const applied = await store.applyTransition(runId, {
+          instances: [{ record: extract }, { record: load, expectState: 'absent' }],
+          outputs: [{ taskId: 'extract', mapIndex: -1, value: { rows: 150 } }],
+          run: { patch: { state: 'running', startMs: 10 }, expectState: 'queued' },
+        });
+        expect(applied).toBe(true);
+        expect(sortInstances(await store.getTaskInstances(runId))).toEqual([extract, load]);
+        expect(await store.getTaskInstance(runId, 'extract', -1)).toEqual(extract);
+        expect(await store.getOutputs(runId, [{ taskId: 'extract', mapIndex: -1 }])).toEqual(
+          new Map([[outputKey('extract', -1), { rows: 150 }]]),
+        );
+        expect(await store.getRun(runId)).toEqual({ ...runRecord({ runId }), state: 'running', startMs: 10 });
+      });
+
+      it('keeps the run fields a patch does not name', async () => {
+        await store.applyTransition(runId, { run: { patch: { state: 'success', endMs: 99, reason: 'all done' } } });
+        expect(await store.getRun(runId)).toEqual({
+          ...runRecord({ runId }),
+          state: 'success',
+          endMs: 99,
+          reason: 'all done',
+        });
+      });
+
+      it('applies an empty transition to a known run', async () => {
+        expect(await store.applyTransition(runId, {})).toBe(true);
+        expect(await store.getRun(runId)).toEqual(runRecord({ runId }));
+      });
+
+      it('applies instance writes with a matching expectState, and without a guard unconditionally', async () => {
+        expect(
+          await store.applyTransition(runId, {
+            instances: [{ record: instanceRecord(runId, 't', 'scheduled'), expectState: 'absent' }],
+          }),
+        ).toBe(true);
+        expect(
+          await store.applyTransition(runId, {
+            instances: [{ record: instanceRecord(runId, 't', 'queued'), expectState: 'scheduled' }],
+          }),
+        ).toBe(true);
+        expect(
+          await store.applyTransition(runId, { instances: [{ record: instanceRecord(runId, 't', 'removed') }] }),
+        ).toBe(true);
+        expect((await store.getTaskInstance(runId, 't', -1))?.state).toBe('removed');
+      });
+
+      it('replaces the whole instance record, dropping fields the new record leaves out', async () => {
+        const failed = instanceRecord(runId, 't', 'failed', {
+          error: { message: 'boom', name: 'Error', code: 'E_BOOM', retryable: true },
+          endMs: 50,
+        });
+        await store.applyTransition(runId, { instances: [{ record: failed }] });
+        const retrying = instanceRecord(runId, 't', 'up_for_retry', { tryNumber: 1, nextTryAtMs: 300 });
+        await store.applyTransition(runId, { instances: [{ record: retrying, expectState: 'failed' }] });
+        expect(await store.getTaskInstance(runId, 't', -1)).toEqual(retrying);
+      });
+
+      it('keeps mapped instances apart by mapIndex', async () => {
+        const records = [0, 1, 2].map((mapIndex) =>
+          instanceRecord(runId, 'score', 'success', { mapIndex, worker: `w${mapIndex}` }),
+        );
+        await store.applyTransition(runId, {
+          instances: records.map((record) => ({ record, expectState: 'absent' as const })),
+          outputs: records.map(({ mapIndex }) => ({ taskId: 'score', mapIndex, value: mapIndex * 10 })),
+        });
+        expect(sortInstances(await store.getTaskInstances(runId))).toEqual(records);
+        expect(await store.getTaskInstance(runId, 'score', 1)).toEqual(records[1]);
+        expect(await store.getTaskInstance(runId, 'score', -1)).toBeUndefined();
+        const outputs = await store.getOutputs(runId, [
+          { taskId: 'score', mapIndex: 2 },
+          { taskId: 'score', mapIndex: 0 },
+        ]);
+        expect(outputs).toEqual(
+          new Map([
+            [outputKey('score', 2), 20],
+            [outputKey('score', 0), 0],
+          ]),
+        );
+      });
+
+      describe('a failing guard changes nothing', () => {
+        const before = instanceRecord(runId, 'a', 'running', { startMs: 5 });
+
+        beforeEach(async () => {
+          await store.applyTransition(runId, {
+            instances: [{ record: before }],
+            outputs: [{ taskId: 'a', mapIndex: -1, value: 'old output' }],
+          });
+        });
+
+        async function expectRejectedWithoutChange(transition: Transition): Promise<void> {
+          const snapshot = await snapshotRun(store, runId, ['a', 'b']);
+          expect(await store.applyTransition(runId, transition)).toBe(false);
+          expect(await snapshotRun(store, runId, ['a', 'b'])).toEqual(snapshot);
+        }
+
+        /** Writes that would be visible if applied: a new instance, a changed one, outputs and a run patch. */
+        function everything(): Transition {
+          return {
+            instances: [
+              { record: instanceRecord(runId, 'b', 'queued'), expectState: 'absent' },
+              { record: instanceRecord(runId, 'a', 'success', { endMs: 9 }) },
+            ],
+            outputs: [
+              { taskId: 'a', mapIndex: -1, value: 'new output' },
+              { taskId: 'b', mapIndex: -1, value: 'b output' },
+            ],
+            run: { patch: { state: 'running', startMs: 1 } },
+          };
+        }
+
+        it('when an instance expectState does not match', async () => {
+          const transition = everything();
+          transition.instances!.push({ record: instanceRecord(runId, 'a', 'success'), expectState: 'queued' });
+          await expectRejectedWithoutChange(transition);
+        });
+
+        it('when the first instance guard fails and later ones hold', async () => {
+          const transition = everything();
+          transition.instances!.unshift({ record: instanceRecord(runId, 'a', 'success'), expectState: 'scheduled' });
+          await expectRejectedWithoutChange(transition);
+        });
+
+        it("when an instance expected 'absent' exists", async () => {
+          const transition = everything();
+          transition.instances!.push({ record: instanceRecord(runId, 'a', 'queued'), expectState: 'absent' });
+          await expectRejectedWithoutChange(transition);
+        });
+
+        it('when an instance expected in a state does not exist', async () => {
+          const transition = everything();
+          transition.instances!.push({ record: instanceRecord(runId, 'ghost', 'queued'), expectState: 'scheduled' });
+          await expectRejectedWithoutChange(transition);
+        });
+
+        it('when the run expectState does not match', async () => {
+          const transition = everything();
+          transition.run = { patch: { state: 'success' }, expectState: 'running' };
+          await expectRejectedWithoutChange(transition);
+        });
+
+        it('when the run is unknown', async () => {
+          const snapshot = await snapshotRun(store, runId, ['a', 'b']);
+          const ghost = 'no-such-run';
+          expect(
+            await store.applyTransition(ghost, {
+              instances: [{ record: instanceRecord(ghost, 'a', 'queued') }],
+              outputs: [{ taskId: 'a', mapIndex: -1, value: 1 }],
+              run: { patch: { state: 'running' } },
+            }),
+          ).toBe(false);
+          expect(await store.getRun(ghost)).toBeUndefined();
+          expect(await store.getTaskInstances(ghost)).toEqual([]);
+          expect(await store.getOutputs(ghost, [{ taskId: 'a', mapIndex: -1 }])).toEqual(new Map());
+          expect(await snapshotRun(store, runId, ['a', 'b'])).toEqual(snapshot);
+        });
+      });
+
+      it('enqueues a join exactly once when its upstreams finish at the same time', async () => {
+        const attempts = Array.from({ length: 16 }, (_, i) =>
+          store.applyTransition(runId, {
+            instances: [
+              { record: instanceRecord(runId, `upstream_${i}`, 'success') },
+              {
+                record: instanceRecord(runId, 'join', 'queued', { reason: `enqueued by upstream_${i}` }),
+                expectState: 'absent',
+              },
+            ],
+          }),
+        );
+        const results = await Promise.all(attempts);
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect((await store.getTaskInstance(runId, 'join', -1))?.reason).toBe(`enqueued by upstream_${winner}`);
+        // The losers wrote nothing, not even their own upstream instance.
+        const stored = (await store.getTaskInstances(runId)).map((record) => record.taskId).sort();
+        expect(stored).toEqual(['join', `upstream_${winner}`].sort());
+      });
+
+      it('lets exactly one of many concurrent compare-and-set writes on the same state win', async () => {
+        await store.applyTransition(runId, { instances: [{ record: instanceRecord(runId, 't', 'scheduled') }] });
+        const results = await Promise.all(
+          Array.from({ length: 16 }, (_, i) =>
+            store.applyTransition(runId, {
+              instances: [
+                { record: instanceRecord(runId, 't', 'queued', { worker: `w${i}` }), expectState: 'scheduled' },
+              ],
+              run: { patch: { reason: `by ${i}` } },
+            }),
+          ),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect((await store.getTaskInstance(runId, 't', -1))?.worker).toBe(`w${winner}`);
+        expect((await store.getRun(runId))?.reason).toBe(`by ${winner}`);
+      });
+
+      it('returns only the outputs that exist', async () => {
+        await store.applyTransition(runId, {
+          outputs: [
+            { taskId: 'a', mapIndex: -1, value: { n: 1 } },
+            { taskId: 'b', mapIndex: -1, value: null },
+          ],
+        });
+        const outputs = await store.getOutputs(runId, [
+          { taskId: 'a', mapIndex: -1 },
+          { taskId: 'b', mapIndex: -1 },
+          { taskId: 'missing', mapIndex: -1 },
+          { taskId: 'a', mapIndex: 0 },
+        ]);
+        expect(outputs).toEqual(
+          new Map<string, unknown>([
+            [outputKey('a', -1), { n: 1 }],
+            [outputKey('b', -1), null],
+          ]),
+        );
+        expect(await store.getOutputs(runId, [])).toEqual(new Map());
+        expect(await store.getOutputs('no-such-run', [{ taskId: 'a', mapIndex: -1 }])).toEqual(new Map());
+      });
+
+      it('stores no output for an undefined value, and an undefined value removes an earlier output', async () => {
+        await store.applyTransition(runId, { outputs: [{ taskId: 'a', mapIndex: -1, value: undefined }] });
+        expect(await store.getOutputs(runId, [{ taskId: 'a', mapIndex: -1 }])).toEqual(new Map());
+        await store.applyTransition(runId, { outputs: [{ taskId: 'b', mapIndex: -1, value: 'first try' }] });
+        await store.applyTransition(runId, { outputs: [{ taskId: 'b', mapIndex: -1, value: undefined }] });
+        expect(await store.getOutputs(runId, [{ taskId: 'b', mapIndex: -1 }])).toEqual(new Map());
+      });
+
+      it('drops object properties whose value is undefined, as JSON does', async () => {
+        await store.applyTransition(runId, {
+          outputs: [{ taskId: 'a', mapIndex: -1, value: { kept: 1, gone: undefined } }],
+        });
+        const value = (await store.getOutputs(runId, [{ taskId: 'a', mapIndex: -1 }])).get(outputKey('a', -1));
+        expect(value).toEqual({ kept: 1 });
+        expect(Object.keys(value as object)).toEqual(['kept']);
+      });
+
+      it.each([
+        ['a function', { fn: () => 1 }],
+        ['a Date', { at: new Date(0) }],
+        ['a Map', new Map([['k', 1]])],
+        ['NaN', { score: Number.NaN }],
+        ['a bigint', { big: 10n }],
+        ['undefined inside an array', [1, undefined, 3]],
+      ])('rejects an output holding %s with STORE_NOT_SERIALIZABLE and changes nothing', async (_, value) => {
+        const snapshot = await snapshotRun(store, runId, ['a', 'bad']);
+        await expect(
+          store.applyTransition(runId, {
+            instances: [{ record: instanceRecord(runId, 'a', 'success') }],
+            outputs: [
+              { taskId: 'a', mapIndex: -1, value: 'fine' },
+              { taskId: 'bad', mapIndex: -1, value },
+            ],
+            run: { patch: { state: 'running' } },
+          }),
+        ).rejects.toMatchObject({ code: 'STORE_NOT_SERIALIZABLE' });
+        expect(await snapshotRun(store, runId, ['a', 'bad'])).toEqual(snapshot);
+      });
+
+      it('rejects a cyclic output with STORE_NOT_SERIALIZABLE', async () => {
+        const cyclic: Record<string, unknown> = { name: 'loop' };
+        cyclic.self = cyclic;
+        await expect(
+          store.applyTransition(runId, { outputs: [{ taskId: 'a', mapIndex: -1, value: cyclic }] }),
+        ).rejects.toMatchObject({ code: 'STORE_NOT_SERIALIZABLE' });
+      });
+    });
+
+    describe('copies', () => {
+      const runId = 'copies';
+
+      beforeEach(async () => {
+        await store.createRun(runRecord({ runId, conf: { nested: { list: [1, 2] } } }));
+        await store.applyTransition(runId, {
+          instances: [{ record: instanceRecord(runId, 't', 'failed', { error: { message: 'boom', code: 'E1' } }) }],
+          outputs: [{ taskId: 't', mapIndex: -1, value: { rows: [{ id: 1 }] } }],
+        });
+      });
+
+      it('returns runs that callers can mutate without changing the store', async () => {
+        const run = (await store.getRun(runId))!;
+        run.state = 'failed';
+        (run.conf.nested as { list: number[] }).list.push(3);
+        const listed = (await store.listRuns())[0]!;
+        listed.conf.extra = true;
+        const again = (await store.createRun(runRecord({ runId }))).run;
+        again.dagId = 'other';
+        expect(await store.getRun(runId)).toEqual(runRecord({ runId, conf: { nested: { list: [1, 2] } } }));
+      });
+
+      it('returns instances that callers can mutate without changing the store', async () => {
+        const [listed] = await store.getTaskInstances(runId);
+        listed!.state = 'success';
+        listed!.error!.message = 'changed';
+        const single = (await store.getTaskInstance(runId, 't', -1))!;
+        single.tryNumber = 7;
+        expect(await store.getTaskInstance(runId, 't', -1)).toEqual(
+          instanceRecord(runId, 't', 'failed', { error: { message: 'boom', code: 'E1' } }),
+        );
+      });
+
+      it('returns outputs that callers can mutate without changing the store', async () => {
+        const key = outputKey('t', -1);
+        const first = (await store.getOutputs(runId, [{ taskId: 't', mapIndex: -1 }])).get(key) as {
+          rows: Array<{ id: number }>;
+        };
+        first.rows[0]!.id = 99;
+        first.rows.push({ id: 2 });
+        expect((await store.getOutputs(runId, [{ taskId: 't', mapIndex: -1 }])).get(key)).toEqual({
+          rows: [{ id: 1 }],
+        });
+      });
+
+      it('keeps its own copy of what callers wrote', async () => {
+        const conf = { list: [1] };
+        const run = runRecord({ runId: 'written', conf });
+        await store.createRun(run);
+        conf.list.push(2);
+        run.state = 'failed';
+
+        const record = instanceRecord('written', 't', 'running', { error: { message: 'm' } });
+        const value = { nested: { n: 1 } };
+        await store.applyTransition('written', {
+          instances: [{ record }],
+          outputs: [{ taskId: 't', mapIndex: -1, value }],
+        });
+        record.state = 'success';
+        record.error!.message = 'changed';
+        value.nested.n = 2;
+
+        const payload = { items: ['x'] };
+        await store.appendEvent('copies', 'made', payload, 1);
+        payload.items.push('y');
+
+        expect(await store.getRun('written')).toEqual(runRecord({ runId: 'written', conf: { list: [1] } }));
+        expect(await store.getTaskInstance('written', 't', -1)).toEqual(
+          instanceRecord('written', 't', 'running', { error: { message: 'm' } }),
+        );
+        expect((await store.getOutputs('written', [{ taskId: 't', mapIndex: -1 }])).get(outputKey('t', -1))).toEqual({
+          nested: { n: 1 },
+        });
+        expect((await store.readEvents('copies'))[0]?.payload).toEqual({ items: ['x'] });
+      });
+
+      it('returns events that callers can mutate without changing the store', async () => {
+        await store.appendEvent('copies', 'made', { items: ['x'] }, 1);
+        const [event] = await store.readEvents('copies');
+        (event!.payload as { items: string[] }).items.push('y');
+        event!.type = 'changed';
+        expect(await store.readEvents('copies')).toEqual([
+          { id: event!.id, type: 'made', payload: { items: ['x'] }, atMs: 1 },
+        ]);
+      });
+    });
+
+    describe('events', () => {
+      it('reads events back in append order with their type, payload and time', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push(await store.appendEvent('runs', `type_${i}`, { i }, 1_000 + i));
+        expect(new Set(ids).size).toBe(5);
+        expect(await store.readEvents('runs')).toEqual(
+          ids.map((id, i) => ({ id, type: `type_${i}`, payload: { i }, atMs: 1_000 + i })),
+        );
+      });
+
+      it('keeps append order even when event times go backwards', async () => {
+        await store.appendEvent('s', 'late', null, 5_000);
+        await store.appendEvent('s', 'early', null, 1_000);
+        expect((await store.readEvents('s')).map((event) => event.type)).toEqual(['late', 'early']);
+      });
+
+      it('pages with afterId (exclusive) and limit', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 7; i++) ids.push(await store.appendEvent('paged', 'tick', i, i));
+        expect((await store.readEvents('paged', undefined, 3)).map((event) => event.payload)).toEqual([0, 1, 2]);
+        expect((await store.readEvents('paged', ids[2])).map((event) => event.payload)).toEqual([3, 4, 5, 6]);
+        expect((await store.readEvents('paged', ids[2], 2)).map((event) => event.payload)).toEqual([3, 4]);
+        expect(await store.readEvents('paged', ids[6])).toEqual([]);
+
+        const seen: unknown[] = [];
+        let after: string | undefined;
+        for (;;) {
+          const page = await store.readEvents('paged', after, 2);
+          if (page.length === 0) break;
+          seen.push(...page.map((event) => event.payload));
+          after = page[page.length - 1]!.id;
+        }
+        expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      });
+
+      it('sees events appended after a page was read', async () => {
+        const first = await store.appendEvent('live', 'a', 1, 1);
+        expect(await store.readEvents('live', first)).toEqual([]);
+        await store.appendEvent('live', 'b', 2, 2);
+        expect((await store.readEvents('live', first)).map((event) => event.type)).toEqual(['b']);
+      });
+
+      it('keeps separate streams independent', async () => {
+        await store.appendEvent('one', 'a', 1, 1);
+        await store.appendEvent('two', 'x', 'x', 1);
+        await store.appendEvent('one', 'b', 2, 2);
+        expect((await store.readEvents('one')).map((event) => event.type)).toEqual(['a', 'b']);
+        expect((await store.readEvents('two')).map((event) => event.type)).toEqual(['x']);
+        expect(await store.readEvents('none')).toEqual([]);
+      });
+
+      it('reads an undefined payload back as null', async () => {
+        await store.appendEvent('s', 'bare', undefined, 1);
+        expect((await store.readEvents('s'))[0]?.payload).toBeNull();
+      });
+
+      it('rejects a payload that is not JSON with STORE_NOT_SERIALIZABLE and appends nothing', async () => {
+        await expect(store.appendEvent('s', 'bad', { fn: () => 1 }, 1)).rejects.toMatchObject({
+          code: 'STORE_NOT_SERIALIZABLE',
+        });
+        expect(await store.readEvents('s')).toEqual([]);
+      });
+    });
+
+    describe('leases', () => {
+      it('grants a free lease and reports its owner until it expires', async () => {
+        expect(await store.acquireLease('scheduler', 'a', 1_000, 10_000)).toBe(true);
+        expect(await store.getLeaseOwner('scheduler', 10_000)).toBe('a');
+        expect(await store.getLeaseOwner('scheduler', 10_999)).toBe('a');
+        expect(await store.getLeaseOwner('scheduler', 11_000)).toBeUndefined();
+        expect(await store.getLeaseOwner('unknown', 10_000)).toBeUndefined();
+      });
+
+      it('refuses another owner until the lease expires at the injected time', async () => {
+        await store.acquireLease('scheduler', 'a', 1_000, 10_000);
+        expect(await store.acquireLease('scheduler', 'b', 1_000, 10_500)).toBe(false);
+        expect(await store.acquireLease('scheduler', 'b', 1_000, 10_999)).toBe(false);
+        expect(await store.getLeaseOwner('scheduler', 10_999)).toBe('a');
+        expect(await store.acquireLease('scheduler', 'b', 1_000, 11_000)).toBe(true);
+        expect(await store.getLeaseOwner('scheduler', 11_000)).toBe('b');
+        expect(await store.acquireLease('scheduler', 'a', 1_000, 11_500)).toBe(false);
+      });
+
+      it('lets the same owner renew, extending the expiry', async () => {
+        await store.acquireLease('scheduler', 'a', 1_000, 10_000);
+        expect(await store.acquireLease('scheduler', 'a', 1_000, 10_800)).toBe(true);
+        expect(await store.acquireLease('scheduler', 'b', 1_000, 11_500)).toBe(false);
+        expect(await store.getLeaseOwner('scheduler', 11_799)).toBe('a');
+        expect(await store.acquireLease('scheduler', 'b', 1_000, 11_800)).toBe(true);
+      });
+
+      it('releases only for the owner', async () => {
+        await store.acquireLease('scheduler', 'a', 1_000, 10_000);
+        expect(await store.releaseLease('scheduler', 'b')).toBe(false);
+        expect(await store.getLeaseOwner('scheduler', 10_000)).toBe('a');
+        expect(await store.acquireLease('scheduler', 'b', 1_000, 10_001)).toBe(false);
+        expect(await store.releaseLease('scheduler', 'a')).toBe(true);
+        expect(await store.getLeaseOwner('scheduler', 10_002)).toBeUndefined();
+        expect(await store.acquireLease('scheduler', 'b', 1_000, 10_002)).toBe(true);
+        expect(await store.releaseLease('scheduler', 'a')).toBe(false);
+        expect(await store.releaseLease('never-taken', 'a')).toBe(false);
+      });
+
+      it('keeps leases of different names apart', async () => {
+        expect(await store.acquireLease('one', 'a', 1_000, 0)).toBe(true);
+        expect(await store.acquireLease('two', 'b', 1_000, 0)).toBe(true);
+        expect(await store.getLeaseOwner('one', 1)).toBe('a');
+        expect(await store.getLeaseOwner('two', 1)).toBe('b');
+      });
+
+      it('grants a contended lease to exactly one of many concurrent owners', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => store.acquireLease('contended', `owner_${i}`, 1_000, 0)),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+        expect(await store.getLeaseOwner('contended', 1)).toBe(`owner_${results.indexOf(true)}`);
+      });
+    });
+
+    describe('pause flags', () => {
+      it('starts unpaused and persists pause and unpause per DAG', async () => {
+        expect(await store.isDagPaused('etl')).toBe(false);
+        await store.setDagPaused('etl', true);
+        await store.setDagPaused('etl', true);
+        expect(await store.isDagPaused('etl')).toBe(true);
+        expect(await store.isDagPaused('ml')).toBe(false);
+        await store.setDagPaused('etl', false);
+        expect(await store.isDagPaused('etl')).toBe(false);
+        await store.setDagPaused('never-paused', false);
+        expect(await store.isDagPaused('never-paused')).toBe(false);
+      });
+    });
+
+    describe('values round-trip', () => {
+      it.each(Object.entries(ROUND_TRIP_VALUES))(
+        'keeps %s values in run conf, outputs and events',
+        async (_, value) => {
+          const conf = { value };
+          await store.createRun(runRecord({ runId: 'values', conf }));
+          await store.applyTransition('values', { outputs: [{ taskId: 'out', mapIndex: -1, value }] });
+          await store.appendEvent('values', 'value', value, 1);
+          expect((await store.getRun('values'))?.conf).toEqual(conf);
+          expect(
+            (await store.getOutputs('values', [{ taskId: 'out', mapIndex: -1 }])).get(outputKey('out', -1)),
+          ).toEqual(value);
+          expect((await store.readEvents('values'))[0]?.payload).toEqual(value);
+        },
+      );
+
+      it('keeps top-level scalars, null and arrays as outputs', async () => {
+        await store.createRun(runRecord({ runId: 'scalars' }));
+        const values: unknown[] = [0, -7.5, 'text', '', true, false, null, [], [1, 'two', null]];
+        await store.applyTransition('scalars', {
+          outputs: values.map((value, mapIndex) => ({ taskId: 'v', mapIndex, value })),
+        });
+        const outputs = await store.getOutputs(
+          'scalars',
+          values.map((_, mapIndex) => ({ taskId: 'v', mapIndex })),
+        );
+        expect(values.map((_, mapIndex) => outputs.get(outputKey('v', mapIndex)))).toEqual(values);
+        expect(outputs.size).toBe(values.length);
+      });
+
+      it('keeps task errors and optional instance fields', async () => {
+        await store.createRun(runRecord({ runId: 'errors' }));
+        const record = instanceRecord('errors', 'ünïcode-task.v2', 'failed', {
+          mapIndex: 3,
+          tryNumber: 4,
+          reason: 'attempt 4 of 4 failed — giving up',
+          queuedMs: 1,
+          startMs: 2,
+          endMs: 3,
+          nextTryAtMs: 4,
+          worker: 'host-1:pid-42',
+          error: { message: 'line 1\nline 2 ✗', name: 'TypeError', code: 'E_TYPE', retryable: false, stack: 'at x' },
+        });
+        await store.applyTransition('errors', { instances: [{ record, expectState: 'absent' }] });
+        expect(await store.getTaskInstance('errors', 'ünïcode-task.v2', 3)).toEqual(record);
+      });
+
+      it('hands back any JSON value as JSON would', async () => {
+        await store.createRun(runRecord({ runId: 'json' }));
+        let n = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.jsonValue(), async (value) => {
+            const mapIndex = n++;
+            await store.applyTransition('json', { outputs: [{ taskId: 'j', mapIndex, value }] });
+            const read = await store.getOutputs('json', [{ taskId: 'j', mapIndex }]);
+            expect(read.get(outputKey('j', mapIndex))).toEqual(JSON.parse(JSON.stringify(value)));
+          }),
+          { numRuns: 60 },
+        );
+      });
+    });
+  });
+}
