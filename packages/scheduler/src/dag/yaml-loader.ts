@@ -1,0 +1,168 @@
+// YAML DAG files → validated DagSpecs. Every problem found is reported at once, each with file:line:column
+// and the field, sorted by position so the first one printed is the first one in the file.
+import type { Dirent } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type DagIssue, DagValidationError } from '../errors.js';
+import { type PathIssue, zodIssuesToPathIssues } from './issues.js';
+import type { DagSpec } from './model.js';
+import { normalizeDagDocument } from './normalize.js';
+import { dagDocumentSchema } from './schema.js';
+import { collectDagIssues, type GraphTask, taskGraphIssues, type ValidateOptions } from './validate.js';
+import { YamlSource } from './yaml-source.js';
+
+/** Options of the YAML loaders. */
+export interface LoadOptions extends ValidateOptions {}
+
+/** What loading a folder of DAG files gives: the DAGs that loaded, and every file that did not. */
+export interface DirectoryLoadResult {
+  dags: DagSpec[];
+  errors: Array<{ file: string; error: DagValidationError }>;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function byPosition(issues: DagIssue[]): DagIssue[] {
+  // Array.prototype.sort is stable: issues at one position keep the order they were found in.
+  return [...issues].sort(
+    (a, b) =>
+      (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0),
+  );
+}
+
+/** The graph as far as a document that failed the schema shows it, so a cycle is reported with a type error. */
+function roughGraph(data: unknown, order: readonly string[]): GraphTask[] {
+  if (!isRecord(data) || !isRecord(data.tasks)) return [];
+  const tasks = data.tasks;
+  const ids = [...new Set([...order, ...Object.keys(tasks)])].filter((id) => Object.hasOwn(tasks, id));
+  return ids.map((id): GraphTask => {
+    const task = tasks[id];
+    if (!isRecord(task)) return { id, upstream: [] };
+    const upstream = typeof task.upstream === 'string' ? [task.upstream] : task.upstream;
+    const usable = Array.isArray(upstream) && upstream.every((entry) => typeof entry === 'string');
+    const over = isRecord(task.map) && isRecord(task.map.over) ? task.map.over : {};
+    const mapSources = Object.entries(over).filter((entry): entry is [string, string] => typeof entry[1] === 'string');
+    return { id, upstream: usable ? (upstream as string[]) : [], mapSources: usable ? mapSources : [] };
+  });
+}
+
+interface ParsedFile {
+  dag: DagSpec;
+  source: YamlSource;
+}
+
+function parseFile(text: string, file: string, options: LoadOptions): ParsedFile {
+  const source = YamlSource.parse(text, file);
+  const fail = (issues: DagIssue[]): never => {
+    throw new DagValidationError(byPosition(issues));
+  };
+  if (source.fatal.length > 0) fail([...source.fatal, ...source.problems]);
+  const data = source.toData();
+  if (source.fatal.length > 0) fail([...source.fatal, ...source.problems]);
+
+  const issues: PathIssue[] = [];
+  const taskOrder = source.keysAt(['tasks']);
+  const parsed = dagDocumentSchema.safeParse(data, { reportInput: true });
+  let dag: DagSpec | undefined;
+  if (parsed.success) {
+    dag = normalizeDagDocument(parsed.data, { sourceFile: file, taskOrder });
+    issues.push(...collectDagIssues(dag, options));
+  } else {
+    issues.push(...zodIssuesToPathIssues(parsed.error.issues, dagDocumentSchema));
+    issues.push(...taskGraphIssues(roughGraph(data, taskOrder)));
+  }
+  const all = [...source.problems, ...issues.map((issue) => source.locate(issue))];
+  if (all.length > 0 || dag === undefined) fail(all);
+  return { dag: dag as DagSpec, source };
+}
+
+/** Parses and validates one DAG file's text; throws DagValidationError listing every problem with its location. */
+export function parseDagYaml(text: string, file: string, options: LoadOptions = {}): DagSpec {
+  return parseFile(text, file, options).dag;
+}
+
+function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Point at the first byte that is not UTF-8: decode leniently and find the first replacement character.
+    const lenient = new TextDecoder('utf-8').decode(bytes);
+    const before = lenient.slice(0, Math.max(0, lenient.indexOf('\uFFFD')));
+    const lines = before.split('\n');
+    throw new DagValidationError([
+      {
+        code: 'YAML_SYNTAX',
+        message: 'the file is not valid UTF-8; save it as UTF-8 (with or without a BOM)',
+        field: '',
+        location: { file, line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 },
+      },
+    ]);
+  }
+}
+
+async function readDagFile(path: string, options: LoadOptions): Promise<ParsedFile> {
+  const bytes = await readFile(path);
+  return parseFile(decodeUtf8(bytes, path), path, options);
+}
+
+/** Loads and validates one DAG file (UTF-8, with or without a BOM). */
+export async function loadDagFile(path: string, options: LoadOptions = {}): Promise<DagSpec> {
+  return (await readDagFile(path, options)).dag;
+}
+
+const DAG_FILE = /\.ya?ml$/i;
+
+/** Every *.yaml / *.yml file under `dir`, as paths relative to it, sorted; folders starting with '.' are skipped. */
+async function findDagFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  const pending = [''];
+  while (pending.length > 0) {
+    const relative = pending.pop() as string;
+    const entries: Dirent[] = await readdir(join(dir, relative), { withFileTypes: true });
+    for (const entry of entries) {
+      const path = relative === '' ? entry.name : join(relative, entry.name);
+      if (entry.isDirectory()) {
+        if (!entry.name.startsWith('.') && entry.name !== 'node_modules') pending.push(path);
+      } else if (DAG_FILE.test(entry.name)) {
+        // A symlink counts when it points at a file; a symlinked folder is not followed (no loops).
+        if (entry.isFile() || (entry.isSymbolicLink() && (await stat(join(dir, path))).isFile())) found.push(path);
+      }
+    }
+  }
+  // Code-unit order, not locale order: the same folder loads in the same order on every machine.
+  return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Loads every DAG file under `dir` (recursively, sorted by path). A bad file is reported in `errors` and the
+ * good ones are kept; a second file with an already-loaded DAG id is an error (DUPLICATE_DAG_ID) naming both.
+ */
+export async function loadDagDirectory(dir: string, options: LoadOptions = {}): Promise<DirectoryLoadResult> {
+  const result: DirectoryLoadResult = { dags: [], errors: [] };
+  const fileOfId = new Map<string, string>();
+  for (const relative of await findDagFiles(dir)) {
+    const file = join(dir, relative);
+    let parsed: ParsedFile;
+    try {
+      parsed = await readDagFile(file, options);
+    } catch (error) {
+      if (!(error instanceof DagValidationError)) throw error;
+      result.errors.push({ file, error });
+      continue;
+    }
+    const earlier = fileOfId.get(parsed.dag.id);
+    if (earlier !== undefined) {
+      const issue = parsed.source.locate({
+        code: 'DUPLICATE_DAG_ID',
+        message: `DAG id '${parsed.dag.id}' is already defined in ${earlier}; DAG ids are unique across the folder`,
+        path: ['id'],
+      });
+      result.errors.push({ file, error: new DagValidationError([issue]) });
+      continue;
+    }
+    fileOfId.set(parsed.dag.id, file);
+    result.dags.push(parsed.dag);
+  }
+  return result;
+}

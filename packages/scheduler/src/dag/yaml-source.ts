@@ -1,0 +1,358 @@
+// One YAML file with its node positions: parses it (one document, bounded aliases), checks what zod cannot
+// see (duplicate keys, alias expansion, key types), and maps a field path back to line:column.
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  type Pair,
+  parseAllDocuments,
+  type YAMLMap,
+} from 'yaml';
+import type { DagIssue, SourceLocation } from '../errors.js';
+import { formatFieldPath, type PathIssue, type PathSegment } from './issues.js';
+
+/** Alias expansion a file may always use, in nodes; a larger file may expand to 10× its own size. */
+export const MIN_ALIAS_EXPANSION = 100_000;
+const EXPANSION_FACTOR = 10;
+/** Deeper nesting than this is refused before the recursive parts of the pipeline see it. */
+export const MAX_NESTING = 200;
+
+interface AnchorEntry {
+  node: Node;
+  /** Expanded size in nodes; undefined while the anchored node itself is still being walked. */
+  size: number | undefined;
+}
+
+interface Frame {
+  node: Node;
+  path: PathSegment[];
+  children: Array<{ node: Node | null; segment: PathSegment }>;
+  next: number;
+  size: number;
+  depth: number;
+}
+
+const keyText = (key: unknown): string | undefined => {
+  if (!isScalar(key)) return undefined;
+  const value = key.value;
+  if (typeof value === 'symbol') return undefined;
+  return value === null ? '' : String(value);
+};
+
+const isMergeKey = (key: unknown): boolean => isScalar(key) && typeof key.value === 'symbol';
+
+/** A YAML file parsed for the loader. Construct with `YamlSource.parse`; `fatal` lists problems that stop loading. */
+export class YamlSource {
+  readonly file: string;
+  readonly text: string;
+  readonly fatal: DagIssue[] = [];
+  /** Problems that do not stop loading (duplicate keys, a second document). */
+  readonly problems: DagIssue[] = [];
+  readonly document: Document.Parsed | undefined;
+  /** Alias expansion allowed for this file, also passed to yaml's own `maxAliasCount`. */
+  readonly aliasBudget: number;
+  private readonly lines = new LineCounter();
+  /** Each alias met in the walk → the node it stands for (yaml's own `resolve` rescans the document per call). */
+  private readonly aliasTargets = new Map<Node, Node>();
+  private firstAlias: Node | undefined;
+
+  private constructor(text: string, file: string) {
+    this.file = file;
+    // A BOM is allowed; dropping it keeps columns on line 1 right.
+    this.text = text.startsWith('\uFEFF') ? text.slice(1) : text;
+    let documents: Document.Parsed[] = [];
+    try {
+      documents = parseAllDocuments(this.text, {
+        lineCounter: this.lines,
+        uniqueKeys: false, // reported below with the path, as DUPLICATE_TASK_ID or DUPLICATE_KEY
+        merge: true,
+        prettyErrors: false,
+      }) as Document.Parsed[];
+    } catch (error) {
+      this.fatal.push(this.issue('YAML_SYNTAX', `the file could not be parsed: ${(error as Error).message}`, 0));
+    }
+    this.document = documents[0];
+    this.aliasBudget = MIN_ALIAS_EXPANSION;
+    if (this.fatal.length > 0) return;
+    const [first, second] = documents;
+    for (const error of first?.errors ?? []) this.fatal.push(this.issue('YAML_SYNTAX', error.message, error.pos[0]));
+    if (second !== undefined) {
+      for (const error of second.errors) this.fatal.push(this.issue('YAML_SYNTAX', error.message, error.pos[0]));
+      this.problems.push(
+        this.issue(
+          'MULTIPLE_DOCUMENTS',
+          `a DAG file holds one YAML document; a second one starts here (${documents.length} in all). Put each DAG in its own file`,
+          second.range[0],
+        ),
+      );
+    }
+    if (first === undefined || first.contents === null || (isScalar(first.contents) && first.contents.value === null)) {
+      if (this.fatal.length === 0)
+        this.fatal.push(
+          this.issue('EMPTY_FILE', 'the file is empty; a DAG file is a map with at least id and tasks', 0),
+        );
+      return;
+    }
+    if (this.fatal.length > 0) return;
+    if (!isMap(first.contents)) {
+      const found = isSeq(first.contents) ? 'a list' : isAlias(first.contents) ? 'an alias' : 'a single value';
+      this.fatal.push(
+        this.issue(
+          'NOT_A_MAP',
+          `a DAG file is a map of fields (id, tasks, …); found ${found}`,
+          first.contents.range?.[0] ?? 0,
+        ),
+      );
+      return;
+    }
+    this.aliasBudget = this.inspect(first.contents);
+  }
+
+  /** Parses `text`; never throws (problems land in `fatal` and `problems`). */
+  static parse(text: string, file: string): YamlSource {
+    return new YamlSource(text, file);
+  }
+
+  /** The document as plain data (aliases resolved); throws a YAML_ALIAS_LIMIT issue list if yaml's own bound trips. */
+  toData(): unknown {
+    try {
+      return this.document?.toJS({ maxAliasCount: this.aliasBudget });
+    } catch (error) {
+      const message = (error as Error).message;
+      const code = /excessive alias count/i.test(message) ? 'YAML_ALIAS_LIMIT' : 'YAML_SYNTAX';
+      const offset = code === 'YAML_ALIAS_LIMIT' ? (this.firstAlias?.range?.[0] ?? 0) : 0;
+      this.fatal.push(this.issue(code, message, offset));
+      return undefined;
+    }
+  }
+
+  /** Line and column (1-based) of a byte offset in the text as parsed. */
+  locationAt(offset: number): SourceLocation {
+    const { line, col } = this.lines.linePos(offset);
+    return { file: this.file, line, column: col };
+  }
+
+  /** Gives a PathIssue the location of its node: the value, or the key for `at: 'key'`; else the nearest ancestor. */
+  locate(issue: PathIssue): DagIssue {
+    return {
+      code: issue.code,
+      message: issue.message,
+      field: formatFieldPath(issue.path),
+      location: this.locationAt(this.offsetOf(issue.path, issue.at ?? 'value')),
+    };
+  }
+
+  /** Keys of the map at `path`, in file order (used to keep task order). */
+  keysAt(path: readonly PathSegment[]): string[] {
+    const node = this.nodeAt(path);
+    if (!isMap(node)) return [];
+    const keys: string[] = [];
+    for (const pair of node.items) {
+      const key = keyText(this.resolve(pair.key));
+      if (key !== undefined) keys.push(key);
+    }
+    return keys;
+  }
+
+  private issue(code: string, message: string, offset: number, field = ''): DagIssue {
+    return { code, message, field, location: this.locationAt(offset) };
+  }
+
+  private resolve(node: unknown): unknown {
+    return isAlias(node) ? (this.aliasTargets.get(node) ?? node) : node;
+  }
+
+  /** The pair for `key` in `map`, as toJS sees it: the last explicit one, else the first merge source that has it. */
+  private pairOf(map: YAMLMap, key: PathSegment, depth = 0): Pair | undefined {
+    const wanted = String(key);
+    let found: Pair | undefined;
+    for (const pair of map.items) if (keyText(this.resolve(pair.key)) === wanted) found = pair;
+    if (found || depth > 8) return found;
+    for (const pair of map.items) {
+      if (!isMergeKey(pair.key)) continue;
+      const value = this.resolve(pair.value);
+      const sources = isSeq(value) ? value.items.map((item) => this.resolve(item)) : [value];
+      for (const source of sources) {
+        if (!isMap(source)) continue;
+        const merged = this.pairOf(source, key, depth + 1);
+        if (merged) return merged;
+      }
+    }
+    return undefined;
+  }
+
+  private nodeAt(path: readonly PathSegment[]): unknown {
+    let node: unknown = this.document?.contents;
+    for (const segment of path) {
+      node = this.resolve(node);
+      if (isMap(node)) node = this.pairOf(node, segment)?.value;
+      else if (isSeq(node) && typeof segment === 'number') node = node.items[segment];
+      else return undefined;
+    }
+    return node;
+  }
+
+  private offsetOf(path: readonly PathSegment[], at: 'key' | 'value'): number {
+    let node: unknown = this.document?.contents;
+    let fallback = (this.document?.contents as Node | null | undefined)?.range?.[0] ?? 0;
+    let lastPair: Pair | undefined;
+    for (const segment of path) {
+      const current = this.resolve(node);
+      if (isMap(current)) {
+        lastPair = this.pairOf(current, segment);
+        if (!lastPair) return fallback;
+        node = lastPair.value;
+        fallback = (lastPair.key as Node | null)?.range?.[0] ?? fallback;
+      } else if (isSeq(current) && typeof segment === 'number' && current.items[segment] !== undefined) {
+        lastPair = undefined;
+        node = current.items[segment];
+        fallback = (node as Node | null)?.range?.[0] ?? fallback;
+      } else {
+        return fallback;
+      }
+    }
+    if (at === 'key' && lastPair) return (lastPair.key as Node | null)?.range?.[0] ?? fallback;
+    const range = (node as Node | null | undefined)?.range;
+    // An empty value (`timeout:`) has no text of its own; its key is where the eye goes.
+    if (!range || (range[0] === range[1] && lastPair)) return fallback;
+    return range[0];
+  }
+
+  /**
+   * Walks the document once, without following aliases: duplicate keys, keys that are not plain strings,
+   * unknown anchors, aliases inside their own anchor, merge keys on non-maps, nesting depth, and the size
+   * aliases expand to. Returns the alias budget for this file.
+   */
+  private inspect(root: YAMLMap): number {
+    const anchors = new Map<string, AnchorEntry>();
+    const aliasSites: Array<{ alias: Node; expandedSoFar: number }> = [];
+    let expanded = 0;
+    let literalNodes = 0;
+    const problem = (code: string, message: string, node: unknown, path: PathSegment[]): void => {
+      this.problems.push(this.issue(code, message, (node as Node | null)?.range?.[0] ?? 0, formatFieldPath(path)));
+    };
+    const stop = (code: string, message: string, node: unknown, path: PathSegment[] = []): void => {
+      this.fatal.push(this.issue(code, message, (node as Node | null)?.range?.[0] ?? 0, formatFieldPath(path)));
+    };
+
+    // Aliases resolve to the latest anchor of that name defined before them, as yaml resolves them.
+    const resolveNow = (node: unknown): unknown => (isAlias(node) ? (anchors.get(node.source)?.node ?? node) : node);
+    const open = (node: Node, path: PathSegment[], depth: number): Frame => {
+      literalNodes++;
+      if (node.anchor) anchors.set(node.anchor, { node, size: undefined });
+      const children: Frame['children'] = [];
+      if (isMap(node)) {
+        const seen = new Map<string, Node>();
+        for (const pair of node.items) {
+          if (isMergeKey(pair.key)) {
+            const value = resolveNow(pair.value);
+            const sources = isSeq(value) ? value.items.map((item) => resolveNow(item)) : [value];
+            if (!sources.every((source) => isMap(source))) {
+              // Fatal: yaml's toJS refuses such a merge.
+              stop(
+                'INVALID_TYPE',
+                "a merge key '<<' takes a map, an alias of a map, or a list of those",
+                pair.value,
+                path,
+              );
+            }
+            children.push({ node: pair.value as Node | null, segment: '<<' });
+            continue;
+          }
+          const keyNode = pair.key as Node | null;
+          if (keyNode?.anchor) anchors.set(keyNode.anchor, { node: keyNode, size: 1 });
+          if (isAlias(keyNode)) {
+            const target = anchors.get(keyNode.source)?.node;
+            if (target) this.aliasTargets.set(keyNode, target);
+          }
+          const key = keyText(this.resolve(keyNode));
+          if (key === undefined) {
+            problem('INVALID_TYPE', 'a key must be a plain string, not a list or a map', keyNode, path);
+            continue;
+          }
+          const earlier = seen.get(key);
+          if (earlier !== undefined && keyNode) {
+            const line = this.locationAt(earlier.range?.[0] ?? 0).line;
+            const isTask = path.length === 1 && path[0] === 'tasks';
+            this.problems.push({
+              ...this.issue(
+                isTask ? 'DUPLICATE_TASK_ID' : 'DUPLICATE_KEY',
+                isTask
+                  ? `task id '${key}' is defined twice (first on line ${line}); task ids are unique within a DAG`
+                  : `key '${key}' appears twice in this map (first on line ${line}); YAML would keep only the last`,
+                keyNode.range?.[0] ?? 0,
+              ),
+              field: formatFieldPath([...path, key]),
+            });
+          }
+          if (keyNode) seen.set(key, keyNode);
+          children.push({ node: pair.value as Node | null, segment: key });
+        }
+      } else if (isSeq(node)) {
+        node.items.forEach((item, index) => {
+          children.push({ node: item as Node | null, segment: index });
+        });
+      }
+      return { node, path, children, next: 0, size: 1, depth };
+    };
+
+    const stack: Frame[] = [open(root, [], 0)];
+    while (stack.length > 0 && this.fatal.length === 0) {
+      const frame = stack[stack.length - 1]!;
+      if (frame.next >= frame.children.length) {
+        stack.pop();
+        const entry = frame.node.anchor ? anchors.get(frame.node.anchor) : undefined;
+        if (entry && entry.node === frame.node) entry.size = frame.size;
+        const parent = stack[stack.length - 1];
+        if (parent) parent.size += frame.size;
+        continue;
+      }
+      const { node: child, segment } = frame.children[frame.next++]!;
+      if (child === null || isPair(child)) {
+        frame.size += 1;
+        continue;
+      }
+      const path = [...frame.path, segment];
+      if (isAlias(child)) {
+        this.firstAlias ??= child;
+        const entry = anchors.get(child.source);
+        if (entry === undefined) {
+          stop('YAML_SYNTAX', `alias '*${child.source}' refers to no anchor defined before it`, child);
+        } else if (entry.size === undefined) {
+          stop(
+            'YAML_ALIAS_LIMIT',
+            `alias '*${child.source}' sits inside its own anchor, which would expand forever`,
+            child,
+          );
+        } else {
+          this.aliasTargets.set(child, entry.node);
+          expanded += entry.size;
+          frame.size += entry.size;
+          aliasSites.push({ alias: child, expandedSoFar: expanded });
+        }
+        continue;
+      }
+      if (frame.depth + 1 > MAX_NESTING) {
+        stop('YAML_SYNTAX', `the document nests deeper than ${MAX_NESTING} levels`, child);
+        continue;
+      }
+      stack.push(open(child, path, frame.depth + 1));
+    }
+
+    const budget = Math.max(MIN_ALIAS_EXPANSION, EXPANSION_FACTOR * literalNodes);
+    const over = this.fatal.length === 0 ? aliasSites.find((site) => site.expandedSoFar > budget) : undefined;
+    if (over) {
+      stop(
+        'YAML_ALIAS_LIMIT',
+        `aliases expand this file beyond ${budget} nodes (a "billion laughs" pattern); expansion stops at this alias`,
+        over.alias,
+      );
+    }
+    return budget;
+  }
+}
