@@ -1,8 +1,36 @@
+// @batuta/scheduler — the "when": the DAG model and its loaders, the pure run engine, the state store
+// port and its memory adapter, and the coordinator that drives runs through an Executor.
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
+export type { DagOptions, Duration, InputsOf, RetryOptions, TaskOptions, TaskRef } from './dag/define-dag.js';
+export { Dag, defineDag } from './dag/define-dag.js';
+export { formatDuration, parseDuration } from './dag/duration.js';
+export { DAG_SCHEMA_ID } from './dag/json-schema.js';
+export { loadDagsFromFile } from './dag/load-file.js';
 export * from './dag/model.js';
+export { resolveParams } from './dag/params.js';
+export { CRON_PRESETS, parseSchedule, SCHEDULE_PRESETS } from './dag/schedule.js';
+export type { ValidateOptions } from './dag/validate.js';
+export { assertValidDag, validateDag } from './dag/validate.js';
+export type { DirectoryLoadResult, LoadOptions } from './dag/yaml-loader.js';
+export { loadDagDirectory, loadDagFile, parseDagYaml } from './dag/yaml-loader.js';
 export * from './errors.js';
 export * from './executor.js';
+export {
+  createOperatorRegistry,
+  emptyOperator,
+  importModule,
+  moduleOperator,
+  shellOperator,
+} from './operators/builtin.js';
 export * from './operators/registry.js';
+export { RunEngine, type RunEngineOptions } from './run/engine.js';
+export { compilePlan, type ExecutionPlan } from './run/plan.js';
+export { retryDelayMs, shouldRetry } from './run/retry.js';
+export { evaluateTriggerRule, type RuleVerdict, type UpstreamCounts } from './run/trigger-rules.js';
 export * from './run/types.js';
+export type { RunCoordinatorOptions, RunHandle, RunListener, RunRequest } from './runner/run-coordinator.js';
+export { RunCoordinator } from './runner/run-coordinator.js';
+export { createTaskInvoker, type TaskInvokerOptions } from './runner/task-invoker.js';
+export { MemoryStateStore } from './store/memory-store.js';
 export * from './store/state-store.js';

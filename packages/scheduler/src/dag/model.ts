@@ -133,6 +133,8 @@ export interface TaskContext<Inputs = Record<string, unknown>, Item = unknown> {
   tryNumber: number;
   /** The run's logical date (ms since epoch, UTC). */
   logicalDateMs: number;
+  /** The DAG file this task was loaded from, when any (relative paths in operators resolve against it). */
+  dagFile?: string;
   /** The run's configuration (trigger conf merged over the DAG's params defaults). */
   params: Record<string, unknown>;
   inputs: Inputs;

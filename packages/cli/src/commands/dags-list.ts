@@ -1,0 +1,58 @@
+import { stat } from 'node:fs/promises';
+import {
+  type DagSpec,
+  formatDagIssue,
+  loadDagDirectory,
+  loadDagsFromFile,
+  type OperatorRegistry,
+  type ScheduleSpec,
+} from '@batuta/scheduler';
+
+/** `batuta dags list PATH…`: one line per DAG found; bad files are reported on stderr. */
+export async function dagsList(paths: string[], operators: OperatorRegistry): Promise<number> {
+  const dags: DagSpec[] = [];
+  let bad = 0;
+  for (const path of paths) {
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isDirectory()) {
+      const result = await loadDagDirectory(path, { operators });
+      dags.push(...result.dags);
+      for (const failure of result.errors) {
+        bad++;
+        for (const issue of failure.error.issues) console.error(formatDagIssue(issue));
+      }
+    } else {
+      try {
+        dags.push(...(await loadDagsFromFile(path, { operators })));
+      } catch (error) {
+        bad++;
+        console.error(`${path}: ${(error as Error).message}`);
+      }
+    }
+  }
+  const width = Math.max(6, ...dags.map((d) => d.id.length));
+  console.log(`${'dag_id'.padEnd(width)}  ${'schedule'.padEnd(28)}  tasks  file`);
+  for (const dag of dags) {
+    console.log(
+      `${dag.id.padEnd(width)}  ${scheduleText(dag.schedule).padEnd(28)}  ${String(dag.tasks.length).padStart(5)}  ${dag.sourceFile ?? ''}`,
+    );
+  }
+  return bad > 0 ? 1 : 0;
+}
+
+/** A schedule as one short string. */
+export function scheduleText(schedule: ScheduleSpec | undefined): string {
+  if (!schedule) return 'manual';
+  switch (schedule.kind) {
+    case 'cron':
+      return schedule.timezone === 'UTC' ? schedule.cron : `${schedule.cron} (${schedule.timezone})`;
+    case 'every':
+      return `every ${schedule.everyMs / 1000}s`;
+    case 'once':
+      return '@once';
+    case 'events':
+      return `on events ${schedule.events.join(', ')}`;
+    case 'datasets':
+      return `on datasets ${schedule.datasets.join(', ')}`;
+  }
+}

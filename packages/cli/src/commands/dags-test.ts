@@ -1,0 +1,106 @@
+import { availableParallelism, totalmem } from 'node:os';
+import { LocalExecutor, parseCapacity } from '@batuta/orchestrator';
+import {
+  createTaskInvoker,
+  type DagSpec,
+  DagValidationError,
+  loadDagsFromFile,
+  MemoryStateStore,
+  type OperatorRegistry,
+  type ResourceSpec,
+  RunCoordinator,
+  validateDag,
+} from '@batuta/scheduler';
+import { UsageError } from '../cli-error.js';
+import { RunGrid } from '../render/grid.js';
+
+export interface DagsTestOptions {
+  file: string;
+  dagId?: string;
+  conf?: string;
+  capacity?: string;
+  operators: OperatorRegistry;
+}
+
+/** The machine's capacity: every core and 80 % of memory, no GPU unless `--capacity` says so. */
+export function localCapacity(): ResourceSpec {
+  return { cpu: availableParallelism(), memoryMb: Math.floor((totalmem() / 2 ** 20) * 0.8), gpu: 0, custom: {} };
+}
+
+/** Picks the DAG to run from a file that may define several. */
+export async function pickDag(file: string, dagId: string | undefined, operators: OperatorRegistry): Promise<DagSpec> {
+  const dags = await loadDagsFromFile(file, { operators });
+  const dag = dagId ? dags.find((d) => d.id === dagId) : dags[0];
+  if (!dag) throw new UsageError(`${file} defines no DAG '${dagId}' (it has: ${dags.map((d) => d.id).join(', ')})`);
+  if (!dagId && dags.length > 1) {
+    throw new UsageError(`${file} defines several DAGs (${dags.map((d) => d.id).join(', ')}): choose one with --dag`);
+  }
+  const issues = validateDag(dag, { operators });
+  if (issues.length > 0) throw new DagValidationError(issues);
+  return dag;
+}
+
+/** `batuta dags test FILE`: runs the whole DAG in this process with a live grid; exit 1 if the run failed. */
+export async function dagsTest(options: DagsTestOptions): Promise<number> {
+  const dag = await pickDag(options.file, options.dagId, options.operators);
+  let conf: Record<string, unknown> = {};
+  if (options.conf) {
+    try {
+      conf = JSON.parse(options.conf) as Record<string, unknown>;
+    } catch (error) {
+      throw new UsageError(`--conf is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof conf !== 'object' || conf === null || Array.isArray(conf))
+      throw new UsageError('--conf must be a JSON object');
+  }
+  const capacity = options.capacity ? parseCapacity(options.capacity) : localCapacity();
+  const store = new MemoryStateStore();
+  const live = Boolean(process.stdout.isTTY);
+  const grid = new RunGrid(dag, process.stdout, live);
+  const executor = new LocalExecutor({
+    capacity,
+    invoke: createTaskInvoker({
+      resolveDag: (id) => (id === dag.id ? dag : undefined),
+      store,
+      operators: options.operators,
+    }),
+  });
+  const coordinator = new RunCoordinator({
+    store,
+    executor,
+    listener: {
+      taskChanged: (_run, instance) => grid.update(instance),
+      progress: (_runId, taskId, _mapIndex, fraction) => grid.setProgress(taskId, fraction),
+      log: (_runId, taskId, mapIndex, message) => {
+        if (!live) console.log(`  [${taskId}${mapIndex >= 0 ? `#${mapIndex}` : ''}] ${message}`);
+      },
+      callbackFailed: (_runId, what, error) => console.error(`callback ${what} failed: ${String(error)}`),
+    },
+  });
+  console.log(`dags test ${dag.id}: ${dag.tasks.length} tasks, capacity ${capacityText(capacity)}`);
+  const started = Date.now();
+  const handle = await coordinator.startRun(dag, { kind: 'test', conf });
+  const timer = live ? setInterval(() => grid.draw(Date.now()), 100) : undefined;
+  const run = await handle.done.finally(() => {
+    if (timer) clearInterval(timer);
+  });
+  grid.draw(Date.now());
+  await coordinator.close();
+  console.log(`\n${grid.summary(Date.now())}\n`);
+  const failedTasks = (await store.getTaskInstances(run.runId)).filter((i) => i.state === 'failed' && i.error);
+  for (const instance of failedTasks) {
+    const where = instance.mapIndex >= 0 ? `${instance.taskId}#${instance.mapIndex}` : instance.taskId;
+    console.log(`${where} failed on try ${instance.tryNumber}: ${instance.error?.message}`);
+  }
+  console.log(
+    `run ${run.runId}: ${run.state} in ${((Date.now() - started) / 1000).toFixed(2)} s${run.reason ? ` (${run.reason})` : ''}`,
+  );
+  return run.state === 'success' ? 0 : 1;
+}
+
+function capacityText(spec: ResourceSpec): string {
+  const custom = Object.entries(spec.custom)
+    .map(([k, v]) => `, ${k}=${v}`)
+    .join('');
+  return `cpu=${spec.cpu}, memoryMb=${spec.memoryMb}, gpu=${spec.gpu}${custom}`;
+}

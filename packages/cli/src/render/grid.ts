@@ -1,0 +1,129 @@
+// The live view of `batuta dags test`: one row per task, redrawn in place on a terminal, or one line
+// per state change when the output is not a terminal (CI logs).
+import type { DagSpec, TaskInstanceRecord, TaskState } from '@batuta/scheduler';
+
+const SYMBOL: Record<TaskState, string> = {
+  none: '·',
+  scheduled: '○',
+  queued: '◔',
+  running: '▶',
+  success: '✔',
+  failed: '✖',
+  up_for_retry: '↻',
+  upstream_failed: '⊘',
+  skipped: '⤼',
+  removed: '–',
+};
+
+const COLOR: Partial<Record<TaskState, string>> = {
+  success: '\x1b[32m',
+  failed: '\x1b[31m',
+  upstream_failed: '\x1b[33m',
+  up_for_retry: '\x1b[33m',
+  running: '\x1b[36m',
+  skipped: '\x1b[90m',
+};
+
+/** Per-task view state: the task row aggregates its mapped instances. */
+interface Row {
+  taskId: string;
+  state: TaskState;
+  tries: number;
+  startMs?: number;
+  endMs?: number;
+  mapped: { total: number; done: number };
+  progress?: number;
+  reason?: string;
+}
+
+const TERMINAL = new Set<TaskState>(['success', 'failed', 'skipped', 'upstream_failed', 'removed']);
+
+/** Keeps the latest state of every task of a run and renders it. */
+export class RunGrid {
+  private readonly rows = new Map<string, Row>();
+  private readonly instances = new Map<string, TaskInstanceRecord>();
+  private readonly color: boolean;
+  private drawnLines = 0;
+
+  constructor(
+    readonly dag: DagSpec,
+    private readonly out: NodeJS.WriteStream,
+    private readonly live: boolean,
+  ) {
+    this.color = live && !process.env.NO_COLOR;
+    for (const task of dag.tasks)
+      this.rows.set(task.id, { taskId: task.id, state: 'none', tries: 0, mapped: { total: 0, done: 0 } });
+  }
+
+  update(instance: TaskInstanceRecord): void {
+    const row = this.rows.get(instance.taskId);
+    if (!row) return;
+    if (instance.mapIndex >= 0) {
+      this.instances.set(`${instance.taskId}#${instance.mapIndex}`, instance);
+      let total = 0;
+      let done = 0;
+      for (const i of this.instances.values()) {
+        if (i.taskId !== instance.taskId) continue;
+        total++;
+        if (TERMINAL.has(i.state)) done++;
+      }
+      row.mapped = { total, done };
+      row.tries = Math.max(row.tries, instance.tryNumber);
+      if (row.startMs === undefined && instance.startMs !== undefined) row.startMs = instance.startMs;
+      if (!TERMINAL.has(row.state)) row.state = 'running';
+    } else {
+      const changed = row.state !== instance.state;
+      row.state = instance.state;
+      row.tries = Math.max(row.tries, instance.tryNumber);
+      if (instance.startMs !== undefined) row.startMs = instance.startMs;
+      if (instance.endMs !== undefined) row.endMs = instance.endMs;
+      if (instance.reason !== undefined) row.reason = instance.reason;
+      if (!this.live && changed) this.out.write(`${this.line(row, Date.now())}\n`);
+    }
+  }
+
+  setProgress(taskId: string, fraction: number): void {
+    const row = this.rows.get(taskId);
+    if (row) row.progress = fraction;
+  }
+
+  /** Redraws the grid in place (terminal only). */
+  draw(nowMs: number): void {
+    if (!this.live) return;
+    const lines = [...this.rows.values()].map((row) => this.line(row, nowMs));
+    let text = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F` : '';
+    for (const line of lines) text += `\x1b[2K${line}\n`;
+    this.out.write(text);
+    this.drawnLines = lines.length;
+  }
+
+  /** The final table: task, state, tries, duration, reason. */
+  summary(nowMs: number): string {
+    const rows = [...this.rows.values()];
+    const width = Math.max(4, ...rows.map((r) => r.taskId.length));
+    const header = `${'task'.padEnd(width)}  ${'state'.padEnd(15)}  tries  ${'duration'.padStart(9)}  detail`;
+    const body = rows.map((row) => {
+      const detail = row.mapped.total > 0 ? `${row.mapped.total} mapped instances` : (row.reason ?? '');
+      return `${row.taskId.padEnd(width)}  ${this.paint(row.state, row.state.padEnd(15))}  ${String(row.tries).padStart(5)}  ${duration(row, nowMs).padStart(9)}  ${detail}`;
+    });
+    return [header, ...body].join('\n');
+  }
+
+  private line(row: Row, nowMs: number): string {
+    const mapped = row.mapped.total > 0 ? ` [${row.mapped.done}/${row.mapped.total}]` : '';
+    const progress = row.progress !== undefined && row.state === 'running' ? ` ${Math.round(row.progress * 100)}%` : '';
+    const tries = row.tries > 1 ? ` try ${row.tries}` : '';
+    return `${this.paint(row.state, SYMBOL[row.state])} ${row.taskId} ${this.paint(row.state, row.state)}${mapped}${progress}${tries} ${duration(row, nowMs)}`.trimEnd();
+  }
+
+  private paint(state: TaskState, text: string): string {
+    const color = this.color ? COLOR[state] : undefined;
+    return color ? `${color}${text}\x1b[0m` : text;
+  }
+}
+
+function duration(row: Row, nowMs: number): string {
+  if (row.startMs === undefined) return '';
+  const ms = (row.endMs ?? nowMs) - row.startMs;
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}

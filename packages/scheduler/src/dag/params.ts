@@ -1,0 +1,53 @@
+import { BatutaError } from '../errors.js';
+import type { ParamSpec } from './model.js';
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number' && Number.isInteger(value)) return 'integer';
+  return typeof value;
+}
+
+function matchesType(expected: ParamSpec['type'], value: unknown): boolean {
+  const actual = typeOf(value);
+  if (expected === 'number') return actual === 'number' || actual === 'integer';
+  return actual === expected;
+}
+
+/**
+ * Merges a run's conf over the DAG's param defaults and checks it against the declared params.
+ * Unknown keys are kept (Airflow keeps them too); a declared param with a wrong type, out of range
+ * or outside its enum is an error naming the param and what was expected.
+ */
+export function resolveParams(
+  params: Record<string, ParamSpec>,
+  conf: Record<string, unknown>,
+  where = 'conf',
+): Record<string, unknown> {
+  const resolved: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(params)) if (spec.default !== undefined) resolved[name] = spec.default;
+  Object.assign(resolved, conf);
+  const problems: string[] = [];
+  for (const [name, spec] of Object.entries(params)) {
+    const value = resolved[name];
+    if (value === undefined) {
+      if (spec.required) problems.push(`${where}.${name}: required ${spec.type} is missing`);
+      continue;
+    }
+    if (!matchesType(spec.type, value)) {
+      problems.push(`${where}.${name}: expected ${spec.type}, got ${typeOf(value)} ${JSON.stringify(value)}`);
+      continue;
+    }
+    if (spec.enum && !spec.enum.some((allowed) => JSON.stringify(allowed) === JSON.stringify(value))) {
+      problems.push(`${where}.${name}: expected one of ${JSON.stringify(spec.enum)}, got ${JSON.stringify(value)}`);
+    }
+    if (typeof value === 'number') {
+      if (spec.minimum !== undefined && value < spec.minimum)
+        problems.push(`${where}.${name}: ${value} is below the minimum ${spec.minimum}`);
+      if (spec.maximum !== undefined && value > spec.maximum)
+        problems.push(`${where}.${name}: ${value} is above the maximum ${spec.maximum}`);
+    }
+  }
+  if (problems.length > 0) throw new BatutaError('BAD_PARAMS', problems.join('\n'), { field: where });
+  return resolved;
+}

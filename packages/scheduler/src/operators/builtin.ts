@@ -1,0 +1,132 @@
+// The built-in operators: `empty` (Airflow's EmptyOperator), `shell` (runs a command) and `module`
+// (calls an exported function of a JS/TS file).
+import { spawn } from 'node:child_process';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import type { TaskContext } from '../dag/model.js';
+import { BatutaError } from '../errors.js';
+import { defineOperator, OperatorRegistry } from './registry.js';
+
+/** Does nothing and succeeds; useful for start/end markers and joins. */
+export const emptyOperator = defineOperator({
+  name: 'empty',
+  description: 'Does nothing (a start, end or join marker).',
+  args: z.object({}).strict(),
+  resources: { cpu: 0, memoryMb: 0 },
+  run: () => undefined,
+});
+
+const shellArgs = z
+  .object({
+    command: z.string().min(1).describe('The command line, run by /bin/sh -c'),
+    env: z.record(z.string(), z.string()).optional().describe('Extra environment variables'),
+    cwd: z.string().optional().describe('Working directory (relative to the DAG file when loaded from one)'),
+    output: z.enum(['none', 'last-line', 'stdout', 'json']).default('last-line').describe('What the task returns'),
+  })
+  .strict();
+
+/**
+ * Runs a shell command. Fails when the exit code is not 0 (the message carries the tail of stderr).
+ * The run's context is in the environment: BATUTA_DAG_ID, BATUTA_RUN_ID, BATUTA_TASK_ID, BATUTA_TRY_NUMBER,
+ * BATUTA_MAP_INDEX, BATUTA_MAP_ITEM (JSON, mapped instances), BATUTA_LOGICAL_DATE (ISO), BATUTA_PARAMS (JSON).
+ */
+export const shellOperator = defineOperator({
+  name: 'shell',
+  description: 'Runs a command with /bin/sh -c; returns the last line of stdout by default.',
+  args: shellArgs,
+  run: (context, args) => runShell(context, args),
+});
+
+async function runShell(context: TaskContext, args: z.infer<typeof shellArgs>): Promise<unknown> {
+  const child = spawn('/bin/sh', ['-c', args.command], {
+    cwd: args.cwd && context.dagFile ? resolve(dirname(context.dagFile), args.cwd) : args.cwd,
+    env: {
+      ...process.env,
+      ...args.env,
+      BATUTA_DAG_ID: context.dagId,
+      BATUTA_RUN_ID: context.runId,
+      BATUTA_TASK_ID: context.taskId,
+      BATUTA_TRY_NUMBER: String(context.tryNumber),
+      BATUTA_MAP_INDEX: String(context.mapIndex),
+      BATUTA_LOGICAL_DATE: new Date(context.logicalDateMs).toISOString(),
+      BATUTA_PARAMS: JSON.stringify(context.params),
+      ...(context.item === undefined ? {} : { BATUTA_MAP_ITEM: JSON.stringify(context.item) }),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal: context.signal,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (const line of chunk.split('\n')) if (line) context.log(line);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const code = await new Promise<number | null>((resolvePromise, reject) => {
+    child.once('error', (error) => (context.signal.aborted ? resolvePromise(null) : reject(error)));
+    child.once('close', (exitCode) => resolvePromise(exitCode));
+  });
+  if (context.signal.aborted) throw context.signal.reason ?? new Error('aborted');
+  if (code !== 0) {
+    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+    throw new BatutaError('SHELL_EXIT', `command exited with code ${code}: ${args.command}${tail ? `\n${tail}` : ''}`);
+  }
+  switch (args.output) {
+    case 'none':
+      return undefined;
+    case 'stdout':
+      return stdout;
+    case 'json':
+      return JSON.parse(stdout);
+    default:
+      return stdout.trimEnd().split('\n').at(-1) ?? '';
+  }
+}
+
+const moduleArgs = z
+  .object({
+    path: z.string().min(1).describe('A .js/.mjs/.ts file, relative to the DAG file when loaded from one'),
+    export: z.string().default('default').describe('The exported function to call with the task context'),
+    args: z.unknown().optional().describe('Passed as the second argument'),
+  })
+  .strict();
+
+/** Imports a file and calls one of its exported functions with (context, args); returns its result. */
+export const moduleOperator = defineOperator({
+  name: 'module',
+  description: 'Calls an exported function of a JS/TS file with the task context.',
+  args: moduleArgs,
+  run: async (context, args) => {
+    const base = context.dagFile ? dirname(context.dagFile) : process.cwd();
+    const file = isAbsolute(args.path) ? args.path : resolve(base, args.path);
+    const imported = await importModule(file);
+    const fn = imported[args.export];
+    if (typeof fn !== 'function') {
+      throw new BatutaError(
+        'MODULE_EXPORT',
+        `${file} has no exported function '${args.export}' (exports: ${Object.keys(imported).join(', ') || 'none'})`,
+      );
+    }
+    return fn(context, args.args);
+  },
+});
+
+/** Imports JS directly and TypeScript through tsx, when it is installed. */
+export async function importModule(file: string): Promise<Record<string, unknown>> {
+  if (/\.(c|m)?ts$/.test(file)) {
+    const tsx = (await import('tsx/esm/api').catch(() => undefined)) as
+      | { tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>> }
+      | undefined;
+    if (!tsx) throw new BatutaError('MODULE_TS', `cannot import ${file}: install 'tsx' to load TypeScript files`);
+    return tsx.tsImport(pathToFileURL(file).href, import.meta.url);
+  }
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+/** A registry holding the built-in operators; add your own with `register`. */
+export function createOperatorRegistry(): OperatorRegistry {
+  return new OperatorRegistry().register(emptyOperator).register(shellOperator).register(moduleOperator);
+}
