@@ -124,19 +124,21 @@ export class LocalExecutor implements Executor {
 
   /** Queues an attempt; refused when it can never fit (`NO_CAPACITY_FITS`) or after `close`. */
   async submit(job: TaskJob): Promise<void> {
-    const where = `task '${job.taskId}'${job.mapIndex >= 0 ? ` [${job.mapIndex}]` : ''} of run '${job.runId}'`;
     if (this.closed) {
-      throw new OrchestratorError('EXECUTOR_CLOSED', `cannot submit ${where}: the local executor is closed`);
+      throw new OrchestratorError('EXECUTOR_CLOSED', `cannot submit ${describeJob(job)}: the local executor is closed`);
     }
     const problem = invalidResourceDimension(job.resources);
-    if (problem) throw new OrchestratorError('BAD_RESOURCES', `${where} declares ${problem}`);
+    if (problem) throw new OrchestratorError('BAD_RESOURCES', `${describeJob(job)} declares ${problem}`);
     if (!Number.isFinite(job.priorityWeight)) {
-      throw new OrchestratorError('BAD_PRIORITY', `${where} has priorityWeight ${job.priorityWeight}; use a number`);
+      throw new OrchestratorError(
+        'BAD_PRIORITY',
+        `${describeJob(job)} has priorityWeight ${job.priorityWeight}; use a finite number`,
+      );
     }
     if (!fits(job.resources, this.capacity)) {
       throw new OrchestratorError(
         'NO_CAPACITY_FITS',
-        `${where} needs ${formatResources(job.resources)} but this executor's whole capacity is ` +
+        `${describeJob(job)} needs ${formatResources(job.resources)} but this executor's whole capacity is ` +
           `${formatResources(this.capacity)}; lower the task's resources or give the executor more capacity`,
       );
     }
@@ -303,7 +305,7 @@ export class LocalExecutor implements Executor {
     if (attempt.reported || attempt.state === 'done') return false;
     const timeout = code === TASK_TIMEOUT;
     const error = {
-      message: `task '${attempt.job.taskId}' of run '${attempt.job.runId}' ${message}`,
+      message: `${describeJob(attempt.job)} ${message}`,
       name: timeout ? 'TaskTimeoutError' : 'TaskCancelledError',
       code,
       retryable: timeout,
@@ -335,6 +337,11 @@ export class LocalExecutor implements Executor {
     };
     notify(() => listener.finished(result));
   }
+}
+
+/** `task 'score' [3] of run 'r1'`, for messages. */
+function describeJob(job: TaskJob): string {
+  return `task '${job.taskId}'${job.mapIndex >= 0 ? ` [${job.mapIndex}]` : ''} of run '${job.runId}'`;
 }
 
 /** Calls the listener; an exception there is its own bug, rethrown out of band so our state stays whole. */
