@@ -112,10 +112,14 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
 }
 
 const ID_CHARACTER = /[A-Za-z0-9_.-]/;
+/** A key no document may use: parsers drop it, or it would replace an object's prototype. */
+export const RESERVED_KEY = '__proto__';
 
 /** Why `id` is not a valid DAG or task id (ID_PATTERN), or undefined when it is one. */
 export function idProblem(id: string): string | undefined {
   if (id === '') return "an id cannot be empty; use letters, digits, '_', '.' and '-'";
+  if (id === RESERVED_KEY)
+    return `'${RESERVED_KEY}' is reserved (JavaScript objects treat it specially); choose another id`;
   const characters = [...id];
   const bad = characters.findIndex((character) => !ID_CHARACTER.test(character));
   if (bad >= 0) {

@@ -38,12 +38,12 @@ const problemCheck =
 
 const ID_EXPECTED = "an id of letters, digits, '_', '.' and '-'";
 
-const idString = (description: string) =>
+const idString = (description: string, example: string) =>
   hinted(
     z
       .string()
       .regex(ID_PATTERN)
-      .meta({ description, examples: ['iris_batch'] }),
+      .meta({ description, examples: [example] }),
     {
       code: 'INVALID_ID',
       expected: ID_EXPECTED,
@@ -360,7 +360,7 @@ export const scheduleSchema = hinted(
 
 const tasksMap = hinted(
   z
-    .record(idString('A task id.'), taskSchema)
+    .record(idString('A task id.', 'load_data'), taskSchema)
     .superRefine((value, ctx) => {
       if (Object.keys(value).length === 0) {
         report(ctx, { code: 'MISSING_FIELD', message: 'a DAG needs at least one task', path: [] }, value);
@@ -373,7 +373,7 @@ const tasksMap = hinted(
 /** The whole DAG file. */
 export const dagDocumentSchema = z
   .strictObject({
-    id: idString('The DAG id: letters, digits, _, . and -.'),
+    id: idString('The DAG id: letters, digits, _, . and -.', 'iris_batch'),
     description: z.string().meta({ description: 'What the DAG does.' }).optional(),
     tags: z.array(z.string()).meta({ description: 'Labels for listing and filtering.' }).optional(),
     owner: z.string().meta({ description: 'Who to ask about this DAG.' }).optional(),
@@ -403,7 +403,7 @@ export const dagDocumentSchema = z
       { expected: 'a whole number ≥ 1' },
     ),
     params: z
-      .record(idString('A parameter name.'), paramSchema)
+      .record(idString('A parameter name.', 'sample'), paramSchema)
       .meta({ description: 'Parameters a trigger or event may set, with defaults.' })
       .optional(),
     defaults: defaultsSchema.optional(),

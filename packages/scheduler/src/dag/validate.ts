@@ -27,6 +27,7 @@ const MAX_RETRY_DELAY_MS = 86_400_000;
 /** Beyond this many unknown upstreams, stop computing "did you mean" (it costs a pass over every id). */
 const MAX_SUGGESTIONS = 100;
 const MAX_CYCLES_REPORTED = 20;
+const MAX_CYCLE_NAMES = 20;
 
 /** Every problem found in `dag`, with field paths and no locations. An empty list means valid. */
 export function validateDag(dag: DagSpec, options: ValidateOptions = {}): DagIssue[] {
@@ -448,6 +449,11 @@ function cycleIssue(tasks: readonly GraphTask[], order: number[]): PathIssue {
   const first = tasks[rotated[0]!]!;
   const last = tasks[rotated.at(-1)!]!;
   const names = [...rotated, rotated[0]!].map((index) => tasks[index]!.id);
+  // A cycle through thousands of tasks is shown by its ends; the field path still names the link to cut.
+  if (names.length > MAX_CYCLE_NAMES) {
+    const hidden = names.length - MAX_CYCLE_NAMES;
+    names.splice(MAX_CYCLE_NAMES / 2, hidden, `… ${hidden} more …`);
+  }
   const position = first.upstream.indexOf(last.id);
   return {
     code: 'DAG_CYCLE',

@@ -14,7 +14,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import type { DagIssue, SourceLocation } from '../errors.js';
-import { formatFieldPath, type PathIssue, type PathSegment } from './issues.js';
+import { formatFieldPath, type PathIssue, type PathSegment, RESERVED_KEY } from './issues.js';
 
 /** Alias expansion a file may always use, in nodes; a larger file may expand to 10× its own size. */
 export const MIN_ALIAS_EXPANSION = 100_000;
@@ -274,6 +274,14 @@ export class YamlSource {
           if (key === undefined) {
             problem('INVALID_TYPE', 'a key must be a plain string, not a list or a map', keyNode, path);
             continue;
+          }
+          if (key === RESERVED_KEY) {
+            const isId = path.length === 1 && (path[0] === 'tasks' || path[0] === 'params');
+            const message = `the key '${RESERVED_KEY}' is reserved (JavaScript objects treat it specially); rename it`;
+            this.problems.push({
+              ...this.issue(isId ? 'INVALID_ID' : 'INVALID_VALUE', message, keyNode?.range?.[0] ?? 0),
+              field: formatFieldPath([...path, key]),
+            });
           }
           const earlier = seen.get(key);
           if (earlier !== undefined && keyNode) {
