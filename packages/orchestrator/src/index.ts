@@ -1,7 +1,7 @@
 // @batuta/orchestrator — the "where": resources, worker pools, placement and executors.
 export { OrchestratorError } from './errors.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local/local-executor.js';
-export { TASK_SKIPPED } from './local/task-outcome.js';
+export { TASK_SKIPPED, toTaskError } from './local/task-outcome.js';
 export {
   addResources,
   fits,

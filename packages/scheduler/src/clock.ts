@@ -5,11 +5,19 @@ export interface Clock {
   setTimer(atMs: number, callback: () => void): () => void;
 }
 
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
 /** The real wall clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(atMs, callback) {
-    const handle = setTimeout(callback, Math.max(0, atMs - Date.now()));
+    // setTimeout fires at once for delays over 2^31−1 ms (~24.8 days): re-arm in steps instead.
+    let handle: ReturnType<typeof setTimeout>;
+    const arm = () => {
+      const delay = atMs - Date.now();
+      handle = delay > MAX_TIMEOUT_MS ? setTimeout(arm, MAX_TIMEOUT_MS) : setTimeout(callback, Math.max(0, delay));
+    };
+    arm();
     return () => clearTimeout(handle);
   },
 };

@@ -32,5 +32,5 @@ export * from './run/types.js';
 export type { RunCoordinatorOptions, RunHandle, RunListener, RunRequest } from './runner/run-coordinator.js';
 export { RunCoordinator } from './runner/run-coordinator.js';
 export { createTaskInvoker, type TaskInvokerOptions } from './runner/task-invoker.js';
-export { MemoryStateStore } from './store/memory-store.js';
+export { MemoryStateStore, toStoredJson } from './store/memory-store.js';
 export * from './store/state-store.js';
