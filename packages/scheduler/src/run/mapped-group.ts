@@ -1,0 +1,115 @@
+// The instances of one expanded mapped task: their states in typed arrays, counts by state for the
+// aggregate, and the lists the instances' items are drawn from (decoded on demand, not stored).
+import type { TaskError, TaskState } from '../dag/model.js';
+import { FAILED, isTerminal, REMOVED, SKIPPED, STATE_NAMES, SUCCESS, UPSTREAM_FAILED } from './states.js';
+
+/** One mapped task's instances, mapIndex 0..count-1. */
+export class MappedGroup {
+  readonly count: number;
+  readonly argNames: readonly string[];
+  /** One list per argument, in `map.over` key order; undefined when restored without the source outputs. */
+  readonly lists: ReadonlyArray<readonly unknown[]> | undefined;
+  readonly states: Uint8Array;
+  readonly tryNumbers: Int32Array;
+  readonly nextTryAtMs: Float64Array;
+  readonly reasons: string[];
+  readonly errors = new Map<number, TaskError>();
+  /** Instance outputs, kept only when a downstream maps over this task. */
+  readonly outputs: unknown[] | undefined;
+  success = 0;
+  failed = 0;
+  upstreamFailed = 0;
+  skipped = 0;
+  removed = 0;
+  done = 0;
+
+  constructor(
+    count: number,
+    argNames: readonly string[],
+    lists: ReadonlyArray<readonly unknown[]> | undefined,
+    keepOutputs: boolean,
+  ) {
+    this.count = count;
+    this.argNames = argNames;
+    this.lists = lists;
+    this.states = new Uint8Array(count);
+    this.tryNumbers = new Int32Array(count);
+    this.nextTryAtMs = new Float64Array(count).fill(Number.NaN);
+    this.reasons = new Array<string>(count).fill('');
+    this.outputs = keepOutputs ? new Array<unknown>(count) : undefined;
+  }
+
+  /** The element(s) instance `index` works on: the cross product, first argument varying slowest. */
+  item(index: number): Record<string, unknown> | undefined {
+    const lists = this.lists;
+    if (!lists) return undefined;
+    const positions = new Array<number>(lists.length);
+    let rest = index;
+    for (let k = lists.length - 1; k >= 0; k--) {
+      const length = lists[k]!.length;
+      positions[k] = rest % length;
+      rest = Math.floor(rest / length);
+    }
+    // fromEntries defines own properties, so an argument named `__proto__` stays data.
+    return Object.fromEntries(this.argNames.map((name, k) => [name, lists[k]![positions[k]!]]));
+  }
+
+  /** Moves instance `index` to a terminal state and counts it; a second call for the same instance is ignored. */
+  finish(index: number, code: number, reason: string): void {
+    if (isTerminal(this.states[index]!)) return;
+    this.states[index] = code;
+    this.reasons[index] = reason;
+    this.nextTryAtMs[index] = Number.NaN;
+    this.tally(code);
+  }
+
+  /** Sets an instance's state while restoring, keeping the counts right. */
+  restore(index: number, code: number): void {
+    this.states[index] = code;
+    if (isTerminal(code)) this.tally(code);
+  }
+
+  get complete(): boolean {
+    return this.done >= this.count;
+  }
+
+  /** The parent's state once every instance is terminal: failed > upstream_failed > success > skipped. */
+  aggregate(): number {
+    if (this.failed > 0) return FAILED;
+    if (this.upstreamFailed > 0) return UPSTREAM_FAILED;
+    if (this.success > 0) return SUCCESS;
+    return SKIPPED;
+  }
+
+  /** "4 of 5 mapped instances done: 3 success, 1 failed". */
+  describe(): string {
+    const parts: string[] = [];
+    if (this.success > 0) parts.push(`${this.success} success`);
+    if (this.failed > 0) parts.push(`${this.failed} failed`);
+    if (this.upstreamFailed > 0) parts.push(`${this.upstreamFailed} upstream_failed`);
+    if (this.skipped > 0) parts.push(`${this.skipped} skipped`);
+    if (this.removed > 0) parts.push(`${this.removed} removed`);
+    const summary = parts.length > 0 ? `: ${parts.join(', ')}` : '';
+    return `${this.done} of ${this.count} mapped instances done${summary}`;
+  }
+
+  /** What downstream mapping sees of this task: the successful instances' outputs, in mapIndex order. */
+  successOutputs(): unknown[] {
+    const list: unknown[] = [];
+    for (let i = 0; i < this.count; i++) if (this.states[i] === SUCCESS) list.push(this.outputs?.[i]);
+    return list;
+  }
+
+  stateName(index: number): TaskState {
+    return STATE_NAMES[this.states[index]!]!;
+  }
+
+  private tally(code: number): void {
+    this.done++;
+    if (code === SUCCESS) this.success++;
+    else if (code === FAILED) this.failed++;
+    else if (code === UPSTREAM_FAILED) this.upstreamFailed++;
+    else if (code === SKIPPED) this.skipped++;
+    else if (code === REMOVED) this.removed++;
+  }
+}
