@@ -1,0 +1,36 @@
+/** Stable, machine-readable codes of every error @batuta/ml-tasks throws. */
+export type MlTasksErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_MODEL'
+  | 'UNSUPPORTED_MODEL'
+  | 'FEATURE_COUNT_MISMATCH'
+  | 'CSV_PARSE'
+  | 'UNSUPPORTED_URL'
+  | 'LOAD_FAILED'
+  | 'KEY_SCHEME'
+  | 'INGEST_FAILED'
+  | 'VERSION_CONFLICT'
+  | 'NO_PREVIOUS_VERSION'
+  | 'NO_CURRENT_VERSION'
+  | 'MODEL_INVALID'
+  | 'MISSING_INPUT';
+
+/** The base class of every error @batuta/ml-tasks throws; `code` is stable, `details` carries the figures. */
+export class MlTasksError extends Error {
+  readonly code: MlTasksErrorCode;
+  readonly details: Readonly<Record<string, unknown>>;
+  /** false when retrying the same task cannot help (a bad model, a failed gate, bad input). */
+  readonly retryable: boolean;
+
+  constructor(
+    code: MlTasksErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; retryable?: boolean; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'MlTasksError';
+    this.code = code;
+    this.details = options.details ?? {};
+    this.retryable = options.retryable ?? false;
+  }
+}
