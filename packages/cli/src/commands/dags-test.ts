@@ -87,6 +87,15 @@ export async function dagsTest(options: DagsTestOptions): Promise<number> {
   grid.draw(Date.now());
   await coordinator.close();
   console.log(`\n${grid.summary(Date.now())}\n`);
+  const leaves = dag.tasks.filter((t) => !dag.tasks.some((other) => other.upstream.includes(t.id)));
+  const outputs = await store.getOutputs(
+    run.runId,
+    leaves.map((t) => ({ taskId: t.id, mapIndex: -1 })),
+  );
+  for (const [key, value] of outputs) {
+    const text = JSON.stringify(value);
+    console.log(`output of ${key.replace(/#-1$/, '')}: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`);
+  }
   const failedTasks = (await store.getTaskInstances(run.runId)).filter((i) => i.state === 'failed' && i.error);
   for (const instance of failedTasks) {
     const where = instance.mapIndex >= 0 ? `${instance.taskId}#${instance.mapIndex}` : instance.taskId;
