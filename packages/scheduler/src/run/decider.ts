@@ -21,7 +21,15 @@ import {
   UP_FOR_RETRY,
   UPSTREAM_FAILED,
 } from './states.js';
-import { ACTION_SKIP, ACTION_UPSTREAM_FAILED, ACTION_WAIT, triggerRuleAction, verdictReason } from './trigger-rules.js';
+import {
+  ACTION_RUN,
+  ACTION_SKIP,
+  ACTION_UPSTREAM_FAILED,
+  ACTION_WAIT,
+  allSucceededReason,
+  triggerRuleAction,
+  verdictReason,
+} from './trigger-rules.js';
 import type { Decision } from './types.js';
 
 /** Applies validated events to an instance table and collects the decisions that follow. */
@@ -239,7 +247,12 @@ export class RunDecider {
       table.upSkipped[t]!,
     );
     if (action === ACTION_WAIT) return;
-    const reason = verdictReason(task.triggerRule, action, table.countsOf(t));
+    const success = table.upSuccess[t]!;
+    const common =
+      action === ACTION_RUN && removed === 0 && success === this.plan.upstreamTotal[t]
+        ? allSucceededReason(task.triggerRule, success)
+        : undefined;
+    const reason = common ?? verdictReason(task.triggerRule, action, table.countsOf(t));
     if (action === ACTION_SKIP || action === ACTION_UPSTREAM_FAILED) {
       this.markTask(t, action === ACTION_SKIP ? SKIPPED : UPSTREAM_FAILED, reason);
       return;

@@ -4,8 +4,8 @@
 // changes nothing) and owns the run's lifecycle; RunDecider does the deciding.
 //
 // Each event costs O(edges of the tasks it changes). Measured with test/run/engine-perf.ts
-// (Node 20, start + complete every run decision with success, warm): 10,000 tasks in ~5–10 ms,
-// 100,000 in ~80–150 ms, for a chain, a fan-out (one root → N leaves) and a diamond lattice alike.
+// (Node 20, start + complete every run decision with success, warm): 10,000 tasks in ~3–10 ms,
+// 100,000 in ~55–110 ms, for a chain, a fan-out (one root → N leaves) and a diamond lattice alike.
 import type { RunState, TaskError, TaskState } from '../dag/model.js';
 import { BatutaError } from '../errors.js';
 import { RunDecider } from './decider.js';

@@ -98,25 +98,13 @@ export function evaluateTriggerRule(rule: TriggerRule, counts: UpstreamCounts): 
 
 const ACTION_NAMES = ['wait', 'run', 'skip', 'upstream_failed'] as const;
 
-// The common "every upstream succeeded" reason, built once per rule and upstream count: a run of
-// 100,000 tasks would otherwise build (and collect) 100,000 equal strings.
-const allSucceededReasons = new Map<TriggerRule, string[]>();
-
 /** The reason text of `evaluateTriggerRule`, for a caller that already has the action. */
 export function verdictReason(rule: TriggerRule, action: RuleAction, counts: UpstreamCounts): string {
   const total = counts.total - counts.removed;
   const done = counts.done - counts.removed;
-  if (counts.removed === 0 && action === ACTION_RUN) {
-    if (total <= 0) return 'ready: no upstream tasks';
-    if (counts.success === total && total < 64 && rule !== 'always') {
-      let cache = allSucceededReasons.get(rule);
-      if (!cache) {
-        cache = [];
-        allSucceededReasons.set(rule, cache);
-      }
-      cache[total] ??= `ready: ${total} of ${total} ${plural(total, 'upstream')} done (${total} success); rule ${rule}`;
-      return cache[total];
-    }
+  if (counts.removed === 0 && action === ACTION_RUN && (total <= 0 || counts.success === total)) {
+    const common = allSucceededReason(rule, total);
+    if (common !== undefined) return common;
   }
   const ignored = counts.removed > 0 ? `; ${counts.removed} removed ${plural(counts.removed, 'upstream')} ignored` : '';
   if (total <= 0) return `ready: no upstream tasks${ignored}`;
@@ -174,4 +162,21 @@ export function describeCounts(counts: UpstreamCounts): string {
 
 function plural(count: number, word: string): string {
   return count === 1 ? word : `${word}s`;
+}
+
+// The common "ready" reasons (no upstream; every upstream succeeded), built once per rule and
+// upstream count: a run of 100,000 tasks would otherwise build and collect 100,000 equal strings.
+const allSucceededReasons = new Map<TriggerRule, string[]>();
+
+/** The reason a task whose `total` upstreams all succeeded is ready (shared strings; undefined past 63 upstreams). */
+export function allSucceededReason(rule: TriggerRule, total: number): string | undefined {
+  if (total <= 0) return 'ready: no upstream tasks';
+  if (total >= 64 || rule === 'always') return undefined;
+  let cache = allSucceededReasons.get(rule);
+  if (!cache) {
+    cache = [];
+    allSucceededReasons.set(rule, cache);
+  }
+  cache[total] ??= `ready: ${total} of ${total} ${plural(total, 'upstream')} done (${total} success); rule ${rule}`;
+  return cache[total];
 }

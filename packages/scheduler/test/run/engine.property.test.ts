@@ -129,6 +129,7 @@ function simulate(tasks: TaskSpec[], seed: number, crashes: boolean) {
   const persisted = new Map<string, Persisted>();
   const stateOf = (key: string): TaskState => persisted.get(key)?.state ?? 'none';
   const tries = new Map<string, Set<number>>();
+  const runDecisions = new Map<string, number>();
   const outputs = new Map<string, unknown>();
   let pending: RunDecision[] = [];
   let retriesDue: RetryDecision[] = [];
@@ -212,6 +213,7 @@ function simulate(tasks: TaskSpec[], seed: number, crashes: boolean) {
         const set = tries.get(key) ?? new Set<number>();
         set.add(d.tryNumber);
         tries.set(key, set);
+        runDecisions.set(key, (runDecisions.get(key) ?? 0) + 1);
         pending = pending.filter((p) => instanceKey(p.taskId, p.mapIndex) !== key);
         pending.push(d);
       } else if (d.kind === 'retry') {
@@ -286,7 +288,7 @@ function simulate(tasks: TaskSpec[], seed: number, crashes: boolean) {
     }
     handle(engine.complete(run!, outcome, now), now);
   }
-  return { engine, persisted, tries, finishes, problems, steps, byId, crashCount };
+  return { engine, persisted, tries, runDecisions, finishes, problems, steps, byId, crashCount };
 }
 
 describe('RunEngine on random DAGs', () => {
@@ -294,7 +296,7 @@ describe('RunEngine on random DAGs', () => {
     fc.assert(
       fc.property(dagShape, fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.boolean(), (shape, seed, crashes) => {
         const tasks = buildTasks(shape);
-        const { engine, persisted, tries, finishes, problems, byId } = simulate(tasks, seed, crashes);
+        const { engine, persisted, tries, runDecisions, finishes, problems, byId } = simulate(tasks, seed, crashes);
         expect(problems).toEqual([]);
         expect(finishes).toHaveLength(1);
 
@@ -308,6 +310,12 @@ describe('RunEngine on random DAGs', () => {
           expect(persisted.get(instanceKey(instance.taskId, instance.mapIndex))?.state).toBe(instance.state);
         }
 
+        // Without crashes every run decision is a new attempt; a crash may re-issue one with the same try.
+        if (!crashes) {
+          for (const [key, count] of runDecisions) {
+            expect(count).toBeLessThanOrEqual(byId.get(key.split('#')[0]!)!.retry.retries + 1);
+          }
+        }
         for (const [key, set] of tries) {
           const t = byId.get(key.split('#')[0]!)!;
           expect(set.size).toBeLessThanOrEqual(t.retry.retries + 1);
