@@ -26,7 +26,7 @@ export {
 export * from './operators/registry.js';
 export { RunEngine, type RunEngineOptions } from './run/engine.js';
 export { compilePlan, type ExecutionPlan } from './run/plan.js';
-export { retryDelayMs, shouldRetry } from './run/retry.js';
+export { type AttemptIdentity, MAX_RETRY_DELAY_MS, retryDelayMs, shouldRetry } from './run/retry.js';
 export { evaluateTriggerRule, type RuleVerdict, type UpstreamCounts } from './run/trigger-rules.js';
 export * from './run/types.js';
 export type { RunCoordinatorOptions, RunHandle, RunListener, RunRequest } from './runner/run-coordinator.js';

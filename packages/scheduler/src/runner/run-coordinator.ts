@@ -74,11 +74,20 @@ interface ActiveRun {
   inbox: InboxEvent[];
   draining: boolean;
   timers: Map<string, () => void>;
-  mappedOutputs: Map<string, unknown[]>;
+  mappedOutputs: Map<string, Array<unknown | typeof NOT_SUCCEEDED>>;
   finished: boolean;
   resolve: (record: DagRunRecord) => void;
   reject: (error: unknown) => void;
 }
+
+/** Marks a mapped instance that did not succeed: it contributes nothing to the aggregate list. */
+const NOT_SUCCEEDED: unique symbol = Symbol('not succeeded');
+
+const CALLBACK_FOR_STATE: Partial<Record<TaskState, 'onSuccess' | 'onFailure' | 'onSkipped'>> = {
+  success: 'onSuccess',
+  failed: 'onFailure',
+  skipped: 'onSkipped',
+};
 
 const keyOf = (taskId: string, mapIndex: number) => `${taskId}#${mapIndex}`;
 
@@ -280,28 +289,19 @@ export class RunCoordinator implements ExecutorListener {
         record.endMs = event.result.endedMs;
         if (record.startMs === undefined) record.startMs = event.result.startedMs;
         if (outcome.status === 'success') {
-          record.state = 'success';
           record.reason = `succeeded on try ${job.tryNumber}`;
           if (outcome.output !== undefined)
             outputs.push({ taskId: job.taskId, mapIndex: job.mapIndex, value: outcome.output });
           if (job.mapIndex >= 0) this.collectMapped(run, job.taskId, job.mapIndex, outcome.output);
         } else if (outcome.status === 'skipped') {
-          record.state = 'skipped';
           record.reason = outcome.reason;
         } else {
-          record.state = 'failed';
           record.reason = `failed on try ${job.tryNumber}: ${outcome.error.message}`;
           record.error = outcome.error;
         }
         touched.add(keyOf(job.taskId, job.mapIndex));
+        // The engine's first decision is this instance's own final state (or its retry); callbacks fire there.
         const follow = run.engine.complete(job, outcome, now);
-        const retried = follow.some(
-          (d) => d.kind === 'retry' && d.taskId === job.taskId && d.mapIndex === job.mapIndex,
-        );
-        if (record.state === 'success') this.callback(run, job.taskId, 'onSuccess', record, record.reason ?? '');
-        if (record.state === 'skipped') this.callback(run, job.taskId, 'onSkipped', record, record.reason ?? '');
-        if (record.state === 'failed' && !retried)
-          this.callback(run, job.taskId, 'onFailure', record, record.reason ?? '');
         for (const d of follow) decisions.push(d);
         return;
       }
@@ -379,8 +379,8 @@ export class RunCoordinator implements ExecutorListener {
             run.mappedOutputs.delete(decision.taskId);
           }
           if (previous !== decision.state) {
-            if (decision.state === 'skipped') this.callback(run, decision.taskId, 'onSkipped', record, decision.reason);
-            if (decision.state === 'failed') this.callback(run, decision.taskId, 'onFailure', record, decision.reason);
+            const name = CALLBACK_FOR_STATE[decision.state];
+            if (name) this.callback(run, decision.taskId, name, record, decision.reason);
           }
           break;
         }
@@ -399,7 +399,7 @@ export class RunCoordinator implements ExecutorListener {
           break;
         }
         case 'expand':
-          run.mappedOutputs.set(decision.taskId, new Array(decision.count).fill(null));
+          run.mappedOutputs.set(decision.taskId, new Array(decision.count).fill(NOT_SUCCEEDED));
           break;
         case 'finish':
           finish = decision;
