@@ -1,5 +1,24 @@
 export { MlTasksError, type MlTasksErrorCode } from './errors.js';
 export {
+  type IngestOptions,
+  type IngestResult,
+  ingestPredictions,
+  PredictionWriter,
+} from './ingest/ingest-predictions.js';
+export {
+  deleteMatching,
+  type LayoutInfo,
+  PredictionSets,
+  rollback,
+  type VersionMeta,
+} from './ingest/prediction-sets.js';
+export { checkName, DEFAULT_NAMESPACE, PredictionKeys, type PredictionLayout } from './ingest/redis-layout.js';
+export { readBytes, writeBytes } from './io/blob.js';
+export { type CsvOptions, type NumericTable, parseNumericCsv } from './io/csv.js';
+export { type LoadCsvOptions, type LoadedTable, loadCsv, loadModel, saveCsv } from './io/load.js';
+export { type Location, parseLocation } from './io/location.js';
+export { resolveS3Options, type S3Options } from './io/s3.js';
+export {
   entityIdKey,
   fixedPointKey,
   type KeyScheme,

@@ -1,0 +1,241 @@
+// Writing predictions to Redis: MSET batches sent back to back (pipelined, a bounded number in
+// flight), then — for the versioned layout — one atomic script that marks the version complete
+// and switches `current` to it. `current` moves only after every batch is acknowledged, so a
+// crash at any point before leaves consumers on the previous complete set; re-running the same
+// version rewrites the same keys (or, once complete, skips them) and commits: the run is idempotent.
+import type { Redis } from 'ioredis';
+import { MlTasksError } from '../errors.js';
+import { type KeyScheme, PYTHON_TEXT_SCHEME } from '../keys/key-schemes.js';
+import { PredictionSets, parseVersionMeta, versionMetaFields } from './prediction-sets.js';
+import { checkName, DEFAULT_NAMESPACE, PredictionKeys, type PredictionLayout } from './redis-layout.js';
+import { COMMIT_VERSION_5, runScript } from './scripts.js';
+
+/** How to write one model's predictions. */
+export interface IngestOptions {
+  model: string;
+  /** Required for the versioned layout: the name of this prediction set (e.g. the run's logical date). */
+  version?: string;
+  /** `versioned` (default): a new set per version behind an atomic `current`; `plain`: bare keys as the original. */
+  layout?: PredictionLayout;
+  namespace?: string;
+  /** Key/value pairs per MSET (default 5,000). */
+  batchSize?: number;
+  /** MSET commands awaiting their reply at once (default 8). */
+  maxInFlight?: number;
+  /** Complete versions kept; older ones are deleted after the switch (default 3; 0 keeps all). */
+  keep?: number;
+  /** Recorded so that consumers hash exactly as the ingest did (default python-text). */
+  keyScheme?: KeyScheme;
+  /** Class names (index = class), recorded for consumers. */
+  labels?: readonly string[];
+  featureCount?: number;
+  /** Plain layout only: prepended to every key (default '', bare keys like the original). */
+  prefix?: string;
+  /** Rows the run will write, when known: a complete version with another count is a VERSION_CONFLICT. */
+  expectedRows?: number;
+  /** The clock, in ms since the epoch (default Date.now). */
+  now?: () => number;
+}
+
+/** What an ingest did. */
+export interface IngestResult {
+  model: string;
+  layout: PredictionLayout;
+  version?: string;
+  rows: number;
+  /** The version `current` pointed at before, if any. */
+  previous?: string;
+  /** Versions deleted by the retention policy. */
+  evicted: string[];
+  /** True when the version was already complete and nothing was rewritten. */
+  skipped: boolean;
+  elapsedMs: number;
+}
+
+/** A streaming writer: `open`, any number of `write`s, then `commit` (or `abort`). */
+export class PredictionWriter {
+  readonly model: string;
+  readonly layout: PredictionLayout;
+  readonly version: string | undefined;
+  /** True when the version was already complete: writes are skipped, commit re-points `current`. */
+  readonly skipped: boolean;
+  private readonly redis: Redis;
+  private readonly keys: PredictionKeys;
+  private readonly prefix: string;
+  private readonly batchSize: number;
+  private readonly maxInFlight: number;
+  private readonly keep: number;
+  private readonly now: () => number;
+  private readonly startedAtMs: number;
+  private readonly inFlight: Promise<void>[] = [];
+  private failure: unknown;
+  private rows = 0;
+  private closed = false;
+
+  private constructor(redis: Redis, options: IngestOptions, layout: PredictionLayout, skipped: boolean) {
+    this.redis = redis;
+    this.model = options.model;
+    this.layout = layout;
+    this.version = options.version;
+    this.skipped = skipped;
+    this.keys = new PredictionKeys(options.namespace ?? DEFAULT_NAMESPACE, options.model);
+    this.prefix = layout === 'plain' ? (options.prefix ?? '') : this.keys.versionPrefix(options.version as string);
+    this.batchSize = options.batchSize ?? 5000;
+    this.maxInFlight = options.maxInFlight ?? 8;
+    this.keep = options.keep ?? 3;
+    this.now = options.now ?? Date.now;
+    this.startedAtMs = this.now();
+  }
+
+  /** Starts an ingest: records the layout and, for a versioned set, marks the version as being written. */
+  static async open(redis: Redis, options: IngestOptions): Promise<PredictionWriter> {
+    const layout = options.layout ?? 'versioned';
+    const keys = new PredictionKeys(options.namespace ?? DEFAULT_NAMESPACE, options.model);
+    if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize > 0)) {
+      throw new MlTasksError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${options.batchSize}`);
+    }
+    const keyScheme = options.keyScheme ?? PYTHON_TEXT_SCHEME;
+    const labels = options.labels ? [...options.labels] : undefined;
+    const recorded = await redis.hget(keys.layout, 'layout');
+    if (recorded && recorded !== layout) {
+      throw new MlTasksError(
+        'VERSION_CONFLICT',
+        `${options.model} was ingested with the ${recorded} layout; write ${layout} predictions under another model name`,
+      );
+    }
+    if (layout === 'plain') {
+      await redis.hset(keys.layout, {
+        layout: 'plain',
+        keyScheme: JSON.stringify(keyScheme),
+        prefix: options.prefix ?? '',
+        ...(labels ? { labels: JSON.stringify(labels) } : {}),
+      });
+      return new PredictionWriter(redis, options, layout, false);
+    }
+    if (options.version === undefined) {
+      throw new MlTasksError(
+        'INVALID_ARGUMENT',
+        'a versioned ingest needs a version (e.g. the run id or logical date)',
+      );
+    }
+    const version = checkName('version', options.version);
+    const existing = parseVersionMeta(version, await redis.hgetall(keys.meta(version)));
+    if (existing?.status === 'complete') {
+      if (options.expectedRows !== undefined && existing.rows !== options.expectedRows) {
+        throw new MlTasksError(
+          'VERSION_CONFLICT',
+          `version ${version} of ${options.model} is complete with ${existing.rows} rows; this run has ${options.expectedRows}. Versions are immutable: ingest under a new version`,
+          { details: { version, existingRows: existing.rows, rows: options.expectedRows } },
+        );
+      }
+      return new PredictionWriter(redis, options, layout, true);
+    }
+    const writer = new PredictionWriter(redis, options, layout, false);
+    await redis.hset(keys.layout, 'layout', 'versioned');
+    await redis.zadd(keys.pending, writer.startedAtMs, version);
+    await redis.hset(
+      keys.meta(version),
+      versionMetaFields({
+        version,
+        status: 'writing',
+        rows: 0,
+        keyScheme,
+        ...(labels ? { labels } : {}),
+        ...(options.featureCount === undefined ? {} : { featureCount: options.featureCount }),
+        startedAtMs: writer.startedAtMs,
+      }),
+    );
+    return writer;
+  }
+
+  /** Queues `keys[i] → labels[i]` for rows [start, end); waits only when too many batches are in flight. */
+  async write(keys: readonly string[], labels: readonly string[], start = 0, end = keys.length): Promise<void> {
+    if (this.closed) throw new MlTasksError('INVALID_ARGUMENT', 'this ingest is already committed or aborted');
+    if (labels.length < end) {
+      throw new MlTasksError('INVALID_ARGUMENT', `${keys.length} keys but ${labels.length} labels`);
+    }
+    this.rows += end - start;
+    if (this.skipped) return;
+    const prefix = this.prefix;
+    for (let at = start; at < end; at += this.batchSize) {
+      const stop = Math.min(end, at + this.batchSize);
+      const args = new Array<string>((stop - at) * 2);
+      let i = 0;
+      for (let row = at; row < stop; row++) {
+        args[i++] = prefix + keys[row];
+        args[i++] = labels[row] as string;
+      }
+      this.inFlight.push(
+        this.redis.mset(args).then(
+          () => undefined,
+          (error: unknown) => {
+            this.failure ??= error;
+          },
+        ),
+      );
+      if (this.inFlight.length >= this.maxInFlight) await this.inFlight.shift();
+      this.throwIfFailed();
+    }
+  }
+
+  /** Waits for every batch, then (versioned) switches `current` atomically and applies retention. */
+  async commit(): Promise<IngestResult> {
+    await this.drain();
+    this.closed = true;
+    const base = { model: this.model, layout: this.layout, rows: this.rows, skipped: this.skipped };
+    if (this.layout === 'plain') return { ...base, evicted: [], elapsedMs: this.now() - this.startedAtMs };
+    const version = this.version as string;
+    if (!this.skipped) await this.redis.hset(this.keys.meta(version), 'rows', String(this.rows));
+    const [previous, ...evicted] = (await runScript(
+      this.redis,
+      COMMIT_VERSION_5,
+      [this.keys.meta(version), this.keys.current, this.keys.versions, this.keys.seq, this.keys.pending],
+      [version, this.now(), this.keep],
+    )) as string[];
+    const sets = new PredictionSets(this.redis, { model: this.model, namespace: this.keys.namespace });
+    for (const old of evicted) await sets.deleteVersion(old);
+    return {
+      ...base,
+      version,
+      ...(previous ? { previous } : {}),
+      evicted,
+      elapsedMs: this.now() - this.startedAtMs,
+    };
+  }
+
+  /** Waits for the batches in flight and leaves `current` where it is. */
+  async abort(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.inFlight.splice(0));
+  }
+
+  private async drain(): Promise<void> {
+    await Promise.all(this.inFlight.splice(0));
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure === undefined) return;
+    const cause = this.failure as Error;
+    this.closed = true;
+    throw new MlTasksError(
+      'INGEST_FAILED',
+      `writing predictions of ${this.model}${this.version ? ` version ${this.version}` : ''} failed: ${cause.message}; current was not switched`,
+      { cause, retryable: true },
+    );
+  }
+}
+
+/** Writes a whole prediction set: `keys[i] → labels[i]`, batched, then committed (see PredictionWriter). */
+export async function ingestPredictions(
+  redis: Redis,
+  options: IngestOptions & { keys: readonly string[]; labels: readonly string[] },
+): Promise<IngestResult> {
+  const { keys, labels, ...rest } = options;
+  if (keys.length !== labels.length) {
+    throw new MlTasksError('INVALID_ARGUMENT', `${keys.length} keys but ${labels.length} labels`);
+  }
+  const writer = await PredictionWriter.open(redis, { expectedRows: keys.length, ...rest });
+  await writer.write(keys, labels);
+  return writer.commit();
+}

@@ -1,0 +1,215 @@
+// The versions of one model's predictions in Redis: which is current, which are complete, and the
+// operations on them — rollback, activate (deploying and rolling back are the same operation),
+// delete, and pruning what crashed or expired runs left behind.
+import type { Redis } from 'ioredis';
+import { MlTasksError } from '../errors.js';
+import { type KeyScheme, keySchemeSchema } from '../keys/key-schemes.js';
+import { checkName, DEFAULT_NAMESPACE, PredictionKeys } from './redis-layout.js';
+import { ACTIVATE_VERSION_2, ROLLBACK_VERSION_2, runScript } from './scripts.js';
+
+/** What the ingest recorded about one version. */
+export interface VersionMeta {
+  version: string;
+  status: 'writing' | 'complete';
+  rows: number;
+  keyScheme: KeyScheme;
+  /** Class names, index = class, when the model is a classifier. */
+  labels?: string[];
+  featureCount?: number;
+  startedAtMs: number;
+  completedAtMs?: number;
+}
+
+/** How a model's predictions are laid out (read by consumers before their first lookup). */
+export type LayoutInfo =
+  | { layout: 'versioned' }
+  | { layout: 'plain'; keyScheme: KeyScheme; prefix: string; labels?: string[] };
+
+/** The fields of a version's metadata hash. */
+export function versionMetaFields(meta: VersionMeta): Record<string, string> {
+  return {
+    status: meta.status,
+    rows: String(meta.rows),
+    keyScheme: JSON.stringify(meta.keyScheme),
+    startedAt: String(meta.startedAtMs),
+    ...(meta.labels ? { labels: JSON.stringify(meta.labels) } : {}),
+    ...(meta.featureCount === undefined ? {} : { featureCount: String(meta.featureCount) }),
+    ...(meta.completedAtMs === undefined ? {} : { completedAt: String(meta.completedAtMs) }),
+  };
+}
+
+function parseJson(text: string | undefined, what: string): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MlTasksError('INVALID_ARGUMENT', `${what} in Redis is not valid JSON: ${text.slice(0, 80)}`);
+  }
+}
+
+/** Parses a version's metadata hash; undefined when it does not exist. */
+export function parseVersionMeta(version: string, fields: Record<string, string>): VersionMeta | undefined {
+  if (!fields.status) return undefined;
+  const keyScheme = keySchemeSchema.parse(parseJson(fields.keyScheme, 'keyScheme') ?? { scheme: 'python-text' });
+  const labels = parseJson(fields.labels, 'labels') as string[] | undefined;
+  return {
+    version,
+    status: fields.status === 'complete' ? 'complete' : 'writing',
+    rows: Number(fields.rows ?? 0),
+    keyScheme,
+    ...(labels ? { labels } : {}),
+    ...(fields.featureCount ? { featureCount: Number(fields.featureCount) } : {}),
+    startedAtMs: Number(fields.startedAt ?? 0),
+    ...(fields.completedAt ? { completedAtMs: Number(fields.completedAt) } : {}),
+  };
+}
+
+/** Parses a model's layout hash; undefined when nothing was ingested for it. */
+export function parseLayoutInfo(fields: Record<string, string>): LayoutInfo | undefined {
+  if (fields.layout === 'versioned') return { layout: 'versioned' };
+  if (fields.layout !== 'plain') return undefined;
+  const labels = parseJson(fields.labels, 'labels') as string[] | undefined;
+  return {
+    layout: 'plain',
+    keyScheme: keySchemeSchema.parse(parseJson(fields.keyScheme, 'keyScheme') ?? { scheme: 'python-text' }),
+    prefix: fields.prefix ?? '',
+    ...(labels ? { labels } : {}),
+  };
+}
+
+/** Deletes every key matching `pattern` with SCAN + UNLINK; returns how many were deleted. */
+export async function deleteMatching(redis: Redis, pattern: string, scanCount = 10_000): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', scanCount);
+    cursor = next;
+    for (let at = 0; at < keys.length; at += 1000) {
+      deleted += await redis.unlink(...keys.slice(at, at + 1000));
+    }
+  } while (cursor !== '0');
+  return deleted;
+}
+
+/** One model's prediction sets in one namespace. */
+export class PredictionSets {
+  readonly keys: PredictionKeys;
+  private readonly redis: Redis;
+
+  constructor(redis: Redis, options: { model: string; namespace?: string }) {
+    this.redis = redis;
+    this.keys = new PredictionKeys(options.namespace ?? DEFAULT_NAMESPACE, options.model);
+  }
+
+  /** The layout recorded at ingest, or undefined when nothing was ingested. */
+  async layout(): Promise<LayoutInfo | undefined> {
+    return parseLayoutInfo(await this.redis.hgetall(this.keys.layout));
+  }
+
+  /** The version consumers read now, or undefined. */
+  async current(): Promise<string | undefined> {
+    return (await this.redis.get(this.keys.current)) ?? undefined;
+  }
+
+  async meta(version: string): Promise<VersionMeta | undefined> {
+    checkName('version', version);
+    return parseVersionMeta(version, await this.redis.hgetall(this.keys.meta(version)));
+  }
+
+  /** Complete versions, oldest first (commit order), then versions still being written. */
+  async versions(): Promise<(VersionMeta & { current: boolean })[]> {
+    const [complete, pending, current] = await Promise.all([
+      this.redis.zrange(this.keys.versions, 0, '-1'),
+      this.redis.zrange(this.keys.pending, 0, '-1'),
+      this.current(),
+    ]);
+    const result: (VersionMeta & { current: boolean })[] = [];
+    for (const version of [...complete, ...pending.filter((name) => !complete.includes(name))]) {
+      const meta = await this.meta(version);
+      if (meta) result.push({ ...meta, current: version === current });
+    }
+    return result;
+  }
+
+  /** Points `current` back at the complete version committed before it. */
+  async rollback(): Promise<{ from: string; to: string }> {
+    const [from, to] = (await runScript(
+      this.redis,
+      ROLLBACK_VERSION_2,
+      [this.keys.current, this.keys.versions],
+      [],
+    )) as [string, string];
+    return { from, to };
+  }
+
+  /** Points `current` at a complete version. */
+  async activate(version: string): Promise<{ previous: string | undefined }> {
+    checkName('version', version);
+    const previous = (await runScript(
+      this.redis,
+      ACTIVATE_VERSION_2,
+      [this.keys.current, this.keys.versions],
+      [version],
+    )) as string;
+    return { previous: previous === '' ? undefined : previous };
+  }
+
+  /** Deletes a version's predictions and metadata (never the current one); returns the keys deleted. */
+  async deleteVersion(version: string): Promise<number> {
+    checkName('version', version);
+    if ((await this.current()) === version) {
+      throw new MlTasksError(
+        'VERSION_CONFLICT',
+        `version ${version} of ${this.keys.model} is current; activate another first`,
+      );
+    }
+    await this.redis.zrem(this.keys.versions, version);
+    await this.redis.zrem(this.keys.pending, version);
+    const deleted = await deleteMatching(this.redis, `${this.keys.versionPrefix(version)}*`);
+    await this.redis.unlink(this.keys.meta(version));
+    return deleted;
+  }
+
+  /**
+   * Deletes what no consumer can reach: versions whose writing started more than
+   * `abandonAfterMs` ago and never completed (a crashed run that was not re-run), and versions
+   * whose metadata survived their eviction. Returns the versions deleted.
+   */
+  async prune(options: { abandonAfterMs?: number; nowMs?: number } = {}): Promise<string[]> {
+    const nowMs = options.nowMs ?? Date.now();
+    const abandonAfterMs = options.abandonAfterMs ?? 24 * 3_600_000;
+    const [complete, pending, current] = await Promise.all([
+      this.redis.zrange(this.keys.versions, 0, '-1'),
+      this.redis.zrange(this.keys.pending, 0, '-1', 'WITHSCORES') as Promise<unknown> as Promise<string[]>,
+      this.current(),
+    ]);
+    const started = new Map<string, number>();
+    for (let at = 0; at < pending.length; at += 2) started.set(pending[at] as string, Number(pending[at + 1]));
+    const metaPrefix = this.keys.meta('');
+    const versions = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${metaPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) versions.add(key.slice(metaPrefix.length));
+    } while (cursor !== '0');
+    const deleted: string[] = [];
+    for (const version of versions) {
+      if (version === current || complete.includes(version)) continue;
+      const startedAt = started.get(version);
+      if (startedAt !== undefined && nowMs - startedAt < abandonAfterMs) continue;
+      await this.deleteVersion(version);
+      deleted.push(version);
+    }
+    return deleted;
+  }
+}
+
+/** Points a model's `current` back at its previous complete version (`batuta predictions rollback MODEL`). */
+export async function rollback(
+  redis: Redis,
+  model: string,
+  options: { namespace?: string } = {},
+): Promise<{ from: string; to: string }> {
+  return new PredictionSets(redis, { model, ...options }).rollback();
+}
