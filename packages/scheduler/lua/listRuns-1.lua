@@ -1,0 +1,73 @@
+--[[
+  Lists runs, newest logical date first, equal dates in ascending run id (byte) order, with their
+  records, in one atomic read: a listed run's record is the one that matched the filter.
+
+  Input:
+    KEYS[1] index of all runs     batuta:<ns>:runs
+
+    ARGV[1] key prefix            batuta:<ns>:
+    ARGV[2] at most this many runs; -1 for all
+    ARGV[3] '1' to list one DAG's runs, '0' for every DAG
+    ARGV[4] the dag id as JSON (when ARGV[3] is '1')
+    ARGV[5...] states as JSON to keep; none for every state
+
+  Output:
+    { {field, value…}, … } one record per run, in order
+]]
+local rcall = redis.call
+local prefix = ARGV[1]
+local limit = tonumber(ARGV[2])
+local dagId = ARGV[3] == '1' and cjson.decode(ARGV[4]) or nil
+
+-- Each index scores a run -logicalDateMs, so an ascending range is newest first and Redis orders
+-- equal scores by member bytes, i.e. by run id.
+local sources = {}
+if #ARGV < 5 then
+  sources[1] = dagId and (prefix .. 'runs:dag:' .. dagId) or KEYS[1]
+else
+  for i = 5, #ARGV do
+    local state = cjson.decode(ARGV[i])
+    if dagId then
+      sources[#sources + 1] = prefix .. 'runs:dag-state:' .. state .. ':' .. dagId
+    else
+      sources[#sources + 1] = prefix .. 'runs:state:' .. state
+    end
+  end
+end
+
+local stop = limit < 0 and -1 or limit - 1
+local runIds
+if #sources == 1 then
+  runIds = rcall('ZRANGE', sources[1], 0, stop)
+else
+  -- States are disjoint: merge the first `limit` runs of each state's index.
+  local entries = {}
+  for _, source in ipairs(sources) do
+    local flat = rcall('ZRANGE', source, 0, stop, 'WITHSCORES')
+    for i = 1, #flat, 2 do
+      entries[#entries + 1] = {flat[i], tonumber(flat[i + 1])}
+    end
+  end
+  -- Byte order, as Redis orders members (Lua's own string comparison follows the server's locale).
+  local function bytesBefore(a, b)
+    for i = 1, math.min(#a, #b) do
+      local x, y = string.byte(a, i), string.byte(b, i)
+      if x ~= y then return x < y end
+    end
+    return #a < #b
+  end
+  table.sort(entries, function(a, b)
+    if a[2] ~= b[2] then return a[2] < b[2] end
+    return bytesBefore(a[1], b[1])
+  end)
+  runIds = {}
+  local count = #entries
+  if limit >= 0 and limit < count then count = limit end
+  for i = 1, count do runIds[i] = entries[i][1] end
+end
+
+local records = {}
+for i, runId in ipairs(runIds) do
+  records[i] = rcall('HGETALL', prefix .. 'run:' .. runId .. ':record')
+end
+return records

@@ -1,0 +1,184 @@
+// How records and transitions become the Redis store's values and script arguments, and back.
+// Everything is validated and encoded here, before a script runs, so a bad value changes nothing:
+// a Lua script that fails halfway would keep the writes it already made.
+import { BatutaError } from '../../errors.js';
+import { toStoredJson } from '../memory-store.js';
+import type { DagRunRecord, TaskInstanceRecord, Transition } from '../state-store.js';
+import { outputKey } from '../state-store.js';
+
+/** Run states become parts of index keys, so they must be identifiers (as every RunState is). */
+const RUN_STATE_PATTERN = /^[A-Za-z0-9_.-]+$/;
+
+/** Guard meaning "the instance must not exist yet". */
+const ABSENT_GUARD = '-';
+
+/** New-state argument meaning "the patch removes the run's state". */
+const STATE_REMOVED = '-';
+
+/** The index score of a logical date: ascending scores are newest first. */
+export function runScore(logicalDateMs: number): string {
+  return String(-logicalDateMs);
+}
+
+function checkRunState(state: unknown, runId: string): string {
+  if (typeof state !== 'string' || !RUN_STATE_PATTERN.test(state)) {
+    throw new BatutaError(
+      'STORE_BAD_WRITE',
+      `run '${runId}': state ${JSON.stringify(state)} is not a run state (letters, digits, '_', '.', '-')`,
+    );
+  }
+  return state;
+}
+
+function checkLogicalDate(logicalDateMs: unknown, runId: string): number {
+  if (typeof logicalDateMs !== 'number' || !Number.isFinite(logicalDateMs)) {
+    throw new BatutaError(
+      'STORE_BAD_WRITE',
+      `run '${runId}': logicalDateMs must be a finite number of milliseconds, got ${String(logicalDateMs)}`,
+    );
+  }
+  return logicalDateMs;
+}
+
+/** A new run as record-hash fields plus what the index needs. */
+export interface EncodedRun {
+  /** The record as it reads back (a copy of what was stored). */
+  stored: DagRunRecord;
+  score: string;
+  dagIdJson: string;
+  stateJson: string;
+  /** field, JSON value, field, JSON value… */
+  fields: string[];
+}
+
+/** Validates and encodes a run for `createRun`; throws before anything is written. */
+export function encodeNewRun(run: DagRunRecord): EncodedRun {
+  const json = toStoredJson(run, `run '${run.runId}'`);
+  const state = checkRunState(run.state, run.runId);
+  const logicalDateMs = checkLogicalDate(run.logicalDateMs, run.runId);
+  if (typeof run.runId !== 'string' || typeof run.dagId !== 'string') {
+    throw new BatutaError('STORE_BAD_WRITE', `run ${JSON.stringify(run.runId)}: runId and dagId must be strings`);
+  }
+  const stored = JSON.parse(json) as DagRunRecord;
+  const fields: string[] = [];
+  for (const [field, value] of Object.entries(stored)) fields.push(field, JSON.stringify(value));
+  return {
+    stored,
+    score: runScore(logicalDateMs),
+    dagIdJson: JSON.stringify(run.dagId),
+    stateJson: JSON.stringify(state),
+    fields,
+  };
+}
+
+/** Decodes a record hash (field → JSON) into the record; undefined when the hash is empty. */
+export function decodeRecord<T>(fields: Record<string, string> | string[]): T | undefined {
+  const record: Record<string, unknown> = {};
+  let any = false;
+  if (Array.isArray(fields)) {
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      record[fields[i]!] = JSON.parse(fields[i + 1]!);
+      any = true;
+    }
+  } else {
+    for (const [field, value] of Object.entries(fields)) {
+      record[field] = JSON.parse(value);
+      any = true;
+    }
+  }
+  return any ? (record as T) : undefined;
+}
+
+/**
+ * An instance as stored: its JSON with `state` as the first property, so the transition script
+ * checks a guard by comparing a prefix instead of decoding JSON.
+ */
+export function encodeInstance(record: TaskInstanceRecord, runId: string): string {
+  if (record.runId !== runId) {
+    throw new BatutaError(
+      'STORE_BAD_WRITE',
+      `transition for run '${runId}' writes instance '${record.taskId}' of run '${record.runId}'; ` +
+        'an instance write must carry the run id it is applied to',
+    );
+  }
+  const key = outputKey(record.taskId, record.mapIndex);
+  const { state, ...rest } = record;
+  return toStoredJson({ state, ...rest }, `task instance '${key}'`);
+}
+
+/** The prefix a stored instance starts with when it is in `state`. */
+function stateGuard(state: string): string {
+  return `{"state":${JSON.stringify(state)}`;
+}
+
+/** A transition as the ARGV of applyTransition-4.lua (after the prefix and run id). */
+export function encodeTransition(runId: string, transition: Transition): string[] {
+  const guards: string[] = [];
+  // Later writes to the same key win, as they would applied one by one.
+  const instances = new Map<string, string>();
+  for (const { record, expectState } of transition.instances ?? []) {
+    const field = outputKey(record.taskId, record.mapIndex);
+    if (expectState !== undefined)
+      guards.push(field, expectState === 'absent' ? ABSENT_GUARD : stateGuard(expectState));
+    instances.set(field, encodeInstance(record, runId));
+  }
+
+  const outputs = new Map<string, string | undefined>();
+  for (const { taskId, mapIndex, value } of transition.outputs ?? []) {
+    const field = outputKey(taskId, mapIndex);
+    outputs.set(
+      field,
+      value === undefined ? undefined : toStoredJson(value, `output of task '${field}' in run '${runId}'`),
+    );
+  }
+  const outputSets: string[] = [];
+  const outputDeletes: string[] = [];
+  for (const [field, json] of outputs) {
+    if (json === undefined) outputDeletes.push(field);
+    else outputSets.push(field, json);
+  }
+
+  let expectedRunState = '';
+  let newState = '';
+  let newScore = '';
+  const patchSets: string[] = [];
+  const patchDeletes: string[] = [];
+  if (transition.run) {
+    if (transition.run.expectState !== undefined) expectedRunState = JSON.stringify(transition.run.expectState);
+    const patch: Record<string, unknown> = {};
+    for (const [field, value] of Object.entries(transition.run.patch)) {
+      if (field === 'runId' || field === 'dagId') continue;
+      patch[field] = value;
+    }
+    toStoredJson(patch, `run '${runId}'`);
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) {
+        patchDeletes.push(field);
+        if (field === 'state') newState = STATE_REMOVED;
+        continue;
+      }
+      if (field === 'state') newState = JSON.stringify(checkRunState(value, runId));
+      if (field === 'logicalDateMs') newScore = runScore(checkLogicalDate(value, runId));
+      patchSets.push(field, JSON.stringify(value));
+    }
+  }
+
+  const args: string[] = [
+    expectedRunState,
+    newState,
+    newScore,
+    String(guards.length / 2),
+    String(instances.size),
+    String(outputSets.length / 2),
+    String(outputDeletes.length),
+    String(patchSets.length / 2),
+    String(patchDeletes.length),
+  ];
+  for (const value of guards) args.push(value);
+  for (const [field, json] of instances) args.push(field, json);
+  for (const value of outputSets) args.push(value);
+  for (const value of outputDeletes) args.push(value);
+  for (const value of patchSets) args.push(value);
+  for (const value of patchDeletes) args.push(value);
+  return args;
+}

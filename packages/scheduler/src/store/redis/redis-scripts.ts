@@ -1,0 +1,72 @@
+// The store's Lua scripts, one per atomic transition, kept as files in the package's `lua/` folder
+// (`<command>-<number of keys>.lua`, as BullMQ names its commands). Each is defined once per ioredis
+// connection with `defineCommand`, which calls EVALSHA and falls back to EVAL when the server does
+// not know the script yet (a fresh or restarted Redis).
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/** Script file names; the number is how many KEYS the script declares. */
+const SCRIPT_FILES = {
+  createRun: 'createRun-2.lua',
+  applyTransition: 'applyTransition-4.lua',
+  listRuns: 'listRuns-1.lua',
+  acquireLease: 'acquireLease-1.lua',
+  releaseLease: 'releaseLease-1.lua',
+} as const;
+
+type ScriptName = keyof typeof SCRIPT_FILES;
+
+/** Command names on the connection, prefixed so they cannot clash with the caller's own commands. */
+const COMMAND_PREFIX = 'batuta_';
+
+/** One argument, or a list that ioredis flattens into the command (no huge spread of arguments). */
+type Argument = string | number | Array<string | number>;
+
+/** The store's scripts as callable commands: KEYS first, then ARGV. */
+export interface RedisStoreScripts {
+  createRun(...args: Argument[]): Promise<unknown>;
+  applyTransition(...args: Argument[]): Promise<unknown>;
+  listRuns(...args: Argument[]): Promise<unknown>;
+  acquireLease(...args: Argument[]): Promise<unknown>;
+  releaseLease(...args: Argument[]): Promise<unknown>;
+}
+
+interface LoadedScript {
+  lua: string;
+  numberOfKeys: number;
+}
+
+let loaded: Map<ScriptName, LoadedScript> | undefined;
+
+/** Reads the script files once per process; `src/store/redis` and `dist/store/redis` sit equally deep. */
+function loadScripts(): Map<ScriptName, LoadedScript> {
+  if (loaded) return loaded;
+  const scripts = new Map<ScriptName, LoadedScript>();
+  for (const [name, file] of Object.entries(SCRIPT_FILES) as Array<[ScriptName, string]>) {
+    const lua = readFileSync(new URL(`../../../lua/${file}`, import.meta.url), 'utf8');
+    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)![1]);
+    scripts.set(name, { lua, numberOfKeys });
+  }
+  loaded = scripts;
+  return scripts;
+}
+
+type CommandFunction = (...args: Argument[]) => Promise<unknown>;
+
+/** Defines the scripts on a connection (idempotent) and returns them as functions. */
+export function defineStoreScripts(redis: Redis): RedisStoreScripts {
+  const commands = redis as unknown as Record<string, CommandFunction | undefined>;
+  const bind = (name: ScriptName): CommandFunction => {
+    const command = `${COMMAND_PREFIX}${name}`;
+    if (typeof commands[command] !== 'function') redis.defineCommand(command, loadScripts().get(name)!);
+    const fn = commands[command]!;
+    return (...args) => fn.apply(redis, args);
+  };
+  return {
+    createRun: bind('createRun'),
+    applyTransition: bind('applyTransition'),
+    listRuns: bind('listRuns'),
+    acquireLease: bind('acquireLease'),
+    releaseLease: bind('releaseLease'),
+  };
+}
