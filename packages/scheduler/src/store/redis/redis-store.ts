@@ -43,14 +43,26 @@ export const redisStoreClientOptions = {
 /** ioredis options a store-owned connection may override (keys are the store's, replies stay RESP2-shaped). */
 export type RedisClientOverrides = Omit<RedisOptions, 'keyPrefix' | 'replyMapping'>;
 
-/** Where the store keeps its data: a connection you own, or a URL the store connects to (and closes). */
-export type RedisStateStoreOptions = (
-  | { redis: Redis; url?: never }
-  | { url: string; redis?: never /** Overrides `redisStoreClientOptions`. */; redisOptions?: RedisClientOverrides }
-) & {
+/** A store that opens its own connection to `url`, and closes it on `close()`. */
+export interface RedisStateStoreUrlOptions {
+  url: string;
+  redis?: never;
+  /** Overrides `redisStoreClientOptions`. */
+  redisOptions?: RedisClientOverrides;
   /** Keys are `batuta:<namespace>:…`; default `default`. Letters, digits, `_ . -`, and `{…}` for a hash tag. */
   namespace?: string;
-};
+}
+
+/** A store on a connection you own (and close); it should use `redisStoreClientOptions`. */
+export interface RedisStateStoreConnectionOptions {
+  redis: Redis;
+  url?: never;
+  /** Keys are `batuta:<namespace>:…`; default `default`. Letters, digits, `_ . -`, and `{…}` for a hash tag. */
+  namespace?: string;
+}
+
+/** Where the store keeps its data: a connection you own, or a URL the store connects to. */
+export type RedisStateStoreOptions = RedisStateStoreUrlOptions | RedisStateStoreConnectionOptions;
 
 /**
  * The StateStore on Redis (6.2 or later: exclusive stream ranges).
@@ -110,11 +122,7 @@ export class RedisStateStore implements StateStore {
   }
 
   /** Connects to `url` and waits until Redis answers; the store owns (and `close()` quits) the connection. */
-  static async connect(options: {
-    url: string;
-    namespace?: string;
-    redisOptions?: RedisClientOverrides;
-  }): Promise<RedisStateStore> {
+  static async connect(options: RedisStateStoreUrlOptions): Promise<RedisStateStore> {
     const store = new RedisStateStore(options);
     try {
       await store.read('connect', () => store.redis.ping());
@@ -132,7 +140,7 @@ export class RedisStateStore implements StateStore {
       encoded = encodeNewRun(run);
     } catch (error) {
       // As in the memory store, an existing run wins over a bad second attempt.
-      const existing = await this.getRun(run.runId);
+      const existing = await this.getRun(run.runId).catch(() => undefined);
       if (existing) return { created: false, run: existing };
       throw error;
     }
@@ -217,9 +225,10 @@ export class RedisStateStore implements StateStore {
     const result = new Map<string, unknown>();
     if (keys.length === 0) return result;
     const fields = keys.map(({ taskId, mapIndex }) => outputKey(taskId, mapIndex));
-    const values = await this.read(`getOutputs of run '${runId}'`, () =>
-      this.redis.hmget(this.keys.taskOutputs(runId), ...fields),
-    );
+    // One argument list, not a spread: a mapped task may read thousands of outputs.
+    const values = (await this.read(`getOutputs of run '${runId}'`, () =>
+      this.redis.call('HMGET', [this.keys.taskOutputs(runId), ...fields]),
+    )) as Array<string | null>;
     for (let i = 0; i < fields.length; i++) {
       const json = values[i];
       if (json !== null && json !== undefined) result.set(fields[i]!, JSON.parse(json));

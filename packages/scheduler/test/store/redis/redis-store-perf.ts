@@ -55,7 +55,20 @@ async function time(label: string, count: number, unit: string, work: () => Prom
   console.log(`${label.padEnd(58)} ${ms.toFixed(1).padStart(8)} ms  ${String(rate).padStart(8)} ${unit}/s`);
 }
 
-async function measure(name: string, makeStore: (tag: string) => StateStore): Promise<void> {
+/** Milliseconds Redis itself spent in scripts since the last call (from INFO commandstats). */
+async function scriptServerMs(redis: Redis): Promise<number> {
+  const info = await redis.info('commandstats');
+  await redis.config('RESETSTAT');
+  let usec = 0;
+  for (const match of info.matchAll(/cmdstat_(?:evalsha|eval):calls=\d+,usec=(\d+)/g)) usec += Number(match[1]);
+  return usec / 1000;
+}
+
+async function measure(
+  name: string,
+  makeStore: (tag: string) => StateStore,
+  serverMs?: () => Promise<number>,
+): Promise<void> {
   console.log(`\n${name}`);
   for (const [guarded, withOutputs] of [
     [false, false],
@@ -68,9 +81,11 @@ async function measure(name: string, makeStore: (tag: string) => StateStore): Pr
       await store.createRun(runRecord(runId));
       const transition = wideTransition(runId, guarded, withOutputs);
       const label = `1 transition, ${WIDE} instances${guarded ? ', guarded absent' : ''}${withOutputs ? ' + outputs' : ''} #${round}`;
+      await serverMs?.();
       await time(label, WIDE, 'instances', async () => {
         if (!(await store.applyTransition(runId, transition))) throw new Error('not applied');
       });
+      if (serverMs) console.log(`  of which the script ran in Redis ${(await serverMs()).toFixed(1)} ms`);
       if (round === 3) {
         await time(`  read back ${WIDE} instances`, WIDE, 'instances', async () => {
           if ((await store.getTaskInstances(runId)).length !== WIDE) throw new Error('missing');
@@ -109,9 +124,11 @@ async function measure(name: string, makeStore: (tag: string) => StateStore): Pr
 const server = await RedisServer.start();
 const redis = new Redis(server.url, { ...redisStoreClientOptions });
 try {
-  await measure(`RedisStateStore (redis-server ${server.url}, AOF off)`, (tag) => {
-    return new RedisStateStore({ redis, namespace: `perf-${tag}` });
-  });
+  await measure(
+    `RedisStateStore (redis-server ${server.url}, AOF off)`,
+    (tag) => new RedisStateStore({ redis, namespace: `perf-${tag}` }),
+    () => scriptServerMs(redis),
+  );
   const memory = new MemoryStateStore();
   await measure('MemoryStateStore (for scale)', () => memory);
 } finally {

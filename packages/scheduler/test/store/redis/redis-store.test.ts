@@ -337,6 +337,17 @@ describe('RedisStateStore', () => {
       expect(Date.now() - started).toBeLessThan(3_000);
     });
 
+    it('reports a command Redis refuses as STORE_REDIS_ERROR, naming the call', async () => {
+      const store = freshStore();
+      await shared.set(store.keys.runRecord('clobbered'), 'not a hash');
+      await expect(store.getRun('clobbered')).rejects.toMatchObject({
+        code: 'STORE_REDIS_ERROR',
+        message: expect.stringMatching(/getRun of run 'clobbered'.*WRONGTYPE/),
+      });
+      await store.close();
+      await deleteNamespace(shared, store);
+    });
+
     it('refuses an event id that Redis streams could not have made', async () => {
       const store = freshStore();
       await expect(store.readEvents('s', 'not-an-id')).rejects.toMatchObject({ code: 'STORE_BAD_EVENT_ID' });
@@ -419,10 +430,14 @@ describe('RedisStateStore across a Redis crash (AOF on)', () => {
     pauser.on('error', () => {});
     await pauser.client('PAUSE', 10_000, 'ALL');
     const started = Date.now();
-    const inFlight = store.applyTransition('r', { instances: [{ record: instance('r', 't') }] });
+    // Settled into a value at once, so the rejection is never unhandled while the server dies.
+    const inFlight = store.applyTransition('r', { instances: [{ record: instance('r', 't') }] }).then(
+      (applied) => ({ applied }),
+      (error: unknown) => error,
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     await durable.kill();
-    await expect(inFlight).rejects.toMatchObject({
+    expect(await inFlight).toMatchObject({
       code: 'STORE_UNAVAILABLE',
       message: expect.stringContaining("applyTransition on run 'r'"),
     });
