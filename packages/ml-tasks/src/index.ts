@@ -1,5 +1,15 @@
 export { MlTasksError, type MlTasksErrorCode } from './errors.js';
 export {
+  evaluateModel,
+  type GateReport,
+  type MetricBounds,
+  type MetricName,
+  measureModel,
+  metricBoundsSchema,
+  type TrustedSet,
+  validateModel,
+} from './gate/validity-gate.js';
+export {
   type IngestOptions,
   type IngestResult,
   ingestPredictions,
@@ -30,6 +40,16 @@ export {
   sha256Hex,
 } from './keys/key-schemes.js';
 export { pythonFloatString } from './keys/python-float.js';
+export { type DrainedMisses, drainMisses, recordMiss } from './lookup/misses.js';
+export {
+  type LiveScorer,
+  type LookupQuery,
+  type LookupResult,
+  liveScorer,
+  type MissPolicy,
+  PredictionClient,
+  type PredictionClientOptions,
+} from './lookup/prediction-client.js';
 export { SUPPORTED_OBJECTIVES } from './xgboost/objectives.js';
 export {
   type FeatureLayout,

@@ -26,8 +26,8 @@ export interface IngestOptions {
   keep?: number;
   /** Recorded so that consumers hash exactly as the ingest did (default python-text). */
   keyScheme?: KeyScheme;
-  /** Class names (index = class), recorded for consumers. */
-  labels?: readonly string[];
+  /** Class names (index = class), recorded in the metadata for consumers. */
+  classNames?: readonly string[];
   featureCount?: number;
   /** Plain layout only: prepended to every key (default '', bare keys like the original). */
   prefix?: string;
@@ -95,7 +95,7 @@ export class PredictionWriter {
       throw new MlTasksError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${options.batchSize}`);
     }
     const keyScheme = options.keyScheme ?? PYTHON_TEXT_SCHEME;
-    const labels = options.labels ? [...options.labels] : undefined;
+    const classNames = options.classNames ? [...options.classNames] : undefined;
     const recorded = await redis.hget(keys.layout, 'layout');
     if (recorded && recorded !== layout) {
       throw new MlTasksError(
@@ -108,7 +108,7 @@ export class PredictionWriter {
         layout: 'plain',
         keyScheme: JSON.stringify(keyScheme),
         prefix: options.prefix ?? '',
-        ...(labels ? { labels: JSON.stringify(labels) } : {}),
+        ...(classNames ? { classNames: JSON.stringify(classNames) } : {}),
       });
       return new PredictionWriter(redis, options, layout, false);
     }
@@ -140,7 +140,7 @@ export class PredictionWriter {
         status: 'writing',
         rows: 0,
         keyScheme,
-        ...(labels ? { labels } : {}),
+        ...(classNames ? { classNames } : {}),
         ...(options.featureCount === undefined ? {} : { featureCount: options.featureCount }),
         startedAtMs: writer.startedAtMs,
       }),

@@ -14,7 +14,7 @@ export interface VersionMeta {
   rows: number;
   keyScheme: KeyScheme;
   /** Class names, index = class, when the model is a classifier. */
-  labels?: string[];
+  classNames?: string[];
   featureCount?: number;
   startedAtMs: number;
   completedAtMs?: number;
@@ -23,7 +23,7 @@ export interface VersionMeta {
 /** How a model's predictions are laid out (read by consumers before their first lookup). */
 export type LayoutInfo =
   | { layout: 'versioned' }
-  | { layout: 'plain'; keyScheme: KeyScheme; prefix: string; labels?: string[] };
+  | { layout: 'plain'; keyScheme: KeyScheme; prefix: string; classNames?: string[] };
 
 /** The fields of a version's metadata hash. */
 export function versionMetaFields(meta: VersionMeta): Record<string, string> {
@@ -32,7 +32,7 @@ export function versionMetaFields(meta: VersionMeta): Record<string, string> {
     rows: String(meta.rows),
     keyScheme: JSON.stringify(meta.keyScheme),
     startedAt: String(meta.startedAtMs),
-    ...(meta.labels ? { labels: JSON.stringify(meta.labels) } : {}),
+    ...(meta.classNames ? { classNames: JSON.stringify(meta.classNames) } : {}),
     ...(meta.featureCount === undefined ? {} : { featureCount: String(meta.featureCount) }),
     ...(meta.completedAtMs === undefined ? {} : { completedAt: String(meta.completedAtMs) }),
   };
@@ -51,13 +51,13 @@ function parseJson(text: string | undefined, what: string): unknown {
 export function parseVersionMeta(version: string, fields: Record<string, string>): VersionMeta | undefined {
   if (!fields.status) return undefined;
   const keyScheme = keySchemeSchema.parse(parseJson(fields.keyScheme, 'keyScheme') ?? { scheme: 'python-text' });
-  const labels = parseJson(fields.labels, 'labels') as string[] | undefined;
+  const classNames = parseJson(fields.classNames, 'classNames') as string[] | undefined;
   return {
     version,
     status: fields.status === 'complete' ? 'complete' : 'writing',
     rows: Number(fields.rows ?? 0),
     keyScheme,
-    ...(labels ? { labels } : {}),
+    ...(classNames ? { classNames } : {}),
     ...(fields.featureCount ? { featureCount: Number(fields.featureCount) } : {}),
     startedAtMs: Number(fields.startedAt ?? 0),
     ...(fields.completedAt ? { completedAtMs: Number(fields.completedAt) } : {}),
@@ -68,12 +68,12 @@ export function parseVersionMeta(version: string, fields: Record<string, string>
 export function parseLayoutInfo(fields: Record<string, string>): LayoutInfo | undefined {
   if (fields.layout === 'versioned') return { layout: 'versioned' };
   if (fields.layout !== 'plain') return undefined;
-  const labels = parseJson(fields.labels, 'labels') as string[] | undefined;
+  const classNames = parseJson(fields.classNames, 'classNames') as string[] | undefined;
   return {
     layout: 'plain',
     keyScheme: keySchemeSchema.parse(parseJson(fields.keyScheme, 'keyScheme') ?? { scheme: 'python-text' }),
     prefix: fields.prefix ?? '',
-    ...(labels ? { labels } : {}),
+    ...(classNames ? { classNames } : {}),
   };
 }
 

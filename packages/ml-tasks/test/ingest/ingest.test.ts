@@ -77,7 +77,7 @@ describe('versioned layout', () => {
       namespace,
       version: 'v1',
       keyScheme: { scheme: 'python-text' },
-      labels: LABELS,
+      classNames: LABELS,
     });
     await writer.write(first.keys, first.labels);
     expect(await sets.current()).toBeUndefined();
@@ -90,7 +90,7 @@ describe('versioned layout', () => {
     expect(await sets.meta('v1')).toMatchObject({
       status: 'complete',
       rows: 2000,
-      labels: LABELS,
+      classNames: LABELS,
       keyScheme: { scheme: 'python-text' },
     });
 
