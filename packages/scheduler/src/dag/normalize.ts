@@ -1,5 +1,6 @@
 // A parsed DAG document → the normalized DagSpec. Pure conversion: the document has passed the schema,
 // so every duration, date and schedule here is known to parse.
+import { parseDateTime } from './date-time.js';
 import { parseDuration } from './duration.js';
 import {
   type DagSpec,
@@ -18,7 +19,6 @@ import {
   type DagDocument,
   type MapDocument,
   type ParamDocument,
-  parseDateTime,
   parseMemoryMb,
   type ResourcesDocument,
   type RetryDocument,

@@ -2,8 +2,9 @@
 // the JSON Schema editors use. It describes the document as written (durations as strings, `tasks` as a
 // map); normalize.ts turns a parsed document into the DagSpec the engine runs.
 import { z } from 'zod';
+import { parseDateTime } from './date-time.js';
 import { DURATION_PATTERN, durationProblem, parseDuration } from './duration.js';
-import { type DagIssueCode, hinted, idProblem, nearestName, type PathIssue } from './issues.js';
+import { type DagIssueCode, idProblem, nearestName, type PathIssue } from './issues.js';
 import {
   DEFAULT_MAX_ACTIVE_RUNS,
   DEFAULT_MAX_ACTIVE_TASKS,
@@ -12,6 +13,7 @@ import {
   TRIGGER_RULES,
 } from './model.js';
 import { SCHEDULE_PRESETS, scheduleInputIssues } from './schedule.js';
+import { hinted } from './zod-issues.js';
 
 /** The longest retry delay Airflow allows (max_retry_delay's global cap): 24 h. */
 export const MAX_RETRY_DELAY_MS = 86_400_000;
@@ -47,7 +49,12 @@ const idString = (description: string, example: string) =>
     {
       code: 'INVALID_ID',
       expected: ID_EXPECTED,
-      describe: (input) => (typeof input === 'string' ? idProblem(input) : undefined),
+      describe: (input) =>
+        typeof input === 'string'
+          ? idProblem(input)
+          : typeof input === 'number'
+            ? `expected an id, got number ${input}; quote it ("${input}") if that is the id`
+            : undefined,
     },
   );
 
@@ -74,38 +81,6 @@ const duration = (description: string, check?: (ms: number) => string | undefine
   );
 
 const positive = (what: string) => (ms: number) => (ms === 0 ? `${what} must be longer than 0s` : undefined);
-
-const DATE_TIME =
-  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|[ \t]+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:[ \t]*(Z|z|[+-]\d{1,2}(?::?\d{2})?))?)?$/;
-
-/**
- * Parses an ISO-8601 date or date-time, or a YAML timestamp (`2001-12-14 21:59:43.10 -5`), to ms since the
- * epoch. A value without an offset is UTC (Airflow's default time zone). Undefined when it is not one.
- */
-export function parseDateTime(text: string): number | undefined {
-  const match = DATE_TIME.exec(text.trim());
-  if (!match) return undefined;
-  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', offset] = match;
-  const parts = [Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second)] as const;
-  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
-  const local = Date.UTC(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], ms);
-  const check = new Date(local);
-  const same =
-    check.getUTCFullYear() === parts[0] &&
-    check.getUTCMonth() === parts[1] &&
-    check.getUTCDate() === parts[2] &&
-    check.getUTCHours() === parts[3] &&
-    check.getUTCMinutes() === parts[4] &&
-    check.getUTCSeconds() === parts[5];
-  if (!same) return undefined;
-  if (offset === undefined || offset === 'Z' || offset === 'z') return local;
-  const sign = offset.startsWith('-') ? -1 : 1;
-  const digits = offset.slice(1).replace(':', '');
-  const offsetHours = Number(digits.length <= 2 ? digits : digits.slice(0, -2));
-  const offsetMinutes = digits.length <= 2 ? 0 : Number(digits.slice(-2));
-  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
-  return local - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
-}
 
 const dateString = (description: string) =>
   hinted(
@@ -214,7 +189,14 @@ const triggerRule = hinted(
   { code: 'BAD_TRIGGER_RULE', expected: 'a trigger rule' },
 );
 
-const taskReference = z.string().meta({ description: 'An upstream task id.' });
+// A YAML key `1:` is the id "1", but a list item `1` is a number: say to quote it rather than just "not a string".
+const taskReference = hinted(z.string().meta({ description: 'An upstream task id.' }), {
+  expected: 'a task id',
+  describe: (input) =>
+    typeof input === 'number'
+      ? `expected a task id, got number ${input}; quote it ('${input}') if that is the id`
+      : undefined,
+});
 
 /** Dynamic task mapping: one instance per element. */
 export const mapSchema = z
@@ -263,7 +245,13 @@ export const taskSchema = z
       z
         .union([taskReference, z.array(taskReference)])
         .meta({ description: 'Task ids this task runs after (a list, or one id).' }),
-      { expected: 'a task id or a list of task ids' },
+      {
+        expected: 'a task id or a list of task ids',
+        describe: (input) =>
+          typeof input === 'number'
+            ? `expected a task id, got number ${input}; quote it ('${input}') if that is the id`
+            : undefined,
+      },
     ).optional(),
     triggerRule: triggerRule.optional(),
     retry: retrySchema.optional(),
@@ -351,9 +339,13 @@ export const scheduleSchema = hinted(
       z.null(),
       scheduleMap,
     ])
-    .superRefine((value, ctx) => {
-      for (const issue of scheduleInputIssues(value, [])) report(ctx, issue, value);
-    })
+    // Only once the map itself is sound: `{ crn: … }` needs "did you mean 'cron'?", not "no form given" too.
+    .superRefine(
+      (value, ctx) => {
+        for (const issue of scheduleInputIssues(value, [])) report(ctx, issue, value);
+      },
+      { when: (payload) => payload.issues.length === 0 },
+    )
     .meta({ description: 'When the DAG runs; leave it out (or empty) for a DAG that only runs when triggered.' }),
   { expected: 'a cron string, a preset or a schedule map' },
 );

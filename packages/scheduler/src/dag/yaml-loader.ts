@@ -4,12 +4,14 @@ import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type DagIssue, DagValidationError } from '../errors.js';
-import { type PathIssue, zodIssuesToPathIssues } from './issues.js';
+import type { PathIssue } from './issues.js';
 import type { DagSpec } from './model.js';
 import { normalizeDagDocument } from './normalize.js';
 import { dagDocumentSchema } from './schema.js';
-import { collectDagIssues, type GraphTask, taskGraphIssues, type ValidateOptions } from './validate.js';
+import { type GraphTask, taskGraphIssues } from './task-graph.js';
+import { collectDagIssues, type ValidateOptions } from './validate.js';
 import { YamlSource } from './yaml-source.js';
+import { zodIssuesToPathIssues } from './zod-issues.js';
 
 /** Options of the YAML loaders. */
 export interface LoadOptions extends ValidateOptions {}

@@ -4,6 +4,7 @@ import {
   type Document,
   isAlias,
   isMap,
+  isNode,
   isPair,
   isScalar,
   isSeq,
@@ -54,12 +55,11 @@ export class YamlSource {
   /** Problems that do not stop loading (duplicate keys, a second document). */
   readonly problems: DagIssue[] = [];
   readonly document: Document.Parsed | undefined;
-  /** Alias expansion allowed for this file, also passed to yaml's own `maxAliasCount`. */
+  /** Alias expansion allowed for this file, in nodes. */
   readonly aliasBudget: number;
   private readonly lines = new LineCounter();
   /** Each alias met in the walk → the node it stands for (yaml's own `resolve` rescans the document per call). */
   private readonly aliasTargets = new Map<Node, Node>();
-  private firstAlias: Node | undefined;
 
   private constructor(text: string, file: string) {
     this.file = file;
@@ -118,17 +118,52 @@ export class YamlSource {
     return new YamlSource(text, file);
   }
 
-  /** The document as plain data (aliases resolved); throws a YAML_ALIAS_LIMIT issue list if yaml's own bound trips. */
+  /**
+   * The document as plain data, aliases and merge keys resolved; one value per anchor, shared by its aliases,
+   * as yaml's own toJS does. That toJS finds each alias's anchor by rescanning every anchor and alias before
+   * it (quadratic: 10,000 aliases took 7 s); this pass reuses the targets the walk recorded, so it is linear,
+   * and the walk has already bounded what aliases expand to.
+   */
   toData(): unknown {
-    try {
-      return this.document?.toJS({ maxAliasCount: this.aliasBudget });
-    } catch (error) {
-      const message = (error as Error).message;
-      const code = /excessive alias count/i.test(message) ? 'YAML_ALIAS_LIMIT' : 'YAML_SYNTAX';
-      const offset = code === 'YAML_ALIAS_LIMIT' ? (this.firstAlias?.range?.[0] ?? 0) : 0;
-      this.fatal.push(this.issue(code, message, offset));
-      return undefined;
+    const memo = new Map<Node, unknown>();
+    const convert = (node: unknown): unknown => {
+      if (isAlias(node)) {
+        const target = this.aliasTargets.get(node);
+        return target === undefined ? null : convert(target);
+      }
+      if (!isNode(node)) return null;
+      if (memo.has(node)) return memo.get(node);
+      let value: unknown = null;
+      if (isScalar(node)) value = node.value;
+      else if (isSeq(node)) value = node.items.map((item) => convert(item));
+      else if (isMap(node)) value = this.mapToData(node, convert);
+      if (node.anchor) memo.set(node, value);
+      return value;
+    };
+    return convert(this.document?.contents);
+  }
+
+  /** A map as an object: explicit keys win over merged ones (`<<`), and earlier merge sources over later ones. */
+  private mapToData(map: YAMLMap, convert: (node: unknown) => unknown): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    // defineProperty, not assignment: a `__proto__` key stays a plain key (it is reported as reserved).
+    const define = (key: string, value: unknown): void => {
+      Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+    };
+    for (const pair of map.items) {
+      if (isMergeKey(pair.key)) {
+        const value = this.resolve(pair.value);
+        for (const source of isSeq(value) ? value.items.map((item) => this.resolve(item)) : [value]) {
+          if (!isMap(source)) continue;
+          const merged = convert(source) as Record<string, unknown>;
+          for (const key of Object.keys(merged)) if (!Object.hasOwn(out, key)) define(key, merged[key]);
+        }
+        continue;
+      }
+      const key = keyText(this.resolve(pair.key));
+      if (key !== undefined) define(key, convert(pair.value));
     }
+    return out;
   }
 
   /** Line and column (1-based) of a byte offset in the text as parsed. */
@@ -327,7 +362,6 @@ export class YamlSource {
       }
       const path = [...frame.path, segment];
       if (isAlias(child)) {
-        this.firstAlias ??= child;
         const entry = anchors.get(child.source);
         if (entry === undefined) {
           stop('YAML_SYNTAX', `alias '*${child.source}' refers to no anchor defined before it`, child);

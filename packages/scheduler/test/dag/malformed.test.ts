@@ -150,7 +150,7 @@ const expected: Record<string, [code: string, line: number, column: number, fiel
     7,
     15,
     'tasks.b.upstream',
-    'expected a task id or a list of task ids, got number 5',
+    'expected a task id or a list of task ids, got a map',
   ],
   '42-resource-name-typo.yaml': [
     'UNKNOWN_FIELD',

@@ -266,6 +266,36 @@ describe('parseDagYaml normalization', () => {
     });
   });
 
+  it('asks to quote a task id written as a number, since YAML reads a key `1:` as "1" but an item `1` as 1', () => {
+    const error = issuesOf(() =>
+      load('', 'tasks:\n  1:\n    operator: empty\n  2:\n    operator: empty\n    upstream: [1]\n'),
+    );
+    expect(error.issues[0]).toMatchObject({ code: 'INVALID_TYPE', field: 'tasks.2.upstream[0]' });
+    expect(error.issues[0]?.message).toBe("expected a task id, got number 1; quote it ('1') if that is the id");
+    expect(
+      load('', 'tasks:\n  1:\n    operator: empty\n  2:\n    operator: empty\n    upstream: ["1"]\n').tasks[1]
+        ?.upstream,
+    ).toEqual(['1']);
+  });
+
+  it('loads a file of 10,000 tasks and 20,000 aliases in linear time', () => {
+    const tasks = [
+      'tasks:',
+      '  t0: &base',
+      '    operator: empty',
+      '    resources: { cpu: 1, memoryMb: 64 }',
+      '    retry: &r { retries: 1 }',
+    ];
+    for (let index = 1; index < 10_000; index++) {
+      tasks.push(`  t${index}:`, '    <<: *base', '    retry: *r', `    upstream: [t${index - 1}]`);
+    }
+    const started = performance.now();
+    const dag = load('', `${tasks.join('\n')}\n`);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(dag.tasks).toHaveLength(10_000);
+    expect(dag.tasks[9_999]).toMatchObject({ upstream: ['t9998'], retry: { retries: 1 }, resources: { memoryMb: 64 } });
+  });
+
   it('checks operators and their arguments only when a registry is given', () => {
     const text =
       'id: ops\ntasks:\n  run:\n    operator: shell\n    with: { command: 7 }\n  other:\n    operator: custom.thing\n';
