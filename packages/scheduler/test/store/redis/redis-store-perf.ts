@@ -1,6 +1,7 @@
 // What a transition costs on the Redis store, not a test (nothing is asserted; timings vary by
-// machine). Run: npx tsx packages/scheduler/test/store/redis/redis-store-perf.ts
-// Uses a private redis-server (AOF off, as the default server is) and prints one line per case:
+// machine). Run: npx tsx packages/scheduler/test/store/redis/redis-store-perf.ts [--aof]
+// Uses a private redis-server (AOF off; with --aof, appendfsync always: every write is on disk before
+// it is acknowledged) and prints one line per case:
 // - one transition writing 10,000 instances (the fan-out of a mapped task), guarded and not;
 // - many small transitions (an upstream done + its downstream enqueued, guarded 'absent'), one at a
 //   time (latency: what the RunCoordinator sees per batch) and 64 in flight (throughput).
@@ -121,11 +122,12 @@ async function measure(
   });
 }
 
-const server = await RedisServer.start();
+const aof = process.argv.includes('--aof');
+const server = await RedisServer.start({ appendOnly: aof });
 const redis = new Redis(server.url, { ...redisStoreClientOptions });
 try {
   await measure(
-    `RedisStateStore (redis-server ${server.url}, AOF off)`,
+    `RedisStateStore (redis-server ${server.url}, ${aof ? 'AOF on, fsync always' : 'AOF off'})`,
     (tag) => new RedisStateStore({ redis, namespace: `perf-${tag}` }),
     () => scriptServerMs(redis),
   );

@@ -211,6 +211,20 @@ describe('RedisStateStore', () => {
       await deleteNamespace(shared, store);
     });
 
+    it('refuses, as the memory store does, an instance of another run and a lease without a ttl', async () => {
+      const store = freshStore();
+      await store.createRun(run('r1'));
+      await expect(
+        store.applyTransition('r1', {
+          instances: [{ record: instance('r1', 'fine') }, { record: instance('r2', 't') }],
+        }),
+      ).rejects.toMatchObject({ code: 'STORE_BAD_WRITE' });
+      expect(await store.getTaskInstances('r1')).toEqual([]);
+      await expect(store.acquireLease('l', 'a', 0, 0)).rejects.toMatchObject({ code: 'STORE_BAD_LEASE' });
+      await store.close();
+      await deleteNamespace(shared, store);
+    });
+
     it('refuses a run state that is not an identifier, writing nothing', async () => {
       const store = freshStore();
       await expect(store.createRun(run('bad', { state: 'odd:state' as DagRunRecord['state'] }))).rejects.toMatchObject({
