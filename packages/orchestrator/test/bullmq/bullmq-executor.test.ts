@@ -1,0 +1,238 @@
+// The BullMQ executor and resource workers in one process, against a private redis-server: reports,
+// idempotent submission, resource admission, priorities, timeouts, cancellation, slot pools.
+import { TASK_CANCELLED, TASK_TIMEOUT, type TaskInvoker } from '@batuta/scheduler';
+import { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisServer } from '../../../../test/support/redis-server.js';
+import { BullmqExecutor } from '../../src/bullmq/bullmq-executor.js';
+import { connectRedis } from '../../src/bullmq/connection.js';
+import { poolQueuePrefix } from '../../src/bullmq/keys.js';
+import { NO_CAPACITY_FITS, ResourceWorker, type ResourceWorkerOptions } from '../../src/bullmq/resource-worker.js';
+import type { WorkerPool } from '../../src/pools/worker-pool.js';
+import { GatedBodies, makeJob, RecordingListener } from '../local/harness.js';
+import { eventually, pool, spec, uniqueNamespace } from './harness.js';
+
+let redis: RedisServer;
+const closers: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+});
+afterAll(async () => {
+  await redis.stop();
+});
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+interface Setup {
+  namespace: string;
+  executor: BullmqExecutor;
+  listener: RecordingListener;
+  startWorker(options: Partial<ResourceWorkerOptions> & { invoke: TaskInvoker }): Promise<ResourceWorker>;
+}
+
+async function setup(pools: WorkerPool[] = [pool('cpu', { cpu: 4, memoryMb: 4096 })], slots = {}): Promise<Setup> {
+  const namespace = uniqueNamespace();
+  const slotPools = Object.entries(slots).map(([name, count]) => ({ name, slots: count as number }));
+  const executor = new BullmqExecutor({ redisUrl: redis.url, namespace, pools, slotPools });
+  closers.push(() => executor.close());
+  const listener = new RecordingListener();
+  await executor.start(listener);
+  return {
+    namespace,
+    executor,
+    listener,
+    async startWorker(options) {
+      const poolName = options.pool ?? pools[0]!.name;
+      const worker = new ResourceWorker({
+        redisUrl: redis.url,
+        namespace,
+        pool: poolName,
+        capacity: pools.find((p) => p.name === poolName)!.capacity,
+        slotPools,
+        ...options,
+      });
+      closers.push(() => worker.close({ drain: false }));
+      await worker.start();
+      return worker;
+    },
+  };
+}
+
+describe('BullmqExecutor with ResourceWorkers', () => {
+  it('runs a submitted attempt on a worker and reports started, then finished with its output', async () => {
+    const { executor, listener, startWorker } = await setup();
+    await startWorker({ invoke: async (job) => ({ echoed: job.taskId }) });
+    await executor.submit(makeJob('hello'));
+    const result = await listener.finishedOf('hello');
+    expect(result.outcome).toEqual({ status: 'success', output: { echoed: 'hello' } });
+    expect(result.worker).toContain(':cpu');
+    expect(listener.events.map((event) => event.type)).toEqual(['started', 'finished']);
+    expect(executor.inFlightCount()).toBe(0);
+  });
+
+  it('adds a resubmitted attempt once (the job id is run|task|mapIndex|try) and reports it once', async () => {
+    const { executor, listener, namespace, startWorker } = await setup();
+    const job = makeJob('once', { runId: 'manual__2024-01-01T00:00:00.000Z__ab' });
+    await executor.submit(job);
+    await executor.submit({ ...job });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const queue = new Queue('cpu', { connection: connectRedis(redis.url), prefix: poolQueuePrefix(namespace) });
+    closers.push(() => queue.close());
+    const counts = await queue.getJobCounts('prioritized', 'waiting');
+    expect(counts.prioritized + counts.waiting).toBe(1);
+    const [stored] = await queue.getJobs(['prioritized']);
+    expect(stored?.id).toBe('manual__2024-01-01T00%3A00%3A00.000Z__ab|once|-1|1');
+    expect(stored?.opts.attempts).toBe(1);
+    await startWorker({ invoke: async () => 'ran' });
+    await listener.finishedOf('once');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(listener.resultsOf('once')).toHaveLength(1);
+  });
+
+  it('never holds more cpu than the worker has: four 1-cpu tasks or one 4-cpu task, never both', async () => {
+    const { executor, listener, startWorker } = await setup();
+    const bodies = new GatedBodies({ capacityCpu: 4 });
+    const worker = await startWorker({ invoke: bodies.invoke });
+    const small = ['s1', 's2', 's3', 's4', 's5', 's6'];
+    for (const id of small.slice(0, 4)) await executor.submit(makeJob(id));
+    await executor.submit(makeJob('big', { resources: { cpu: 4 } }));
+    for (const id of small.slice(4)) await executor.submit(makeJob(id));
+    await eventually(() => bodies.executing.size === 4, 'four small bodies');
+    expect([...bodies.executing.keys()].sort()).toEqual(['s1', 's2', 's3', 's4']);
+    // The big job is at the head now; it waits for all four, and nothing overtakes it.
+    for (const id of ['s1', 's2', 's3']) bodies.succeed(id);
+    await listener.finishedCount(3);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(bodies.executing.has('big')).toBe(false);
+    expect(bodies.executing.has('s5')).toBe(false);
+    bodies.succeed('s4');
+    await eventually(() => bodies.executing.has('big'), 'the big body');
+    expect(bodies.executing.size).toBe(1);
+    bodies.succeed('big');
+    await eventually(() => bodies.executing.size === 2, 's5 and s6');
+    bodies.succeed('s5');
+    bodies.succeed('s6');
+    await listener.finishedCount(7);
+    expect(bodies.violations).toEqual([]);
+    expect(bodies.peakCpu).toBe(4);
+    expect(worker.peakInUse().cpu).toBe(4);
+    expect(listener.startedIds().indexOf('big')).toBeLessThan(listener.startedIds().indexOf('s5'));
+  });
+
+  it('starts higher priority weights first', async () => {
+    const { executor, listener, startWorker } = await setup([pool('one', { cpu: 1 })]);
+    const weights: Record<string, number> = { low: 1, high: 50, middle: 10, first_low: 1 };
+    await executor.submit(makeJob('first_low', { priorityWeight: weights.first_low }));
+    for (const id of ['low', 'high', 'middle']) await executor.submit(makeJob(id, { priorityWeight: weights[id] }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await startWorker({ invoke: async () => undefined });
+    await listener.finishedCount(4);
+    expect(listener.startedIds()).toEqual(['high', 'middle', 'first_low', 'low']);
+  });
+
+  it('aborts an attempt at its timeout, reports TASK_TIMEOUT (retryable), and holds its cpu until the body settles', async () => {
+    const { executor, listener, startWorker } = await setup([pool('one', { cpu: 1 })]);
+    const bodies = new GatedBodies({ capacityCpu: 1 });
+    let aborted: unknown;
+    const worker = await startWorker({
+      invoke: (job, signal, report) => {
+        signal.addEventListener('abort', () => {
+          aborted = signal.reason;
+        });
+        return bodies.invoke(job, signal, report);
+      },
+    });
+    await executor.submit(makeJob('slow', { timeoutMs: 100 }));
+    await executor.submit(makeJob('next'));
+    const result = await listener.finishedOf('slow');
+    expect(result.outcome).toMatchObject({ status: 'failed', error: { code: TASK_TIMEOUT, retryable: true } });
+    expect((aborted as { code?: string }).code).toBe(TASK_TIMEOUT);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(bodies.executing.has('next')).toBe(false);
+    expect(worker.inUse().cpu).toBe(1);
+    bodies.succeed('slow', 'too late');
+    await eventually(() => bodies.executing.has('next'), 'the next body');
+    bodies.succeed('next');
+    await listener.finishedOf('next');
+    expect(listener.resultsOf('slow')).toHaveLength(1);
+    expect(bodies.violations).toEqual([]);
+  });
+
+  it('cancels a run: waiting attempts are removed and running ones aborted, each reported TASK_CANCELLED once', async () => {
+    const { executor, listener, startWorker } = await setup([pool('one', { cpu: 1 })]);
+    const bodies = new GatedBodies({ honourSignal: true });
+    await startWorker({ invoke: bodies.invoke });
+    await executor.submit(makeJob('running', { runId: 'r1' }));
+    await executor.submit(makeJob('waiting', { runId: 'r1' }));
+    await executor.submit(makeJob('other', { runId: 'r2' }));
+    await eventually(() => bodies.executing.has('running'), 'the running body');
+    const cancelled = await executor.cancel({ runId: 'r1' }, 'user asked');
+    expect(cancelled).toBe(2);
+    for (const id of ['running', 'waiting']) {
+      const [result] = listener.resultsOf(id);
+      expect(result?.outcome).toMatchObject({ status: 'failed', error: { code: TASK_CANCELLED, retryable: false } });
+    }
+    await eventually(() => bodies.executing.has('other'), 'the other run’s body');
+    expect(bodies.signals.get('running')?.aborted).toBe(true);
+    bodies.succeed('other');
+    await listener.finishedOf('other');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(listener.resultsOf('running')).toHaveLength(1);
+    expect(listener.resultsOf('waiting')).toHaveLength(1);
+    expect(bodies.executing.has('waiting')).toBe(false);
+  });
+
+  it('refuses at submit a task no pool fits, naming the pools', async () => {
+    const { executor } = await setup([pool('small', { cpu: 2 })]);
+    await expect(executor.submit(makeJob('huge', { resources: { cpu: 8 } }))).rejects.toMatchObject({
+      code: 'NO_POOL_FITS',
+      message: expect.stringContaining('small offers cpu=2'),
+    });
+  });
+
+  it('fails (not retryable) a job bigger than the worker that fetched it', async () => {
+    const { executor, listener, startWorker } = await setup([pool('cpu', { cpu: 8 })]);
+    await startWorker({ capacity: spec({ cpu: 2 }), invoke: async () => undefined });
+    await executor.submit(makeJob('wide', { resources: { cpu: 4 } }));
+    const result = await listener.finishedOf('wide');
+    expect(result.outcome).toMatchObject({ status: 'failed', error: { code: NO_CAPACITY_FITS, retryable: false } });
+  });
+
+  it('caps a slot pool across workers: never more running tasks holding db slots than it has', async () => {
+    const { executor, listener, startWorker } = await setup([pool('cpu', { cpu: 4 })], { db: 2 });
+    let holding = 0;
+    let peak = 0;
+    const bodies = new GatedBodies();
+    const invoke: TaskInvoker = async (job, signal, report) => {
+      const usesDb = (job.resources.custom.db ?? 0) > 0;
+      if (usesDb) peak = Math.max(peak, ++holding);
+      try {
+        return await bodies.invoke(job, signal, report);
+      } finally {
+        if (usesDb) holding--;
+      }
+    };
+    await startWorker({ invoke, slotRetryMs: 20 });
+    await startWorker({ invoke, slotRetryMs: 20 });
+    const ids = ['d1', 'd2', 'd3', 'd4', 'd5'];
+    for (const id of ids) await executor.submit(makeJob(id, { resources: { cpu: 1, custom: { db: 1 } } }));
+    await executor.submit(makeJob('free', { resources: { cpu: 1 } }));
+    await eventually(() => bodies.executing.size === 3, 'two db tasks and the free one');
+    expect(bodies.executing.has('free')).toBe(true);
+    for (let done = 0; done < ids.length; done++) {
+      const running = [...bodies.executing.keys()].find((id) => id !== 'free');
+      if (!running) {
+        await eventually(() => [...bodies.executing.keys()].some((id) => id !== 'free'), 'a db task');
+        done--;
+        continue;
+      }
+      bodies.succeed(running);
+      await listener.finishedOf(running);
+    }
+    bodies.succeed('free');
+    await listener.finishedCount(6);
+    expect(peak).toBe(2);
+  });
+});
