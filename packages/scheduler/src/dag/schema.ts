@@ -128,7 +128,8 @@ const memory = hinted(
                 ? `${JSON.stringify(value)} is not a memory size; write MiB as a number (512) or a size such as '512Mi' or '2Gi'`
                 : undefined,
             ),
-          ),
+          )
+          .meta({ pattern: MEMORY_SIZE.source }),
         memoryHint,
       ),
     ])

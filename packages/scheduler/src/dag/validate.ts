@@ -7,6 +7,7 @@ import { formatDuration } from './duration.js';
 import { didYouMean, idProblem, type PathIssue, type PathSegment, toDagIssue } from './issues.js';
 import { type DagSpec, type ParamSpec, type TaskSpec, TRIGGER_RULES } from './model.js';
 import { scheduleSpecIssues } from './schedule.js';
+import { MAX_RETRY_DELAY_MS } from './schema.js';
 import { type GraphTask, taskGraphIssues } from './task-graph.js';
 import { zodIssuesToPathIssues } from './zod-issues.js';
 
@@ -18,7 +19,6 @@ export interface ValidateOptions {
 
 /** The operator name of a task whose body is a TypeScript function rather than a registered operator. */
 const FUNCTION_OPERATOR = 'function';
-const MAX_RETRY_DELAY_MS = 86_400_000;
 
 /** Every problem found in `dag`, with field paths and no locations. An empty list means valid. */
 export function validateDag(dag: DagSpec, options: ValidateOptions = {}): DagIssue[] {

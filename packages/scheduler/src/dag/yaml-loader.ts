@@ -61,7 +61,6 @@ function parseFile(text: string, file: string, options: LoadOptions): ParsedFile
   };
   if (source.fatal.length > 0) fail([...source.fatal, ...source.problems]);
   const data = source.toData();
-  if (source.fatal.length > 0) fail([...source.fatal, ...source.problems]);
 
   const issues: PathIssue[] = [];
   const taskOrder = source.keysAt(['tasks']);

@@ -55,8 +55,6 @@ export class YamlSource {
   /** Problems that do not stop loading (duplicate keys, a second document). */
   readonly problems: DagIssue[] = [];
   readonly document: Document.Parsed | undefined;
-  /** Alias expansion allowed for this file, in nodes. */
-  readonly aliasBudget: number;
   private readonly lines = new LineCounter();
   /** Each alias met in the walk → the node it stands for (yaml's own `resolve` rescans the document per call). */
   private readonly aliasTargets = new Map<Node, Node>();
@@ -77,7 +75,6 @@ export class YamlSource {
       this.fatal.push(this.issue('YAML_SYNTAX', `the file could not be parsed: ${(error as Error).message}`, 0));
     }
     this.document = documents[0];
-    this.aliasBudget = MIN_ALIAS_EXPANSION;
     if (this.fatal.length > 0) return;
     const [first, second] = documents;
     for (const error of first?.errors ?? []) this.fatal.push(this.issue('YAML_SYNTAX', error.message, error.pos[0]));
@@ -110,7 +107,7 @@ export class YamlSource {
       );
       return;
     }
-    this.aliasBudget = this.inspect(first.contents);
+    this.inspect(first.contents);
   }
 
   /** Parses `text`; never throws (problems land in `fatal` and `problems`). */
@@ -134,7 +131,8 @@ export class YamlSource {
       if (!isNode(node)) return null;
       if (memo.has(node)) return memo.get(node);
       let value: unknown = null;
-      if (isScalar(node)) value = node.value;
+      // A `%YAML 1.1` directive makes yaml read timestamps as Dates; the schema expects the ISO text.
+      if (isScalar(node)) value = node.value instanceof Date ? node.value.toISOString() : node.value;
       else if (isSeq(node)) value = node.items.map((item) => convert(item));
       else if (isMap(node)) value = this.mapToData(node, convert);
       if (node.anchor) memo.set(node, value);
@@ -261,9 +259,9 @@ export class YamlSource {
   /**
    * Walks the document once, without following aliases: duplicate keys, keys that are not plain strings,
    * unknown anchors, aliases inside their own anchor, merge keys on non-maps, nesting depth, and the size
-   * aliases expand to. Returns the alias budget for this file.
+   * aliases expand to: at most MIN_ALIAS_EXPANSION nodes, or 10× the file's own nodes when that is more.
    */
-  private inspect(root: YAMLMap): number {
+  private inspect(root: YAMLMap): void {
     const anchors = new Map<string, AnchorEntry>();
     const aliasSites: Array<{ alias: Node; expandedSoFar: number }> = [];
     let expanded = 0;
@@ -395,6 +393,5 @@ export class YamlSource {
         over.alias,
       );
     }
-    return budget;
   }
 }
