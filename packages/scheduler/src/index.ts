@@ -33,4 +33,12 @@ export type { RunCoordinatorOptions, RunHandle, RunListener, RunRequest } from '
 export { RunCoordinator } from './runner/run-coordinator.js';
 export { createTaskInvoker, type TaskInvokerOptions } from './runner/task-invoker.js';
 export { MemoryStateStore, toStoredJson } from './store/memory-store.js';
+export type { RedisKeys } from './store/redis/redis-keys.js';
+export type {
+  RedisClientOverrides,
+  RedisStateStoreConnectionOptions,
+  RedisStateStoreOptions,
+  RedisStateStoreUrlOptions,
+} from './store/redis/redis-store.js';
+export { RedisStateStore, redisStoreClientOptions } from './store/redis/redis-store.js';
 export * from './store/state-store.js';
