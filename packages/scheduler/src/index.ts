@@ -2,14 +2,34 @@
 // port and its memory adapter, and the coordinator that drives runs through an Executor.
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
+export { parseDateTime } from './dag/date-time.js';
 export type { DagOptions, Duration, InputsOf, RetryOptions, TaskOptions, TaskRef } from './dag/define-dag.js';
 export { Dag, defineDag } from './dag/define-dag.js';
-export { formatDuration, parseDuration } from './dag/duration.js';
-export { DAG_SCHEMA_ID } from './dag/json-schema.js';
+export { DURATION_PATTERN, durationProblem, formatDuration, parseDuration } from './dag/duration.js';
+export { DAG_ISSUE_CODES, type DagIssueCode, formatFieldPath } from './dag/issues.js';
+export { DAG_SCHEMA_ID, dagJsonSchema, dagJsonSchemaText } from './dag/json-schema.js';
 export { loadDagsFromFile } from './dag/load-file.js';
 export * from './dag/model.js';
+export { type NormalizeOptions, normalizeDagDocument } from './dag/normalize.js';
 export { resolveParams } from './dag/params.js';
-export { CRON_PRESETS, parseSchedule, SCHEDULE_PRESETS } from './dag/schedule.js';
+export {
+  CRON_PRESETS,
+  cronProblem,
+  DEFAULT_TIMEZONE,
+  isValidTimezone,
+  parseSchedule,
+  resolveCron,
+  SCHEDULE_PRESETS,
+  type ScheduleInput,
+  timezoneProblem,
+} from './dag/schedule.js';
+export {
+  type DagDocument,
+  type DagDocumentInput,
+  dagDocumentSchema,
+  type ScheduleDocument,
+  type TaskDocument,
+} from './dag/schema.js';
 export type { ValidateOptions } from './dag/validate.js';
 export { assertValidDag, validateDag } from './dag/validate.js';
 export type { DirectoryLoadResult, LoadOptions } from './dag/yaml-loader.js';
