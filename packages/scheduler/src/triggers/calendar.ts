@@ -2,9 +2,11 @@
 // civil-from-days algorithms. Schedules convert between wall-clock times and day numbers millions of
 // times; plain integer arithmetic is an order of magnitude faster than going through Date objects.
 
+/** One minute in ms. */
 export const MINUTE_MS = 60_000;
-export const HOUR_MS = 3_600_000;
+/** One day in ms (UTC days have no leap seconds in JavaScript time). */
 export const DAY_MS = 86_400_000;
+/** Minutes in a calendar day. */
 export const MINUTES_PER_DAY = 1440;
 
 /** A calendar date; `month` is 1–12, `day` 1–31. */
@@ -44,6 +46,7 @@ export function weekdayOfDays(days: number): number {
   return (((days + 4) % 7) + 7) % 7;
 }
 
+/** True for Gregorian leap years (2000 and 2400 are, 2100 is not). */
 export function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }

@@ -66,23 +66,6 @@ export class CronFieldMatcher {
     this.dayOfWeekRestricted = !fields.dayOfWeek.isWildcard;
   }
 
-  /** True when the local date matches the month, day-of-month and day-of-week fields. */
-  dateMatches(year: number, month: number, day: number): boolean {
-    return (
-      this.months[month] === true &&
-      this.dayMatches(day, weekdayOfDays(daysFromCivil(year, month, day)), daysInMonth(year, month))
-    );
-  }
-
-  /** True when the local wall-clock minute containing `wallMs` matches every field. */
-  matches(wallMs: number): boolean {
-    const minute = Math.floor(wallMs / MINUTE_MS);
-    const days = Math.floor(minute / MINUTES_PER_DAY);
-    const minuteOfDay = minute - days * MINUTES_PER_DAY;
-    const { year, month, day } = civilFromDays(days);
-    return this.nextMinuteOfDay[minuteOfDay] === minuteOfDay && this.dateMatches(year, month, day);
-  }
-
   /** The first matching whole minute (local ms) at or after `fromWallMs` and before `limitWallMs`. */
   nextMatch(fromWallMs: number, limitWallMs: number = fromWallMs + SEARCH_SPAN_MS): number | undefined {
     const first = Math.ceil(fromWallMs / MINUTE_MS);

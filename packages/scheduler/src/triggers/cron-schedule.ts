@@ -11,7 +11,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { cronProblem, DEFAULT_TIMEZONE, resolveCron, timezoneProblem } from '../dag/schedule.js';
 import { BatutaError } from '../errors.js';
-import { DAY_MS } from './calendar.js';
+import { DAY_MS, daysFromCivil } from './calendar.js';
 import { CronFieldMatcher } from './cron-fields.js';
 import type { Schedule } from './schedule.js';
 import { TimeZone } from './time-zone.js';
@@ -23,6 +23,9 @@ const HORIZON_MS = 400 * 366 * DAY_MS;
  * so skipping ahead to "near the next matching wall time" never skips a fire.
  */
 const JUMP_MARGIN_MS = 2 * DAY_MS;
+/** Instants served: what Date (so Intl) holds, from year 4 on, less room for the zone's look-around. */
+const LAST_INSTANT_MS = 8.64e15 - 3 * 366 * DAY_MS;
+const FIRST_INSTANT_MS = daysFromCivil(4, 1, 1) * DAY_MS;
 
 /** A cron entry evaluated on the wall clock of a time zone, with Vixie cron's DST rule. */
 export class CronSchedule implements Schedule {
@@ -61,8 +64,8 @@ export class CronSchedule implements Schedule {
   /** The first fire time strictly after `afterMs`. */
   next(afterMs: number): number | undefined {
     if (!Number.isFinite(afterMs)) return undefined;
-    let cursor = Math.floor(afterMs) + 1; // the earliest instant still eligible
-    const horizon = cursor + HORIZON_MS;
+    let cursor = Math.max(Math.floor(afterMs) + 1, FIRST_INSTANT_MS); // the earliest instant still eligible
+    const horizon = Math.min(cursor + HORIZON_MS, LAST_INSTANT_MS);
     while (cursor <= horizon) {
       const segment = this.zone.segmentAt(cursor);
       const offset = segment.offsetMs;
@@ -85,8 +88,8 @@ export class CronSchedule implements Schedule {
   /** The last fire time strictly before `beforeMs`. */
   previous(beforeMs: number): number | undefined {
     if (!Number.isFinite(beforeMs)) return undefined;
-    let cursor = Math.ceil(beforeMs) - 1; // the latest instant still eligible
-    const horizon = cursor - HORIZON_MS;
+    let cursor = Math.min(Math.ceil(beforeMs) - 1, LAST_INSTANT_MS); // the latest instant still eligible
+    const horizon = Math.max(cursor - HORIZON_MS, FIRST_INSTANT_MS);
     while (cursor >= horizon) {
       const segment = this.zone.segmentAt(cursor);
       const offset = segment.offsetMs;

@@ -49,12 +49,8 @@ export function evaluateDatasetTrigger(datasets: readonly string[], state: Datas
     }
   }
   if (waitingFor.length > 0) {
-    const updated = datasets.length - waitingFor.length;
-    return {
-      due: false,
-      waitingFor,
-      reason: `waiting: ${updated} of ${datasets.length} datasets updated since the last run; not yet ${waitingFor.join(', ')}`,
-    };
+    const updated = `${datasets.length - waitingFor.length} of ${datasets.length} datasets updated since the last run`;
+    return { due: false, waitingFor, reason: `waiting: ${updated}; not yet ${waitingFor.join(', ')}` };
   }
   const times = Object.values(consumes).map((update) => update.atMs);
   return {

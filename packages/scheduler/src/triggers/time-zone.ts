@@ -11,7 +11,7 @@ export interface ZoneSegment {
   /** The next transition (exclusive), or an arbitrary later point when none is near. */
   endMs: number;
   offsetMs: number;
-  /** The offset in force just before `startMs`: larger than `offsetMs` after a fall-back, smaller after a spring-forward. */
+  /** The offset just before `startMs`: larger than `offsetMs` after a fall-back, smaller after a spring-forward. */
   previousOffsetMs: number;
 }
 

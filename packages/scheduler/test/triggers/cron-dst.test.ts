@@ -116,7 +116,14 @@ describe('CronSchedule over a 30-day simulated span per zone', () => {
 });
 
 describe('CronSchedule property: random entries, zones and start instants', () => {
-  const propertyZones = [...ZONES, 'Australia/Lord_Howe', 'Europe/London'] as const;
+  const propertyZones = [
+    ...ZONES,
+    'Australia/Lord_Howe',
+    'Europe/London',
+    'America/Havana',
+    'Africa/Casablanca',
+    'Pacific/Chatham',
+  ] as const;
   const propertyWindows = propertyZones.flatMap((zone) =>
     transitionsOf(zone, Date.UTC(2026, 0, 1), Date.UTC(2027, 0, 1)).map((transitionMs) => ({ zone, transitionMs })),
   );

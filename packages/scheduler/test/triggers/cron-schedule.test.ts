@@ -186,6 +186,15 @@ describe('calendar', () => {
     expect(new CronSchedule('0 0 1 1 *', 'UTC').previous(at('1970-01-01T00:00Z'))).toBe(at('1969-01-01T00:00:00.000Z'));
     expect(new CronSchedule('0 0 * * *', 'UTC').next(Number.NaN)).toBeUndefined();
   });
+
+  it('answers undefined beyond the instants a Date can hold, and keeps historic offsets (LMT)', () => {
+    const schedule = new CronSchedule('0 0 * * *', 'Europe/Madrid');
+    expect(schedule.next(8.64e15)).toBeUndefined();
+    expect(schedule.next(Number.POSITIVE_INFINITY)).toBeUndefined();
+    expect(schedule.previous(-8e15)).toBeUndefined();
+    // Madrid kept local mean time (−0:14:44) until 1901.
+    expect(iso(schedule.next(at('1850-01-01T00:00Z'))!)).toBe('1850-01-01T00:14:44.000Z');
+  });
 });
 
 describe('errors', () => {
