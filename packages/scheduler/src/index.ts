@@ -62,3 +62,37 @@ export type {
 } from './store/redis/redis-store.js';
 export { RedisStateStore, redisStoreClientOptions } from './store/redis/redis-store.js';
 export * from './store/state-store.js';
+export {
+  type BackfillItem,
+  type BackfillPlan,
+  type BackfillReprocess,
+  type BackfillRequest,
+  type ExistingRun,
+  planBackfill,
+} from './triggers/backfill.js';
+export { CronSchedule } from './triggers/cron-schedule.js';
+export {
+  compareEventIds,
+  type DatasetRun,
+  type DatasetRunsDue,
+  type DatasetRunsInput,
+  type DatasetState,
+  type DatasetTriggerDecision,
+  type DatasetUpdate,
+  datasetRunsDue,
+  evaluateDatasetTrigger,
+} from './triggers/datasets.js';
+export { IntervalSchedule } from './triggers/interval-schedule.js';
+export { OnceSchedule } from './triggers/once-schedule.js';
+export { backfillRunId, datasetRunId, eventRunId, manualRunId, scheduledRunId } from './triggers/run-ids.js';
+export type { Schedule } from './triggers/schedule.js';
+export {
+  cronScheduleOf,
+  type DataInterval,
+  type DueRunsInput,
+  dueRuns,
+  type PlannedRun,
+  type TimedDag,
+  Timetable,
+  timeScheduleOf,
+} from './triggers/timetable.js';

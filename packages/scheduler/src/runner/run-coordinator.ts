@@ -2,6 +2,7 @@
 // the store in one transition per batch, and hands runnable attempts to the executor. Event-driven:
 // a finished attempt moves its downstream at once; nothing polls.
 import { randomUUID } from 'node:crypto';
+import pRetry from 'p-retry';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import {
@@ -76,9 +77,13 @@ interface ActiveRun {
   timers: Map<string, () => void>;
   mappedOutputs: Map<string, Array<unknown | typeof NOT_SUCCEEDED>>;
   finished: boolean;
+  done: Promise<DagRunRecord>;
   resolve: (record: DagRunRecord) => void;
   reject: (error: unknown) => void;
 }
+
+/** How often a store write is retried while the store is unreachable (~1 minute with the backoff). */
+const STORE_RETRIES = 35;
 
 /** Marks a mapped instance that did not succeed: it contributes nothing to the aggregate list. */
 const NOT_SUCCEEDED: unique symbol = Symbol('not succeeded');
@@ -154,39 +159,81 @@ export class RunCoordinator implements ExecutorListener {
       throw new BatutaError('RUN_EXISTS', `run '${runId}' of DAG '${run.dagId}' already exists (state ${run.state})`);
     }
     const previousStates = await this.previousStates(dag, logicalDateMs);
-    let plan = this.plans.get(dag);
-    if (!plan) {
-      plan = compilePlan(dag);
-      this.plans.set(dag, plan);
-    }
-    let resolve!: (record: DagRunRecord) => void;
-    let reject!: (error: unknown) => void;
-    const done = new Promise<DagRunRecord>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const active: ActiveRun = {
+    const plan = this.planOf(dag);
+    const active = this.activate(
       dag,
       plan,
-      tasks: new Map(dag.tasks.map((t) => [t.id, t])),
-      engine: new RunEngine(plan, previousStates ? { runId, previousStates } : { runId }),
-      record: run,
-      instances: new Map(),
-      ready: new ReadyQueue(),
-      inFlight: 0,
-      inbox: [],
-      draining: false,
-      timers: new Map(),
-      mappedOutputs: new Map(),
-      finished: false,
-      resolve,
-      reject,
-    };
-    this.runs.set(runId, active);
+      new RunEngine(plan, previousStates ? { runId, previousStates } : { runId }),
+      run,
+    );
     this.listener.runChanged?.(run);
     await this.process(active, active.engine.start(now));
     void this.drain(active);
-    return { runId, done };
+    return { runId, done: active.done };
+  }
+
+  /**
+   * Takes over a run that another process (or an earlier life of this one) was driving: rebuilds its
+   * engine from the stored instances and outputs, re-arms retry timers and re-submits attempts that
+   * were out (same try number: an executor with idempotent job ids does not run them twice).
+   */
+  async resumeRun(dag: DagSpec, runId: string): Promise<RunHandle> {
+    await this.start();
+    const active = this.runs.get(runId);
+    if (active) return { runId, done: active.done };
+    const record = await this.store.getRun(runId);
+    if (!record) throw new BatutaError('UNKNOWN_RUN', `run '${runId}' is not in the store`);
+    if (record.state === 'success' || record.state === 'failed') return { runId, done: Promise.resolve(record) };
+    const plan = this.planOf(dag);
+    const stored = await this.store.getTaskInstances(runId);
+    const needed: Array<{ taskId: string; mapIndex: number }> = [];
+    const mappedTasks = new Set(dag.tasks.filter((t) => t.map).map((t) => t.id));
+    const keepOutput = new Set<string>();
+    for (const task of dag.tasks) {
+      if (task.branch || task.shortCircuit) keepOutput.add(task.id);
+      for (const source of Object.values(task.map?.over ?? {}))
+        if ('fromTask' in source) keepOutput.add(source.fromTask);
+    }
+    for (const id of keepOutput) needed.push({ taskId: id, mapIndex: -1 });
+    for (const instance of stored) {
+      if (instance.mapIndex >= 0 && instance.state === 'success')
+        needed.push({ taskId: instance.taskId, mapIndex: instance.mapIndex });
+    }
+    const outputs = await this.store.getOutputs(runId, needed);
+    const previousStates = await this.previousStates(dag, record.logicalDateMs);
+    const engine = RunEngine.restore(
+      plan,
+      previousStates ? { runId, previousStates } : { runId },
+      stored.map((i) => ({
+        taskId: i.taskId,
+        mapIndex: i.mapIndex,
+        state: i.state,
+        tryNumber: i.tryNumber,
+        reason: i.reason ?? '',
+        ...(i.nextTryAtMs === undefined ? {} : { nextTryAtMs: i.nextTryAtMs }),
+        ...(i.error ? { error: i.error } : {}),
+      })),
+      outputs,
+    );
+    const run = this.activate(dag, plan, engine, record);
+    for (const instance of stored) run.instances.set(keyOf(instance.taskId, instance.mapIndex), { ...instance });
+    for (const taskId of mappedTasks) {
+      const parent = run.instances.get(keyOf(taskId, -1));
+      if (parent && TERMINAL_TASK_STATES.has(parent.state)) continue;
+      const count = stored.filter((i) => i.taskId === taskId && i.mapIndex >= 0).length;
+      if (count === 0) continue;
+      const list: Array<unknown | typeof NOT_SUCCEEDED> = new Array(count).fill(NOT_SUCCEEDED);
+      for (const [key, value] of outputs) {
+        const [id, index] = key.split('#');
+        if (id === taskId && Number(index) >= 0) list[Number(index)] = value;
+      }
+      for (const i of stored)
+        if (i.taskId === taskId && i.state === 'success' && list[i.mapIndex] === NOT_SUCCEEDED) list[i.mapIndex] = null;
+      run.mappedOutputs.set(taskId, list);
+    }
+    await this.apply(run, engine.resume(this.clock.now()), new Set(), []);
+    void this.drain(run);
+    return { runId, done: run.done };
   }
 
   /** Cancels a run in this process: queued attempts are dropped, running ones aborted, the run fails. */
@@ -225,6 +272,44 @@ export class RunCoordinator implements ExecutorListener {
 
   log(job: TaskJob, message: string): void {
     this.listener.log?.(job.runId, job.taskId, job.mapIndex, message);
+  }
+
+  private planOf(dag: DagSpec): ExecutionPlan {
+    let plan = this.plans.get(dag);
+    if (!plan) {
+      plan = compilePlan(dag);
+      this.plans.set(dag, plan);
+    }
+    return plan;
+  }
+
+  private activate(dag: DagSpec, plan: ExecutionPlan, engine: RunEngine, record: DagRunRecord): ActiveRun {
+    let resolve!: (record: DagRunRecord) => void;
+    let reject!: (error: unknown) => void;
+    const done = new Promise<DagRunRecord>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const active: ActiveRun = {
+      dag,
+      plan,
+      tasks: new Map(dag.tasks.map((t) => [t.id, t])),
+      engine,
+      record,
+      instances: new Map(),
+      ready: new ReadyQueue(),
+      inFlight: 0,
+      inbox: [],
+      draining: false,
+      timers: new Map(),
+      mappedOutputs: new Map(),
+      finished: false,
+      done,
+      resolve,
+      reject,
+    };
+    this.runs.set(record.runId, active);
+    return active;
   }
 
   private enqueue(run: ActiveRun, event: InboxEvent): void {
@@ -425,10 +510,13 @@ export class RunCoordinator implements ExecutorListener {
       ? { state: finish.state as RunState, endMs: now, reason: finish.reason }
       : undefined;
     const written = [...touched].map((key) => ({ record: { ...run.instances.get(key)! } }));
-    const ok = await this.store.applyTransition(run.record.runId, {
-      instances: written,
-      outputs,
-      ...(runPatch ? { run: { patch: runPatch } } : {}),
+    const transition = { instances: written, outputs, ...(runPatch ? { run: { patch: runPatch } } : {}) };
+    // Writes carry whole records, so repeating one whose outcome is unknown is harmless.
+    const ok = await pRetry(() => this.store.applyTransition(run.record.runId, transition), {
+      retries: STORE_RETRIES,
+      minTimeout: 50,
+      maxTimeout: 2_000,
+      shouldRetry: ({ error }) => (error as { code?: string }).code === 'STORE_UNAVAILABLE',
     });
     if (!ok) throw new BatutaError('STORE_CONFLICT', `run '${run.record.runId}' could not be updated in the store`);
     if (runPatch) run.record = { ...run.record, ...runPatch };
