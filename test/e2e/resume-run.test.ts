@@ -23,10 +23,18 @@ describe('resuming a run after its coordinator died', () => {
     let firstLife = true;
     const calls: string[] = [];
     const dag = defineDag({ id: 'resume_chain' });
-    const a = dag.task('a', { run: () => (calls.push('a'), 2) });
+    const a = dag.task('a', {
+      run: () => {
+        calls.push('a');
+        return 2;
+      },
+    });
     const list = dag.task('list', {
       upstream: [a],
-      run: ({ inputs }) => (calls.push('list'), [inputs.a, inputs.a + 1, inputs.a + 2]),
+      run: ({ inputs }) => {
+        calls.push('list');
+        return [inputs.a, inputs.a + 1, inputs.a + 2];
+      },
     });
     const square = dag.map('square', {
       upstream: [list],
