@@ -42,12 +42,14 @@ const capacitySchema = z
         context.addIssue({
           code: 'custom',
           path: [key],
+          params: { at: 'key' },
           message: `unknown resource '${key}'; did you mean '${near}'? (other names are custom counters)`,
         });
       } else if (!COUNTER_NAME.test(key)) {
         context.addIssue({
           code: 'custom',
           path: [key],
+          params: { at: 'key' },
           message: `'${key}' is not a counter name (letters, digits, '_', '.', '-', starting with a letter or '_')`,
         });
       }
@@ -247,6 +249,8 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): DescribedIssue[] {
           : one('INVALID_TYPE', issue.message);
       case 'invalid_key':
         return one('INVALID_NAME', issue.issues[0]?.message ?? issue.message, 'key');
+      case 'custom':
+        return one('INVALID_VALUE', issue.message, issue.params?.at === 'key' ? 'key' : 'value');
       default:
         return one('INVALID_VALUE', issue.message);
     }

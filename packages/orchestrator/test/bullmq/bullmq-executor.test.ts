@@ -81,7 +81,7 @@ describe('BullmqExecutor with ResourceWorkers', () => {
     const queue = new Queue('cpu', { connection: connectRedis(redis.url), prefix: poolQueuePrefix(namespace) });
     closers.push(() => queue.close());
     const counts = await queue.getJobCounts('prioritized', 'waiting');
-    expect(counts.prioritized + counts.waiting).toBe(1);
+    expect((counts.prioritized ?? 0) + (counts.waiting ?? 0)).toBe(1);
     const [stored] = await queue.getJobs(['prioritized']);
     expect(stored?.id).toBe('manual__2024-01-01T00%3A00%3A00.000Z__ab|once|-1|1');
     expect(stored?.opts.attempts).toBe(1);
@@ -124,8 +124,9 @@ describe('BullmqExecutor with ResourceWorkers', () => {
   it('starts higher priority weights first', async () => {
     const { executor, listener, startWorker } = await setup([pool('one', { cpu: 1 })]);
     const weights: Record<string, number> = { low: 1, high: 50, middle: 10, first_low: 1 };
-    await executor.submit(makeJob('first_low', { priorityWeight: weights.first_low }));
-    for (const id of ['low', 'high', 'middle']) await executor.submit(makeJob(id, { priorityWeight: weights[id] }));
+    const weight = (id: string) => weights[id] ?? 0;
+    await executor.submit(makeJob('first_low', { priorityWeight: weight('first_low') }));
+    for (const id of ['low', 'high', 'middle']) await executor.submit(makeJob(id, { priorityWeight: weight(id) }));
     await new Promise((resolve) => setTimeout(resolve, 20));
     await startWorker({ invoke: async () => undefined });
     await listener.finishedCount(4);
