@@ -13,7 +13,8 @@ export type MlTasksErrorCode =
   | 'NO_PREVIOUS_VERSION'
   | 'NO_CURRENT_VERSION'
   | 'MODEL_INVALID'
-  | 'MISSING_INPUT';
+  | 'MISSING_INPUT'
+  | 'REDIS_UNAVAILABLE';
 
 /** The base class of every error @batuta/ml-tasks throws; `code` is stable, `details` carries the figures. */
 export class MlTasksError extends Error {

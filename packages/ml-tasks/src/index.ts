@@ -50,6 +50,30 @@ export {
   PredictionClient,
   type PredictionClientOptions,
 } from './lookup/prediction-client.js';
+export { batchPredictArgs, partitionOf } from './operators/batch-predict-operator.js';
+export { drainMissesArgs } from './operators/drain-misses-operator.js';
+export { ingestRedisArgs, type PredictionsFileResult } from './operators/ingest-redis-operator.js';
+export { loadCsvArgs } from './operators/load-csv-operator.js';
+export { loadModelArgs } from './operators/load-model-operator.js';
+export {
+  decodeFloat64,
+  encodeFloat64,
+  type ModelPayload,
+  modelOf,
+  type PredictionsPayload,
+  type TablePayload,
+  tableOf,
+} from './operators/payloads.js';
+export { DEFAULT_REDIS_URL, openRedis, redisUrlFor } from './operators/task-inputs.js';
+export { validateModelArgs } from './operators/validate-model-operator.js';
+export { ML_OPERATOR_NAMES, registerMlOperators } from './operators.js';
+export {
+  type BatchPredictions,
+  type BatchPredictOptions,
+  batchPredict,
+  featureLayoutOf,
+  partitionRange,
+} from './predict/batch-predict.js';
 export { SUPPORTED_OBJECTIVES } from './xgboost/objectives.js';
 export {
   type FeatureLayout,

@@ -21,13 +21,13 @@ export interface NumericTable {
 export interface CsvOptions {
   header: boolean;
   /** Keep only these columns (indices, or names when there is a header), in this order. */
-  columns?: readonly (number | string)[];
+  columns?: readonly (number | string)[] | undefined;
   /** One ASCII character; default ','. */
-  delimiter?: string;
+  delimiter?: string | undefined;
   /** Named in errors (a path or URL). */
   source?: string;
   /** Accept a header line whose every cell is a number (normally refused as probably data). */
-  numericHeader?: boolean;
+  numericHeader?: boolean | undefined;
 }
 
 const NEWLINE = 10;

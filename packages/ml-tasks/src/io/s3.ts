@@ -7,11 +7,11 @@ import { MlTasksError } from '../errors.js';
 /** How to reach S3; every field falls back to the environment. */
 export interface S3Options {
   /** e.g. `http://127.0.0.1:9000` for MinIO; unset = AWS. */
-  endpoint?: string;
-  region?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  endpoint?: string | undefined;
+  region?: string | undefined;
+  credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
   /** Path-style URLs (`endpoint/bucket/key`); default true when an endpoint is set, as MinIO needs. */
-  forcePathStyle?: boolean;
+  forcePathStyle?: boolean | undefined;
 }
 
 /** The effective configuration: options first, then the environment. */
