@@ -2,6 +2,17 @@
 // port and its memory adapter, and the coordinator that drives runs through an Executor.
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
+export { DagFolder, type FolderChange } from './daemon/dag-folder.js';
+export {
+  CONTROL_STREAM,
+  eventStream,
+  runLease,
+  SCHEDULERS_STREAM,
+  SchedulerDaemon,
+  type SchedulerDaemonOptions,
+  type SchedulerLogEvent,
+  schedulerLease,
+} from './daemon/scheduler-daemon.js';
 export { parseDateTime } from './dag/date-time.js';
 export type { DagOptions, Duration, InputsOf, RetryOptions, TaskOptions, TaskRef } from './dag/define-dag.js';
 export { Dag, defineDag } from './dag/define-dag.js';
@@ -50,7 +61,7 @@ export { type AttemptIdentity, MAX_RETRY_DELAY_MS, retryDelayMs, shouldRetry } f
 export { evaluateTriggerRule, type RuleVerdict, type UpstreamCounts } from './run/trigger-rules.js';
 export * from './run/types.js';
 export type { RunCoordinatorOptions, RunHandle, RunListener, RunRequest } from './runner/run-coordinator.js';
-export { RunCoordinator } from './runner/run-coordinator.js';
+export { datasetStream, RunCoordinator } from './runner/run-coordinator.js';
 export { createTaskInvoker, type TaskInvokerOptions } from './runner/task-invoker.js';
 export { MemoryStateStore, toStoredJson } from './store/memory-store.js';
 export type { RedisKeys } from './store/redis/redis-keys.js';

@@ -11,16 +11,21 @@ import { type LoadOptions, loadDagFile } from './yaml-loader.js';
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 
 /** Loads every DAG a file defines (a YAML file holds one; a module may export several). */
-export async function loadDagsFromFile(path: string, options: LoadOptions = {}): Promise<DagSpec[]> {
+export async function loadDagsFromFile(
+  path: string,
+  options: LoadOptions & { fresh?: boolean } = {},
+): Promise<DagSpec[]> {
   const file = resolve(path);
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new BatutaError('FILE_NOT_FOUND', `${path}: no such file`);
   const extension = extname(file).toLowerCase();
-  if (extension === '.yaml' || extension === '.yml') return [await loadDagFile(file, options)];
+  if (extension === '.yaml' || extension === '.yml') {
+    return [await loadDagFile(file, options.operators ? { operators: options.operators } : {})];
+  }
   if (!MODULE_EXTENSIONS.has(extension)) {
     throw new BatutaError('UNSUPPORTED_FILE', `${path}: expected a .yaml, .yml, .ts or .js DAG file`);
   }
-  const exports = await importModule(file);
+  const exports = await importModule(file, { fresh: options.fresh ?? false });
   const dags: DagSpec[] = [];
   for (const value of new Set(Object.values(exports))) {
     if (value instanceof Dag || isDagLike(value)) dags.push({ ...(value as Dag).spec, sourceFile: file });

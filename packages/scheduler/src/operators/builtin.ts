@@ -115,15 +115,17 @@ export const moduleOperator = defineOperator({
 });
 
 /** Imports JS directly and TypeScript through tsx, when it is installed. */
-export async function importModule(file: string): Promise<Record<string, unknown>> {
+export async function importModule(file: string, options: { fresh?: boolean } = {}): Promise<Record<string, unknown>> {
+  // A query string makes the module loader treat a changed file as a new module (hot reload).
+  const href = pathToFileURL(file).href + (options.fresh ? `?v=${Date.now()}` : '');
   if (/\.(c|m)?ts$/.test(file)) {
     const tsx = (await import('tsx/esm/api').catch(() => undefined)) as
       | { tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>> }
       | undefined;
     if (!tsx) throw new BatutaError('MODULE_TS', `cannot import ${file}: install 'tsx' to load TypeScript files`);
-    return tsx.tsImport(pathToFileURL(file).href, import.meta.url);
+    return tsx.tsImport(href, import.meta.url);
   }
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  return (await import(href)) as Record<string, unknown>;
 }
 
 /** A registry holding the built-in operators; add your own with `register`. */

@@ -82,6 +82,11 @@ interface ActiveRun {
   reject: (error: unknown) => void;
 }
 
+/** The stream where a dataset's updates are appended (a task with `outlets` succeeded). */
+export function datasetStream(dataset: string): string {
+  return `dataset:${dataset}`;
+}
+
 /** How often a store write is retried while the store is unreachable (~1 minute with the backoff). */
 const STORE_RETRIES = 35;
 
@@ -159,6 +164,45 @@ export class RunCoordinator implements ExecutorListener {
       throw new BatutaError('RUN_EXISTS', `run '${runId}' of DAG '${run.dagId}' already exists (state ${run.state})`);
     }
     const previousStates = await this.previousStates(dag, logicalDateMs);
+    const plan = this.planOf(dag);
+    const active = this.activate(
+      dag,
+      plan,
+      new RunEngine(plan, previousStates ? { runId, previousStates } : { runId }),
+      run,
+    );
+    this.listener.runChanged?.(run);
+    await this.process(active, active.engine.start(now));
+    void this.drain(active);
+    return { runId, done: active.done };
+  }
+
+  /**
+   * Starts a run that `batuta dags trigger` (or another process) created in state `queued`. The switch to
+   * `running` is guarded, so when several schedulers see the same queued run exactly one starts it;
+   * the others get `undefined`.
+   */
+  async startQueuedRun(dag: DagSpec, runId: string): Promise<RunHandle | undefined> {
+    await this.start();
+    const record = await this.store.getRun(runId);
+    if (!record || record.state !== 'queued') return undefined;
+    const now = this.clock.now();
+    let conf: Record<string, unknown>;
+    try {
+      conf = resolveParams(dag.params, record.conf);
+    } catch (error) {
+      const reason = `rejected: ${(error as Error).message}`;
+      await this.store.applyTransition(runId, {
+        run: { patch: { state: 'failed', endMs: now, reason }, expectState: 'queued' },
+      });
+      return undefined;
+    }
+    const took = await this.store.applyTransition(runId, {
+      run: { patch: { state: 'running', startMs: now, conf }, expectState: 'queued' },
+    });
+    if (!took) return undefined;
+    const run: DagRunRecord = { ...record, state: 'running', startMs: now, conf };
+    const previousStates = await this.previousStates(dag, run.logicalDateMs);
     const plan = this.planOf(dag);
     const active = this.activate(
       dag,
@@ -520,6 +564,22 @@ export class RunCoordinator implements ExecutorListener {
     });
     if (!ok) throw new BatutaError('STORE_CONFLICT', `run '${run.record.runId}' could not be updated in the store`);
     if (runPatch) run.record = { ...run.record, ...runPatch };
+    for (const decision of decisions) {
+      if (decision.kind !== 'mark' || decision.state !== 'success' || decision.mapIndex !== -1) continue;
+      for (const dataset of run.tasks.get(decision.taskId)?.outlets ?? []) {
+        await this.store.appendEvent(
+          datasetStream(dataset),
+          'dataset-updated',
+          {
+            dataset,
+            dagId: run.dag.id,
+            runId: run.record.runId,
+            taskId: decision.taskId,
+          },
+          now,
+        );
+      }
+    }
     if (this.listener.taskChanged) for (const w of written) this.listener.taskChanged(run.record, w.record);
 
     for (const job of toSubmit) {

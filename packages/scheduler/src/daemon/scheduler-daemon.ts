@@ -1,0 +1,432 @@
+// The scheduler daemon: turns time, event and dataset triggers into DAG runs exactly once, starts
+// queued runs (manual triggers, events, datasets) as run slots free up, and adopts runs whose driver
+// died. Several daemons may share one store: run ids are deterministic and creation is idempotent,
+// starting a queued run is a guarded transition, and each driven run is held under a lease.
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
+import type { DagSpec } from '../dag/model.js';
+import { resolveParams } from '../dag/params.js';
+import type { BatutaError } from '../errors.js';
+import { datasetStream, type RunCoordinator } from '../runner/run-coordinator.js';
+import type { StateStore } from '../store/state-store.js';
+import { type DatasetUpdate, datasetRunsDue } from '../triggers/datasets.js';
+import { eventRunId } from '../triggers/run-ids.js';
+import { dueRuns, Timetable } from '../triggers/timetable.js';
+
+/** One structured log event (the CLI prints one JSON line each). */
+export interface SchedulerLogEvent {
+  event: string;
+  level?: 'info' | 'warn' | 'error';
+  [field: string]: unknown;
+}
+
+export interface SchedulerDaemonOptions {
+  store: StateStore;
+  coordinator: RunCoordinator;
+  /** The DAGs to schedule now (re-read on every pass, so reloads take effect at once). */
+  dags: () => ReadonlyMap<string, DagSpec>;
+  clock?: Clock;
+  /** Unique per process; default a random id. */
+  schedulerId?: string;
+  /** How often queued runs, events, datasets and leases are looked at (the safety net). Default 200 ms. */
+  pollMs?: number;
+  /** How long a run stays owned without renewal. Default 15 s. */
+  leaseTtlMs?: number;
+  /** Called every `reloadMs` (e.g. DagFolder.scan). */
+  reload?: () => Promise<void>;
+  reloadMs?: number;
+  log?: (event: SchedulerLogEvent) => void;
+}
+
+/** The stream an event named `name` is published to. */
+export function eventStream(name: string): string {
+  return `event:${name}`;
+}
+
+/** The lease that says which scheduler drives a run. */
+export function runLease(runId: string): string {
+  return `run:${runId}`;
+}
+
+/** The lease a live scheduler renews (its heartbeat). */
+export function schedulerLease(schedulerId: string): string {
+  return `scheduler:${schedulerId}`;
+}
+
+/** The stream schedulers announce themselves on (for `batuta status`). */
+export const SCHEDULERS_STREAM = 'schedulers';
+/** The stream the CLI asks daemons through (cancel a run…). */
+export const CONTROL_STREAM = 'control';
+
+interface TimeState {
+  lastFireMs: number | undefined;
+  nextFireMs: number | undefined;
+}
+
+/** The daemon. `start()` runs until `stop()`. */
+export class SchedulerDaemon {
+  readonly schedulerId: string;
+  private readonly store: StateStore;
+  private readonly coordinator: RunCoordinator;
+  private readonly dags: () => ReadonlyMap<string, DagSpec>;
+  private readonly clock: Clock;
+  private readonly pollMs: number;
+  private readonly leaseTtlMs: number;
+  private readonly reload: (() => Promise<void>) | undefined;
+  private readonly reloadMs: number;
+  private readonly log: (event: SchedulerLogEvent) => void;
+  private readonly time = new Map<string, TimeState>();
+  private readonly cursors = new Map<string, string | undefined>();
+  private readonly latestDatasetUpdates = new Map<string, DatasetUpdate>();
+  private readonly consumed = new Map<string, Record<string, string>>();
+  private running = false;
+  private cancelTimer: (() => void) | undefined;
+  private passing: Promise<void> | undefined;
+  private lastReloadMs = Number.NEGATIVE_INFINITY;
+  private lastAdoptMs = Number.NEGATIVE_INFINITY;
+  private lastLeaseMs = Number.NEGATIVE_INFINITY;
+  /** Lateness of created scheduled runs (ms from fire time to creation), for benchmarks. */
+  readonly lateness: number[] = [];
+
+  constructor(options: SchedulerDaemonOptions) {
+    this.store = options.store;
+    this.coordinator = options.coordinator;
+    this.dags = options.dags;
+    this.clock = options.clock ?? systemClock;
+    this.schedulerId = options.schedulerId ?? `scheduler-${randomUUID().slice(0, 8)}`;
+    this.pollMs = options.pollMs ?? 200;
+    this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
+    this.reload = options.reload;
+    this.reloadMs = options.reloadMs ?? 2_000;
+    this.log = options.log ?? (() => {});
+  }
+
+  /** Starts the loop: one pass now, then at every fire time and every `pollMs`. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.coordinator.start();
+    await this.store.appendEvent(
+      SCHEDULERS_STREAM,
+      'scheduler-started',
+      { schedulerId: this.schedulerId },
+      this.clock.now(),
+    );
+    this.log({ event: 'scheduler_started', schedulerId: this.schedulerId });
+    await this.pass();
+  }
+
+  /** Stops the loop; runs in flight keep their state in the store and are adopted by another daemon. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.cancelTimer?.();
+    await this.passing;
+    const now = this.clock.now();
+    for (const runId of this.coordinator.activeRunIds())
+      await this.store.releaseLease(runLease(runId), this.schedulerId);
+    await this.store.releaseLease(schedulerLease(this.schedulerId), this.schedulerId);
+    this.log({ event: 'scheduler_stopped', schedulerId: this.schedulerId, atMs: now });
+  }
+
+  /** Stops without releasing anything: what a killed process leaves behind (leases lapse on their own). */
+  halt(): void {
+    this.running = false;
+    this.cancelTimer?.();
+  }
+
+  /** One pass over every trigger; exposed for tests driving a ManualClock. */
+  async pass(): Promise<void> {
+    if (this.passing) return this.passing;
+    this.passing = this.runPass().finally(() => {
+      this.passing = undefined;
+    });
+    return this.passing;
+  }
+
+  private async runPass(): Promise<void> {
+    const now = this.clock.now();
+    try {
+      if (this.reload && now - this.lastReloadMs >= this.reloadMs) {
+        this.lastReloadMs = now;
+        await this.reload();
+      }
+      const dags = this.dags();
+      await this.renewLeases(now);
+      await this.fireTimeSchedules(dags, now);
+      await this.readEvents(dags, now);
+      await this.readDatasets(dags, now);
+      await this.startQueuedRuns(dags);
+      if (now - this.lastAdoptMs >= this.leaseTtlMs / 3) {
+        this.lastAdoptMs = now;
+        await this.adoptOrphans(dags, now);
+      }
+    } catch (error) {
+      this.log({ event: 'scheduler_pass_failed', level: 'error', message: (error as Error).message });
+    }
+    this.arm();
+  }
+
+  /** Sleeps until the next fire time or the next poll, whichever comes first. */
+  private arm(): void {
+    if (!this.running) return;
+    const now = this.clock.now();
+    let wake = now + this.pollMs;
+    for (const state of this.time.values())
+      if (state.nextFireMs !== undefined && state.nextFireMs < wake) wake = state.nextFireMs;
+    this.cancelTimer?.();
+    this.cancelTimer = this.clock.setTimer(Math.max(now, wake), () => void this.pass());
+  }
+
+  private async renewLeases(now: number): Promise<void> {
+    if (now - this.lastLeaseMs < this.leaseTtlMs / 3) return;
+    this.lastLeaseMs = now;
+    await this.store.acquireLease(schedulerLease(this.schedulerId), this.schedulerId, this.leaseTtlMs, now);
+    for (const runId of this.coordinator.activeRunIds()) {
+      await this.store.acquireLease(runLease(runId), this.schedulerId, this.leaseTtlMs, now);
+    }
+  }
+
+  private async fireTimeSchedules(dags: ReadonlyMap<string, DagSpec>, now: number): Promise<void> {
+    const due: DagSpec[] = [];
+    for (const dag of dags.values()) {
+      const kind = dag.schedule?.kind;
+      if (
+        kind !== 'cron' &&
+        kind !== 'every' &&
+        kind !== 'once' &&
+        !(kind === 'datasets' && dag.schedule?.kind === 'datasets' && dag.schedule.orCron)
+      ) {
+        this.time.delete(dag.id);
+        continue;
+      }
+      let state = this.time.get(dag.id);
+      if (!state) {
+        state = { lastFireMs: await this.lastScheduledFire(dag.id), nextFireMs: undefined };
+        this.time.set(dag.id, state);
+        due.push(dag);
+        continue;
+      }
+      if (state.nextFireMs !== undefined && state.nextFireMs <= now) due.push(dag);
+    }
+    await Promise.all(due.map((dag) => this.fireDag(dag, now)));
+  }
+
+  private async fireDag(dag: DagSpec, now: number): Promise<void> {
+    const state = this.time.get(dag.id)!;
+    const timetable = Timetable.of(dag);
+    if (await this.store.isDagPaused(dag.id)) {
+      // Paused: nothing is created; on unpause, catchup decides what the missed fires become.
+      state.nextFireMs = timetable?.nextFire(now);
+      return;
+    }
+    const active = (await this.store.listRuns({ dagId: dag.id, states: ['queued', 'running'] })).length;
+    const runs =
+      dag.schedule?.kind === 'datasets'
+        ? datasetRunsDue({
+            dag,
+            nowMs: now,
+            lastScheduledFireMs: state.lastFireMs,
+            activeRunCount: active,
+            lastConsumedEventIds: {},
+            latestUpdates: {},
+          }).timeRuns
+        : dueRuns({ dag, nowMs: now, lastScheduledFireMs: state.lastFireMs, activeRunCount: active });
+    for (const planned of runs) {
+      if (!(await this.store.acquireLease(runLease(planned.runId), this.schedulerId, this.leaseTtlMs, now))) {
+        state.lastFireMs = planned.logicalDateMs; // another scheduler is creating it
+        continue;
+      }
+      try {
+        await this.coordinator.startRun(dag, {
+          runId: planned.runId,
+          kind: 'scheduled',
+          logicalDateMs: planned.logicalDateMs,
+          dataIntervalStartMs: planned.dataIntervalStartMs,
+          dataIntervalEndMs: planned.dataIntervalEndMs,
+        });
+        const late = this.clock.now() - planned.logicalDateMs;
+        this.lateness.push(late);
+        this.log({ event: 'run_created', dagId: dag.id, runId: planned.runId, kind: 'scheduled', latenessMs: late });
+      } catch (error) {
+        await this.store.releaseLease(runLease(planned.runId), this.schedulerId);
+        if ((error as BatutaError).code !== 'RUN_EXISTS') throw error;
+      }
+      state.lastFireMs = planned.logicalDateMs;
+    }
+    // With catchup and no free slot, older fires are still owed: look again at the next poll.
+    const owed = dag.catchup && runs.length > 0 && active + runs.length >= dag.maxActiveRuns;
+    state.nextFireMs = owed ? now + this.pollMs : timetable?.nextFire(Math.max(now, state.lastFireMs ?? now));
+  }
+
+  private async lastScheduledFire(dagId: string): Promise<number | undefined> {
+    const runs = await this.store.listRuns({ dagId, limit: 100 });
+    return runs.find((r) => r.kind === 'scheduled' || r.kind === 'backfill')?.logicalDateMs;
+  }
+
+  private async readEvents(dags: ReadonlyMap<string, DagSpec>, now: number): Promise<void> {
+    const listeners = new Map<string, DagSpec[]>();
+    for (const dag of dags.values()) {
+      if (dag.schedule?.kind !== 'events') continue;
+      for (const name of dag.schedule.events) listeners.set(name, [...(listeners.get(name) ?? []), dag]);
+    }
+    for (const [name, listening] of listeners) {
+      const stream = eventStream(name);
+      const events = await this.store.readEvents(stream, this.cursors.get(stream), 1_000);
+      for (const event of events) {
+        for (const dag of listening) await this.createEventRun(dag, name, event.id, event.payload, now);
+        this.cursors.set(stream, event.id);
+      }
+    }
+  }
+
+  /** One run per event per DAG; a payload that breaks the params schema is recorded as a failed run. */
+  private async createEventRun(
+    dag: DagSpec,
+    name: string,
+    eventId: string,
+    payload: unknown,
+    now: number,
+  ): Promise<void> {
+    const runId = eventRunId(dag.id, name, eventId);
+    const conf =
+      payload !== null && typeof payload === 'object' && !Array.isArray(payload)
+        ? (payload as Record<string, unknown>)
+        : { payload };
+    let problem: string | undefined;
+    try {
+      resolveParams(dag.params, conf, 'payload');
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    const { created } = await this.store.createRun({
+      runId,
+      dagId: dag.id,
+      kind: 'event',
+      state: problem ? 'failed' : 'queued',
+      logicalDateMs: now,
+      conf,
+      createdMs: now,
+      ...(problem ? { endMs: now, reason: `event '${name}' ${eventId} rejected: ${problem}` } : {}),
+    });
+    if (created) {
+      this.log(
+        problem
+          ? { event: 'event_rejected', level: 'warn', dagId: dag.id, runId, eventName: name, eventId, reason: problem }
+          : { event: 'run_created', dagId: dag.id, runId, kind: 'event', eventName: name, eventId },
+      );
+    }
+  }
+
+  private async readDatasets(dags: ReadonlyMap<string, DagSpec>, now: number): Promise<void> {
+    const datasetDags = [...dags.values()].filter((d) => d.schedule?.kind === 'datasets');
+    if (datasetDags.length === 0) return;
+    const names = new Set(datasetDags.flatMap((d) => (d.schedule?.kind === 'datasets' ? d.schedule.datasets : [])));
+    for (const name of names) {
+      const stream = datasetStream(name);
+      const events = await this.store.readEvents(stream, this.cursors.get(stream), 10_000);
+      const last = events.at(-1);
+      if (last) {
+        this.latestDatasetUpdates.set(name, { eventId: last.id, atMs: last.atMs });
+        this.cursors.set(stream, last.id);
+      }
+    }
+    for (const dag of datasetDags) {
+      if (dag.schedule?.kind !== 'datasets' || (await this.store.isDagPaused(dag.id))) continue;
+      let consumed = this.consumed.get(dag.id);
+      if (!consumed) {
+        const runs = await this.store.listRuns({ dagId: dag.id, limit: 100 });
+        const previous = runs.find((r) => r.kind === 'dataset');
+        consumed = (previous?.conf.datasetEventIds as Record<string, string> | undefined) ?? {};
+        this.consumed.set(dag.id, consumed);
+      }
+      const latestUpdates: Record<string, DatasetUpdate> = {};
+      for (const name of dag.schedule.datasets) {
+        const update = this.latestDatasetUpdates.get(name);
+        if (update) latestUpdates[name] = update;
+      }
+      const active = (await this.store.listRuns({ dagId: dag.id, states: ['queued', 'running'] })).length;
+      const { datasetRun } = datasetRunsDue({
+        dag,
+        nowMs: now,
+        lastScheduledFireMs: undefined,
+        activeRunCount: active,
+        lastConsumedEventIds: consumed,
+        latestUpdates,
+      });
+      if (!datasetRun) continue;
+      const datasetEventIds: Record<string, string> = {};
+      for (const [name, update] of Object.entries(datasetRun.consumes)) datasetEventIds[name] = update.eventId;
+      const { created } = await this.store.createRun({
+        runId: datasetRun.runId,
+        dagId: dag.id,
+        kind: 'dataset',
+        state: 'queued',
+        logicalDateMs: datasetRun.logicalDateMs,
+        dataIntervalStartMs: datasetRun.dataIntervalStartMs,
+        dataIntervalEndMs: datasetRun.dataIntervalEndMs,
+        conf: { datasetEventIds },
+        createdMs: now,
+      });
+      this.consumed.set(dag.id, { ...consumed, ...datasetEventIds });
+      if (created)
+        this.log({
+          event: 'run_created',
+          dagId: dag.id,
+          runId: datasetRun.runId,
+          kind: 'dataset',
+          datasets: datasetEventIds,
+        });
+    }
+  }
+
+  /** Starts queued runs, oldest first, while each DAG has a free run slot and is not paused. */
+  private async startQueuedRuns(dags: ReadonlyMap<string, DagSpec>): Promise<void> {
+    const queued = (await this.store.listRuns({ states: ['queued'] })).reverse();
+    if (queued.length === 0) return;
+    const slots = new Map<string, number>();
+    for (const record of queued) {
+      const dag = dags.get(record.dagId);
+      if (!dag) continue;
+      let free = slots.get(dag.id);
+      if (free === undefined) {
+        if (await this.store.isDagPaused(dag.id)) free = 0;
+        else free = dag.maxActiveRuns - (await this.store.listRuns({ dagId: dag.id, states: ['running'] })).length;
+      }
+      if (free <= 0) {
+        slots.set(dag.id, 0);
+        continue;
+      }
+      const now = this.clock.now();
+      if (!(await this.store.acquireLease(runLease(record.runId), this.schedulerId, this.leaseTtlMs, now))) continue;
+      const handle = await this.coordinator.startQueuedRun(dag, record.runId);
+      if (handle) {
+        free--;
+        this.log({ event: 'run_started', dagId: dag.id, runId: record.runId, kind: record.kind });
+      } else {
+        await this.store.releaseLease(runLease(record.runId), this.schedulerId);
+      }
+      slots.set(dag.id, free);
+    }
+  }
+
+  /** Runs still `running` whose lease lapsed lost their driver: take them over. */
+  private async adoptOrphans(dags: ReadonlyMap<string, DagSpec>, now: number): Promise<void> {
+    const mine = new Set(this.coordinator.activeRunIds());
+    for (const record of await this.store.listRuns({ states: ['running'] })) {
+      if (mine.has(record.runId)) continue;
+      if ((record.startMs ?? record.createdMs) > now - this.leaseTtlMs) continue; // its creator may not hold the lease yet
+      if (await this.store.getLeaseOwner(runLease(record.runId), now)) continue;
+      const dag = dags.get(record.dagId);
+      if (!dag) continue;
+      if (!(await this.store.acquireLease(runLease(record.runId), this.schedulerId, this.leaseTtlMs, now))) continue;
+      await this.coordinator.resumeRun(dag, record.runId);
+      this.log({ event: 'run_adopted', dagId: dag.id, runId: record.runId });
+    }
+  }
+
+  /** Next fire per time-scheduled DAG (for `batuta status`). */
+  nextFires(): Map<string, number | undefined> {
+    return new Map([...this.time].map(([id, state]) => [id, state.nextFireMs]));
+  }
+}

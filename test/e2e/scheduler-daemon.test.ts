@@ -1,0 +1,219 @@
+// The scheduler daemon on an injected clock: cron into runs exactly once, two daemons, a killed and
+// restarted daemon, events with a params schema, datasets, queued (manual) runs and maxActiveRuns.
+import { LocalExecutor } from '@batuta/orchestrator';
+import {
+  createOperatorRegistry,
+  createTaskInvoker,
+  type DagRunRecord,
+  type DagSpec,
+  defineDag,
+  eventStream,
+  ManualClock,
+  MemoryStateStore,
+  RunCoordinator,
+  SchedulerDaemon,
+  scheduledRunId,
+} from '@batuta/scheduler';
+import { describe, expect, it } from 'vitest';
+
+const START = Date.UTC(2026, 2, 1, 12, 0, 0);
+const MINUTE = 60_000;
+
+function daemonFor(dags: DagSpec[], store: MemoryStateStore, clock: ManualClock, schedulerId: string) {
+  const byId = new Map(dags.map((d) => [d.id, d]));
+  const executor = new LocalExecutor({
+    capacity: { cpu: 64, memoryMb: 65536, gpu: 0, custom: {} },
+    invoke: createTaskInvoker({ resolveDag: (id) => byId.get(id), store, operators: createOperatorRegistry() }),
+    clock,
+  });
+  const coordinator = new RunCoordinator({ store, executor, clock });
+  return new SchedulerDaemon({
+    store,
+    coordinator,
+    dags: () => byId,
+    clock,
+    schedulerId,
+    pollMs: 1_000,
+    leaseTtlMs: 30_000,
+  });
+}
+
+function minutely(id: string): DagSpec {
+  const dag = defineDag({ id, schedule: '* * * * *', maxActiveRuns: 16 });
+  dag.task('work', { run: () => 1 });
+  return dag.spec;
+}
+
+/** Moves the clock in steps, letting every daemon finish its pass at each step. */
+async function runFor(clock: ManualClock, daemons: SchedulerDaemon[], untilMs: number, stepMs = 1_000) {
+  while (clock.now() < untilMs) {
+    clock.set(Math.min(untilMs, clock.now() + stepMs));
+    for (let i = 0; i < 3; i++) await Promise.all(daemons.map((d) => d.pass()));
+  }
+}
+
+async function allRuns(store: MemoryStateStore): Promise<DagRunRecord[]> {
+  return store.listRuns({});
+}
+
+describe('SchedulerDaemon', () => {
+  it('creates one run per cron fire, with the logical date and data interval of the fire', async () => {
+    const clock = new ManualClock(START + 30_000);
+    const store = new MemoryStateStore();
+    const daemon = daemonFor([minutely('every_minute')], store, clock, 'a');
+    await daemon.start();
+    await runFor(clock, [daemon], START + 10 * MINUTE + 30_000);
+    const runs = (await allRuns(store)).filter((r) => r.kind === 'scheduled');
+    // catchup off: the latest fire at start (12:00), then 12:01 … 12:10.
+    expect(runs.map((r) => r.logicalDateMs).sort()).toEqual(Array.from({ length: 11 }, (_, i) => START + i * MINUTE));
+    const run = runs.find((r) => r.logicalDateMs === START + 5 * MINUTE)!;
+    expect(run.runId).toBe(scheduledRunId('every_minute', START + 5 * MINUTE));
+    expect(run.dataIntervalStartMs).toBe(START + 4 * MINUTE);
+    expect(run.dataIntervalEndMs).toBe(START + 5 * MINUTE);
+    daemon.halt();
+  });
+
+  it('two daemons, 50 minutely DAGs, one killed and restarted mid-way: every run exists exactly once', async () => {
+    const clock = new ManualClock(START);
+    const store = new MemoryStateStore();
+    const dags = Array.from({ length: 50 }, (_, i) => minutely(`dag_${i}`));
+    const a = daemonFor(dags, store, clock, 'a');
+    let b = daemonFor(dags, store, clock, 'b');
+    await Promise.all([a.start(), b.start()]);
+    await runFor(clock, [a, b], START + 10 * MINUTE);
+    b.halt(); // killed: it releases nothing
+    await runFor(clock, [a], START + 20 * MINUTE);
+    b = daemonFor(dags, store, clock, 'b2');
+    await b.start();
+    await runFor(clock, [a, b], START + 30 * MINUTE);
+    a.halt();
+    b.halt();
+    const runs = await allRuns(store);
+    const ids = runs.map((r) => r.runId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const dag of dags) {
+      const dates = runs
+        .filter((r) => r.dagId === dag.id)
+        .map((r) => r.logicalDateMs)
+        .sort();
+      expect(dates).toEqual(Array.from({ length: 31 }, (_, i) => START + i * MINUTE));
+    }
+  });
+
+  it('a restarted daemon creates what catchup says after downtime, no more', async () => {
+    const clock = new ManualClock(START);
+    const store = new MemoryStateStore();
+    const off = minutely('no_catchup');
+    const onDag = defineDag({ id: 'with_catchup', schedule: '*/10 * * * *', catchup: true, maxActiveRuns: 100 });
+    onDag.task('work', { run: () => 1 });
+    const first = daemonFor([off, onDag.spec], store, clock, 'a');
+    await first.start();
+    await runFor(clock, [first], START + 5_000);
+    first.halt();
+    clock.set(START + 60 * MINUTE + 5_000); // an hour of downtime
+    const second = daemonFor([off, onDag.spec], store, clock, 'b');
+    await second.start();
+    await runFor(clock, [second], START + 60 * MINUTE + 10_000);
+    second.halt();
+    const runs = await allRuns(store);
+    const offDates = runs
+      .filter((r) => r.dagId === 'no_catchup')
+      .map((r) => r.logicalDateMs)
+      .sort();
+    expect(offDates).toEqual([START, START + 60 * MINUTE]); // the missed minutes are not replayed
+    const onDates = runs
+      .filter((r) => r.dagId === 'with_catchup')
+      .map((r) => r.logicalDateMs)
+      .sort();
+    expect(onDates).toEqual(Array.from({ length: 7 }, (_, i) => START + i * 10 * MINUTE)); // every missed slot
+  });
+
+  it('runs an event-triggered DAG once per event, and records a payload that breaks the params', async () => {
+    const clock = new ManualClock(START);
+    const store = new MemoryStateStore();
+    const seen: unknown[] = [];
+    const dag = defineDag({
+      id: 'on_upload',
+      schedule: { events: ['file-uploaded'] },
+      params: { path: { type: 'string', required: true } },
+    });
+    dag.task('ingest', { run: ({ params }) => void seen.push(params.path) });
+    const a = daemonFor([dag.spec], store, clock, 'a');
+    const b = daemonFor([dag.spec], store, clock, 'b');
+    await Promise.all([a.start(), b.start()]);
+    await store.appendEvent(eventStream('file-uploaded'), 'event', { path: 's3://in/1.csv' }, clock.now());
+    await store.appendEvent(eventStream('file-uploaded'), 'event', { path: 42 }, clock.now());
+    await store.appendEvent(eventStream('file-uploaded'), 'event', { path: 's3://in/2.csv' }, clock.now());
+    await runFor(clock, [a, b], START + 10_000);
+    await expect.poll(() => seen.length).toBe(2);
+    const runs = await allRuns(store);
+    expect(runs).toHaveLength(3);
+    const rejected = runs.filter((r) => r.state === 'failed');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]!.reason).toMatch(/payload\.path: expected string, got integer 42/);
+    expect(seen.sort()).toEqual(['s3://in/1.csv', 's3://in/2.csv']);
+    a.halt();
+    b.halt();
+  });
+
+  it('runs a dataset-scheduled DAG once after its producer updates the dataset, collapsing updates', async () => {
+    const clock = new ManualClock(START);
+    const store = new MemoryStateStore();
+    const producer = defineDag({ id: 'producer' });
+    producer.task('write', { outlets: ['s3://lake/scores'], run: () => 1 });
+    const consumer = defineDag({ id: 'consumer', schedule: { datasets: ['s3://lake/scores'] } });
+    let consumed = 0;
+    consumer.task('read', { run: () => void consumed++ });
+    const daemon = daemonFor([producer.spec, consumer.spec], store, clock, 'a');
+    await daemon.start();
+    const coordinator = (daemon as unknown as { coordinator: RunCoordinator }).coordinator;
+    await (await coordinator.startRun(producer.spec)).done;
+    await (await coordinator.startRun(producer.spec)).done;
+    await runFor(clock, [daemon], START + 5_000);
+    await expect.poll(() => consumed).toBe(1);
+    await runFor(clock, [daemon], START + 10_000);
+    expect(consumed).toBe(1);
+    await (await coordinator.startRun(producer.spec)).done;
+    await runFor(clock, [daemon], START + 15_000);
+    await expect.poll(() => consumed).toBe(2);
+    daemon.halt();
+  });
+
+  it('starts queued runs within maxActiveRuns, and not while the DAG is paused', async () => {
+    const clock = new ManualClock(START);
+    const store = new MemoryStateStore();
+    const release: Array<() => void> = [];
+    const dag = defineDag({ id: 'manual_only', maxActiveRuns: 2 });
+    dag.task('wait', { run: () => new Promise<void>((resolve) => release.push(resolve)) });
+    const daemon = daemonFor([dag.spec], store, clock, 'a');
+    await store.setDagPaused('manual_only', true);
+    for (let i = 0; i < 3; i++) {
+      await store.createRun({
+        runId: `manual_${i}`,
+        dagId: 'manual_only',
+        kind: 'manual',
+        state: 'queued',
+        logicalDateMs: START + i,
+        conf: {},
+        createdMs: START,
+      });
+    }
+    await daemon.start();
+    await runFor(clock, [daemon], START + 3_000);
+    expect((await store.listRuns({ states: ['running'] })).length).toBe(0);
+    await store.setDagPaused('manual_only', false);
+    await runFor(clock, [daemon], START + 6_000);
+    expect((await store.listRuns({ states: ['running'] })).map((r) => r.runId).sort()).toEqual([
+      'manual_0',
+      'manual_1',
+    ]);
+    await expect.poll(() => release.length).toBe(2);
+    release.shift()!();
+    await expect.poll(async () => (await store.getRun('manual_0'))?.state).toBe('success');
+    await runFor(clock, [daemon], START + 9_000);
+    await expect.poll(async () => (await store.getRun('manual_2'))?.state).toBe('running');
+    for (const r of release.splice(0)) r();
+    await expect.poll(async () => (await store.listRuns({ states: ['success'] })).length).toBe(3);
+    daemon.halt();
+  });
+});
