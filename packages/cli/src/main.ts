@@ -4,6 +4,7 @@ import { UsageError } from './cli-error.js';
 import { dagsList } from './commands/dags-list.js';
 import { dagsTest } from './commands/dags-test.js';
 import { dagsValidate } from './commands/dags-validate.js';
+import { demoCommand } from './commands/demo.js';
 import { loadOperators } from './operators.js';
 
 const HELP: Record<string, string> = {
@@ -15,6 +16,7 @@ commands:
   dags validate PATH…     check DAG files (YAML, TS, JS) and folders; errors as file:line:col
   dags test FILE          run a DAG once, in this process, with a live view of its tasks
   dags list PATH…         list the DAGs in files and folders
+  demo                    the main job: the iris batch DAG, predictions into Redis, one lookup
 
 Run 'batuta <command> --help' for a command's options.`,
   'dags validate': `usage: batuta dags validate PATH… [--plugin FILE]…
@@ -37,6 +39,16 @@ options:
   --capacity SPEC   local resources, e.g. cpu=4,memoryMb=8192,gpu=1 (default: all cores, 80% of memory)
   --plugin FILE     a module exporting register(registry) that adds operators (repeatable)
 exit: 0 when the run succeeded, 1 when it failed, 2 on a usage error`,
+  demo: `usage: batuta demo [--predictions file:PATH]
+
+Runs the iris batch-inference DAG (examples/iris-batch/dag.yaml) in this process: load the data and
+the XGBoost model, check the model on a trusted set, score the rows in 4 mapped partitions, ingest the
+predictions into Redis as a new version, and look one row up as a consumer would.
+Redis: BATUTA_REDIS_URL (default redis://127.0.0.1:6379); when none answers and redis-server is
+installed, a private one is started for the run.
+
+options:
+  --predictions file:PATH   write the predictions to a CSV file instead of Redis`,
   'dags list': `usage: batuta dags list PATH… [--plugin FILE]…
 
 Lists the DAGs found in the files and folders named: id, schedule, task count, file.`,
@@ -65,6 +77,7 @@ export async function main(argv: string[]): Promise<number> {
         dag: { type: 'string' },
         conf: { type: 'string' },
         capacity: { type: 'string' },
+        predictions: { type: 'string' },
       },
     });
     if (values.help) {
@@ -79,6 +92,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'dags list':
         if (positionals.length === 0) throw new UsageError('dags list needs at least one PATH');
         return await dagsList(positionals, operators);
+      case 'demo':
+        return await demoCommand({ operators, ...(values.predictions ? { predictions: values.predictions } : {}) });
       case 'dags test': {
         const [file, ...extra] = positionals;
         if (!file || extra.length > 0) throw new UsageError('dags test needs exactly one FILE');

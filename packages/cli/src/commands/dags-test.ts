@@ -20,6 +20,8 @@ export interface DagsTestOptions {
   conf?: string;
   capacity?: string;
   operators: OperatorRegistry;
+  /** Per task id, `with` values to override (the demo's `--predictions`). */
+  withOverrides?: Record<string, Record<string, unknown>>;
 }
 
 /** The machine's capacity: every core and 80 % of memory, no GPU unless `--capacity` says so. */
@@ -42,7 +44,12 @@ export async function pickDag(file: string, dagId: string | undefined, operators
 
 /** `batuta dags test FILE`: runs the whole DAG in this process with a live grid; exit 1 if the run failed. */
 export async function dagsTest(options: DagsTestOptions): Promise<number> {
-  const dag = await pickDag(options.file, options.dagId, options.operators);
+  const picked = await pickDag(options.file, options.dagId, options.operators);
+  const overrides = options.withOverrides ?? {};
+  const dag: DagSpec = {
+    ...picked,
+    tasks: picked.tasks.map((t) => (overrides[t.id] ? { ...t, with: { ...t.with, ...overrides[t.id] } } : t)),
+  };
   let conf: Record<string, unknown> = {};
   if (options.conf) {
     try {
