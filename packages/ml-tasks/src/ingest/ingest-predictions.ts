@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { MlTasksError } from '../errors.js';
 import { type KeyScheme, PYTHON_TEXT_SCHEME } from '../keys/key-schemes.js';
+import { MsetEncoder, sendEncodedMset } from './mset-command.js';
 import { PredictionSets, parseVersionMeta, versionMetaFields } from './prediction-sets.js';
 import { checkName, DEFAULT_NAMESPACE, PredictionKeys, type PredictionLayout } from './redis-layout.js';
 import { COMMIT_VERSION_5, runScript } from './scripts.js';
@@ -68,6 +69,8 @@ export class PredictionWriter {
   private readonly now: () => number;
   private readonly startedAtMs: number;
   private readonly inFlight: Promise<void>[] = [];
+  /** Encodes MSETs directly; undefined when the client adds its own keyPrefix (then plain mset). */
+  private readonly encoder: MsetEncoder | undefined;
   private failure: unknown;
   private rows = 0;
   private closed = false;
@@ -85,6 +88,7 @@ export class PredictionWriter {
     this.keep = options.keep ?? 3;
     this.now = options.now ?? Date.now;
     this.startedAtMs = this.now();
+    this.encoder = redis.options.keyPrefix ? undefined : new MsetEncoder(this.prefix);
   }
 
   /** Starts an ingest: records the layout and, for a versioned set, marks the version as being written. */
@@ -150,32 +154,75 @@ export class PredictionWriter {
 
   /** Queues `keys[i] → labels[i]` for rows [start, end); waits only when too many batches are in flight. */
   async write(keys: readonly string[], labels: readonly string[], start = 0, end = keys.length): Promise<void> {
-    if (this.closed) throw new MlTasksError('INVALID_ARGUMENT', 'this ingest is already committed or aborted');
-    if (labels.length < end) {
-      throw new MlTasksError('INVALID_ARGUMENT', `${keys.length} keys but ${labels.length} labels`);
-    }
+    this.checkOpen(labels, end);
     this.rows += end - start;
     if (this.skipped) return;
-    const prefix = this.prefix;
     for (let at = start; at < end; at += this.batchSize) {
       const stop = Math.min(end, at + this.batchSize);
+      if (this.encoder) {
+        await this.send(sendEncodedMset(this.redis, this.encoder.encodeStrings(keys, labels, at, stop)));
+        continue;
+      }
       const args = new Array<string>((stop - at) * 2);
       let i = 0;
       for (let row = at; row < stop; row++) {
-        args[i++] = prefix + keys[row];
+        args[i++] = this.prefix + keys[row];
         args[i++] = labels[row] as string;
       }
-      this.inFlight.push(
-        this.redis.mset(args).then(
-          () => undefined,
-          (error: unknown) => {
-            this.failure ??= error;
-          },
-        ),
-      );
-      if (this.inFlight.length >= this.maxInFlight) await this.inFlight.shift();
-      this.throwIfFailed();
+      await this.send(this.redis.mset(args));
     }
+  }
+
+  /**
+   * Like `write`, for `count` keys packed as ASCII at `stride` bytes each (RowKeyEncoder's output
+   * without prefix), with labels[labelStart + i]: no string per key is ever built.
+   */
+  async writePacked(
+    keys: Uint8Array,
+    stride: number,
+    count: number,
+    labels: readonly string[],
+    labelStart = 0,
+  ): Promise<void> {
+    if (!this.encoder) {
+      const strings = Array.from({ length: count }, (_, i) =>
+        Buffer.from(keys.buffer, keys.byteOffset + i * stride, stride).toString('latin1'),
+      );
+      return this.write(strings, labels.slice(labelStart, labelStart + count));
+    }
+    this.checkOpen(labels, labelStart + count);
+    this.rows += count;
+    if (this.skipped) return;
+    for (let at = 0; at < count; at += this.batchSize) {
+      const batch = Math.min(count - at, this.batchSize);
+      const payload = this.encoder.encodePacked(
+        keys.subarray(at * stride, (at + batch) * stride),
+        stride,
+        batch,
+        labels,
+        labelStart + at,
+      );
+      await this.send(sendEncodedMset(this.redis, payload));
+    }
+  }
+
+  private checkOpen(labels: readonly string[], end: number): void {
+    if (this.closed) throw new MlTasksError('INVALID_ARGUMENT', 'this ingest is already committed or aborted');
+    if (labels.length < end) throw new MlTasksError('INVALID_ARGUMENT', `${end} keys but ${labels.length} labels`);
+  }
+
+  // Tracks one batch in flight; waits for the oldest when too many are.
+  private async send(reply: Promise<unknown>): Promise<void> {
+    this.inFlight.push(
+      reply.then(
+        () => undefined,
+        (error: unknown) => {
+          this.failure ??= error;
+        },
+      ),
+    );
+    if (this.inFlight.length >= this.maxInFlight) await this.inFlight.shift();
+    this.throwIfFailed();
   }
 
   /** Waits for every batch, then (versioned) switches `current` atomically and applies retention. */

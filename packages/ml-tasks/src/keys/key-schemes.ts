@@ -2,22 +2,14 @@
 // The batch side (ingest) and the consumer (PredictionClient) call the same functions, so a
 // consumer always hashes exactly as the ingest did.
 import * as crypto from 'node:crypto';
-import { z } from 'zod';
 import { MlTasksError } from '../errors.js';
+import { fixedPointInteger } from './fixed-point.js';
+import type { KeyScheme } from './key-scheme-config.js';
 import { pythonFloatString } from './python-float.js';
+import { RowKeyEncoder } from './row-key-encoder.js';
 
-/** The key schemes: the original's text key, the safer fixed-point key, or an entity-id column. */
-export const keySchemeSchema = z.discriminatedUnion('scheme', [
-  z.object({ scheme: z.literal('python-text') }).strict(),
-  z.object({ scheme: z.literal('fixed-point'), decimals: z.number().int().min(0).max(15) }).strict(),
-  z.object({ scheme: z.literal('entity-id'), column: z.union([z.number().int().min(0), z.string().min(1)]) }).strict(),
-]);
-
-/** A key scheme, as written in a task's `with:` block and stored in a prediction set's metadata. */
-export type KeyScheme = z.infer<typeof keySchemeSchema>;
-
-/** The original example's scheme, the default. */
-export const PYTHON_TEXT_SCHEME: KeyScheme = { scheme: 'python-text' };
+export { fixedPointInteger } from './fixed-point.js';
+export { type KeyScheme, keySchemeSchema, PYTHON_TEXT_SCHEME } from './key-scheme-config.js';
 
 // `crypto.hash` (Node >= 20.12) is a one-shot digest about 2.5x faster than createHash().update().digest().
 const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
@@ -37,23 +29,6 @@ export function pythonText(row: ArrayLike<number>, offset = 0, length = row.leng
 /** The original example's key: SHA-256 hex of the row's Python text; byte-for-byte what its consumer computes. */
 export function pythonTextKey(row: ArrayLike<number>, offset = 0, length = row.length - offset): string {
   return sha256Hex(pythonText(row, offset, length));
-}
-
-/** One feature at a fixed scale: the integer nearest to value × 10^decimals (halves away from zero); 'nan' when missing. */
-export function fixedPointInteger(value: number, decimals: number): string {
-  if (Number.isNaN(value)) return 'nan';
-  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
-  const scaled = value * 10 ** decimals;
-  const rounded = scaled < 0 ? -Math.round(-scaled) : Math.round(scaled);
-  if (!Number.isSafeInteger(rounded)) {
-    throw new MlTasksError(
-      'KEY_SCHEME',
-      `fixed-point key: ${value} × 10^${decimals} does not fit a safe integer; lower 'decimals'`,
-      { details: { value, decimals } },
-    );
-  }
-  // `rounded` may be -0: String(-0) is '0', so 0.0 and -0.0 share a key (the point of fixed point).
-  return String(rounded);
 }
 
 /**
@@ -122,19 +97,15 @@ export function keysForRows(
   end = table.rows,
   featureColumns?: { offset: number; length: number },
 ): string[] {
-  const keys = new Array<string>(end - start);
   const { data, width } = table;
   const offset = featureColumns?.offset ?? 0;
   const length = featureColumns?.length ?? width;
+  if (scheme.scheme !== 'entity-id') {
+    // The byte-level encoder: the same keys as pythonTextKey / fixedPointKey, about 3x faster.
+    return new RowKeyEncoder(scheme).strings(data, width, start, end, { offset, length });
+  }
+  const keys = new Array<string>(end - start);
   switch (scheme.scheme) {
-    case 'python-text':
-      for (let row = start; row < end; row++) keys[row - start] = pythonTextKey(data, row * width + offset, length);
-      break;
-    case 'fixed-point':
-      for (let row = start; row < end; row++) {
-        keys[row - start] = fixedPointKey(data, scheme.decimals, row * width + offset, length);
-      }
-      break;
     case 'entity-id': {
       const column = entityColumnIndex(scheme, table.columns);
       if (column >= width)

@@ -61,8 +61,7 @@ export function partitionOf(
   const itemPartition = typeof fromItem === 'number' ? fromItem : nested?.partition;
   const itemPartitions = typeof item.partitions === 'number' ? item.partitions : nested?.partitions;
   const partition =
-    args.partition ??
-    (typeof itemPartition === 'number' ? itemPartition : Math.max(context.mapIndex, 0));
+    args.partition ?? (typeof itemPartition === 'number' ? itemPartition : Math.max(context.mapIndex, 0));
   const partitions = args.partitions ?? (typeof itemPartitions === 'number' ? itemPartitions : 1);
   if (partition >= partitions) {
     throw new MlTasksError(
