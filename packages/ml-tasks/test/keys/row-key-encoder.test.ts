@@ -57,9 +57,13 @@ describe('the byte-level key encoder', () => {
           const data = Float64Array.from(rows.flat());
           const text = new RowKeyEncoder({ scheme: 'python-text' }, { prefix: 'p:' });
           const keys = text.strings(data, 5, 0, rows.length, { offset: 1, length: 4 });
-          rows.forEach((row, i) => expect(keys[i]).toBe(`p:${pythonTextKey(row.slice(1))}`));
+          rows.forEach((row, i) => {
+            expect(keys[i]).toBe(`p:${pythonTextKey(row.slice(1))}`);
+          });
           const fixed = new RowKeyEncoder({ scheme: 'fixed-point', decimals: 2 }).strings(data, 5, 0, rows.length);
-          rows.forEach((row, i) => expect(fixed[i]).toBe(fixedPointKey(row, 2)));
+          rows.forEach((row, i) => {
+            expect(fixed[i]).toBe(fixedPointKey(row, 2));
+          });
         },
       ),
       { numRuns: 300 },
