@@ -5,18 +5,52 @@ import { dagsList } from './commands/dags-list.js';
 import { dagsTest } from './commands/dags-test.js';
 import { dagsValidate } from './commands/dags-validate.js';
 import { demoCommand } from './commands/demo.js';
+import { predictionsGet, predictionsRollback } from './commands/predictions.js';
+import {
+  dagsBackfill,
+  dagsCancel,
+  dagsPause,
+  dagsTrigger,
+  eventsPublish,
+  runsList,
+  runsShow,
+} from './commands/runs.js';
+import { schedulerCommand } from './commands/scheduler.js';
+import { statusCommand } from './commands/status.js';
+import { workerMain } from './commands/worker-main.js';
+import { loadConfig } from './config.js';
 import { loadOperators } from './operators.js';
+
+const CONNECTION = `connection (flags > environment > batuta.config.json|yaml > defaults):
+  --redis URL        Redis (BATUTA_REDIS_URL, default redis://127.0.0.1:6379)
+  --namespace NS     key namespace batuta:<NS>:… (BATUTA_NAMESPACE, default 'default')
+  --dags DIR         the DAG folder (BATUTA_DAGS, default ./dags)
+  --config FILE      a config file with redisUrl, namespace, dags, pools, executor`;
 
 const HELP: Record<string, string> = {
   main: `batuta — an Airflow-style workflow scheduler and orchestrator for TypeScript
 
 usage: batuta <command> [options]
 
-commands:
-  dags validate PATH…     check DAG files (YAML, TS, JS) and folders; errors as file:line:col
-  dags test FILE          run a DAG once, in this process, with a live view of its tasks
-  dags list PATH…         list the DAGs in files and folders
-  demo                    the main job: the iris batch DAG, predictions into Redis, one lookup
+on one machine:
+  demo                      the main job: the iris batch DAG, predictions into Redis, one lookup
+  dags validate PATH…       check DAG files (YAML, TS, JS) and folders; errors as file:line:col
+  dags test FILE            run a DAG once, in this process, with a live view of its tasks
+  dags list PATH…           list the DAGs in files and folders
+
+distributed (Redis + BullMQ):
+  scheduler                 the scheduler daemon: triggers → runs → tasks on worker pools
+  worker --pool NAME        a worker process that runs tasks of one pool within its capacity
+  dags trigger DAG          queue a manual run (--conf JSON, --wait)
+  dags pause|unpause DAG    stop or resume creating scheduled runs
+  dags backfill DAG         runs over a date range (--from, --to, --reprocess, --dry-run …)
+  dags cancel RUN           stop a run's attempts and fail it
+  runs show RUN             the task grid of a run
+  runs list                 recent runs (--dag ID, --state S)
+  events publish NAME       publish an event (--payload JSON); DAGs scheduled on it run
+  status                    schedulers, DAGs (next fire, paused), runs in flight, workers
+  predictions get MODEL     look a row up (features… or --id ID) as a consumer would
+  predictions rollback MODEL  point the model's predictions back to the previous version
 
 Run 'batuta <command> --help' for a command's options.`,
   'dags validate': `usage: batuta dags validate PATH… [--plugin FILE]…
@@ -31,7 +65,7 @@ exit: 0 when all are valid, 1 when any is invalid, 2 on a usage error`,
   'dags test': `usage: batuta dags test FILE [--dag ID] [--conf JSON] [--capacity SPEC] [--plugin FILE]…
 
 Runs the whole DAG once in this process (embedded executor, in-memory state), showing each task's
-state live, then prints a summary table (state, tries, duration).
+state live, then prints a summary table (state, tries, duration) and the leaves' outputs.
 
 options:
   --dag ID          which DAG, when the file defines several
@@ -39,6 +73,9 @@ options:
   --capacity SPEC   local resources, e.g. cpu=4,memoryMb=8192,gpu=1 (default: all cores, 80% of memory)
   --plugin FILE     a module exporting register(registry) that adds operators (repeatable)
 exit: 0 when the run succeeded, 1 when it failed, 2 on a usage error`,
+  'dags list': `usage: batuta dags list PATH… [--plugin FILE]…
+
+Lists the DAGs found in the files and folders named: id, schedule, task count, file.`,
   demo: `usage: batuta demo [--predictions file:PATH]
 
 Runs the iris batch-inference DAG (examples/iris-batch/dag.yaml) in this process: load the data and
@@ -49,22 +86,87 @@ installed, a private one is started for the run.
 
 options:
   --predictions file:PATH   write the predictions to a CSV file instead of Redis`,
-  'dags list': `usage: batuta dags list PATH… [--plugin FILE]…
+  scheduler: `usage: batuta scheduler [--executor bullmq|local] [--pools FILE] [connection]
 
-Lists the DAGs found in the files and folders named: id, schedule, task count, file.`,
+The scheduler daemon. Loads the DAG folder and reloads changed files (a broken file keeps its last good
+version and is reported), creates scheduled, event and dataset runs exactly once (several daemons may
+share a Redis), starts queued runs within maxActiveRuns, drives tasks on the worker pools, and adopts
+runs whose daemon died. One JSON line per event on stdout. SIGTERM or SIGINT stops it cleanly.
+
+options:
+  --executor bullmq|local   BullMQ worker pools (default), or run tasks in this process
+  --pools FILE              the pools file (BATUTA_POOLS); default one pool 'default' sized to this machine
+${CONNECTION}`,
+  worker: `usage: batuta worker --pool NAME [--capacity SPEC] [--pools FILE] [connection]
+
+A worker of one pool: takes a task only while its free resources cover the task's declared needs.
+SIGTERM finishes (or hands back) running tasks and exits.
+
+options:
+  --pool NAME       the pool (BullMQ queue) to serve
+  --capacity SPEC   what this worker offers, e.g. cpu=4,memoryMb=8192,gpu=1 (default: the pool's capacity)
+${CONNECTION}`,
+  'dags trigger': `usage: batuta dags trigger DAG [--conf JSON] [--wait] [connection]
+
+Queues a manual run of DAG (its conf checked against the DAG's params); a running scheduler starts it.
+Prints the run id. With --wait, waits for the run to end; exit 1 when it failed.
+${CONNECTION}`,
+  'dags pause': `usage: batuta dags pause DAG [connection]
+
+Stops creating scheduled runs of DAG (runs in flight go on). Persisted in Redis.
+${CONNECTION}`,
+  'dags unpause': `usage: batuta dags unpause DAG [connection]
+
+Resumes a paused DAG. With catchup off, no burst of old runs: only the latest fire is created.
+${CONNECTION}`,
+  'dags cancel': `usage: batuta dags cancel RUN [connection]
+
+Cancels a run: queued attempts are dropped, running ones are aborted, the run fails.
+${CONNECTION}`,
+  'dags backfill': `usage: batuta dags backfill DAG --from DATE --to DATE [--reprocess none|failed|completed]
+                           [--max-active-runs N] [--newest-first] [--dry-run] [connection]
+
+Creates a run for every fire time of DAG's schedule in [--from, --to] (inclusive), at most N at once,
+with a progress bar. --reprocess: none (default) skips dates that have a run; failed re-runs failed
+dates; completed re-runs every date. --dry-run prints the plan.
+${CONNECTION}`,
+  'runs show': `usage: batuta runs show RUN [connection]
+
+Prints the run and its task grid: state, tries, duration, worker, error.
+${CONNECTION}`,
+  'runs list': `usage: batuta runs list [--dag ID] [--state running,queued] [--limit N] [connection]
+${CONNECTION}`,
+  'events publish': `usage: batuta events publish NAME [--payload JSON] [connection]
+
+Publishes an event; every DAG scheduled on it ('schedule: { events: [NAME] }') runs once with the
+payload as its conf. A payload that breaks the DAG's params is rejected and recorded as a failed run.
+${CONNECTION}`,
+  status: `usage: batuta status [connection]
+
+Schedulers, DAGs of the folder (schedule, next fire, paused), runs in flight and workers per pool.
+${CONNECTION}`,
+  'predictions get': `usage: batuta predictions get MODEL FEATURE… | --id ID [connection]
+
+Looks a prediction up exactly as a consumer would (same key scheme as the ingest, the current version).`,
+  'predictions rollback': `usage: batuta predictions rollback MODEL [connection]
+
+Points MODEL's current predictions back to the previous complete version.`,
 };
+
+const TWO_WORD = new Set(['dags', 'runs', 'events', 'predictions']);
 
 /** Entry point of the `batuta` command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [group, verb] = argv;
-  const command = group === 'dags' && verb ? `dags ${verb}` : (group ?? '');
-  const rest = group === 'dags' ? argv.slice(2) : argv.slice(1);
   if (!group || group === '--help' || group === '-h' || group === 'help') {
     console.log(HELP.main);
     return 0;
   }
+  const twoWord = TWO_WORD.has(group);
+  const command = twoWord ? `${group} ${verb ?? ''}` : group;
+  const rest = argv.slice(twoWord ? 2 : 1);
   if (!HELP[command]) {
-    console.error(`batuta: unknown command '${argv.slice(0, 2).join(' ')}'\n\n${HELP.main}`);
+    console.error(`batuta: unknown command '${command.trim()}'\n\n${HELP.main}`);
     return 2;
   }
   try {
@@ -78,6 +180,24 @@ export async function main(argv: string[]): Promise<number> {
         conf: { type: 'string' },
         capacity: { type: 'string' },
         predictions: { type: 'string' },
+        redis: { type: 'string' },
+        namespace: { type: 'string' },
+        dags: { type: 'string' },
+        config: { type: 'string' },
+        pools: { type: 'string' },
+        executor: { type: 'string' },
+        pool: { type: 'string' },
+        wait: { type: 'boolean' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        reprocess: { type: 'string' },
+        'max-active-runs': { type: 'string' },
+        'newest-first': { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        state: { type: 'string' },
+        limit: { type: 'string' },
+        payload: { type: 'string' },
+        id: { type: 'string' },
       },
     });
     if (values.help) {
@@ -85,6 +205,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const operators = await loadOperators(values.plugin ?? []);
+    const config = () => loadConfig(values);
+    const one = (what: string): string => {
+      const [value, ...extra] = positionals;
+      if (!value || extra.length > 0) throw new UsageError(`${command} needs exactly one ${what}`);
+      return value;
+    };
     switch (command) {
       case 'dags validate':
         if (positionals.length === 0) throw new UsageError('dags validate needs at least one PATH');
@@ -94,17 +220,62 @@ export async function main(argv: string[]): Promise<number> {
         return await dagsList(positionals, operators);
       case 'demo':
         return await demoCommand({ operators, ...(values.predictions ? { predictions: values.predictions } : {}) });
-      case 'dags test': {
-        const [file, ...extra] = positionals;
-        if (!file || extra.length > 0) throw new UsageError('dags test needs exactly one FILE');
+      case 'dags test':
         return await dagsTest({
-          file,
+          file: one('FILE'),
           operators,
           ...(values.dag ? { dagId: values.dag } : {}),
           ...(values.conf ? { conf: values.conf } : {}),
           ...(values.capacity ? { capacity: values.capacity } : {}),
         });
+      case 'scheduler':
+        return await schedulerCommand(config(), operators);
+      case 'worker':
+        if (!values.pool) throw new UsageError('worker needs --pool NAME');
+        return await workerMain(config(), operators, {
+          pool: values.pool,
+          ...(values.capacity ? { capacity: values.capacity } : {}),
+        });
+      case 'dags trigger':
+        return await dagsTrigger(config(), operators, one('DAG'), {
+          ...(values.conf ? { conf: values.conf } : {}),
+          wait: values.wait ?? false,
+        });
+      case 'dags pause':
+        return await dagsPause(config(), one('DAG'), true);
+      case 'dags unpause':
+        return await dagsPause(config(), one('DAG'), false);
+      case 'dags cancel':
+        return await dagsCancel(config(), one('RUN'));
+      case 'dags backfill':
+        if (!values.from || !values.to) throw new UsageError('dags backfill needs --from and --to');
+        return await dagsBackfill(config(), operators, one('DAG'), {
+          from: values.from,
+          to: values.to,
+          ...(values.reprocess ? { reprocess: values.reprocess } : {}),
+          ...(values['max-active-runs'] ? { maxActiveRuns: values['max-active-runs'] } : {}),
+          newestFirst: values['newest-first'] ?? false,
+          dryRun: values['dry-run'] ?? false,
+        });
+      case 'runs show':
+        return await runsShow(config(), one('RUN'));
+      case 'runs list':
+        return await runsList(config(), {
+          ...(values.dag ? { dag: values.dag } : {}),
+          ...(values.state ? { state: values.state } : {}),
+          ...(values.limit ? { limit: values.limit } : {}),
+        });
+      case 'events publish':
+        return await eventsPublish(config(), one('NAME'), values.payload);
+      case 'status':
+        return await statusCommand(config(), operators);
+      case 'predictions get': {
+        const [model, ...features] = positionals;
+        if (!model) throw new UsageError('predictions get needs MODEL');
+        return await predictionsGet(config(), model, features, values.id);
       }
+      case 'predictions rollback':
+        return await predictionsRollback(config(), one('MODEL'));
     }
     return 2;
   } catch (error) {

@@ -80,7 +80,9 @@ export async function demoCommand(options: { operators: OperatorRegistry; predic
       const client = new PredictionClient(redis, { model: 'iris' });
       const result = await client.lookup(SAMPLE);
       const answer = 'value' in result ? result.value : 'missing';
-      console.log(`\nlookup [${SAMPLE.map((v) => v.toFixed(1)).join(', ')}] → ${answer} (${result.status}; key ${result.key ?? '-'})`);
+      console.log(
+        `\nlookup [${SAMPLE.map((v) => v.toFixed(1)).join(', ')}] → ${answer} (${result.status}; key ${result.key ?? '-'})`,
+      );
       console.log(`predictions are in ${url} under batuta:default:pred:iris:… (see examples/iris-batch/README.md)`);
     } finally {
       redis.disconnect();

@@ -153,6 +153,7 @@ export class SchedulerDaemon {
       }
       const dags = this.dags();
       await this.renewLeases(now);
+      await this.readControl();
       await this.fireTimeSchedules(dags, now);
       await this.readEvents(dags, now);
       await this.readDatasets(dags, now);
@@ -184,6 +185,19 @@ export class SchedulerDaemon {
     await this.store.acquireLease(schedulerLease(this.schedulerId), this.schedulerId, this.leaseTtlMs, now);
     for (const runId of this.coordinator.activeRunIds()) {
       await this.store.acquireLease(runLease(runId), this.schedulerId, this.leaseTtlMs, now);
+    }
+  }
+
+  /** Cancel requests from `batuta dags cancel`: the daemon driving the run stops it. */
+  private async readControl(): Promise<void> {
+    const events = await this.store.readEvents(CONTROL_STREAM, this.cursors.get(CONTROL_STREAM), 1_000);
+    for (const event of events) {
+      this.cursors.set(CONTROL_STREAM, event.id);
+      const request = event.payload as { runId?: string; reason?: string } | null;
+      if (event.type !== 'cancel' || !request?.runId) continue;
+      if (await this.coordinator.cancelRun(request.runId, request.reason ?? 'cancelled by user')) {
+        this.log({ event: 'run_cancelled', runId: request.runId });
+      }
     }
   }
 

@@ -1,0 +1,257 @@
+// Commands that act on runs through the store: trigger, cancel, backfill, show, list; pause/unpause;
+// events publish. The scheduler daemon does the work; these commands only record intent.
+import { randomUUID } from 'node:crypto';
+import {
+  CONTROL_STREAM,
+  type DagRunRecord,
+  eventStream,
+  manualRunId,
+  type OperatorRegistry,
+  planBackfill,
+  resolveParams,
+  type StateStore,
+} from '@batuta/scheduler';
+import { UsageError } from '../cli-error.js';
+import type { CliConfig } from '../config.js';
+import { findDag, openStore } from '../store.js';
+
+export function parseJsonObject(text: string | undefined, flag: string): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${flag} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UsageError(`${flag} must be a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+async function withStore<T>(config: CliConfig, body: (store: StateStore) => Promise<T>): Promise<T> {
+  const store = await openStore(config);
+  try {
+    return await body(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function waitForRun(store: StateStore, runId: string): Promise<DagRunRecord | undefined> {
+  for (;;) {
+    const run = await store.getRun(runId);
+    if (!run || run.state === 'success' || run.state === 'failed') return run;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** `batuta dags trigger DAG [--conf JSON] [--wait]`: queues a manual run; a scheduler starts it. */
+export async function dagsTrigger(
+  config: CliConfig,
+  operators: OperatorRegistry,
+  dagId: string,
+  options: { conf?: string; wait?: boolean },
+): Promise<number> {
+  const dag = await findDag(config, operators, dagId);
+  const conf = resolveParams(dag.params, parseJsonObject(options.conf, '--conf'));
+  return withStore(config, async (store) => {
+    const now = Date.now();
+    const runId = manualRunId(dag.id, now, randomUUID().slice(0, 8));
+    await store.createRun({
+      runId,
+      dagId: dag.id,
+      kind: 'manual',
+      state: 'queued',
+      logicalDateMs: now,
+      conf,
+      createdMs: now,
+    });
+    console.log(runId);
+    if (!options.wait) return 0;
+    const run = await waitForRun(store, runId);
+    console.log(`run ${runId}: ${run?.state ?? 'gone'}${run?.reason ? ` (${run.reason})` : ''}`);
+    return run?.state === 'success' ? 0 : 1;
+  });
+}
+
+/** `batuta dags pause|unpause DAG`. */
+export async function dagsPause(config: CliConfig, dagId: string, paused: boolean): Promise<number> {
+  return withStore(config, async (store) => {
+    await store.setDagPaused(dagId, paused);
+    console.log(`${dagId}: ${paused ? 'paused' : 'unpaused'}`);
+    return 0;
+  });
+}
+
+/** `batuta dags cancel RUN`: asks the scheduler driving the run to stop it. */
+export async function dagsCancel(config: CliConfig, runId: string): Promise<number> {
+  return withStore(config, async (store) => {
+    const run = await store.getRun(runId);
+    if (!run) throw new UsageError(`no run '${runId}' in namespace '${config.namespace}'`);
+    if (run.state === 'success' || run.state === 'failed') {
+      console.log(`run ${runId} already ended: ${run.state}`);
+      return 0;
+    }
+    if (run.state === 'queued') {
+      const ok = await store.applyTransition(runId, {
+        run: {
+          patch: { state: 'failed', endMs: Date.now(), reason: 'cancelled by user before it started' },
+          expectState: 'queued',
+        },
+      });
+      if (ok) {
+        console.log(`run ${runId}: cancelled before it started`);
+        return 0;
+      }
+    }
+    await store.appendEvent(CONTROL_STREAM, 'cancel', { runId, reason: 'cancelled by user' }, Date.now());
+    console.log(`run ${runId}: cancel requested`);
+    return 0;
+  });
+}
+
+/** `batuta dags backfill DAG --from --to …`: plans and queues runs, with a progress bar. */
+export async function dagsBackfill(
+  config: CliConfig,
+  operators: OperatorRegistry,
+  dagId: string,
+  options: {
+    from: string;
+    to: string;
+    reprocess?: string;
+    maxActiveRuns?: string;
+    newestFirst?: boolean;
+    dryRun?: boolean;
+  },
+): Promise<number> {
+  const dag = await findDag(config, operators, dagId);
+  const fromMs = Date.parse(options.from);
+  const toMs = Date.parse(options.to);
+  if (Number.isNaN(fromMs) || Number.isNaN(toMs))
+    throw new UsageError('--from and --to take ISO dates, e.g. 2026-01-01 or 2026-01-01T04:00Z');
+  const reprocess = options.reprocess ?? 'none';
+  if (reprocess !== 'none' && reprocess !== 'failed' && reprocess !== 'completed') {
+    throw new UsageError(`--reprocess takes none, failed or completed, not '${reprocess}'`);
+  }
+  const maxActive = options.maxActiveRuns === undefined ? dag.maxActiveRuns : Number(options.maxActiveRuns);
+  if (!Number.isInteger(maxActive) || maxActive < 1) throw new UsageError('--max-active-runs takes a whole number ≥ 1');
+  return withStore(config, async (store) => {
+    const existing = (await store.listRuns({ dagId })).map((r) => ({
+      logicalDateMs: r.logicalDateMs,
+      state: r.state,
+      kind: r.kind,
+      runId: r.runId,
+    }));
+    const plan = planBackfill({ dag, fromMs, toMs, reprocess, existing, newestFirst: options.newestFirst ?? false });
+    if (options.dryRun) {
+      for (const item of plan.runs)
+        console.log(
+          `${new Date(item.logicalDateMs).toISOString()}  ${item.action.padEnd(6)}  ${item.runId}  ${item.reason}`,
+        );
+      for (const item of plan.skipped)
+        console.log(`${new Date(item.logicalDateMs).toISOString()}  skip    ${item.reason}`);
+      console.log(`dry run: ${plan.runs.length} to run, ${plan.skipped.length} skipped`);
+      return 0;
+    }
+    const pending = [...plan.runs];
+    const inFlight = new Set<string>();
+    let done = 0;
+    let failed = 0;
+    const bar = (final = false) => {
+      const total = plan.runs.length || 1;
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      const text = `backfill ${dagId} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${plan.runs.length} done, ${inFlight.size} running, ${failed} failed`;
+      process.stdout.write(process.stdout.isTTY && !final ? `\r${text}` : `${text}\n`);
+    };
+    while (pending.length > 0 || inFlight.size > 0) {
+      while (pending.length > 0 && inFlight.size < maxActive) {
+        const item = pending.shift()!;
+        const now = Date.now();
+        await store.createRun({
+          runId: item.runId,
+          dagId,
+          kind: 'backfill',
+          state: 'queued',
+          logicalDateMs: item.logicalDateMs,
+          dataIntervalStartMs: item.dataIntervalStartMs,
+          dataIntervalEndMs: item.dataIntervalEndMs,
+          conf: resolveParams(dag.params, {}),
+          createdMs: now,
+        });
+        inFlight.add(item.runId);
+      }
+      for (const runId of [...inFlight]) {
+        const run = await store.getRun(runId);
+        if (run && (run.state === 'success' || run.state === 'failed')) {
+          inFlight.delete(runId);
+          done++;
+          if (run.state === 'failed') failed++;
+        }
+      }
+      bar();
+      if (pending.length > 0 || inFlight.size > 0) await new Promise((r) => setTimeout(r, 250));
+    }
+    bar(true);
+    return failed > 0 ? 1 : 0;
+  });
+}
+
+/** `batuta runs show RUN`: the task grid of a run. */
+export async function runsShow(config: CliConfig, runId: string): Promise<number> {
+  return withStore(config, async (store) => {
+    const run = await store.getRun(runId);
+    if (!run) throw new UsageError(`no run '${runId}' in namespace '${config.namespace}'`);
+    console.log(
+      `run ${run.runId}  dag ${run.dagId}  ${run.kind}  ${run.state}  logical ${new Date(run.logicalDateMs).toISOString()}`,
+    );
+    if (run.reason) console.log(`  ${run.reason}`);
+    const instances = (await store.getTaskInstances(runId)).sort(
+      (a, b) =>
+        (a.startMs ?? Infinity) - (b.startMs ?? Infinity) ||
+        a.taskId.localeCompare(b.taskId) ||
+        a.mapIndex - b.mapIndex,
+    );
+    const width = Math.max(
+      4,
+      ...instances.map((i) => i.taskId.length + (i.mapIndex >= 0 ? String(i.mapIndex).length + 1 : 0)),
+    );
+    console.log(`${'task'.padEnd(width)}  ${'state'.padEnd(15)}  tries  ${'duration'.padStart(9)}  worker      detail`);
+    for (const i of instances) {
+      const name = i.mapIndex >= 0 ? `${i.taskId}#${i.mapIndex}` : i.taskId;
+      const ms = i.startMs !== undefined && i.endMs !== undefined ? `${i.endMs - i.startMs} ms` : '';
+      console.log(
+        `${name.padEnd(width)}  ${i.state.padEnd(15)}  ${String(i.tryNumber).padStart(5)}  ${ms.padStart(9)}  ${(i.worker ?? '').padEnd(10)}  ${i.error?.message ?? i.reason ?? ''}`,
+      );
+    }
+    return 0;
+  });
+}
+
+/** `batuta runs list [--dag ID] [--state S]`. */
+export async function runsList(
+  config: CliConfig,
+  options: { dag?: string; state?: string; limit?: string },
+): Promise<number> {
+  return withStore(config, async (store) => {
+    const states = options.state ? (options.state.split(',') as DagRunRecord['state'][]) : undefined;
+    const runs = await store.listRuns({
+      ...(options.dag ? { dagId: options.dag } : {}),
+      ...(states ? { states } : {}),
+      limit: options.limit ? Number(options.limit) : 50,
+    });
+    for (const r of runs)
+      console.log(`${r.state.padEnd(8)}  ${r.kind.padEnd(9)}  ${new Date(r.logicalDateMs).toISOString()}  ${r.runId}`);
+    return 0;
+  });
+}
+
+/** `batuta events publish NAME [--payload JSON]`. */
+export async function eventsPublish(config: CliConfig, name: string, payload: string | undefined): Promise<number> {
+  const value = parseJsonObject(payload, '--payload');
+  return withStore(config, async (store) => {
+    const id = await store.appendEvent(eventStream(name), 'event', value, Date.now());
+    console.log(`published ${name} ${id}`);
+    return 0;
+  });
+}

@@ -1,0 +1,109 @@
+// `batuta scheduler`: the daemon. Loads the DAG folder (reloading changes), turns triggers into runs
+// and drives them through the BullMQ worker pools (or in this process with --executor local), with
+// Redis as the system of record. One JSON line per event on stdout. SIGTERM/SIGINT stop it cleanly.
+import { hostname } from 'node:os';
+import { BullmqExecutor, LocalExecutor, loadPoolsFile, type PoolsConfig } from '@batuta/orchestrator';
+import {
+  createTaskInvoker,
+  type Executor,
+  type OperatorRegistry,
+  RunCoordinator,
+  SchedulerDaemon,
+  type SchedulerLogEvent,
+} from '@batuta/scheduler';
+import type { CliConfig } from '../config.js';
+import { loadFolder, openStore } from '../store.js';
+import { localCapacity } from './dags-test.js';
+
+/** One JSON line per event: what log shippers and `jq` read best. */
+export function jsonLog(event: SchedulerLogEvent): void {
+  process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level: event.level ?? 'info', ...event })}\n`);
+}
+
+/** The pools of the deployment: the pools file, or one `default` pool sized to this machine. */
+export async function poolsOf(config: CliConfig): Promise<PoolsConfig> {
+  if (config.pools) return loadPoolsFile(config.pools);
+  return {
+    pools: [{ name: 'default', capacity: localCapacity(), labels: {}, minWorkers: 1, maxWorkers: 1 }],
+    slotPools: [],
+  };
+}
+
+export async function schedulerCommand(config: CliConfig, operators: OperatorRegistry): Promise<number> {
+  const store = await openStore(config);
+  const folder = await loadFolder(config, operators);
+  const schedulerId = `${hostname()}:${process.pid}`;
+  let executor: Executor;
+  if (config.executor === 'local') {
+    executor = new LocalExecutor({
+      capacity: localCapacity(),
+      invoke: createTaskInvoker({ resolveDag: (id) => folder.dags.get(id), store, operators }),
+    });
+  } else {
+    const { pools, slotPools } = await poolsOf(config);
+    executor = new BullmqExecutor({
+      redisUrl: config.redisUrl,
+      namespace: config.namespace,
+      pools,
+      slotPools,
+      consumer: schedulerId,
+      onError: (error) => jsonLog({ event: 'executor_error', level: 'error', message: String(error) }),
+    });
+  }
+  const coordinator = new RunCoordinator({
+    store,
+    executor,
+    listener: {
+      runChanged: (run) => {
+        if (run.state === 'success' || run.state === 'failed') {
+          jsonLog({ event: 'run_finished', dagId: run.dagId, runId: run.runId, state: run.state, reason: run.reason });
+        }
+      },
+      callbackFailed: (runId, what, error) =>
+        jsonLog({ event: 'callback_failed', level: 'warn', runId, what, message: String(error) }),
+    },
+  });
+  const daemon = new SchedulerDaemon({
+    store,
+    coordinator,
+    schedulerId,
+    dags: () => folder.dags,
+    reload: async () => {
+      const change = await folder.scan();
+      for (const loaded of change.loaded)
+        jsonLog({ event: 'dag_file_loaded', file: loaded.file, dagIds: loaded.dagIds });
+      for (const removed of change.removed)
+        jsonLog({ event: 'dag_file_removed', file: removed.file, dagIds: removed.dagIds });
+      for (const failed of change.failed) {
+        jsonLog({
+          event: 'dag_file_invalid',
+          level: 'error',
+          file: failed.file,
+          keptDagIds: failed.keptDagIds,
+          message: failed.message,
+        });
+      }
+    },
+    log: jsonLog,
+  });
+  jsonLog({
+    event: 'dags_loaded',
+    folder: folder.dir,
+    dagIds: [...folder.dags.keys()],
+    executor: config.executor,
+    namespace: config.namespace,
+  });
+  await daemon.start();
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      jsonLog({ event: 'signal', signal });
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await daemon.stop();
+  await coordinator.close();
+  await store.close();
+  return 0;
+}

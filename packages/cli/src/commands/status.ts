@@ -1,0 +1,68 @@
+// `batuta status`: schedulers (live leases), DAGs (schedule, next fire, paused), runs in flight, workers.
+
+import { poolQueuePrefix } from '@batuta/orchestrator';
+import { type OperatorRegistry, SCHEDULERS_STREAM, schedulerLease, Timetable } from '@batuta/scheduler';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { CliConfig } from '../config.js';
+import { loadFolder, openStore } from '../store.js';
+import { scheduleText } from './dags-list.js';
+import { poolsOf } from './scheduler.js';
+
+export async function statusCommand(config: CliConfig, operators: OperatorRegistry): Promise<number> {
+  const store = await openStore(config);
+  try {
+    const now = Date.now();
+    console.log(`namespace ${config.namespace} at ${config.redisUrl}`);
+    const announced = new Set<string>();
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.readEvents(SCHEDULERS_STREAM, after, 1_000);
+      if (page.length === 0) break;
+      for (const e of page) announced.add(String((e.payload as { schedulerId?: string }).schedulerId));
+      after = page.at(-1)!.id;
+    }
+    const live: string[] = [];
+    for (const id of announced) if (await store.getLeaseOwner(schedulerLease(id), now)) live.push(id);
+    console.log(`\nschedulers: ${live.length > 0 ? live.join(', ') : 'none alive'}`);
+
+    const folder = await loadFolder(config, operators);
+    console.log(`\nDAGs in ${folder.dir}:`);
+    for (const dag of folder.dags.values()) {
+      const next = Timetable.of(dag)?.nextFire(now);
+      const paused = await store.isDagPaused(dag.id);
+      console.log(
+        `  ${dag.id.padEnd(24)} ${scheduleText(dag.schedule).padEnd(34)} next ${next ? new Date(next).toISOString() : '-'.padEnd(24)}${paused ? '  PAUSED' : ''}`,
+      );
+    }
+    for (const [file, message] of folder.failures) console.log(`  ✖ ${file}: ${message.split('\n')[0]}`);
+
+    const inFlight = await store.listRuns({ states: ['queued', 'running'], limit: 50 });
+    console.log(`\nruns in flight: ${inFlight.length}`);
+    for (const r of inFlight) console.log(`  ${r.state.padEnd(8)} ${r.runId}`);
+
+    if (config.executor === 'bullmq') {
+      const { pools } = await poolsOf(config);
+      const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+      try {
+        console.log('\nworkers:');
+        for (const pool of pools) {
+          const queue = new Queue(pool.name, { connection, prefix: poolQueuePrefix(config.namespace) });
+          const [workers, counts] = await Promise.all([
+            queue.getWorkers(),
+            queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
+          ]);
+          console.log(
+            `  pool ${pool.name}: ${workers.length} worker(s), waiting ${(counts.waiting ?? 0) + (counts.prioritized ?? 0)}, active ${counts.active ?? 0}, delayed ${counts.delayed ?? 0}`,
+          );
+          await queue.close();
+        }
+      } finally {
+        connection.disconnect();
+      }
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,49 @@
+// `batuta worker --pool NAME`: a resource-admitting worker of one pool, running tasks of the DAGs in the
+// configured folder (the same files the scheduler loads). SIGTERM drains running attempts and exits.
+import { hostname } from 'node:os';
+import { parseCapacity, ResourceWorker } from '@batuta/orchestrator';
+import { createTaskInvoker, type OperatorRegistry } from '@batuta/scheduler';
+import { UsageError } from '../cli-error.js';
+import type { CliConfig } from '../config.js';
+import { loadFolder, openStore } from '../store.js';
+import { jsonLog, poolsOf } from './scheduler.js';
+
+export async function workerMain(
+  config: CliConfig,
+  operators: OperatorRegistry,
+  options: { pool: string; capacity?: string },
+): Promise<number> {
+  const { pools, slotPools } = await poolsOf(config);
+  const pool = pools.find((p) => p.name === options.pool);
+  if (!pool && !options.capacity) {
+    throw new UsageError(
+      `no pool '${options.pool}' in ${config.pools ?? 'the default pools'} (pools: ${pools.map((p) => p.name).join(', ')}); give --capacity or fix --pools`,
+    );
+  }
+  const capacity = options.capacity ? parseCapacity(options.capacity) : pool!.capacity;
+  const store = await openStore(config);
+  const folder = await loadFolder(config, operators);
+  const reload = setInterval(() => void folder.scan(), 2_000);
+  const worker = new ResourceWorker({
+    redisUrl: config.redisUrl,
+    namespace: config.namespace,
+    pool: options.pool,
+    capacity,
+    slotPools,
+    name: `${hostname()}:${process.pid}:${options.pool}`,
+    invoke: createTaskInvoker({ resolveDag: (id) => folder.dags.get(id), store, operators }),
+    onEvent: (event) =>
+      jsonLog({ event: `worker_${event.type}`, ...(event as unknown as Record<string, unknown>), type: undefined }),
+  });
+  await worker.start();
+  jsonLog({ event: 'worker_started', pool: options.pool, capacity, dagIds: [...folder.dags.keys()] });
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+  jsonLog({ event: 'worker_stopping', pool: options.pool });
+  clearInterval(reload);
+  await worker.close({ drain: true });
+  await store.close();
+  return 0;
+}

@@ -1,0 +1,65 @@
+// CLI configuration: a config file (batuta.config.json or .yaml, or --config FILE), then the
+// environment (BATUTA_REDIS_URL, BATUTA_NAMESPACE, BATUTA_DAGS, BATUTA_POOLS), then flags. zod-checked.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from './cli-error.js';
+
+/** The settings every daemon and command shares. */
+export const cliConfigSchema = z
+  .object({
+    redisUrl: z.string().url().default('redis://127.0.0.1:6379').describe('Redis, the system of record'),
+    namespace: z
+      .string()
+      .regex(/^[A-Za-z0-9_.{}-]+$/)
+      .default('default')
+      .describe('Keys live under batuta:<namespace>:'),
+    dags: z.string().default('dags').describe('The folder of DAG files'),
+    pools: z.string().optional().describe('A pools file (YAML); default: one pool "default" sized to this machine'),
+    executor: z.enum(['bullmq', 'local']).default('bullmq').describe('Where the scheduler sends tasks'),
+  })
+  .strict();
+
+export type CliConfig = z.infer<typeof cliConfigSchema>;
+
+const FILES = ['batuta.config.json', 'batuta.config.yaml', 'batuta.config.yml'];
+
+/** Resolves the configuration: file < environment < flags. */
+export function loadConfig(flags: {
+  config?: string | undefined;
+  redis?: string | undefined;
+  namespace?: string | undefined;
+  dags?: string | undefined;
+  pools?: string | undefined;
+  executor?: string | undefined;
+}): CliConfig {
+  let fromFile: Record<string, unknown> = {};
+  const file = flags.config ?? FILES.find((f) => existsSync(f));
+  if (file) {
+    if (!existsSync(file)) throw new UsageError(`config file ${file} does not exist`);
+    const text = readFileSync(file, 'utf8');
+    const parsed: unknown = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    if (typeof parsed !== 'object' || parsed === null) throw new UsageError(`${file}: expected a map of settings`);
+    fromFile = parsed as Record<string, unknown>;
+  }
+  const env = process.env;
+  const merged: Record<string, unknown> = {
+    ...fromFile,
+    ...(env.BATUTA_REDIS_URL ? { redisUrl: env.BATUTA_REDIS_URL } : {}),
+    ...(env.BATUTA_NAMESPACE ? { namespace: env.BATUTA_NAMESPACE } : {}),
+    ...(env.BATUTA_DAGS ? { dags: env.BATUTA_DAGS } : {}),
+    ...(env.BATUTA_POOLS ? { pools: env.BATUTA_POOLS } : {}),
+    ...(flags.redis ? { redisUrl: flags.redis } : {}),
+    ...(flags.namespace ? { namespace: flags.namespace } : {}),
+    ...(flags.dags ? { dags: flags.dags } : {}),
+    ...(flags.pools ? { pools: flags.pools } : {}),
+    ...(flags.executor ? { executor: flags.executor } : {}),
+  };
+  const result = cliConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
+    throw new UsageError(`bad configuration${file ? ` (${resolve(file)}, environment, flags)` : ''}: ${problems}`);
+  }
+  return result.data;
+}

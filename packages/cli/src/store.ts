@@ -1,0 +1,35 @@
+import { DagFolder, type DagSpec, type OperatorRegistry, RedisStateStore } from '@batuta/scheduler';
+import { UsageError } from './cli-error.js';
+import type { CliConfig } from './config.js';
+
+/** Opens the Redis state store of the configured namespace (the caller closes it). */
+export async function openStore(config: CliConfig): Promise<RedisStateStore> {
+  try {
+    return await RedisStateStore.connect({ url: config.redisUrl, namespace: config.namespace });
+  } catch (error) {
+    throw new UsageError(
+      `cannot reach Redis at ${config.redisUrl} (${(error as Error).message}); start redis-server or set BATUTA_REDIS_URL / --redis`,
+    );
+  }
+}
+
+/** Loads the configured DAG folder; reports broken files on stderr and keeps the good ones. */
+export async function loadFolder(config: CliConfig, operators: OperatorRegistry): Promise<DagFolder> {
+  const folder = new DagFolder(config.dags, operators);
+  const change = await folder.scan();
+  for (const failure of change.failed) console.error(failure.message);
+  return folder;
+}
+
+/** Finds a DAG by id in the configured folder, or explains where it looked. */
+export async function findDag(config: CliConfig, operators: OperatorRegistry, dagId: string): Promise<DagSpec> {
+  const folder = await loadFolder(config, operators);
+  const dag = folder.dags.get(dagId);
+  if (!dag) {
+    const known = [...folder.dags.keys()].join(', ') || 'none';
+    throw new UsageError(
+      `no DAG '${dagId}' in ${folder.dir} (found: ${known}); point --dags or BATUTA_DAGS at the folder`,
+    );
+  }
+  return dag;
+}
