@@ -140,9 +140,13 @@ for (const shape of shapes) {
       shape.padEnd(8),
       String(size).padStart(7),
       median(e).toFixed(1).padStart(12),
-      Math.round(size / (median(e) / 1000)).toLocaleString('en-US').padStart(16),
+      Math.round(size / (median(e) / 1000))
+        .toLocaleString('en-US')
+        .padStart(16),
       median(f).toFixed(1).padStart(13),
-      Math.round(size / (median(f) / 1000)).toLocaleString('en-US').padStart(18),
+      Math.round(size / (median(f) / 1000))
+        .toLocaleString('en-US')
+        .padStart(18),
     ];
     console.log(line.join(' '));
   }
