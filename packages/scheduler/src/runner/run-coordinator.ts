@@ -185,7 +185,7 @@ export class RunCoordinator implements ExecutorListener {
   async startQueuedRun(dag: DagSpec, runId: string): Promise<RunHandle | undefined> {
     await this.start();
     const record = await this.store.getRun(runId);
-    if (!record || record.state !== 'queued') return undefined;
+    if (record?.state !== 'queued') return undefined;
     const now = this.clock.now();
     let conf: Record<string, unknown>;
     try {
