@@ -15,6 +15,7 @@ export {
   ingestPredictions,
   PredictionWriter,
 } from './ingest/ingest-predictions.js';
+export { MsetEncoder } from './ingest/mset-command.js';
 export {
   deleteMatching,
   type LayoutInfo,
@@ -40,6 +41,8 @@ export {
   sha256Hex,
 } from './keys/key-schemes.js';
 export { pythonFloatString } from './keys/python-float.js';
+export { RowKeyEncoder, writePythonFloat } from './keys/row-key-encoder.js';
+export { ShortSha256 } from './keys/short-sha256.js';
 export { type DrainedMisses, drainMisses, recordMiss } from './lookup/misses.js';
 export {
   type LiveScorer,
@@ -74,6 +77,7 @@ export {
   featureLayoutOf,
   partitionRange,
 } from './predict/batch-predict.js';
+export { type PredictAndIngestOptions, predictAndIngest } from './predict/predict-and-ingest.js';
 export { SUPPORTED_OBJECTIVES } from './xgboost/objectives.js';
 export {
   type FeatureLayout,
