@@ -20,7 +20,7 @@ import {
   poolQueuePrefix,
   resultsStreamKey,
 } from './keys.js';
-import { type CancelMessage, cancelMatches, decodeReport, REPORT_FIELD, type WorkerReport } from './wire.js';
+import { type CancelMessage, cancelMatches, decodeReports, REPORT_FIELD, type WorkerReport } from './wire.js';
 
 /** How a BullmqExecutor is set up. */
 export interface BullmqExecutorOptions {
@@ -39,6 +39,11 @@ export interface BullmqExecutorOptions {
   keepFinished?: { ageSeconds: number; count: number };
   /** The consumer name in the results group; one scheduler at a time reads (default `scheduler`). */
   consumer?: string;
+  /**
+   * How long reports stay in the results stream after they were read (default 10 min): a scheduler that
+   * restarts within it recovers reports it read but had not recorded.
+   */
+  reportRetentionMs?: number;
   /** Extra ioredis options (tls, password …). */
   redisOptions?: ConnectionOptions;
   /** Jobs per `addBulk` call when many attempts are submitted at once (default 1,000). */
@@ -62,8 +67,9 @@ type FinishedReport = Extract<WorkerReport, { kind: 'finished' }>;
 export const RESULTS_GROUP = 'batuta-executor';
 const READ_BATCH = 1_000;
 const BLOCK_MS = 5_000;
-/** Reports for attempts this executor does not know (yet) are kept this long, for a resubmission to claim. */
-const ORPHAN_LIMIT = 10_000;
+/** Finished reports for attempts this executor does not know (yet), kept for a resubmission to claim. */
+const ORPHAN_LIMIT = 100_000;
+const TRIM_EVERY_MS = 10_000;
 
 /**
  * The Executor on BullMQ.
@@ -74,9 +80,11 @@ const ORPHAN_LIMIT = 10_000;
  * - **Submit** validates, places and buffers the attempt and returns at once; attempts submitted in the
  *   same turn of the event loop go to Redis in one `addBulk`. If that fails they are reported failed
  *   (`ENQUEUE_FAILED`, retryable). Every accepted submit gets exactly one `finished`.
- * - **Results**: workers XADD `started`/`finished` reports to `batuta:<ns>:orch:results`; this executor
- *   reads it with XREADGROUP BLOCK (one round trip from the worker's report to the listener), then
- *   acknowledges and deletes what it read. Reports left unread while no scheduler ran are read at start.
+ * - **Results**: workers append `started`/`finished` reports to `batuta:<ns>:orch:results`; this executor
+ *   reads it with XREADGROUP BLOCK (one round trip from the worker's report to the listener) and
+ *   acknowledges what it read. Reports left unread while no scheduler ran are read at start, and reports
+ *   read in the last `reportRetentionMs` are kept so a restarted scheduler can recover one it read but had
+ *   not recorded when it died (its resubmission of the attempt claims the report).
  * - **Cancel**: publishes the cancellation (workers abort matching running attempts and refuse matching
  *   jobs they fetch in the next minute), removes matching waiting jobs, and reports every matching
  *   attempt `TASK_CANCELLED` at once; a worker's later report of it is dropped.
@@ -88,6 +96,7 @@ export class BullmqExecutor implements Executor {
   private readonly slotPools: readonly SlotPool[];
   private readonly keepFinished: { age: number; count: number };
   private readonly consumer: string;
+  private readonly reportRetentionMs: number;
   private readonly batchSize: number;
   private readonly onError: (error: unknown) => void;
   private readonly connection: Redis;
@@ -117,6 +126,7 @@ export class BullmqExecutor implements Executor {
       count: options.keepFinished?.count ?? 100_000,
     };
     this.consumer = options.consumer ?? 'scheduler';
+    this.reportRetentionMs = options.reportRetentionMs ?? 600_000;
     this.batchSize = Math.max(1, options.batchSize ?? 1_000);
     this.onError = options.onError ?? (() => {});
     this.streamKey = resultsStreamKey(this.namespace);
@@ -132,6 +142,7 @@ export class BullmqExecutor implements Executor {
     if (this.listener) throw new OrchestratorError('EXECUTOR_STARTED', 'the BullMQ executor was already started');
     this.listener = listener;
     await this.ensureGroup();
+    await this.loadHistory();
     this.reading = this.readLoop();
   }
 
@@ -302,6 +313,8 @@ export class BullmqExecutor implements Executor {
   private async readLoop(): Promise<void> {
     // Entries delivered to this consumer but never acknowledged (an earlier run stopped) come first.
     let cursor = '0';
+    let lastTrimMs = Date.now();
+    let lastReadMs = 0;
     while (!this.closed) {
       let reply: Array<[string, Array<[string, string[] | null]>]> | null;
       try {
@@ -335,17 +348,43 @@ export class BullmqExecutor implements Executor {
         ids.push(id);
         if (cursor !== '>') cursor = id;
         const text = fields && fields[0] === REPORT_FIELD ? fields[1] : undefined;
-        const report = text === undefined ? undefined : decodeReport(text);
-        if (report) this.receive(report);
+        if (text !== undefined) for (const report of decodeReports(text)) this.receive(report);
       }
       if (ids.length > 0) {
+        lastReadMs = Number(ids[ids.length - 1]!.split('-')[0]);
+        this.connection.xack(this.streamKey, RESULTS_GROUP, ...ids).catch((error: unknown) => this.onError(error));
+      }
+      const now = Date.now();
+      if (now - lastTrimMs >= TRIM_EVERY_MS && lastReadMs > 0) {
+        lastTrimMs = now;
+        // Keep what was read in the last `reportRetentionMs` (see `loadHistory`), and all that was not read.
+        const keepFromMs = Math.min(now - this.reportRetentionMs, lastReadMs);
         this.connection
-          .multi()
-          .xack(this.streamKey, RESULTS_GROUP, ...ids)
-          .xdel(this.streamKey, ...ids)
-          .exec()
+          .xtrim(this.streamKey, 'MINID', '~', `${keepFromMs}-0`)
           .catch((error: unknown) => this.onError(error));
       }
+    }
+  }
+
+  /**
+   * Finished reports of the last `reportRetentionMs`, already acknowledged by an earlier run, become
+   * orphans a resubmission can claim: a scheduler that died after reading a report but before recording
+   * it resubmits the attempt on restart, and gets the report instead of a no-op add that never reports.
+   */
+  private async loadHistory(): Promise<void> {
+    const fromMs = Date.now() - this.reportRetentionMs;
+    let start = `${fromMs}-0`;
+    for (;;) {
+      const entries = (await this.connection.xrange(this.streamKey, start, '+', 'COUNT', READ_BATCH)) as Array<
+        [string, string[]]
+      >;
+      for (const [, fields] of entries) {
+        const text = fields[0] === REPORT_FIELD ? fields[1] : undefined;
+        if (text === undefined) continue;
+        for (const report of decodeReports(text)) if (report.kind === 'finished') this.rememberOrphan(report);
+      }
+      if (entries.length < READ_BATCH) return;
+      start = `(${entries[entries.length - 1]![0]}`;
     }
   }
 

@@ -27,17 +27,9 @@ import {
 import { describeJob } from './attempt-text.js';
 import { type ConnectionOptions, connectRedis } from './connection.js';
 import { cancelChannel, checkNamespace, checkPoolName, poolQueuePrefix, resultsStreamKey } from './keys.js';
-import { LuaScript } from './lua-script.js';
+import { ReportOutbox } from './report-outbox.js';
 import { SlotPools } from './slot-pools.js';
-import {
-  type CancelMessage,
-  cancelMatches,
-  decodeCancel,
-  encodeReport,
-  parseTaskJob,
-  REPORT_FIELD,
-  type WorkerReport,
-} from './wire.js';
+import { type CancelMessage, cancelMatches, decodeCancel, parseTaskJob, type WorkerReport } from './wire.js';
 
 /** How a ResourceWorker is set up. */
 export interface ResourceWorkerOptions {
@@ -103,16 +95,6 @@ interface Attempt {
   timer: NodeJS.Timeout | undefined;
 }
 
-// KEYS[1] the job's lock, KEYS[2] the results stream; ARGV: token, field, report. Appends the report only
-// while this worker still holds the job, so a job whose lock expired (and was reported lost) is not also
-// reported by its old worker.
-const reportIfLocked = new LuaScript(
-  'reportIfLocked-2',
-  `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('XADD', KEYS[2], '*', ARGV[2], ARGV[3])
-return 1`,
-);
-
 /** Error code of an attempt whose worker died or stopped renewing its lock. Retryable. */
 export const WORKER_LOST = 'WORKER_LOST';
 /** Error code of a job whose needs exceed this worker's whole capacity. Not retryable. */
@@ -155,7 +137,7 @@ export class ResourceWorker {
   private readonly bull: Worker;
   private readonly slots: SlotPools | undefined;
   private readonly slotNames: ReadonlySet<string>;
-  private readonly streamKey: string;
+  private readonly outbox: ReportOutbox;
   private readonly running = new Map<string, Attempt>();
   private readonly accepting = new Set<Promise<void>>();
   private readonly recentCancels: Array<{ cancel: CancelMessage; untilMs: number }> = [];
@@ -186,10 +168,10 @@ export class ResourceWorker {
     this.onEvent = options.onEvent ?? (() => {});
     this.free = this.capacity;
     this.peak = subtractResources(this.capacity, this.capacity);
-    this.streamKey = resultsStreamKey(this.namespace);
     this.connection = connectRedis(options.redisUrl, options.redisOptions);
     this.subscriber = connectRedis(options.redisUrl, options.redisOptions);
     for (const client of [this.connection, this.subscriber]) client.on('error', (error) => this.error(error));
+    this.outbox = new ReportOutbox(this.connection, resultsStreamKey(this.namespace), (error) => this.error(error));
     this.slotNames = slotPoolNames(options.slotPools);
     this.slots =
       this.slotNames.size > 0
@@ -358,7 +340,11 @@ export class ResourceWorker {
     this.running.set(job.id!, attempt);
     const used = this.inUse();
     if (!fits(used, this.peak)) this.peak = maxResources(this.peak, used);
-    this.send({ kind: 'started', jobId: job.id!, atMs: attempt.startedMs, worker: this.name });
+    // Sent with the next batch, unless the attempt has finished by then (its `finished` says when it started).
+    this.outbox.post(
+      { kind: 'started', jobId: job.id!, atMs: attempt.startedMs, worker: this.name },
+      () => attempt.state !== 'running',
+    );
     const timeoutMs = task.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs > 0) {
       attempt.timer = setTimeout(
@@ -377,10 +363,10 @@ export class ResourceWorker {
     try {
       const output = await this.invoke(task, attempt.controller.signal, {
         log: (message) => {
-          if (attempt.state === 'running') this.send({ kind: 'log', jobId: attempt.job.id!, message });
+          if (attempt.state === 'running') this.outbox.post({ kind: 'log', jobId: attempt.job.id!, message });
         },
         progress: (fraction) => {
-          if (attempt.state === 'running') this.send({ kind: 'progress', jobId: attempt.job.id!, fraction });
+          if (attempt.state === 'running') this.outbox.post({ kind: 'progress', jobId: attempt.job.id!, fraction });
         },
       });
       outcome = storable(output, task);
@@ -450,19 +436,13 @@ export class ResourceWorker {
       worker: this.name,
     };
     try {
-      const lockKey = `${this.bull.toKey(job.id!)}:lock`;
-      const appended = await reportIfLocked.run(
-        this.connection,
-        [lockKey, this.streamKey],
-        [token, REPORT_FIELD, encodeReport(report)],
-      );
-      if (appended !== 1) {
+      const appended = await this.outbox.postLocked(report, `${this.bull.toKey(job.id!)}:lock`, token);
+      if (!appended) {
         this.onEvent({ type: 'lockLost', job: task });
         return;
       }
-    } catch (error) {
+    } catch {
       // Unreported: leave the job active; its lock expires and it is reported lost, not dropped.
-      this.error(error);
       return;
     }
     const wantNext =
@@ -492,13 +472,6 @@ export class ResourceWorker {
     } catch (error) {
       this.error(error);
     }
-  }
-
-  /** Appends a report without waiting (started, log, progress: losing one costs no correctness). */
-  private send(report: WorkerReport): void {
-    this.connection
-      .xadd(this.streamKey, '*', REPORT_FIELD, encodeReport(report))
-      .catch((error: unknown) => this.error(error));
   }
 
   private track(accepting: Promise<void>): void {

@@ -60,30 +60,35 @@ export type WorkerReport =
   | { kind: 'log'; jobId: string; message: string }
   | { kind: 'progress'; jobId: string; fraction: number };
 
-/** The single field of a results-stream entry. */
+/** The single field of a results-stream entry; its value is a JSON array of reports. */
 export const REPORT_FIELD = 'm';
 
-/** A report as the JSON text stored in the stream. */
+/** A report as JSON text (an element of a stream entry's array). */
 export function encodeReport(report: WorkerReport): string {
   return JSON.stringify(report);
 }
 
-/** Parses a stream entry's text; undefined when it is not a report (a foreign or corrupt entry is skipped). */
-export function decodeReport(text: string): WorkerReport | undefined {
+/** Parses a stream entry's text (an array of reports, or one report); what is not a report is skipped. */
+export function decodeReports(text: string): WorkerReport[] {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return undefined;
+    return [];
   }
-  const parsed = reportSchema.safeParse(value);
-  if (!parsed.success) return undefined;
-  const report = parsed.data;
-  // JSON drops `output: undefined`; the Outcome type wants the key.
-  if (report.kind === 'finished' && report.outcome.status === 'success') {
-    return { ...report, outcome: { status: 'success', output: report.outcome.output } } as WorkerReport;
+  const reports: WorkerReport[] = [];
+  for (const element of Array.isArray(value) ? value : [value]) {
+    const parsed = reportSchema.safeParse(element);
+    if (!parsed.success) continue;
+    const report = parsed.data;
+    // JSON drops `output: undefined`; the Outcome type wants the key.
+    if (report.kind === 'finished' && report.outcome.status === 'success' && !('output' in report.outcome)) {
+      reports.push({ ...report, outcome: { status: 'success', output: undefined } } as WorkerReport);
+    } else {
+      reports.push(report as WorkerReport);
+    }
   }
-  return report as WorkerReport;
+  return reports;
 }
 
 /** Parses a BullMQ job's data as a TaskJob; undefined when it is not one. */

@@ -91,6 +91,50 @@ describe('BullmqExecutor with ResourceWorkers', () => {
     expect(listener.resultsOf('once')).toHaveLength(1);
   });
 
+  it('gives a restarted executor the reports its predecessor read but never recorded, when it resubmits', async () => {
+    const { executor, listener, namespace, startWorker } = await setup();
+    await startWorker({ invoke: async (job) => `${job.taskId} output` });
+    await executor.submit(makeJob('before_crash'));
+    await listener.finishedOf('before_crash');
+    await executor.close();
+    // A new scheduler process: resubmitting the attempt must not wait forever for a job that already ran.
+    const next = new BullmqExecutor({
+      redisUrl: redis.url,
+      namespace,
+      pools: [pool('cpu', { cpu: 4, memoryMb: 4096 })],
+    });
+    closers.push(() => next.close());
+    const nextListener = new RecordingListener();
+    await next.start(nextListener);
+    await next.submit(makeJob('before_crash'));
+    expect((await nextListener.finishedOf('before_crash')).outcome).toEqual({
+      status: 'success',
+      output: 'before_crash output',
+    });
+  });
+
+  it('reads at start the reports workers appended while no executor ran', async () => {
+    const { executor, namespace, startWorker } = await setup();
+    const bodies = new GatedBodies();
+    await startWorker({ invoke: bodies.invoke });
+    await executor.submit(makeJob('while_down'));
+    await eventually(() => bodies.executing.has('while_down'), 'the body');
+    await executor.close();
+    bodies.succeed('while_down', 42);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const next = new BullmqExecutor({
+      redisUrl: redis.url,
+      namespace,
+      pools: [pool('cpu', { cpu: 4, memoryMb: 4096 })],
+    });
+    closers.push(() => next.close());
+    const nextListener = new RecordingListener();
+    await next.start(nextListener);
+    await next.submit(makeJob('while_down'));
+    expect((await nextListener.finishedOf('while_down')).outcome).toEqual({ status: 'success', output: 42 });
+    expect(nextListener.resultsOf('while_down')).toHaveLength(1);
+  });
+
   it('never holds more cpu than the worker has: four 1-cpu tasks or one 4-cpu task, never both', async () => {
     const { executor, listener, startWorker } = await setup();
     const bodies = new GatedBodies({ capacityCpu: 4 });
