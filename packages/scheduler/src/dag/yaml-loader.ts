@@ -113,6 +113,7 @@ export async function loadDagFile(path: string, options: LoadOptions = {}): Prom
 }
 
 const DAG_FILE = /\.ya?ml$/i;
+const READ_CONCURRENCY = 64;
 
 /** Every *.yaml / *.yml file under `dir`, as paths relative to it, sorted; folders starting with '.' are skipped. */
 async function findDagFiles(dir: string): Promise<string[]> {
@@ -142,11 +143,21 @@ async function findDagFiles(dir: string): Promise<string[]> {
 export async function loadDagDirectory(dir: string, options: LoadOptions = {}): Promise<DirectoryLoadResult> {
   const result: DirectoryLoadResult = { dags: [], errors: [] };
   const fileOfId = new Map<string, string>();
-  for (const relative of await findDagFiles(dir)) {
-    const file = join(dir, relative);
+  const files = (await findDagFiles(dir)).map((relative) => join(dir, relative));
+  // Reading is I/O-bound: read every file concurrently (bounded), then parse in path order.
+  const texts = new Array<Buffer>(files.length);
+  let next = 0;
+  const reader = async () => {
+    while (next < files.length) {
+      const index = next++;
+      texts[index] = await readFile(files[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, reader));
+  for (const [index, file] of files.entries()) {
     let parsed: ParsedFile;
     try {
-      parsed = await readDagFile(file, options);
+      parsed = parseFile(decodeUtf8(texts[index]!, file), file, options);
     } catch (error) {
       if (!(error instanceof DagValidationError)) throw error;
       result.errors.push({ file, error });
