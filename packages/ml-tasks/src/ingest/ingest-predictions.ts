@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { MlTasksError } from '../errors.js';
 import { type KeyScheme, PYTHON_TEXT_SCHEME } from '../keys/key-schemes.js';
+import type { RowKeyEncoder } from '../keys/row-key-encoder.js';
 import { MsetEncoder, sendEncodedMset } from './mset-command.js';
 import { PredictionSets, parseVersionMeta, versionMetaFields } from './prediction-sets.js';
 import { checkName, DEFAULT_NAMESPACE, PredictionKeys, type PredictionLayout } from './redis-layout.js';
@@ -160,7 +161,8 @@ export class PredictionWriter {
     for (let at = start; at < end; at += this.batchSize) {
       const stop = Math.min(end, at + this.batchSize);
       if (this.encoder) {
-        await this.send(sendEncodedMset(this.redis, this.encoder.encodeStrings(keys, labels, at, stop)));
+        const payload = this.encoder.encodeStrings(keys, labels, at, stop);
+        await this.send(sendEncodedMset(this.redis, payload), payload);
         continue;
       }
       const args = new Array<string>((stop - at) * 2);
@@ -202,7 +204,34 @@ export class PredictionWriter {
         labels,
         labelStart + at,
       );
-      await this.send(sendEncodedMset(this.redis, payload));
+      await this.send(sendEncodedMset(this.redis, payload), payload);
+    }
+  }
+
+  /**
+   * Keys rows [start, end) of a table with `keyWriter` (a RowKeyEncoder without prefix) straight
+   * into the command bytes and queues them with `labels[i - start]`: the fastest path.
+   */
+  async writeRows(
+    keyWriter: RowKeyEncoder,
+    data: ArrayLike<number>,
+    width: number,
+    start: number,
+    end: number,
+    features: { offset: number; length: number },
+    labels: readonly string[],
+  ): Promise<void> {
+    if (!this.encoder || keyWriter.prefix !== '') {
+      const keys = keyWriter.strings(data, width, start, end, features);
+      return this.write(keys, labels, 0, end - start);
+    }
+    this.checkOpen(labels, end - start);
+    this.rows += end - start;
+    if (this.skipped) return;
+    for (let at = start; at < end; at += this.batchSize) {
+      const stop = Math.min(end, at + this.batchSize);
+      const payload = this.encoder.encodeRows(keyWriter, data, width, at, stop, features, labels, at - start);
+      await this.send(sendEncodedMset(this.redis, payload), payload);
     }
   }
 
@@ -211,11 +240,14 @@ export class PredictionWriter {
     if (labels.length < end) throw new MlTasksError('INVALID_ARGUMENT', `${end} keys but ${labels.length} labels`);
   }
 
-  // Tracks one batch in flight; waits for the oldest when too many are.
-  private async send(reply: Promise<unknown>): Promise<void> {
+  // Tracks one batch in flight; waits for the oldest when too many are. Once Redis has answered,
+  // the command's bytes were written and its buffer can serve a later batch.
+  private async send(reply: Promise<unknown>, payload?: Uint8Array): Promise<void> {
     this.inFlight.push(
       reply.then(
-        () => undefined,
+        () => {
+          if (payload) this.encoder?.release(payload);
+        },
         (error: unknown) => {
           this.failure ??= error;
         },

@@ -109,27 +109,41 @@ export class RowKeyEncoder {
   ): Buffer {
     const stride = this.stride;
     const prefixLength = this.prefixBytes.length;
-    const decimals = this.scheme.scheme === 'fixed-point' ? this.scheme.decimals : -1;
     for (let row = start; row < end; row++) {
       const slot = (row - start) * stride;
       if (prefixLength > 0) out.set(this.prefixBytes, slot);
-      const base = row * width + features.offset;
-      let text = this.text;
-      // Each value takes at most 24 characters plus a space; grow the scratch if a row needs it.
-      if (features.length * 25 > text.length) {
-        text = new Uint8Array(features.length * 25);
-        this.text = text;
-      }
-      let at = 0;
-      for (let f = 0; f < features.length; f++) {
-        if (f > 0) text[at++] = SPACE;
-        const value = data[base + f] as number;
-        at =
-          decimals < 0 ? writePythonFloat(value, text, at) : writeAscii(fixedPointInteger(value, decimals), text, at);
-      }
-      this.sha.hashHexInto(text, 0, at, out, slot + prefixLength);
+      this.encodeRowInto(data, width, row, features, out, slot + prefixLength);
     }
     return out;
+  }
+
+  /** Writes the 64 hex characters of one row's key (without the prefix) at out[at…]. */
+  encodeRowInto(
+    data: ArrayLike<number>,
+    width: number,
+    row: number,
+    features: { offset: number; length: number },
+    out: Uint8Array,
+    at: number,
+  ): void {
+    const base = row * width + features.offset;
+    let text = this.text;
+    // Each value takes at most 24 characters plus a space; grow the scratch if a row needs it.
+    if (features.length * 25 > text.length) {
+      text = new Uint8Array(features.length * 25);
+      this.text = text;
+    }
+    const decimals = this.scheme.scheme === 'fixed-point' ? this.scheme.decimals : -1;
+    let length = 0;
+    for (let f = 0; f < features.length; f++) {
+      if (f > 0) text[length++] = SPACE;
+      const value = data[base + f] as number;
+      length =
+        decimals < 0
+          ? writePythonFloat(value, text, length)
+          : writeAscii(fixedPointInteger(value, decimals), text, length);
+    }
+    this.sha.hashHexInto(text, 0, length, out, at);
   }
 
   /** The keys of rows [start, end) as strings (prefix included). */

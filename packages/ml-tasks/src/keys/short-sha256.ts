@@ -2,6 +2,10 @@
 // hashes of ~15-byte texts, where a native hash call costs more in crossing into C++ and building
 // strings than the hashing itself. Messages of up to 55 bytes take one compression; longer ones
 // take as many blocks as they need. Checked against node:crypto in the tests.
+//
+// The compression function is generated once, fully unrolled, with the message schedule in 16
+// local variables and the round constants inlined (about 2x faster in V8 than the loop); where
+// code generation is disabled the loop below runs instead.
 
 const K = Int32Array.from([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
@@ -14,7 +18,43 @@ const K = Int32Array.from([
   0xc67178f2,
 ]);
 
-const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+type Compress = (block: Uint8Array, state: Int32Array) => void;
+
+// Builds the unrolled compression from the same formulas as ShortSha256.compressLoop.
+function generateCompress(): Compress | undefined {
+  const rotate = (x: string, n: number): string => `((${x} >>> ${n}) | (${x} << ${32 - n}))`;
+  const lines: string[] = ["'use strict';"];
+  for (let i = 0; i < 16; i++) {
+    lines.push(`let w${i} = (b[${4 * i}] << 24) | (b[${4 * i + 1}] << 16) | (b[${4 * i + 2}] << 8) | b[${4 * i + 3}];`);
+  }
+  lines.push('let a = s[0], c1 = s[1], c2 = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7], t1 = 0, t2 = 0;');
+  for (let i = 0; i < 64; i++) {
+    const w = `w${i % 16}`;
+    if (i >= 16) {
+      const x = `w${(i - 15) % 16}`;
+      const y = `w${(i - 2) % 16}`;
+      lines.push(
+        `${w} = (${w} + (${rotate(x, 7)} ^ ${rotate(x, 18)} ^ (${x} >>> 3)) + w${(i - 7) % 16} + (${rotate(y, 17)} ^ ${rotate(y, 19)} ^ (${y} >>> 10))) | 0;`,
+      );
+    }
+    lines.push(
+      `t1 = (h + (${rotate('e', 6)} ^ ${rotate('e', 11)} ^ ${rotate('e', 25)}) + ((e & f) ^ (~e & g)) + ${K[i]} + ${w}) | 0;`,
+      `t2 = ((${rotate('a', 2)} ^ ${rotate('a', 13)} ^ ${rotate('a', 22)}) + ((a & c1) ^ (a & c2) ^ (c1 & c2))) | 0;`,
+      'h = g; g = f; f = e; e = (d + t1) | 0; d = c2; c2 = c1; c1 = a; a = (t1 + t2) | 0;',
+    );
+  }
+  lines.push(
+    's[0] = (s[0] + a) | 0; s[1] = (s[1] + c1) | 0; s[2] = (s[2] + c2) | 0; s[3] = (s[3] + d) | 0;',
+    's[4] = (s[4] + e) | 0; s[5] = (s[5] + f) | 0; s[6] = (s[6] + g) | 0; s[7] = (s[7] + h) | 0;',
+  );
+  try {
+    return new Function('b', 's', lines.join('\n')) as Compress;
+  } catch {
+    return undefined;
+  }
+}
+
+const unrolledCompress = generateCompress();
 
 /** Hashes bytes into lowercase hex; reusable, not reentrant (one scratch schedule per instance). */
 export class ShortSha256 {
@@ -28,7 +68,6 @@ export class ShortSha256 {
    */
   hashHexInto(message: Uint8Array, start: number, end: number, out: Uint8Array, outOffset: number): void {
     const state = this.state;
-    const hex = HEX;
     state[0] = 0x6a09e667;
     state[1] = 0xbb67ae85 | 0;
     state[2] = 0x3c6ef372;
@@ -66,21 +105,22 @@ export class ShortSha256 {
     block[62] = (bits >>> 8) & 0xff;
     block[63] = bits & 0xff;
     this.compress(block);
+    // Nibble → ASCII without a table: n + '0', plus 39 more for 10..15 ('a'..'f').
     for (let i = 0; i < 8; i++) {
       const word = state[i] as number;
-      const o = outOffset + i * 8;
-      out[o] = hex[(word >>> 28) & 15] as number;
-      out[o + 1] = hex[(word >>> 24) & 15] as number;
-      out[o + 2] = hex[(word >>> 20) & 15] as number;
-      out[o + 3] = hex[(word >>> 16) & 15] as number;
-      out[o + 4] = hex[(word >>> 12) & 15] as number;
-      out[o + 5] = hex[(word >>> 8) & 15] as number;
-      out[o + 6] = hex[(word >>> 4) & 15] as number;
-      out[o + 7] = hex[word & 15] as number;
+      for (let shift = 28, j = outOffset + i * 8; shift >= 0; shift -= 4, j++) {
+        const nibble = (word >>> shift) & 15;
+        out[j] = nibble + 48 + (((9 - nibble) >> 31) & 39);
+      }
     }
   }
 
   private compress(block: Uint8Array): void {
+    if (unrolledCompress) unrolledCompress(block, this.state);
+    else this.compressLoop(block);
+  }
+
+  private compressLoop(block: Uint8Array): void {
     const w = this.w;
     const k = K;
     for (let i = 0; i < 16; i++) {

@@ -49,8 +49,6 @@ export async function predictAndIngest(
   const classes = new Int32Array(chunk);
   const values = new Float64Array(model.isClassifier ? 0 : chunk * model.outputsPerRow);
   const labels = new Array<string>(chunk);
-  // Reused for every chunk: writePacked copies the keys into its command bytes before it returns.
-  const packed = encoder ? Buffer.allocUnsafe(chunk * encoder.stride) : undefined;
   try {
     for (let start = 0, turn = 0; start < table.rows; start += chunk, turn++) {
       signal?.throwIfAborted();
@@ -64,9 +62,8 @@ export async function predictAndIngest(
         model.predictInto(rows, count, values, layout);
         for (let i = 0; i < count; i++) labels[i] = pythonFloatString(values[i * model.outputsPerRow] as number);
       }
-      if (encoder && packed) {
-        const keys = encoder.encode(table.data, table.width, start, end, features, packed);
-        await writer.writePacked(keys, encoder.stride, count, labels);
+      if (encoder) {
+        await writer.writeRows(encoder, table.data, table.width, start, end, features, labels);
       } else {
         await writer.write(keysForRows(keyScheme, table, start, end, features), labels, 0, count);
       }

@@ -64,6 +64,8 @@ export class XgboostModel {
   private readonly blockMargins: Float32Array;
   private readonly classMargins: Float64Array;
   private readonly groupScratch: Float64Array;
+  /** BLOCK_ROWS copies of the base margins, copied over a block's margins before summing. */
+  private readonly baseBlock: Float32Array;
 
   private constructor(
     source: string,
@@ -90,6 +92,8 @@ export class XgboostModel {
     this.blockMargins = new Float32Array(BLOCK_ROWS * forest.groupCount);
     this.classMargins = new Float64Array(BLOCK_ROWS * forest.groupCount);
     this.groupScratch = new Float64Array(forest.groupCount);
+    this.baseBlock = new Float32Array(BLOCK_ROWS * forest.groupCount);
+    for (let i = 0; i < this.baseBlock.length; i++) this.baseBlock[i] = baseMargins[i % forest.groupCount] as number;
   }
 
   /** Reads a model from its JSON text (what `Booster.save_model('model.json')` writes). */
@@ -293,23 +297,42 @@ export class XgboostModel {
     const x = this.blockFeatures;
     const missing = this.blockMissing;
     const margins = this.blockMargins;
-    const base = this.baseMargins;
     for (let start = 0; start < rowCount; start += BLOCK_ROWS) {
       const rows = Math.min(rowCount - start, BLOCK_ROWS);
       let anyMissing = false;
-      for (let row = 0; row < rows; row++) {
-        const from = (firstRow + start + row) * stride + offset;
-        const to = row * featureCount;
-        let rowMissing = 0;
-        for (let feature = 0; feature < featureCount; feature++) {
-          const value = Math.fround(features[from + feature] as number);
-          x[to + feature] = value;
-          if (Number.isNaN(value)) rowMissing = 1;
+      if (stride === featureCount) {
+        // Dense rows: one flat copy, rounding to float32; NaN is checked per row only when present.
+        const from = (firstRow + start) * featureCount + offset;
+        const count = rows * featureCount;
+        for (let i = 0; i < count; i++) {
+          const value = Math.fround(features[from + i] as number);
+          x[i] = value;
+          if (Number.isNaN(value)) anyMissing = true;
         }
-        missing[row] = rowMissing;
-        if (rowMissing === 1) anyMissing = true;
-        for (let group = 0; group < groupCount; group++) margins[row * groupCount + group] = base[group] as number;
+        if (anyMissing) {
+          for (let row = 0; row < rows; row++) {
+            let rowMissing = 0;
+            for (let f = 0; f < featureCount; f++) if (Number.isNaN(x[row * featureCount + f])) rowMissing = 1;
+            missing[row] = rowMissing;
+          }
+        } else {
+          missing.fill(0, 0, rows);
+        }
+      } else {
+        for (let row = 0; row < rows; row++) {
+          const from = (firstRow + start + row) * stride + offset;
+          const to = row * featureCount;
+          let rowMissing = 0;
+          for (let feature = 0; feature < featureCount; feature++) {
+            const value = Math.fround(features[from + feature] as number);
+            x[to + feature] = value;
+            if (Number.isNaN(value)) rowMissing = 1;
+          }
+          missing[row] = rowMissing;
+          if (rowMissing === 1) anyMissing = true;
+        }
       }
+      margins.set(this.baseBlock.subarray(0, rows * groupCount));
       this.scorer.accumulate(x, rows, missing, anyMissing, margins);
       writeOutputs(margins, rows, groupCount, transform, out, outOffset + start * perRow, this.groupScratch);
     }
@@ -339,18 +362,23 @@ function writeOutputs(
       for (let i = 0; i < count; i++) out[outBase + i] = Math.exp(margins[i] as number);
       return;
     case 'softmax':
+      // exp(max - max) = 1 needs no call: K - 1 exponentials per row instead of K.
       for (let row = 0; row < rows; row++) {
         const base = row * groupCount;
+        let top = 0;
         let max = margins[base] as number;
         for (let group = 1; group < groupCount; group++) {
           const value = margins[base + group] as number;
-          if (value > max) max = value;
+          if (value > max) {
+            max = value;
+            top = group;
+          }
         }
-        let sum = 0;
+        let sum = 1;
         for (let group = 0; group < groupCount; group++) {
-          const value = Math.exp((margins[base + group] as number) - max);
+          const value = group === top ? 1 : Math.exp((margins[base + group] as number) - max);
           scratch[group] = value;
-          sum += value;
+          if (group !== top) sum += value;
         }
         for (let group = 0; group < groupCount; group++) out[outBase + base + group] = (scratch[group] as number) / sum;
       }

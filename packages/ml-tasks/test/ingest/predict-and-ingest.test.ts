@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../../../../test/support/redis-server.js';
-import { batchPredict, ingestPredictions, PredictionClient, predictAndIngest, XgboostModel } from '../../src/index.js';
+import {
+  batchPredict,
+  ingestPredictions,
+  PredictionClient,
+  PredictionWriter,
+  predictAndIngest,
+  RowKeyEncoder,
+  XgboostModel,
+} from '../../src/index.js';
 import { exampleDataDir, goldenDir, irisRows } from '../support/golden.js';
 
 const CLASS_NAMES = ['setosa', 'versicolor', 'virginica'];
@@ -62,6 +70,28 @@ describe('predictAndIngest (the one-process streaming path)', () => {
     expect(await contents('batuta:fast:pred:iris:v:v1:*')).toEqual(expected);
     const client = new PredictionClient(redis, { model: 'iris', namespace: 'fast' });
     expect(await client.lookup([5.0, 2.9, 1.1, 0.4])).toMatchObject({ status: 'hit', value: 'setosa' });
+  });
+
+  it('writes packed keys (writePacked) exactly as string keys', async () => {
+    const encoder = new RowKeyEncoder({ scheme: 'python-text' });
+    const packed = encoder.encode(iris.features, 4, 0, iris.rows);
+    const labels = Array.from({ length: iris.rows }, (_, i) => CLASS_NAMES[i % 3] as string);
+    const writer = await PredictionWriter.open(redis, {
+      model: 'iris',
+      namespace: 'packed',
+      version: 'v1',
+      batchSize: 100,
+    });
+    await writer.writePacked(packed, encoder.stride, iris.rows, labels);
+    await writer.commit();
+    await ingestPredictions(redis, {
+      model: 'iris',
+      namespace: 'strings',
+      version: 'v1',
+      keys: encoder.strings(iris.features, 4, 0, iris.rows),
+      labels,
+    });
+    expect(await contents('batuta:packed:pred:iris:v:v1:*')).toEqual(await contents('batuta:strings:pred:iris:v:v1:*'));
   });
 
   it('keys regressions by value and entity ids by column, in the plain layout', async () => {
