@@ -9,7 +9,7 @@ import type { DagSpec } from '../dag/model.js';
 import { resolveParams } from '../dag/params.js';
 import type { BatutaError } from '../errors.js';
 import { datasetStream, type RunCoordinator } from '../runner/run-coordinator.js';
-import type { StateStore } from '../store/state-store.js';
+import type { DagRunRecord, StateStore } from '../store/state-store.js';
 import { type DatasetUpdate, datasetRunsDue } from '../triggers/datasets.js';
 import { eventRunId } from '../triggers/run-ids.js';
 import { dueRuns, Timetable } from '../triggers/timetable.js';
@@ -37,6 +37,13 @@ export interface SchedulerDaemonOptions {
   reload?: () => Promise<void>;
   reloadMs?: number;
   log?: (event: SchedulerLogEvent) => void;
+}
+
+/** FNV-1a of a string (a stable per-scheduler offset). */
+function hashOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
 }
 
 /** The stream an event named `name` is published to. */
@@ -204,73 +211,115 @@ export class SchedulerDaemon {
   private async fireTimeSchedules(dags: ReadonlyMap<string, DagSpec>, now: number): Promise<void> {
     const due: DagSpec[] = [];
     for (const dag of dags.values()) {
-      const kind = dag.schedule?.kind;
-      if (
-        kind !== 'cron' &&
-        kind !== 'every' &&
-        kind !== 'once' &&
-        !(kind === 'datasets' && dag.schedule?.kind === 'datasets' && dag.schedule.orCron)
-      ) {
+      const schedule = dag.schedule;
+      const timed =
+        schedule?.kind === 'cron' ||
+        schedule?.kind === 'every' ||
+        schedule?.kind === 'once' ||
+        (schedule?.kind === 'datasets' && schedule.orCron !== undefined);
+      if (!timed) {
         this.time.delete(dag.id);
         continue;
       }
-      let state = this.time.get(dag.id);
-      if (!state) {
-        state = { lastFireMs: await this.lastScheduledFire(dag.id), nextFireMs: undefined };
-        this.time.set(dag.id, state);
-        due.push(dag);
-        continue;
-      }
-      if (state.nextFireMs !== undefined && state.nextFireMs <= now) due.push(dag);
+      const state = this.time.get(dag.id);
+      if (!state || (state.nextFireMs !== undefined && state.nextFireMs <= now)) due.push(dag);
     }
-    await Promise.all(due.map((dag) => this.fireDag(dag, now)));
+    await this.prefetch(dags, now);
+    if (due.length === 0) return;
+    await Promise.all(
+      due
+        .filter((dag) => !this.time.has(dag.id))
+        .map(async (dag) => {
+          this.time.set(dag.id, { lastFireMs: await this.lastScheduledFire(dag.id), nextFireMs: undefined });
+        }),
+    );
+    if (this.prefetched.atMs < now - 2 * this.pollMs) await this.prefetch(dags, now, true);
+    const { active, paused } = this.prefetched;
+    // Create every due run first, then start them: creation is what the fire time promises. Each
+    // scheduler walks the due DAGs from its own offset, so several schedulers meet half-way instead of
+    // racing for the same DAGs in the same order.
+    const offset = due.length > 0 ? hashOf(this.schedulerId) % due.length : 0;
+    const ordered = [...due.slice(offset), ...due.slice(0, offset)];
+    const created = await Promise.all(
+      ordered.map((dag) => this.createDueRuns(dag, now, active.get(dag.id) ?? 0, paused.get(dag.id))),
+    );
+    await Promise.all(
+      created.flat().map(async ({ dag, run }) => {
+        await this.store.acquireLease(runLease(run.runId), this.schedulerId, this.leaseTtlMs, this.clock.now());
+        await this.coordinator.beginRun(dag, run);
+      }),
+    );
   }
 
-  private async fireDag(dag: DagSpec, now: number): Promise<void> {
+  /**
+   * Reads, ahead of the fire times coming within two polls, which DAGs are paused and how many runs each
+   * has in flight (one listing for all), so a fire costs one store write per run. A pause or a run
+   * started less than two polls before a fire may be seen one fire late.
+   */
+  private async prefetch(dags: ReadonlyMap<string, DagSpec>, now: number, force = false): Promise<void> {
+    const horizon = now + 2 * this.pollMs;
+    const wanted = [...dags.values()].filter((dag) => {
+      if (force) return true;
+      const state = this.time.get(dag.id);
+      return state !== undefined && state.nextFireMs !== undefined && state.nextFireMs <= horizon;
+    });
+    if (wanted.length === 0) return;
+    const active = new Map<string, number>();
+    for (const run of await this.store.listRuns({ states: ['queued', 'running'] })) {
+      active.set(run.dagId, (active.get(run.dagId) ?? 0) + 1);
+    }
+    const flags = await Promise.all(wanted.map((dag) => this.store.isDagPaused(dag.id)));
+    const paused = new Map(wanted.map((dag, i) => [dag.id, flags[i] === true]));
+    this.prefetched = { atMs: now, active, paused };
+  }
+
+  private prefetched: { atMs: number; active: Map<string, number>; paused: Map<string, boolean> } = {
+    atMs: Number.NEGATIVE_INFINITY,
+    active: new Map(),
+    paused: new Map(),
+  };
+
+  private async createDueRuns(
+    dag: DagSpec,
+    now: number,
+    activeRuns: number,
+    paused: boolean | undefined,
+  ): Promise<Array<{ dag: DagSpec; run: DagRunRecord }>> {
     const state = this.time.get(dag.id)!;
     const timetable = Timetable.of(dag);
-    if (await this.store.isDagPaused(dag.id)) {
+    if (paused ?? (await this.store.isDagPaused(dag.id))) {
       // Paused: nothing is created; on unpause, catchup decides what the missed fires become.
       state.nextFireMs = timetable?.nextFire(now);
-      return;
+      return [];
     }
-    const active = (await this.store.listRuns({ dagId: dag.id, states: ['queued', 'running'] })).length;
+    const input = { dag, nowMs: now, lastScheduledFireMs: state.lastFireMs, activeRunCount: activeRuns };
     const runs =
       dag.schedule?.kind === 'datasets'
-        ? datasetRunsDue({
-            dag,
-            nowMs: now,
-            lastScheduledFireMs: state.lastFireMs,
-            activeRunCount: active,
-            lastConsumedEventIds: {},
-            latestUpdates: {},
-          }).timeRuns
-        : dueRuns({ dag, nowMs: now, lastScheduledFireMs: state.lastFireMs, activeRunCount: active });
+        ? datasetRunsDue({ ...input, lastConsumedEventIds: {}, latestUpdates: {} }).timeRuns
+        : dueRuns(input);
+    const created: Array<{ dag: DagSpec; run: DagRunRecord }> = [];
     for (const planned of runs) {
-      if (!(await this.store.acquireLease(runLease(planned.runId), this.schedulerId, this.leaseTtlMs, now))) {
-        state.lastFireMs = planned.logicalDateMs; // another scheduler is creating it
-        continue;
-      }
       try {
-        await this.coordinator.startRun(dag, {
+        const run = await this.coordinator.createRun(dag, {
           runId: planned.runId,
           kind: 'scheduled',
           logicalDateMs: planned.logicalDateMs,
           dataIntervalStartMs: planned.dataIntervalStartMs,
           dataIntervalEndMs: planned.dataIntervalEndMs,
         });
-        const late = this.clock.now() - planned.logicalDateMs;
+        created.push({ dag, run });
+        const late = run.createdMs - planned.logicalDateMs;
         this.lateness.push(late);
         this.log({ event: 'run_created', dagId: dag.id, runId: planned.runId, kind: 'scheduled', latenessMs: late });
       } catch (error) {
-        await this.store.releaseLease(runLease(planned.runId), this.schedulerId);
-        if ((error as BatutaError).code !== 'RUN_EXISTS') throw error;
+        if ((error as BatutaError).code !== 'RUN_EXISTS') throw error; // another scheduler created it
       }
       state.lastFireMs = planned.logicalDateMs;
     }
     // With catchup and no free slot, older fires are still owed: look again at the next poll.
-    const owed = dag.catchup && runs.length > 0 && active + runs.length >= dag.maxActiveRuns;
+    const owed = dag.catchup && runs.length > 0 && activeRuns + runs.length >= dag.maxActiveRuns;
     state.nextFireMs = owed ? now + this.pollMs : timetable?.nextFire(Math.max(now, state.lastFireMs ?? now));
+    return created;
   }
 
   private async lastScheduledFire(dagId: string): Promise<number | undefined> {

@@ -142,11 +142,20 @@ export class RunCoordinator implements ExecutorListener {
 
   /** Creates the run in the store and starts its root tasks. */
   async startRun(dag: DagSpec, request: RunRequest = {}): Promise<RunHandle> {
-    await this.start();
+    return this.beginRun(dag, await this.createRun(dag, request));
+  }
+
+  /**
+   * First half of `startRun`: records the run (state running) and nothing else; throws RUN_EXISTS when
+   * another process created it first. The scheduler creates every due run before starting any, so
+   * creation is not delayed by the work of the runs created just before.
+   */
+  async createRun(dag: DagSpec, request: RunRequest = {}): Promise<DagRunRecord> {
     const now = this.clock.now();
     const kind = request.kind ?? 'manual';
     const logicalDateMs = request.logicalDateMs ?? now;
-    const runId = request.runId ?? `${kind}__${new Date(logicalDateMs).toISOString()}__${randomUUID().slice(0, 8)}`;
+    const runId =
+      request.runId ?? `${kind}__${new Date(logicalDateMs).toISOString()}__${dag.id}__${randomUUID().slice(0, 8)}`;
     const conf = resolveParams(dag.params, request.conf ?? {});
     const { created, run } = await this.store.createRun({
       runId,
@@ -163,7 +172,14 @@ export class RunCoordinator implements ExecutorListener {
     if (!created) {
       throw new BatutaError('RUN_EXISTS', `run '${runId}' of DAG '${run.dagId}' already exists (state ${run.state})`);
     }
-    const previousStates = await this.previousStates(dag, logicalDateMs);
+    return run;
+  }
+
+  /** Second half of `startRun`: drives a run this process just created. */
+  async beginRun(dag: DagSpec, run: DagRunRecord): Promise<RunHandle> {
+    await this.start();
+    const runId = run.runId;
+    const previousStates = await this.previousStates(dag, run.logicalDateMs);
     const plan = this.planOf(dag);
     const active = this.activate(
       dag,
@@ -172,7 +188,7 @@ export class RunCoordinator implements ExecutorListener {
       run,
     );
     this.listener.runChanged?.(run);
-    await this.process(active, active.engine.start(now));
+    await this.process(active, active.engine.start(this.clock.now()));
     void this.drain(active);
     return { runId, done: active.done };
   }

@@ -1,0 +1,328 @@
+// `npm run bench -- dispatch [--quick]`: one run of 10,000 independent no-op tasks through one worker
+// process, side by side with raw BullMQ on the same Redis in the same run (addBulk of 10,000 jobs + one
+// worker process at concurrency 50).
+//  - Batuta: the RunCoordinator (RedisStateStore) → BullmqExecutor → one ResourceWorker process with
+//    capacity cpu=50 (each task needs cpu=1, so at most 50 run at once, as raw BullMQ's concurrency 50),
+//    running each body through createTaskInvoker. Timed from startRun to the run's end.
+//  - raw BullMQ: Queue.addBulk of 10,000 jobs, a Worker (concurrency 50) in one process with a no-op
+//    processor. Timed from addBulk to the worker having completed them all.
+// Redis: BATUTA_REDIS_URL when set, else a private redis-server. Prints both, and as its last line
+// {"bench":"dispatch","batutaJobsPerSec",…,"baseline":{"rawBullmqJobsPerSec"},"ratio"}.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  createOperatorRegistry,
+  createTaskInvoker,
+  type DagSpec,
+  DEFAULT_RETRY,
+  RedisStateStore,
+  RunCoordinator,
+  type TaskSpec,
+} from '@batuta/scheduler';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { BullmqExecutor } from '../packages/orchestrator/src/bullmq/bullmq-executor.js';
+import { ResourceWorker } from '../packages/orchestrator/src/bullmq/resource-worker.js';
+import { RedisServer } from '../test/support/redis-server.js';
+
+const TASKS = 10_000;
+const CONCURRENCY = 50;
+const POOL = 'bench';
+
+interface Role {
+  role: 'main' | 'batuta-worker' | 'raw-worker';
+  redisUrl: string;
+  namespace: string;
+}
+
+const role = (process.env.BATUTA_BENCH_ROLE ? JSON.parse(process.env.BATUTA_BENCH_ROLE) : { role: 'main' }) as Role;
+
+/** `size` independent no-op tasks, each needing one cpu; the same spec in every process. */
+function wideDag(id: string, size: number): DagSpec {
+  const tasks: TaskSpec[] = [];
+  for (let i = 0; i < size; i++) {
+    tasks.push({
+      id: `t${i}`,
+      operator: 'function',
+      with: {},
+      upstream: [],
+      triggerRule: 'all_success',
+      retry: DEFAULT_RETRY,
+      resources: { cpu: 1, memoryMb: 0, gpu: 0, custom: {} },
+      priorityWeight: 1,
+      dependsOnPast: false,
+      branch: false,
+      outlets: [],
+      fn: () => undefined,
+    });
+  }
+  return { id, tags: [], catchup: false, maxActiveRuns: 16, maxActiveTasks: 1_000_000, params: {}, tasks };
+}
+
+const dagIds = (size: number) => `dispatch_${size}`;
+
+async function batutaWorker(): Promise<void> {
+  const dags = new Map<string, DagSpec>();
+  const store = new RedisStateStore({ url: role.redisUrl, namespace: role.namespace });
+  const invoke0 = createTaskInvoker({
+    resolveDag: (dagId) => {
+      let dag = dags.get(dagId);
+      if (!dag) {
+        dag = wideDag(dagId, Number(dagId.split('_')[1]));
+        dags.set(dagId, dag);
+      }
+      return dag;
+    },
+    store,
+    operators: createOperatorRegistry(),
+  });
+  const invoke = process.env.MEMSTORE ? async () => undefined : invoke0;
+  const worker = new ResourceWorker({
+    redisUrl: role.redisUrl,
+    namespace: role.namespace,
+    pool: POOL,
+    capacity: { cpu: CONCURRENCY, memoryMb: 0, gpu: 0, custom: {} },
+    invoke,
+    name: 'bench-worker',
+  });
+  await worker.start();
+  process.on('message', (m: { type: string }) => {
+    if (m.type === 'cpu') {
+      const u = process.cpuUsage();
+      process.send?.({ type: 'cpu', ms: (u.user + u.system) / 1000 });
+    }
+  });
+  process.send?.({ type: 'ready' });
+  process.once('disconnect', () => void worker.close({ drain: false }).then(() => process.exit(0)));
+}
+
+async function rawWorker(): Promise<void> {
+  let expected = Number.POSITIVE_INFINITY;
+  let completed = 0;
+  const worker = new Worker(POOL, async () => undefined, {
+    connection: new Redis(role.redisUrl, { maxRetriesPerRequest: null }),
+    prefix: `batuta:${role.namespace}:raw`,
+    concurrency: CONCURRENCY,
+  });
+  worker.on('completed', () => {
+    completed++;
+    if (completed === expected) process.send?.({ type: 'done' });
+  });
+  process.on('message', (message: { type: string; count: number }) => {
+    if (message.type === 'expect') {
+      completed = 0;
+      expected = message.count;
+    }
+  });
+  await worker.waitUntilReady();
+  process.on('message', (m: { type: string }) => {
+    if (m.type === 'cpu') {
+      const u = process.cpuUsage();
+      process.send?.({ type: 'cpu', ms: (u.user + u.system) / 1000 });
+    }
+  });
+  process.send?.({ type: 'ready' });
+  process.once('disconnect', () => void worker.close(true).then(() => process.exit(0)));
+}
+
+function startChild(childRole: Role['role'], redisUrl: string, namespace: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
+    env: { ...process.env, BATUTA_BENCH_ROLE: JSON.stringify({ role: childRole, redisUrl, namespace }) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`${childRole} exited with code ${code}`)));
+  });
+}
+
+function nextMessage(child: ChildProcess, type: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { type: string }) => {
+      if (message.type !== type) return;
+      child.off('message', onMessage);
+      resolve();
+    };
+    child.on('message', onMessage);
+  });
+}
+
+async function timeBatuta(coordinator: RunCoordinator, size: number): Promise<number> {
+  const dag = wideDag(dagIds(size), size);
+  const started = performance.now();
+  const run = await (await coordinator.startRun(dag, { kind: 'test' })).done;
+  const ms = performance.now() - started;
+  if (run.state !== 'success') throw new Error(`the Batuta run ended ${run.state}: ${run.reason}`);
+  return ms;
+}
+
+async function timeRaw(queue: Queue, child: ChildProcess, size: number, round: number): Promise<number> {
+  const jobs = Array.from({ length: size }, (_, i) => ({
+    name: 'noop',
+    data: { i },
+    opts: { jobId: `r${round}-${i}` },
+  }));
+  child.send({ type: 'expect', count: size });
+  const done = nextMessage(child, 'done');
+  const started = performance.now();
+  await queue.addBulk(jobs);
+  await done;
+  return performance.now() - started;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const repeats = quick ? 3 : 5;
+  const server = process.env.BATUTA_REDIS_URL ? undefined : await RedisServer.start();
+  const redisUrl = process.env.BATUTA_REDIS_URL ?? server!.url;
+  const namespace = `bench-dispatch-${process.pid}-${Date.now()}`;
+  const children: ChildProcess[] = [];
+  try {
+    const batutaChild = await startChild('batuta-worker', redisUrl, namespace);
+
+    const rawChild = await startChild('raw-worker', redisUrl, namespace);
+    children.push(batutaChild, rawChild);
+    const store = process.env.MEMSTORE
+      ? new (await import('@batuta/scheduler')).MemoryStateStore()
+      : new RedisStateStore({ url: redisUrl, namespace });
+    const executor = new BullmqExecutor({
+      redisUrl,
+      namespace,
+      pools: [
+        {
+          name: POOL,
+          capacity: { cpu: CONCURRENCY, memoryMb: 0, gpu: 0, custom: {} },
+          labels: {},
+          minWorkers: 1,
+          maxWorkers: 1,
+        },
+      ],
+    });
+    const coordinator = new RunCoordinator({ store, executor });
+    const rawConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue(POOL, { connection: rawConnection, prefix: `batuta:${namespace}:raw` });
+
+    console.log(
+      `dispatch: ${TASKS} independent no-op tasks, ${repeats} runs each side, median; node ${process.version}`,
+    );
+    console.log(`redis ${server ? `private on ${redisUrl}` : redisUrl}; Batuta store: RedisStateStore`);
+    // Warm-up: JIT, script loading, connections.
+    await timeBatuta(coordinator, 1_000);
+    await timeRaw(queue, rawChild, 1_000, -1);
+    const batutaMs: number[] = [];
+    const rawMs: number[] = [];
+    const redisCpu = async () => {
+      const info = await rawConnection.info('cpu');
+      return 1000 * (Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]));
+    };
+    const workerCpu = (c = batutaChild) =>
+      new Promise<number>((resolve) => {
+        const on = (m: { type: string; ms: number }) => {
+          if (m.type === 'cpu') {
+            c.off('message', on);
+            resolve(m.ms);
+          }
+        };
+        c.on('message', on);
+        c.send({ type: 'cpu' });
+      });
+    const selfCpu = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
+    const stats = async (label: string) => {
+      const info = await rawConnection.info('commandstats');
+      const rows = info
+        .split('\n')
+        .filter((l) => l.startsWith('cmdstat_'))
+        .map((l) => {
+          const [name, rest] = l.split(':');
+          const calls = Number(/calls=(\d+)/.exec(rest!)![1]);
+          const usec = Number(/usec=(\d+)/.exec(rest!)![1]);
+          return { name, calls, usec };
+        })
+        .sort((a, b) => b.usec - a.usec);
+      const total = rows.reduce((s, r) => s + r.usec, 0);
+      console.log(
+        label,
+        'total redis usec',
+        total,
+        rows
+          .slice(0, 30)
+          .map((r) => `${r.name} ${r.calls} ${r.usec}`)
+          .join(' | '),
+      );
+      await rawConnection.config('RESETSTAT');
+    };
+    await rawConnection.config('RESETSTAT');
+    for (let round = 0; round < repeats; round++) {
+      globalThis.gc?.();
+      const c0 = [await redisCpu(), await workerCpu(), selfCpu()];
+      batutaMs.push(await timeBatuta(coordinator, TASKS));
+      const c1 = [await redisCpu(), await workerCpu(), selfCpu()];
+      console.log(
+        'cpu ms: redis',
+        (c1[0]! - c0[0]!).toFixed(0),
+        'worker',
+        (c1[1]! - c0[1]!).toFixed(0),
+        'coordinator',
+        (c1[2]! - c0[2]!).toFixed(0),
+      );
+      await stats('batuta');
+      globalThis.gc?.();
+      if (process.env.SKIPRAW) continue;
+      const r0 = await redisCpu();
+      const w0 = await workerCpu(rawChild);
+      const s0 = selfCpu();
+      rawMs.push(await timeRaw(queue, rawChild, TASKS, round));
+      console.log(
+        'raw cpu ms: redis',
+        ((await redisCpu()) - r0).toFixed(0),
+        'worker',
+        ((await workerCpu(rawChild)) - w0).toFixed(0),
+        'producer',
+        (selfCpu() - s0).toFixed(0),
+      );
+      await stats('raw');
+      console.log(
+        `  run ${round + 1}: Batuta ${batutaMs.at(-1)!.toFixed(0)} ms, raw BullMQ ${rawMs.at(-1)!.toFixed(0)} ms`,
+      );
+    }
+    const batutaJobsPerSec = Math.round(TASKS / (median(batutaMs) / 1000));
+    const rawBullmqJobsPerSec = Math.round(TASKS / (median(rawMs) / 1000));
+    const ratio = Number((batutaJobsPerSec / rawBullmqJobsPerSec).toFixed(2));
+    console.log(
+      `Batuta:     ${batutaJobsPerSec.toLocaleString('en-US')} jobs/s (median ${median(batutaMs).toFixed(0)} ms)`,
+    );
+    console.log(
+      `raw BullMQ: ${rawBullmqJobsPerSec.toLocaleString('en-US')} jobs/s (median ${median(rawMs).toFixed(0)} ms)`,
+    );
+    await coordinator.close();
+    await store.close();
+    await queue.close();
+    rawConnection.disconnect();
+    console.log(
+      JSON.stringify({
+        bench: 'dispatch',
+        quick,
+        tasks: TASKS,
+        concurrency: CONCURRENCY,
+        store: 'redis',
+        batutaJobsPerSec,
+        baseline: { rawBullmqJobsPerSec },
+        ratio,
+        target: { ratio: 0.5 },
+      }),
+    );
+  } finally {
+    for (const child of children) child.disconnect();
+    await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
+    await server?.stop();
+  }
+}
+
+if (role.role === 'batuta-worker') await batutaWorker();
+else if (role.role === 'raw-worker') await rawWorker();
+else await main();
