@@ -11,6 +11,7 @@ import {
   DEFAULT_RESOURCES,
   DEFAULT_RETRY,
   type MapSource,
+  type MapSpec,
   type ParamSpec,
   type ResourceSpec,
   type RetryPolicy,
@@ -119,9 +120,19 @@ export class Dag {
   /** A task that runs a registered operator (`empty`, `shell`, `module`, `ml.batchPredict`…). */
   operator<const Id extends string, const Upstream extends readonly AnyRef[] = [], Output = unknown>(
     id: Id,
-    options: TaskOptions<Upstream> & { operator: string; with?: Record<string, unknown> },
+    options: TaskOptions<Upstream> & {
+      operator: string;
+      with?: Record<string, unknown>;
+      /** Map the operator over lists, as `map` does for functions. */
+      over?: Record<string, TaskRef<string, readonly unknown[]> | readonly unknown[]>;
+      maxLength?: number;
+    },
   ): TaskRef<Id, Output> {
-    return this.add(id, options, { operator: options.operator, with: options.with ?? {} });
+    return this.add(id, options, {
+      operator: options.operator,
+      with: options.with ?? {},
+      ...(options.over ? { map: toMapSpec(options.over, options.maxLength) } : {}),
+    });
   }
 
   /** A branch: returns the id(s) of the direct downstreams to follow; the others are skipped. */
@@ -163,14 +174,10 @@ export class Dag {
       run: Body<InputsOf<Upstream>, { [K in keyof Over]: ElementOf<Over[K]> }, Output>;
     },
   ): TaskRef<Id, Awaited<Output>[]> {
-    const over: Record<string, MapSource> = {};
-    for (const [name, source] of Object.entries(options.over)) {
-      over[name] = Array.isArray(source) ? { values: [...source] } : { fromTask: (source as AnyRef).id };
-    }
     return this.add(id, options, {
       operator: 'function',
       fn: options.run as TaskFunction,
-      map: { over, maxLength: options.maxLength ?? DEFAULT_MAX_MAP_LENGTH },
+      map: toMapSpec(options.over, options.maxLength),
     });
   }
 
@@ -244,6 +251,17 @@ type ElementOf<Source> =
 /** Starts a DAG definition in TypeScript. */
 export function defineDag(options: DagOptions): Dag {
   return new Dag(options);
+}
+
+function toMapSpec(
+  sources: Record<string, TaskRef<string, readonly unknown[]> | readonly unknown[]>,
+  maxLength: number | undefined,
+): MapSpec {
+  const over: Record<string, MapSource> = {};
+  for (const [name, source] of Object.entries(sources)) {
+    over[name] = Array.isArray(source) ? { values: [...source] } : { fromTask: (source as AnyRef).id };
+  }
+  return { over, maxLength: maxLength ?? DEFAULT_MAX_MAP_LENGTH };
 }
 
 function toMs(duration: Duration): number {
