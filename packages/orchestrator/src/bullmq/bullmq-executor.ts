@@ -186,12 +186,24 @@ export class BullmqExecutor implements Executor {
   /** Stops matching attempts: waiting ones are removed, running ones aborted; each is reported `TASK_CANCELLED`. */
   async cancel(filter: { runId: string; taskId?: string; mapIndex?: number }, reason: string): Promise<number> {
     const matching = [...this.submitted.values()].filter((entry) => cancelMatches(filter, entry.job));
+    // Reported first, so a worker's own report of the cancellation (or of a finish racing it) is dropped.
+    const now = Date.now();
+    for (const entry of matching) {
+      const error = {
+        message: `${describeJob(entry.job)} cancelled: ${reason}`,
+        name: 'TaskCancelledError',
+        code: TASK_CANCELLED,
+        retryable: false,
+      };
+      this.settle(entry, { status: 'failed', error }, now, now, undefined);
+    }
     const message: CancelMessage = { ...filter, reason };
     try {
       await this.connection.publish(cancelChannel(this.namespace), JSON.stringify(message));
     } catch (error) {
       this.onError(error);
     }
+    // Waiting jobs leave the queue; a running one is locked (remove does nothing) and its worker aborts it.
     await Promise.all(
       matching
         .filter((entry) => entry.state === 'queued')
@@ -201,20 +213,7 @@ export class BullmqExecutor implements Executor {
             .catch((error: unknown) => this.onError(error)),
         ),
     );
-    let count = 0;
-    for (const entry of matching) {
-      if (this.submitted.get(entry.jobId) !== entry) continue; // reported meanwhile
-      const now = Date.now();
-      const error = {
-        message: `${describeJob(entry.job)} cancelled: ${reason}`,
-        name: 'TaskCancelledError',
-        code: TASK_CANCELLED,
-        retryable: false,
-      };
-      this.settle(entry, { status: 'failed', error }, now, now, undefined);
-      count++;
-    }
-    return count;
+    return matching.length;
   }
 
   /** Sends what is buffered, stops reading reports and closes the connections. */

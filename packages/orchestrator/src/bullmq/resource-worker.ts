@@ -56,6 +56,8 @@ export interface ResourceWorkerOptions {
   slotRetryMs?: number;
   /** How long a cancellation is remembered, for jobs fetched just after it was published (default 60 s). */
   cancelMemoryMs?: number;
+  /** How long an idle worker blocks waiting for a job before it asks again, in seconds (BullMQ's drainDelay, default 5). */
+  idleBlockSeconds?: number;
   redisOptions?: ConnectionOptions;
   /** What happens inside, for logs and tests. */
   onEvent?: (event: WorkerEvent) => void;
@@ -105,9 +107,12 @@ export const NO_CAPACITY_FITS = 'NO_CAPACITY_FITS';
  *
  * - **Admission**: a fetched job whose needs fit the free resources starts at once. One that does not
  *   fit *now* is handed back with `moveToWait`, which puts it back at the front of its priority (nothing
- *   is lost, order is kept, another worker with room takes it), and this worker fetches again only when
- *   a release makes room for it. So a big job at the head is never starved by smaller ones behind it;
- *   the cost is strict head-of-line order per pool (no backfill past a big head).
+ *   is lost, another worker with room takes it), and this worker fetches nothing more until it has room
+ *   for that job. So a big job at the head is not starved by smaller ones behind it (jobs already being
+ *   fetched when it came back may still start first); the cost is head-of-line order per pool.
+ * - **Fetching only when it can pay**: a worker fetches while its free resources, less the smallest job
+ *   seen for each fetch already under way, still cover the smallest job seen; a full worker does not
+ *   fetch jobs just to hand them back.
  * - **Throughput**: completing a job fetches the next one in the same round trip (BullMQ's `fetchNext`)
  *   while there is room; one blocking fetch waits when the queue is empty.
  * - **Reports**: `started` and `finished` go to the results stream; `finished` is appended only while the
@@ -145,6 +150,10 @@ export class ResourceWorker {
   private peak: ResourceSpec;
   /** The needs of the job last handed back for lack of room; no fetch until they fit. */
   private blockedNeed: ResourceSpec | undefined;
+  /** Each dimension's smallest need among jobs fetched so far: with less free, no job seen would fit. */
+  private smallestNeed: ResourceSpec | undefined;
+  /** Fetches sent and not yet answered (the fetch loop's, and completions that fetch the next job). */
+  private fetchesInFlight = 0;
   /** Fetches owed to jobs found stalled: they are reported lost even while this worker is full. */
   private forcedFetches = 0;
   private wake: (() => void) | undefined;
@@ -153,6 +162,11 @@ export class ResourceWorker {
   private fetching: Promise<void> | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
+  private cutDrain: (() => void) | undefined;
+  /** Called when the last running body has settled and been reported (a drain waits for it). */
+  private onIdle: (() => void) | undefined;
+  /** Outcomes being reported and jobs being moved to completed/failed right now. */
+  private finishing = 0;
 
   constructor(options: ResourceWorkerOptions) {
     this.namespace = checkNamespace(options.namespace);
@@ -187,6 +201,7 @@ export class ResourceWorker {
       // A job whose worker died is not re-run under the same try: it fails on its next fetch (WORKER_LOST).
       maxStalledCount: 0,
       skipLockRenewal: true,
+      drainDelay: options.idleBlockSeconds ?? 5,
     });
     this.bull.on('error', (error) => this.error(error));
     // A stalled job goes to the front of the wait list; fetch it even when full, to report it lost now.
@@ -210,10 +225,16 @@ export class ResourceWorker {
   /**
    * Stops fetching and closes. With `drain` (the default) running attempts finish first, for at most
    * `deadlineMs`; attempts still running then (or all, without `drain`) are handed back to the queue,
-   * where another worker runs them under the same try. Resolves when the connections are closed.
+   * where another worker runs them under the same try. Resolves when the connections are closed. While a
+   * drain is under way, `close({ drain: false })` ends it at once.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.closing ??= this.shutdown(options.drain ?? true, options.deadlineMs ?? 30_000);
+    if (this.closing) {
+      // A second, impatient close (a second Ctrl-C) stops waiting for the running attempts.
+      if (options.drain === false) this.cutDrain?.();
+      return this.closing;
+    }
+    this.closing = this.shutdown(options.drain ?? true, options.deadlineMs ?? 30_000);
     return this.closing;
   }
 
@@ -232,9 +253,24 @@ export class ResourceWorker {
     return this.running.size;
   }
 
+  /**
+   * True when another fetch could bring a job that fits: what is free, less the smallest job seen for each
+   * fetch already under way, covers the blocked head (or the smallest job seen). Guessing low only costs a
+   * hand-back; guessing high only delays a fetch until the next release.
+   */
+  private hasRoom(): boolean {
+    const threshold = this.blockedNeed ?? this.smallestNeed;
+    if (threshold === undefined) return true;
+    let free = this.free;
+    if (this.smallestNeed && this.fetchesInFlight > 0) {
+      free = subtractResources(free, scaleResources(this.smallestNeed, this.fetchesInFlight));
+    }
+    return fits(threshold, free);
+  }
+
   private async fetchLoop(): Promise<void> {
     while (!this.stopping) {
-      const room = this.blockedNeed === undefined || fits(this.blockedNeed, this.free);
+      const room = this.hasRoom();
       if (!room && this.forcedFetches === 0) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
@@ -242,17 +278,21 @@ export class ResourceWorker {
         this.wake = undefined;
         continue;
       }
-      if (!room) this.forcedFetches--;
+      if (this.forcedFetches > 0) this.forcedFetches--;
       const token = `${this.bull.id}:${this.tokenCount++}`;
       let job: Job | undefined;
+      this.fetchesInFlight++;
       try {
+        // Without room this is a fetch owed to a stalled job: take it if it is there, do not wait.
         job = (await this.bull.getNextJob(token, { block: room })) as Job | undefined;
       } catch (error) {
+        this.fetchesInFlight--;
         if (this.stopping) break;
         this.error(error);
         await new Promise((resolve) => setTimeout(resolve, 250));
         continue;
       }
+      this.fetchesInFlight--;
       if (job) await this.accept(job, token);
     }
   }
@@ -287,6 +327,7 @@ export class ResourceWorker {
       return;
     }
     const need = workerNeed(task.resources, this.slotNames);
+    this.smallestNeed = this.smallestNeed ? minResources(this.smallestNeed, need) : need;
     if (!fits(need, this.capacity)) {
       await this.finishUnstarted(job, token, task, {
         message:
@@ -386,9 +427,15 @@ export class ResourceWorker {
     }
     if (attempt.state === 'running') {
       attempt.state = 'reported';
-      await this.complete(attempt.job, attempt.token, attempt.task, outcome, attempt.startedMs, true);
+      this.finishing++;
+      try {
+        await this.complete(attempt.job, attempt.token, attempt.task, outcome, attempt.startedMs, true);
+      } finally {
+        this.finishing--;
+      }
     }
     this.wake?.();
+    if (this.running.size === 0 && this.finishing === 0) this.onIdle?.();
   }
 
   /** Ends a running attempt early (timeout, cancel); its resources stay held until its body settles. */
@@ -400,14 +447,14 @@ export class ResourceWorker {
     const message = `${describeJob(attempt.task)} ${why}`;
     attempt.controller.abort(new OrchestratorError(code, message));
     const error = { message, name: timeout ? 'TaskTimeoutError' : 'TaskCancelledError', code, retryable: timeout };
-    await this.complete(
-      attempt.job,
-      attempt.token,
-      attempt.task,
-      { status: 'failed', error },
-      attempt.startedMs,
-      false,
-    );
+    this.finishing++;
+    try {
+      const outcome: Outcome = { status: 'failed', error };
+      await this.complete(attempt.job, attempt.token, attempt.task, outcome, attempt.startedMs, false);
+    } finally {
+      this.finishing--;
+    }
+    if (this.running.size === 0 && this.finishing === 0) this.onIdle?.();
   }
 
   /** Reports a job that never ran here (lost, cancelled, too big) and moves it to failed. */
@@ -445,9 +492,9 @@ export class ResourceWorker {
       // Unreported: leave the job active; its lock expires and it is reported lost, not dropped.
       return;
     }
-    const wantNext =
-      fetchNext && !this.stopping && (this.blockedNeed === undefined || fits(this.blockedNeed, this.free));
+    const wantNext = fetchNext && !this.stopping && this.hasRoom();
     let next: unknown;
+    if (wantNext) this.fetchesInFlight++;
     try {
       next =
         outcome.status === 'failed'
@@ -456,6 +503,12 @@ export class ResourceWorker {
     } catch (error) {
       this.error(error);
       return;
+    } finally {
+      if (wantNext) {
+        this.fetchesInFlight--;
+        // The fetch loop may be waiting only because this fetch was counted against the room.
+        this.wake?.();
+      }
     }
     this.onEvent({ type: 'finished', job: task, outcome });
     if (Array.isArray(next) && next[0]) {
@@ -468,6 +521,9 @@ export class ResourceWorker {
   private async handBack(job: Job, token: string, task: TaskJob, reason: 'no-fit' | 'closing'): Promise<void> {
     try {
       await job.moveToWait(token);
+      // BullMQ does not mark the queue when a prioritized job goes back; without a marker, idle workers
+      // blocked on it would not see the job until their block times out.
+      await this.connection.zadd(this.bull.keys.marker!, 0, '0');
       this.onEvent({ type: 'handedBack', job: task, reason });
     } catch (error) {
       this.error(error);
@@ -534,14 +590,14 @@ export class ResourceWorker {
     await this.bull.backend.disconnectBlocking(false).catch(() => {});
     await this.fetching;
     await Promise.all(this.accepting);
-    if (drain && this.running.size > 0) {
+    if (drain && (this.running.size > 0 || this.finishing > 0)) {
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, deadlineMs);
+        this.cutDrain = resolve;
       });
       const drained = new Promise<void>((resolve) => {
-        const check = () => (this.running.size === 0 ? resolve() : setTimeout(check, 20));
-        check();
+        this.onIdle = resolve;
       });
       await Promise.race([drained, deadline]);
       clearTimeout(timer);
@@ -599,4 +655,26 @@ function errorOf(taskError: { message: string; name?: string; stack?: string }):
   if (taskError.name) error.name = taskError.name;
   if (taskError.stack) error.stack = taskError.stack;
   return error;
+}
+
+/** Each dimension's smaller amount (a custom counter absent on one side counts as 0, so it drops out). */
+function minResources(a: ResourceSpec, b: ResourceSpec): ResourceSpec {
+  const custom: Record<string, number> = {};
+  for (const name in a.custom) {
+    const other = b.custom[name];
+    if (other !== undefined) custom[name] = Math.min(a.custom[name]!, other);
+  }
+  return {
+    cpu: Math.min(a.cpu, b.cpu),
+    memoryMb: Math.min(a.memoryMb, b.memoryMb),
+    gpu: Math.min(a.gpu, b.gpu),
+    custom,
+  };
+}
+
+/** `need` taken `times` times, on every dimension. */
+function scaleResources(need: ResourceSpec, times: number): ResourceSpec {
+  const custom: Record<string, number> = {};
+  for (const name in need.custom) custom[name] = need.custom[name]! * times;
+  return { cpu: need.cpu * times, memoryMb: need.memoryMb * times, gpu: need.gpu * times, custom };
 }

@@ -145,9 +145,12 @@ describe('BullmqExecutor with ResourceWorkers', () => {
     for (const id of small.slice(4)) await executor.submit(makeJob(id));
     await eventually(() => bodies.executing.size === 4, 'four small bodies');
     expect([...bodies.executing.keys()].sort()).toEqual(['s1', 's2', 's3', 's4']);
-    // The big job is at the head now; it waits for all four, and nothing overtakes it.
-    for (const id of ['s1', 's2', 's3']) bodies.succeed(id);
-    await listener.finishedCount(3);
+    // The big job is at the head now; it waits for all four, and nothing overtakes it (one release at a
+    // time: a burst of releases may let a job fetched alongside the big one start first).
+    for (const id of ['s1', 's2', 's3']) {
+      bodies.succeed(id);
+      await listener.finishedOf(id);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(bodies.executing.has('big')).toBe(false);
     expect(bodies.executing.has('s5')).toBe(false);
@@ -163,6 +166,48 @@ describe('BullmqExecutor with ResourceWorkers', () => {
     expect(bodies.peakCpu).toBe(4);
     expect(worker.peakInUse().cpu).toBe(4);
     expect(listener.startedIds().indexOf('big')).toBeLessThan(listener.startedIds().indexOf('s5'));
+  });
+
+  it('stays within capacity on two workers under bursts of mixed sizes, and runs every job', async () => {
+    const { executor, listener, startWorker } = await setup();
+    const inUse = new Map<string, number>();
+    const peaks = new Map<string, number>();
+    const sizes = [1, 4, 2, 1, 3, 1, 1, 4, 2, 2, 1, 3, 4, 1, 1, 2, 1, 4, 1, 1, 3, 1, 2, 4];
+    const invokeOn =
+      (worker: string): TaskInvoker =>
+      async (job) => {
+        const used = (inUse.get(worker) ?? 0) + job.resources.cpu;
+        inUse.set(worker, used);
+        peaks.set(worker, Math.max(peaks.get(worker) ?? 0, used));
+        await new Promise((resolve) => setTimeout(resolve, 2 + (job.mapIndex % 5) * 3));
+        inUse.set(worker, (inUse.get(worker) ?? 0) - job.resources.cpu);
+        return job.mapIndex;
+      };
+    await startWorker({ invoke: invokeOn('A'), name: 'A' });
+    await startWorker({ invoke: invokeOn('B'), name: 'B' });
+    for (const [index, cpu] of sizes.entries()) {
+      await executor.submit(makeJob(`job${index}`, { mapIndex: index, resources: { cpu } }));
+    }
+    await listener.finishedCount(sizes.length);
+    expect(listener.results().every((result) => result.outcome.status === 'success')).toBe(true);
+    expect(Math.max(...peaks.values())).toBeLessThanOrEqual(4);
+  });
+
+  it('wakes an idle worker at once for a job a busy worker handed back', async () => {
+    const { executor, listener, startWorker } = await setup();
+    const bodies = new GatedBodies();
+    // Idle workers block for a minute between asks: only a wake-up can get the job to B in time.
+    await startWorker({ invoke: bodies.invoke, name: 'A', idleBlockSeconds: 60 });
+    await executor.submit(makeJob('half', { resources: { cpu: 2 } }));
+    await eventually(() => bodies.executing.has('half'), 'the half-size body on A');
+    await startWorker({ invoke: bodies.invoke, name: 'B', idleBlockSeconds: 60 });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // both block now, A first
+    await executor.submit(makeJob('whole', { resources: { cpu: 4 } }));
+    await eventually(() => bodies.executing.has('whole'), 'the whole-worker body', 10_000);
+    bodies.succeed('whole');
+    bodies.succeed('half');
+    expect((await listener.finishedOf('whole')).worker).toBe('B');
+    expect((await listener.finishedOf('half')).worker).toBe('A');
   });
 
   it('starts higher priority weights first', async () => {
