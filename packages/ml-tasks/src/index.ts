@@ -36,6 +36,7 @@ export {
   keyForLookup,
   keySchemeSchema,
   keysForRows,
+  PYTHON_TEXT_SCHEME,
   pythonText,
   pythonTextKey,
   sha256Hex,
