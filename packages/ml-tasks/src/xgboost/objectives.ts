@@ -4,9 +4,9 @@
 // for squared error). XGBoost turns it into the starting margin with the objective's ProbToMargin:
 // logit(p) for binary:logistic / reg:logistic / binary:logitraw, log(m) for count:poisson /
 // reg:gamma / reg:tweedie, and identity for squared error and friends. The softmax objectives have
-// no ProbToMargin: every class margin starts at base_score as written (0.5 in models before 3.1; a
-// per-class vector of centred log-probabilities from 3.1 on) — softmax is shift-invariant, so a
-// scalar base_score never changes their probabilities. This holds for the 1.x, 2.x and 3.x writers.
+// no ProbToMargin: every class margin starts at base_score as written — a scalar (softmax is
+// shift-invariant, so it never changes their probabilities) or, from XGBoost 3.1, a per-class
+// vector, which XGBoost's predictor adds as margins too. This holds for the 1.x, 2.x and 3.x writers.
 import { MlTasksError } from '../errors.js';
 
 /** How summed margins become XGBoost's `predict()` output. */
