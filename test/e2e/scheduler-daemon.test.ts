@@ -10,16 +10,19 @@ import {
   eventStream,
   ManualClock,
   MemoryStateStore,
+  RedisStateStore,
   RunCoordinator,
   SchedulerDaemon,
+  type StateStore,
   scheduledRunId,
 } from '@batuta/scheduler';
 import { describe, expect, it } from 'vitest';
+import { RedisServer } from '../support/redis-server.js';
 
 const START = Date.UTC(2026, 2, 1, 12, 0, 0);
 const MINUTE = 60_000;
 
-function daemonFor(dags: DagSpec[], store: MemoryStateStore, clock: ManualClock, schedulerId: string) {
+function daemonFor(dags: DagSpec[], store: StateStore, clock: ManualClock, schedulerId: string) {
   const byId = new Map(dags.map((d) => [d.id, d]));
   const executor = new LocalExecutor({
     capacity: { cpu: 64, memoryMb: 65536, gpu: 0, custom: {} },
@@ -52,7 +55,7 @@ async function runFor(clock: ManualClock, daemons: SchedulerDaemon[], untilMs: n
   }
 }
 
-async function allRuns(store: MemoryStateStore): Promise<DagRunRecord[]> {
+async function allRuns(store: StateStore): Promise<DagRunRecord[]> {
   return store.listRuns({});
 }
 
@@ -215,5 +218,38 @@ describe('SchedulerDaemon', () => {
     for (const r of release.splice(0)) r();
     await expect.poll(async () => (await store.listRuns({ states: ['success'] })).length).toBe(3);
     daemon.halt();
+  });
+
+  it('on Redis: two daemons with separate connections, one killed mid-way, create every run exactly once', async () => {
+    const server = await RedisServer.start();
+    try {
+      const clock = new ManualClock(START);
+      const connect = () => RedisStateStore.connect({ url: server.url, namespace: 'daemon-e2e' });
+      const [storeA, storeB, storeC] = await Promise.all([connect(), connect(), connect()]);
+      const dags = Array.from({ length: 20 }, (_, i) => minutely(`redis_dag_${i}`));
+      const a = daemonFor(dags, storeA, clock, 'a');
+      const b = daemonFor(dags, storeB, clock, 'b');
+      await Promise.all([a.start(), b.start()]);
+      await runFor(clock, [a, b], START + 5 * MINUTE, 5_000);
+      b.halt();
+      await runFor(clock, [a], START + 10 * MINUTE, 5_000);
+      const c = daemonFor(dags, storeC, clock, 'c');
+      await c.start();
+      await runFor(clock, [a, c], START + 15 * MINUTE, 5_000);
+      a.halt();
+      c.halt();
+      const runs = await allRuns(storeA);
+      expect(new Set(runs.map((r) => r.runId)).size).toBe(runs.length);
+      for (const dag of dags) {
+        const dates = runs
+          .filter((r) => r.dagId === dag.id)
+          .map((r) => r.logicalDateMs)
+          .sort();
+        expect(dates).toEqual(Array.from({ length: 16 }, (_, i) => START + i * MINUTE));
+      }
+      await Promise.all([storeA.close(), storeB.close(), storeC.close()]);
+    } finally {
+      await server.stop();
+    }
   });
 });
