@@ -61,6 +61,12 @@ export class ShortSha256 {
   private readonly w = new Int32Array(64);
   private readonly state = new Int32Array(8);
   private readonly block = new Uint8Array(64);
+  private readonly unrolled: Compress | undefined;
+
+  /** `unrolled: false` forces the loop (what runs where code generation is disabled). */
+  constructor(options: { unrolled?: boolean } = {}) {
+    this.unrolled = options.unrolled === false ? undefined : unrolledCompress;
+  }
 
   /**
    * Writes the 64 lowercase hex characters of SHA-256(message[start, end)) as ASCII bytes at
@@ -116,7 +122,7 @@ export class ShortSha256 {
   }
 
   private compress(block: Uint8Array): void {
-    if (unrolledCompress) unrolledCompress(block, this.state);
+    if (this.unrolled) this.unrolled(block, this.state);
     else this.compressLoop(block);
   }
 
