@@ -131,7 +131,14 @@ export const batchPredictOperator = defineOperator<BatchPredictArgs>({
       featureCount: model.featureCount,
       counts: predictions.counts,
     };
-    if (!args.output) return { ...payload, keys: predictions.keys, labels: predictions.labels };
+    if (!args.output) {
+      if (predictions.rows > 200_000) {
+        context.log(
+          `passing ${predictions.rows} predictions inline through the state store; for batches this large set with.output (a shared path or s3:// URL)`,
+        );
+      }
+      return { ...payload, keys: predictions.keys, labels: predictions.labels };
+    }
     const url = resolveUrl(
       context,
       args.output
