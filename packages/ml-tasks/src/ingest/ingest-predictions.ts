@@ -8,7 +8,7 @@ import { MlTasksError } from '../errors.js';
 import { type KeyScheme, PYTHON_TEXT_SCHEME } from '../keys/key-schemes.js';
 import type { RowKeyEncoder } from '../keys/row-key-encoder.js';
 import { MsetEncoder, sendEncodedMset } from './mset-command.js';
-import { PredictionSets, parseVersionMeta, versionMetaFields } from './prediction-sets.js';
+import { deleteMatching, PredictionSets, parseVersionMeta, versionMetaFields } from './prediction-sets.js';
 import { checkName, DEFAULT_NAMESPACE, PredictionKeys, type PredictionLayout } from './redis-layout.js';
 import { COMMIT_VERSION_5, runScript } from './scripts.js';
 
@@ -134,6 +134,11 @@ export class PredictionWriter {
         );
       }
       return new PredictionWriter(redis, options, layout, true);
+    }
+    if (existing?.status === 'writing') {
+      // A crashed attempt left part of this version: start from nothing, so the set ends up exactly
+      // this run's predictions even if the input changed in between.
+      await deleteMatching(redis, `${keys.versionPrefix(version)}*`);
     }
     const writer = new PredictionWriter(redis, options, layout, false);
     await redis.hset(keys.layout, 'layout', 'versioned');

@@ -226,8 +226,21 @@ describe('a crash mid-ingest', () => {
     expect(rerun).toMatchObject({ version: 'v2', previous: 'v1', skipped: false, rows });
     expect(await sets.current()).toBe('v2');
     expect(await countKeys(`batuta:${namespace}:pred:iris:v:v2:*`)).toBe(rows);
+    expect(await redis.get(`batuta:${namespace}:pred:iris:v:v2:k${rows - 1}`)).toBe(LABELS[(rows - 1) % 3]);
     expect(await redis.zcard(`batuta:${namespace}:pred:iris:pending`)).toBe(0);
   }, 60_000);
+
+  it('starts a re-run of a crashed version from nothing: the set is exactly the re-run’s rows', async () => {
+    const namespace = freshNamespace();
+    const crashed = await PredictionWriter.open(redis, { model: 'iris', namespace, version: 'v1' });
+    const first = synthetic(500, 'first');
+    await crashed.write(first.keys, first.labels);
+    await crashed.abort();
+    expect(await countKeys(`batuta:${namespace}:pred:iris:v:v1:*`)).toBe(500);
+    await ingestPredictions(redis, { model: 'iris', namespace, version: 'v1', ...synthetic(200, 'second') });
+    expect(await countKeys(`batuta:${namespace}:pred:iris:v:v1:*`)).toBe(200);
+    expect(await countKeys(`batuta:${namespace}:pred:iris:v:v1:kfirst*`)).toBe(0);
+  });
 
   it('prunes a version abandoned by a crash that was never re-run', async () => {
     const namespace = freshNamespace();
