@@ -1,8 +1,16 @@
 // S3 access through the AWS SDK, configured from options or the environment so that MinIO and
 // other S3-compatible servers work: BATUTA_S3_ENDPOINT (or AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL),
 // AWS_REGION (default us-east-1), AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's usual chain).
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+// The SDK is imported on first use: it is large, and most runs never touch S3.
+import type { S3Client } from '@aws-sdk/client-s3';
 import { MlTasksError } from '../errors.js';
+
+type Sdk = typeof import('@aws-sdk/client-s3');
+let sdk: Promise<Sdk> | undefined;
+const loadSdk = (): Promise<Sdk> => {
+  sdk ??= import('@aws-sdk/client-s3');
+  return sdk;
+};
 
 /** How to reach S3; every field falls back to the environment. */
 export interface S3Options {
@@ -30,9 +38,9 @@ export function resolveS3Options(options: S3Options = {}, env: NodeJS.ProcessEnv
   };
 }
 
-function client(options: S3Options): S3Client {
+function client(S3: Sdk['S3Client'], options: S3Options): S3Client {
   const resolved = resolveS3Options(options);
-  return new S3Client({
+  return new S3({
     region: resolved.region as string,
     forcePathStyle: resolved.forcePathStyle ?? false,
     ...(resolved.endpoint ? { endpoint: resolved.endpoint } : {}),
@@ -53,7 +61,8 @@ function failure(action: string, bucket: string, key: string, error: unknown): M
 
 /** Reads a whole object. */
 export async function getS3Object(bucket: string, key: string, options: S3Options = {}): Promise<Uint8Array> {
-  const s3 = client(options);
+  const { S3Client, GetObjectCommand } = await loadSdk();
+  const s3 = client(S3Client, options);
   try {
     const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if (!response.Body) throw new Error('empty response body');
@@ -72,7 +81,8 @@ export async function putS3Object(
   body: Uint8Array | string,
   options: S3Options = {},
 ): Promise<void> {
-  const s3 = client(options);
+  const { S3Client, PutObjectCommand } = await loadSdk();
+  const s3 = client(S3Client, options);
   try {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   } catch (error) {
