@@ -1,5 +1,5 @@
-// What a worker tells the executor, sent in batches: every report queued in one turn of the event loop
-// goes out in one Lua call, which appends them as one results-stream entry (a JSON array). A `finished`
+// What a worker tells the executor, sent in batches: reports queued while the previous batch is on its
+// way go out together in one Lua call, which appends them as one results-stream entry (a JSON array). A `finished`
 // report is appended only while the job's lock is still this worker's, so a worker that lost a job (its
 // lock expired and the job was reported lost) does not also report it. Batching keeps a busy worker at
 // about one extra Redis call per turn instead of two per attempt.
@@ -39,6 +39,7 @@ interface Pending {
 export class ReportOutbox {
   private pending: Pending[] = [];
   private scheduled = false;
+  private sending = false;
 
   constructor(
     private readonly redis: Redis,
@@ -60,10 +61,15 @@ export class ReportOutbox {
     });
   }
 
+  /**
+   * Sends at once when nothing is on the way (low latency when idle); while a batch is on the way, reports
+   * gather and go together when it returns (batches under load).
+   */
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.sending) return;
     this.scheduled = true;
-    setImmediate(() => {
+    // A microtask, so reports posted in the same synchronous run share the call.
+    queueMicrotask(() => {
       this.scheduled = false;
       void this.flush();
     });
@@ -73,6 +79,16 @@ export class ReportOutbox {
     const batch = this.pending.filter((entry) => !entry.stale?.());
     this.pending = [];
     if (batch.length === 0) return;
+    this.sending = true;
+    try {
+      await this.send(batch);
+    } finally {
+      this.sending = false;
+      if (this.pending.length > 0) this.schedule();
+    }
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
     const keys = [this.streamKey];
     const args: Array<string | number> = [];
     for (const entry of batch) {

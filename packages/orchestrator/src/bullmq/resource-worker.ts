@@ -293,7 +293,7 @@ export class ResourceWorker {
         continue;
       }
       this.fetchesInFlight--;
-      if (job) await this.accept(job, token);
+      if (job) await this.accept(job, token).catch((error: unknown) => this.error(error));
     }
   }
 
@@ -395,7 +395,7 @@ export class ResourceWorker {
     }
     this.onEvent({ type: 'admitted', job: task });
     // The body starts on a microtask, never inside the fetch loop.
-    queueMicrotask(() => void this.execute(attempt));
+    queueMicrotask(() => void this.execute(attempt).catch((error: unknown) => this.error(error)));
   }
 
   private async execute(attempt: Attempt): Promise<void> {

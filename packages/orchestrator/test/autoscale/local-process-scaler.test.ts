@@ -1,12 +1,15 @@
 // The local process scaler really starts and stops processes; they stand in for `batuta worker`.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalProcessScaler, type ScalerEvent } from '../../src/autoscale/local-process-scaler.js';
 import type { WorkerPool } from '../../src/pools/worker-pool.js';
 
 // A worker stand-in: runs until SIGTERM, then "drains" briefly and exits 0.
 const WORKER = `process.on('SIGTERM', () => setTimeout(() => process.exit(0), 50)); setInterval(() => {}, 1000);`;
-// One that ignores SIGTERM (a worker stuck draining).
-const STUBBORN = `process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);`;
+// One that ignores SIGTERM (a worker stuck draining); it writes READY_FILE once it does.
+const STUBBORN = `process.on('SIGTERM', () => {}); require('node:fs').writeFileSync(process.env.READY_FILE, 'ready'); setInterval(() => {}, 1000);`;
 
 const pool: WorkerPool = {
   name: 'cpu',
@@ -97,10 +100,14 @@ describe('LocalProcessScaler', () => {
   });
 
   it('kills a worker that does not exit within the grace period', async () => {
-    const { scaler: workers, events } = scaler(STUBBORN, { stopGraceMs: 200 });
+    const readyFile = join(mkdtempSync(join(tmpdir(), 'batuta-scaler-')), 'ready');
+    const { scaler: workers, events } = scaler(STUBBORN, {
+      stopGraceMs: 200,
+      env: { ...process.env, READY_FILE: readyFile },
+    });
     await workers.scaleTo(1);
     const [pid] = workers.pids();
-    await new Promise((resolve) => setTimeout(resolve, 100)); // let it install its SIGTERM handler
+    await until(() => existsSync(readyFile), 'the worker to ignore SIGTERM');
     await workers.stop();
     expect(alive(pid!)).toBe(false);
     expect(events.find((event) => event.type === 'exited')).toMatchObject({ signal: 'SIGKILL', expected: true });

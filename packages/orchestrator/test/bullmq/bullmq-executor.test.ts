@@ -138,22 +138,28 @@ describe('BullmqExecutor with ResourceWorkers', () => {
   it('never holds more cpu than the worker has: four 1-cpu tasks or one 4-cpu task, never both', async () => {
     const { executor, listener, startWorker } = await setup();
     const bodies = new GatedBodies({ capacityCpu: 4 });
-    const worker = await startWorker({ invoke: bodies.invoke });
+    const handedBack: string[] = [];
+    const worker = await startWorker({
+      invoke: bodies.invoke,
+      onEvent: (event) => {
+        if (event.type === 'handedBack') handedBack.push(event.job.taskId);
+      },
+    });
     const small = ['s1', 's2', 's3', 's4', 's5', 's6'];
     for (const id of small.slice(0, 4)) await executor.submit(makeJob(id));
     await executor.submit(makeJob('big', { resources: { cpu: 4 } }));
     for (const id of small.slice(4)) await executor.submit(makeJob(id));
     await eventually(() => bodies.executing.size === 4, 'four small bodies');
     expect([...bodies.executing.keys()].sort()).toEqual(['s1', 's2', 's3', 's4']);
-    // The big job is at the head now; it waits for all four, and nothing overtakes it (one release at a
-    // time: a burst of releases may let a job fetched alongside the big one start first).
-    for (const id of ['s1', 's2', 's3']) {
-      bodies.succeed(id);
-      await listener.finishedOf(id);
-    }
+    // A release lets the worker fetch the big job, which does not fit: it goes back to the queue's head.
+    bodies.succeed('s1');
+    await eventually(() => handedBack.includes('big'), 'the big job to be handed back');
+    // From then on the worker takes nothing until the big job fits: no small job overtakes it.
+    for (const id of ['s2', 's3']) bodies.succeed(id);
+    await listener.finishedCount(3);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(bodies.executing.has('big')).toBe(false);
-    expect(bodies.executing.has('s5')).toBe(false);
+    expect([...bodies.executing.keys()].filter((id) => id !== 's4')).toEqual([]);
     bodies.succeed('s4');
     await eventually(() => bodies.executing.has('big'), 'the big body');
     expect(bodies.executing.size).toBe(1);
