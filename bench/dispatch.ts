@@ -157,6 +157,18 @@ async function timeRaw(queue: Queue, child: ChildProcess, size: number, round: n
   return performance.now() - started;
 }
 
+/** Deletes the benchmark's keys from a shared Redis (a private server is simply stopped). */
+async function removeKeys(redisUrl: string, namespace: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `batuta:${namespace}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function main(): Promise<void> {
@@ -235,7 +247,8 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.disconnect();
     await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
-    await server?.stop();
+    if (server) await server.stop();
+    else await removeKeys(redisUrl, namespace);
   }
 }
 

@@ -160,6 +160,18 @@ function handoffs(stamps: Stamps, chain: string): number[] {
   return gaps;
 }
 
+/** Deletes the benchmark's keys from a shared Redis (a private server is simply stopped). */
+async function removeKeys(redisUrl: string, namespace: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `batuta:${namespace}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
+  redis.disconnect();
+}
+
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
@@ -238,7 +250,8 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.disconnect();
     await Promise.all(children.map((child) => new Promise((resolve) => child.once('exit', resolve))));
-    await server?.stop();
+    if (server) await server.stop();
+    else await removeKeys(redisUrl, namespace);
   }
 }
 
