@@ -1,7 +1,7 @@
 // The distributed executor: one BullMQ queue per worker pool. Attempts go in as BullMQ jobs (attempts: 1 —
-// the scheduler owns retries); reports come back on one Redis stream that workers append to and this
-// executor reads with a consumer group. The scheduler side never polls: a finished attempt reaches the
-// listener as soon as the worker's XADD lands.
+// the scheduler owns retries); reports come back on one Redis stream that workers append to and every
+// executor reads. The scheduler side does not poll for results: a finished attempt reaches the listener as
+// soon as the worker's report lands. A slow safety net looks up attempts that stay silent for long.
 import { type Executor, type ExecutorListener, type Outcome, TASK_CANCELLED, type TaskJob } from '@batuta/scheduler';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -20,7 +20,8 @@ import {
   poolQueuePrefix,
   resultsStreamKey,
 } from './keys.js';
-import { type CancelMessage, cancelMatches, decodeReports, REPORT_FIELD, type WorkerReport } from './wire.js';
+import { ReportReader } from './report-reader.js';
+import { type CancelMessage, cancelMatches, decodeReports, REPORT_HASH_FIELD, type WorkerReport } from './wire.js';
 
 /** How a BullmqExecutor is set up. */
 export interface BullmqExecutorOptions {
@@ -37,13 +38,19 @@ export interface BullmqExecutorOptions {
    * its attempt (a scheduler restarting) adds nothing; the result itself travels on the results stream.
    */
   keepFinished?: { ageSeconds: number; count: number };
-  /** The consumer name in the results group; one scheduler at a time reads (default `scheduler`). */
+  /** This executor's name (the scheduler id), for messages. Every executor reads every report. */
   consumer?: string;
   /**
-   * How long reports stay in the results stream after they were read (default 10 min): a scheduler that
-   * restarts within it recovers reports it read but had not recorded.
+   * How long reports stay in the results stream (default 10 min). An executor that starts reads that
+   * much of the past, so a restarted (or adopting) scheduler gets the reports of attempts it resubmits.
    */
   reportRetentionMs?: number;
+  /**
+   * The safety net: an attempt silent for this long (default 10 s, then doubling up to 5 min) is looked up
+   * in BullMQ; a report the stream no longer holds is read from the job, and a job that vanished is
+   * reported failed (`JOB_LOST`, retryable).
+   */
+  checkSilentAfterMs?: number;
   /** Extra ioredis options (tls, password …). */
   redisOptions?: ConnectionOptions;
   /** Jobs per `addBulk` call when many attempts are submitted at once (default 1,000). */
@@ -56,20 +63,20 @@ interface Submitted {
   readonly job: TaskJob;
   readonly jobId: string;
   readonly pool: string;
-  /** `buffered`: not yet sent to BullMQ (the next flush adds it); `queued`: in BullMQ. */
-  state: 'buffered' | 'queued';
+  /** `buffered`: not yet sent (the next flush adds it); `adding`: being added; `queued`: in BullMQ. */
+  state: 'buffered' | 'adding' | 'queued';
   started: boolean;
+  /** When the safety net looks this attempt up next, and the wait after that. */
+  checkAtMs: number;
+  checkAfterMs: number;
 }
 
 type FinishedReport = Extract<WorkerReport, { kind: 'finished' }>;
 
-/** The consumer group every executor of a namespace reads the results stream with. */
-export const RESULTS_GROUP = 'batuta-executor';
-const READ_BATCH = 1_000;
-const BLOCK_MS = 5_000;
 /** Finished reports for attempts this executor does not know (yet), kept for a resubmission to claim. */
 const ORPHAN_LIMIT = 100_000;
-const TRIM_EVERY_MS = 10_000;
+const CHECK_EVERY_MS = 1_000;
+const CHECK_AFTER_MAX_MS = 300_000;
 
 /**
  * The Executor on BullMQ.
@@ -80,11 +87,14 @@ const TRIM_EVERY_MS = 10_000;
  * - **Submit** validates, places and buffers the attempt and returns at once; attempts submitted in the
  *   same turn of the event loop go to Redis in one `addBulk`. If that fails they are reported failed
  *   (`ENQUEUE_FAILED`, retryable). Every accepted submit gets exactly one `finished`.
- * - **Results**: workers append `started`/`finished` reports to `batuta:<ns>:orch:results`; this executor
- *   reads it with XREADGROUP BLOCK (one round trip from the worker's report to the listener) and
- *   acknowledges what it read. Reports left unread while no scheduler ran are read at start, and reports
- *   read in the last `reportRetentionMs` are kept so a restarted scheduler can recover one it read but had
- *   not recorded when it died (its resubmission of the attempt claims the report).
+ * - **Results**: workers append `started`/`finished` reports to `batuta:<ns>:orch:results`; every executor
+ *   reads all of it with XREAD BLOCK (one round trip from the worker's report to the listener) and keeps
+ *   the reports of its own attempts. Several schedulers can drive runs at once. Reports stay for
+ *   `reportRetentionMs`; an executor starting reads that much of the past, and a report of an attempt it
+ *   does not know yet is kept, so resubmitting an attempt that already finished (a restart, or a run
+ *   adopted from a dead scheduler) gets its report instead of waiting forever.
+ * - **Safety net**: attempts that stay silent are looked up in BullMQ (`checkSilentAfterMs`): the worker
+ *   also writes each finished report into its job, so a report trimmed from the stream is still found.
  * - **Cancel**: publishes the cancellation (workers abort matching running attempts and refuse matching
  *   jobs they fetch in the next minute), removes matching waiting jobs, and reports every matching
  *   attempt `TASK_CANCELLED` at once; a worker's later report of it is dropped.
@@ -95,13 +105,13 @@ export class BullmqExecutor implements Executor {
   private readonly pools: readonly WorkerPool[];
   private readonly slotPools: readonly SlotPool[];
   private readonly keepFinished: { age: number; count: number };
-  private readonly consumer: string;
   private readonly reportRetentionMs: number;
+  private readonly checkSilentAfterMs: number;
   private readonly batchSize: number;
   private readonly onError: (error: unknown) => void;
   private readonly connection: Redis;
-  private readonly reader: Redis;
-  private readonly streamKey: string;
+  private readonly blocking: Redis;
+  private readonly reader: ReportReader;
   private readonly queues = new Map<string, Queue>();
   private readonly submitted = new Map<string, Submitted>();
   private readonly buffer: Submitted[] = [];
@@ -110,7 +120,8 @@ export class BullmqExecutor implements Executor {
   private flushScheduled: NodeJS.Immediate | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private listener: ExecutorListener | undefined;
-  private reading: Promise<void> | undefined;
+  private checkTimer: NodeJS.Timeout | undefined;
+  private checking = false;
   private closed = false;
   private closing: Promise<void> | undefined;
 
@@ -125,25 +136,31 @@ export class BullmqExecutor implements Executor {
       age: options.keepFinished?.ageSeconds ?? 86_400,
       count: options.keepFinished?.count ?? 100_000,
     };
-    this.consumer = options.consumer ?? 'scheduler';
     this.reportRetentionMs = options.reportRetentionMs ?? 600_000;
+    this.checkSilentAfterMs = options.checkSilentAfterMs ?? 10_000;
     this.batchSize = Math.max(1, options.batchSize ?? 1_000);
     this.onError = options.onError ?? (() => {});
-    this.streamKey = resultsStreamKey(this.namespace);
     this.connection = connectRedis(options.redisUrl, options.redisOptions);
-    this.reader = connectRedis(options.redisUrl, options.redisOptions);
-    for (const client of [this.connection, this.reader]) client.on('error', (error) => this.onError(error));
+    this.blocking = connectRedis(options.redisUrl, options.redisOptions);
+    for (const client of [this.connection, this.blocking]) client.on('error', (error) => this.onError(error));
+    this.reader = new ReportReader(
+      this.connection,
+      this.blocking,
+      resultsStreamKey(this.namespace),
+      this.reportRetentionMs,
+      (report) => this.receive(report),
+      (error) => this.onError(error),
+    );
     for (const pool of this.pools) this.backlog[pool.name] = 0;
   }
 
-  /** Starts reading reports (first those left unread by an earlier run) and delivering them to `listener`. */
+  /** Reads the recent reports (for attempts resubmitted after a restart), then delivers new ones to `listener`. */
   async start(listener: ExecutorListener): Promise<void> {
     if (this.closed) throw new OrchestratorError('EXECUTOR_CLOSED', 'the BullMQ executor was closed; create a new one');
     if (this.listener) throw new OrchestratorError('EXECUTOR_STARTED', 'the BullMQ executor was already started');
     this.listener = listener;
-    await this.ensureGroup();
-    await this.loadHistory();
-    this.reading = this.readLoop();
+    await this.reader.start();
+    this.checkTimer = setInterval(() => void this.checkSilent(), CHECK_EVERY_MS);
   }
 
   /** Places and queues an attempt; refused (thrown) when no pool can run it or after `close`. */
@@ -165,7 +182,15 @@ export class BullmqExecutor implements Executor {
     const pool = this.place(job);
     const jobId = attemptJobId(job);
     if (this.submitted.has(jobId)) return;
-    const entry: Submitted = { job, jobId, pool, state: 'buffered', started: false };
+    const entry: Submitted = {
+      job,
+      jobId,
+      pool,
+      state: 'buffered',
+      started: false,
+      checkAtMs: Date.now() + this.checkSilentAfterMs,
+      checkAfterMs: this.checkSilentAfterMs,
+    };
     this.submitted.set(jobId, entry);
     this.backlog[pool] = (this.backlog[pool] ?? 0) + 1;
     const orphan = this.orphans.get(jobId);
@@ -206,7 +231,7 @@ export class BullmqExecutor implements Executor {
     // Waiting jobs leave the queue; a running one is locked (remove does nothing) and its worker aborts it.
     await Promise.all(
       matching
-        .filter((entry) => entry.state === 'queued')
+        .filter((entry) => entry.state !== 'buffered')
         .map((entry) =>
           this.queue(entry.pool)
             .remove(entry.jobId)
@@ -268,7 +293,7 @@ export class BullmqExecutor implements Executor {
     for (const [pool, list] of byPool) {
       for (let start = 0; start < list.length; start += this.batchSize) {
         const chunk = list.slice(start, start + this.batchSize);
-        for (const entry of chunk) entry.state = 'queued';
+        for (const entry of chunk) entry.state = 'adding';
         try {
           await this.queue(pool).addBulk(
             chunk.map((entry) => ({
@@ -283,6 +308,7 @@ export class BullmqExecutor implements Executor {
               },
             })),
           );
+          for (const entry of chunk) entry.state = 'queued';
         } catch (thrown) {
           this.onError(thrown);
           const now = Date.now();
@@ -301,89 +327,50 @@ export class BullmqExecutor implements Executor {
     }
   }
 
-  private async ensureGroup(): Promise<void> {
-    try {
-      await this.connection.xgroup('CREATE', this.streamKey, RESULTS_GROUP, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('BUSYGROUP')) throw error;
-    }
-  }
-
-  private async readLoop(): Promise<void> {
-    // Entries delivered to this consumer but never acknowledged (an earlier run stopped) come first.
-    let cursor = '0';
-    let lastTrimMs = Date.now();
-    let lastReadMs = 0;
-    while (!this.closed) {
-      let reply: Array<[string, Array<[string, string[] | null]>]> | null;
-      try {
-        reply = (await this.reader.xreadgroup(
-          'GROUP',
-          RESULTS_GROUP,
-          this.consumer,
-          'COUNT',
-          READ_BATCH,
-          'BLOCK',
-          BLOCK_MS,
-          'STREAMS',
-          this.streamKey,
-          cursor,
-        )) as Array<[string, Array<[string, string[] | null]>]> | null;
-      } catch (error) {
-        if (this.closed) return;
-        // A Redis that lost the stream (restarted without persistence) has lost the group too.
-        if (error instanceof Error && error.message.startsWith('NOGROUP')) await this.ensureGroup().catch(() => {});
-        else this.onError(error);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      const entries = reply?.[0]?.[1] ?? [];
-      if (cursor !== '>' && entries.length === 0) {
-        cursor = '>';
-        continue;
-      }
-      const ids: string[] = [];
-      for (const [id, fields] of entries) {
-        ids.push(id);
-        if (cursor !== '>') cursor = id;
-        const text = fields && fields[0] === REPORT_FIELD ? fields[1] : undefined;
-        if (text !== undefined) for (const report of decodeReports(text)) this.receive(report);
-      }
-      if (ids.length > 0) {
-        lastReadMs = Number(ids[ids.length - 1]!.split('-')[0]);
-        this.connection.xack(this.streamKey, RESULTS_GROUP, ...ids).catch((error: unknown) => this.onError(error));
-      }
-      const now = Date.now();
-      if (now - lastTrimMs >= TRIM_EVERY_MS && lastReadMs > 0) {
-        lastTrimMs = now;
-        // Keep what was read in the last `reportRetentionMs` (see `loadHistory`), and all that was not read.
-        const keepFromMs = Math.min(now - this.reportRetentionMs, lastReadMs);
-        this.connection
-          .xtrim(this.streamKey, 'MINID', '~', `${keepFromMs}-0`)
-          .catch((error: unknown) => this.onError(error));
-      }
-    }
-  }
-
   /**
-   * Finished reports of the last `reportRetentionMs`, already acknowledged by an earlier run, become
-   * orphans a resubmission can claim: a scheduler that died after reading a report but before recording
-   * it resubmits the attempt on restart, and gets the report instead of a no-op add that never reports.
+   * The safety net, for attempts silent past their check time: reads the report the worker wrote into the
+   * job (a report the stream no longer holds), or reports the attempt lost when its job is gone.
    */
-  private async loadHistory(): Promise<void> {
-    const fromMs = Date.now() - this.reportRetentionMs;
-    let start = `${fromMs}-0`;
-    for (;;) {
-      const entries = (await this.connection.xrange(this.streamKey, start, '+', 'COUNT', READ_BATCH)) as Array<
-        [string, string[]]
-      >;
-      for (const [, fields] of entries) {
-        const text = fields[0] === REPORT_FIELD ? fields[1] : undefined;
-        if (text === undefined) continue;
-        for (const report of decodeReports(text)) if (report.kind === 'finished') this.rememberOrphan(report);
+  private async checkSilent(): Promise<void> {
+    if (this.checking || this.closed) return;
+    const now = Date.now();
+    const due = [...this.submitted.values()].filter((entry) => entry.state === 'queued' && entry.checkAtMs <= now);
+    if (due.length === 0) return;
+    this.checking = true;
+    try {
+      const pipeline = this.connection.pipeline();
+      for (const entry of due) {
+        pipeline.hmget(this.queue(entry.pool).toKey(entry.jobId), REPORT_HASH_FIELD, 'timestamp', 'finishedOn');
       }
-      if (entries.length < READ_BATCH) return;
-      start = `(${entries[entries.length - 1]![0]}`;
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [index, entry] of due.entries()) {
+        if (this.submitted.get(entry.jobId) !== entry) continue;
+        const [error, fields] = replies[index] ?? [];
+        if (error || !Array.isArray(fields)) continue;
+        const [reportText, timestamp, finishedOn] = fields as Array<string | null>;
+        const report = reportText ? decodeReports(reportText).find((r) => r.jobId === entry.jobId) : undefined;
+        if (report) {
+          this.receive(report);
+        } else if (timestamp === null || finishedOn !== null) {
+          const at = Date.now();
+          const lost = {
+            message:
+              `${describeJob(entry.job)} was lost: ` +
+              (timestamp === null ? 'its job is no longer in the queue' : 'its job ended without a report'),
+            name: 'OrchestratorError',
+            code: 'JOB_LOST',
+            retryable: true,
+          };
+          this.settle(entry, { status: 'failed', error: lost }, at, at, undefined);
+        } else {
+          entry.checkAfterMs = Math.min(entry.checkAfterMs * 2, CHECK_AFTER_MAX_MS);
+          entry.checkAtMs = Date.now() + entry.checkAfterMs;
+        }
+      }
+    } catch (error) {
+      this.onError(error);
+    } finally {
+      this.checking = false;
     }
   }
 
@@ -433,14 +420,16 @@ export class BullmqExecutor implements Executor {
   }
 
   private async shutdown(): Promise<void> {
+    clearInterval(this.checkTimer);
     if (this.flushScheduled) {
       clearImmediate(this.flushScheduled);
       this.flushScheduled = undefined;
       this.flushing = this.flushing.then(() => this.flush());
     }
     await this.flushing;
-    this.reader.disconnect();
-    await this.reading?.catch(() => {});
+    const stopped = this.reader.stop();
+    this.blocking.disconnect();
+    await stopped;
     await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => {})));
     await this.connection.quit().catch(() => this.connection.disconnect());
   }

@@ -5,16 +5,21 @@
 // about one extra Redis call per turn instead of two per attempt.
 import type { Redis } from 'ioredis';
 import { LuaScript } from './lua-script.js';
-import { encodeReport, REPORT_FIELD, type WorkerReport } from './wire.js';
+import { encodeReport, REPORT_FIELD, REPORT_HASH_FIELD, type WorkerReport } from './wire.js';
 
-// KEYS[1] the results stream, KEYS[2..] job locks. ARGV: triples (lock index, token, report JSON); lock
-// index 0 means "no lock to check", n means KEYS[n + 1]. Returns 1/0 per report: appended or not.
+// KEYS[1] the results stream, then (job lock, job hash) pairs. ARGV: triples (key index, token, report
+// JSON); index 0 means "no lock to check", n means lock KEYS[n + 1] and job KEYS[n + 2]. A checked report
+// is also kept in its job's hash (the executor's safety net reads it there). Returns 1/0 per report.
 const appendReports = new LuaScript(
   'appendReports',
   `local accepted, out = {}, {}
 for i = 1, #ARGV, 3 do
-  local lock = tonumber(ARGV[i])
-  if lock == 0 or redis.call('GET', KEYS[lock + 1]) == ARGV[i + 1] then
+  local key = tonumber(ARGV[i])
+  if key == 0 then
+    out[#out + 1] = ARGV[i + 2]
+    accepted[#accepted + 1] = 1
+  elseif redis.call('GET', KEYS[key + 1]) == ARGV[i + 1] then
+    redis.call('HSET', KEYS[key + 2], '${REPORT_HASH_FIELD}', ARGV[i + 2])
     out[#out + 1] = ARGV[i + 2]
     accepted[#accepted + 1] = 1
   else
@@ -27,8 +32,8 @@ return accepted`,
 
 interface Pending {
   report: WorkerReport;
-  /** For a checked report: the lock key and the token that must hold it. */
-  lock: { key: string; token: string } | undefined;
+  /** For a checked report: the job's hash, and the token that must hold its lock. */
+  lock: { jobKey: string; token: string } | undefined;
   /** An unchecked report that no longer matters (its attempt already finished) is not sent. */
   stale: (() => boolean) | undefined;
   settle: ((appended: boolean) => void) | undefined;
@@ -53,10 +58,13 @@ export class ReportOutbox {
     this.schedule();
   }
 
-  /** Queues a report appended only while `lockKey` holds `token`; true when appended, rejects if Redis failed. */
-  postLocked(report: WorkerReport, lockKey: string, token: string): Promise<boolean> {
+  /**
+   * Queues a report appended only while the lock of the job at `jobKey` holds `token`, and kept in that
+   * job's hash too; resolves true when appended, rejects if Redis failed.
+   */
+  postLocked(report: WorkerReport, jobKey: string, token: string): Promise<boolean> {
     return new Promise((settle, fail) => {
-      this.pending.push({ report, lock: { key: lockKey, token }, stale: undefined, settle, fail });
+      this.pending.push({ report, lock: { jobKey, token }, stale: undefined, settle, fail });
       this.schedule();
     });
   }
@@ -93,8 +101,8 @@ export class ReportOutbox {
     const args: Array<string | number> = [];
     for (const entry of batch) {
       if (entry.lock) {
-        keys.push(entry.lock.key);
-        args.push(keys.length - 1, entry.lock.token, encodeReport(entry.report));
+        keys.push(`${entry.lock.jobKey}:lock`, entry.lock.jobKey);
+        args.push(keys.length - 2, entry.lock.token, encodeReport(entry.report));
       } else {
         args.push(0, '', encodeReport(entry.report));
       }

@@ -483,7 +483,7 @@ export class ResourceWorker {
       worker: this.name,
     };
     try {
-      const appended = await this.outbox.postLocked(report, `${this.bull.toKey(job.id!)}:lock`, token);
+      const appended = await this.outbox.postLocked(report, this.bull.toKey(job.id!), token);
       if (!appended) {
         this.onEvent({ type: 'lockLost', job: task });
         return;

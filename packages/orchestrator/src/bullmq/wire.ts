@@ -63,6 +63,9 @@ export type WorkerReport =
 /** The single field of a results-stream entry; its value is a JSON array of reports. */
 export const REPORT_FIELD = 'm';
 
+/** The field of a BullMQ job's hash where the worker also keeps the job's `finished` report (JSON). */
+export const REPORT_HASH_FIELD = 'batuta';
+
 /** A report as JSON text (an element of a stream entry's array). */
 export function encodeReport(report: WorkerReport): string {
   return JSON.stringify(report);

@@ -135,6 +135,67 @@ describe('BullmqExecutor with ResourceWorkers', () => {
     expect(nextListener.resultsOf('while_down')).toHaveLength(1);
   });
 
+  it('delivers each report to the executor that submitted the attempt, with several schedulers at once', async () => {
+    const { executor, listener, namespace, startWorker } = await setup();
+    const other = new BullmqExecutor({
+      redisUrl: redis.url,
+      namespace,
+      pools: [pool('cpu', { cpu: 4, memoryMb: 4096 })],
+    });
+    closers.push(() => other.close());
+    const otherListener = new RecordingListener();
+    await other.start(otherListener);
+    await startWorker({ invoke: async (job) => job.runId });
+    for (let i = 0; i < 10; i++) {
+      await executor.submit(makeJob(`mine${i}`, { runId: 'run-a' }));
+      await other.submit(makeJob(`theirs${i}`, { runId: 'run-b' }));
+    }
+    await listener.finishedCount(10);
+    await otherListener.finishedCount(10);
+    expect(listener.results().every((result) => result.job.runId === 'run-a')).toBe(true);
+    expect(otherListener.results().every((result) => result.job.runId === 'run-b')).toBe(true);
+  });
+
+  it('finds in the job a report the stream no longer holds (the safety net)', async () => {
+    const { executor, listener, namespace, startWorker } = await setup();
+    await startWorker({ invoke: async () => 'kept in the job' });
+    await executor.submit(makeJob('old'));
+    await listener.finishedOf('old');
+    await executor.close();
+    // A scheduler that reads no past at all resubmits the attempt: only the job itself can tell it.
+    const next = new BullmqExecutor({
+      redisUrl: redis.url,
+      namespace,
+      pools: [pool('cpu', { cpu: 4, memoryMb: 4096 })],
+      reportRetentionMs: 0,
+      checkSilentAfterMs: 20,
+    });
+    closers.push(() => next.close());
+    const nextListener = new RecordingListener();
+    await next.start(nextListener);
+    await next.submit(makeJob('old'));
+    expect((await nextListener.finishedOf('old')).outcome).toEqual({ status: 'success', output: 'kept in the job' });
+  });
+
+  it('reports an attempt whose job vanished from the queue as JOB_LOST (retryable)', async () => {
+    const namespace = uniqueNamespace();
+    const executor = new BullmqExecutor({
+      redisUrl: redis.url,
+      namespace,
+      pools: [pool('cpu', { cpu: 4 })],
+      checkSilentAfterMs: 20,
+    });
+    closers.push(() => executor.close());
+    const listener = new RecordingListener();
+    await executor.start(listener);
+    await executor.submit(makeJob('vanishing'));
+    const queue = executor.queue('cpu');
+    await eventually(async () => (await queue.getJobCounts('prioritized')).prioritized === 1, 'the job to be queued');
+    await queue.remove('run|vanishing|-1|1');
+    const result = await listener.finishedOf('vanishing');
+    expect(result.outcome).toMatchObject({ status: 'failed', error: { code: 'JOB_LOST', retryable: true } });
+  });
+
   it('never holds more cpu than the worker has: four 1-cpu tasks or one 4-cpu task, never both', async () => {
     const { executor, listener, startWorker } = await setup();
     const bodies = new GatedBodies({ capacityCpu: 4 });
