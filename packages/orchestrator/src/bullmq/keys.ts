@@ -34,7 +34,7 @@ export function poolQueuePrefix(namespace: string): string {
   return `batuta:${namespace}:pool`;
 }
 
-/** The stream workers append started/finished reports to; the executor reads it with a consumer group. */
+/** The stream workers append started/finished reports to; every executor reads all of it. */
 export function resultsStreamKey(namespace: string): string {
   return `batuta:${namespace}:orch:results`;
 }
