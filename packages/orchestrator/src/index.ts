@@ -1,6 +1,21 @@
 // @batuta/orchestrator — the "where": resources, worker pools, placement and executors.
+
+export { desiredWorkers, type PoolBacklog, packedWorkers } from './autoscale/desired-workers.js';
+export {
+  LocalProcessScaler,
+  type LocalProcessScalerOptions,
+  type ScalerEvent,
+} from './autoscale/local-process-scaler.js';
+export { type PoolMetrics, type PoolMetricsOptions, poolMetrics } from './autoscale/pool-metrics.js';
 export { BullmqExecutor, type BullmqExecutorOptions } from './bullmq/bullmq-executor.js';
-export { poolQueuePrefix } from './bullmq/keys.js';
+export {
+  attemptJobId,
+  bullmqPriority,
+  cancelChannel,
+  poolQueuePrefix,
+  resultsStreamKey,
+  slotPoolKeys,
+} from './bullmq/keys.js';
 export {
   type CloseOptions,
   NO_CAPACITY_FITS,
@@ -9,18 +24,23 @@ export {
   WORKER_LOST,
   type WorkerEvent,
 } from './bullmq/resource-worker.js';
+export { SlotPools } from './bullmq/slot-pools.js';
 export { OrchestratorError } from './errors.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local/local-executor.js';
 export { TASK_SKIPPED, toTaskError } from './local/task-outcome.js';
+export type { Placement, PlacementIssue, PlacementOptions, PlacementRequest } from './placement/placement.js';
 export { assertDagPlaceable, choosePool, type DagPlacement, placeDag, rankPools } from './placement/placement.js';
 export {
   definePools,
   loadPoolsFile,
   PoolConfigError,
+  type PoolIssue,
   type PoolsDocument,
   parsePoolsYaml,
+  poolsDocumentSchema,
 } from './pools/pool-config.js';
 export type { PoolsConfig, SlotPool, WorkerPool } from './pools/worker-pool.js';
+export { POOL_NAME_PATTERN, slotNeed, slotPoolNames, workerNeed } from './pools/worker-pool.js';
 export {
   addResources,
   fits,

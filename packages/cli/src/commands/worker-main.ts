@@ -8,6 +8,9 @@ import type { CliConfig } from '../config.js';
 import { loadFolder, openStore } from '../store.js';
 import { jsonLog, poolsOf } from './scheduler.js';
 
+/** How long a stopping worker lets running attempts finish before handing them back. */
+const DRAIN_DEADLINE_MS = 60_000;
+
 export async function workerMain(
   config: CliConfig,
   operators: OperatorRegistry,
@@ -41,9 +44,13 @@ export async function workerMain(
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  jsonLog({ event: 'worker_stopping', pool: options.pool });
+  jsonLog({ event: 'worker_stopping', pool: options.pool, drainDeadlineMs: DRAIN_DEADLINE_MS });
   clearInterval(reload);
-  await worker.close({ drain: true });
+  // A second signal stops waiting: running attempts are handed back for another worker (same try).
+  const handBack = () => void worker.close({ drain: false });
+  process.once('SIGTERM', handBack);
+  process.once('SIGINT', handBack);
+  await worker.close({ drain: true, deadlineMs: DRAIN_DEADLINE_MS });
   await store.close();
   return 0;
 }
