@@ -86,7 +86,7 @@ installed, a private one is started for the run.
 
 options:
   --predictions file:PATH   write the predictions to a CSV file instead of Redis`,
-  scheduler: `usage: batuta scheduler [--executor bullmq|local] [--pools FILE] [connection]
+  scheduler: `usage: batuta scheduler [--executor bullmq|local] [--pools FILE] [--autoscale] [connection]
 
 The scheduler daemon. Loads the DAG folder and reloads changed files (a broken file keeps its last good
 version and is reported), creates scheduled, event and dataset runs exactly once (several daemons may
@@ -96,6 +96,8 @@ runs whose daemon died. One JSON line per event on stdout. SIGTERM or SIGINT sto
 options:
   --executor bullmq|local   BullMQ worker pools (default), or run tasks in this process
   --pools FILE              the pools file (BATUTA_POOLS); default one pool 'default' sized to this machine
+  --autoscale               start and stop 'batuta worker' processes on this machine to follow each
+                            pool's backlog, within its minWorkers/maxWorkers
 ${CONNECTION}`,
   worker: `usage: batuta worker --pool NAME [--capacity SPEC] [--pools FILE] [connection]
 
@@ -198,6 +200,7 @@ export async function main(argv: string[]): Promise<number> {
         limit: { type: 'string' },
         payload: { type: 'string' },
         id: { type: 'string' },
+        autoscale: { type: 'boolean' },
       },
     });
     if (values.help) {
@@ -229,7 +232,7 @@ export async function main(argv: string[]): Promise<number> {
           ...(values.capacity ? { capacity: values.capacity } : {}),
         });
       case 'scheduler':
-        return await schedulerCommand(config(), operators);
+        return await schedulerCommand(config(), operators, { autoscale: values.autoscale ?? false });
       case 'worker':
         if (!values.pool) throw new UsageError('worker needs --pool NAME');
         return await workerMain(config(), operators, {

@@ -2,7 +2,16 @@
 // and drives them through the BullMQ worker pools (or in this process with --executor local), with
 // Redis as the system of record. One JSON line per event on stdout. SIGTERM/SIGINT stop it cleanly.
 import { hostname } from 'node:os';
-import { BullmqExecutor, LocalExecutor, loadPoolsFile, type PoolsConfig } from '@batuta/orchestrator';
+import { fileURLToPath } from 'node:url';
+import {
+  BullmqExecutor,
+  LocalExecutor,
+  LocalProcessScaler,
+  loadPoolsFile,
+  type PoolsConfig,
+  poolMetrics,
+  poolQueuePrefix,
+} from '@batuta/orchestrator';
 import {
   createTaskInvoker,
   type Executor,
@@ -11,6 +20,8 @@ import {
   SchedulerDaemon,
   type SchedulerLogEvent,
 } from '@batuta/scheduler';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
 import { loadFolder, openStore } from '../store.js';
 import { localCapacity } from './dags-test.js';
@@ -29,7 +40,48 @@ export async function poolsOf(config: CliConfig): Promise<PoolsConfig> {
   };
 }
 
-export async function schedulerCommand(config: CliConfig, operators: OperatorRegistry): Promise<number> {
+/** Starts one LocalProcessScaler per pool: `batuta worker` processes follow each pool's backlog. */
+async function startScalers(config: CliConfig, pools: PoolsConfig): Promise<() => Promise<void>> {
+  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const bin = fileURLToPath(new URL('../../bin/batuta.js', import.meta.url));
+  const queues: Queue[] = [];
+  const scalers = pools.pools.map((pool) => {
+    const queue = new Queue(pool.name, { connection, prefix: poolQueuePrefix(config.namespace) });
+    queues.push(queue);
+    return new LocalProcessScaler({
+      pool,
+      slotPools: pools.slotPools,
+      command: [process.execPath, bin, 'worker', '--pool', pool.name],
+      env: {
+        ...process.env,
+        BATUTA_REDIS_URL: config.redisUrl,
+        BATUTA_NAMESPACE: config.namespace,
+        BATUTA_DAGS: config.dags,
+        ...(config.pools ? { BATUTA_POOLS: config.pools } : {}),
+      },
+      backlog: () => poolMetrics(queue, { pool, slotPools: pools.slotPools }),
+      onEvent: (event) =>
+        jsonLog({
+          event: `scaler_${event.type}`,
+          pool: pool.name,
+          ...(event as unknown as Record<string, unknown>),
+          type: undefined,
+        }),
+    });
+  });
+  for (const scaler of scalers) await scaler.start();
+  return async () => {
+    await Promise.all(scalers.map((scaler) => scaler.stop()));
+    await Promise.all(queues.map((queue) => queue.close()));
+    connection.disconnect();
+  };
+}
+
+export async function schedulerCommand(
+  config: CliConfig,
+  operators: OperatorRegistry,
+  options: { autoscale?: boolean } = {},
+): Promise<number> {
   const store = await openStore(config);
   const folder = await loadFolder(config, operators);
   const schedulerId = `${hostname()}:${process.pid}`;
@@ -94,6 +146,8 @@ export async function schedulerCommand(config: CliConfig, operators: OperatorReg
     namespace: config.namespace,
   });
   await daemon.start();
+  const stopScalers =
+    options.autoscale && config.executor === 'bullmq' ? await startScalers(config, await poolsOf(config)) : undefined;
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       jsonLog({ event: 'signal', signal });
@@ -102,6 +156,7 @@ export async function schedulerCommand(config: CliConfig, operators: OperatorReg
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  await stopScalers?.();
   await daemon.stop();
   await coordinator.close();
   await store.close();

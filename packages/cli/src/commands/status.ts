@@ -1,6 +1,6 @@
 // `batuta status`: schedulers (live leases), DAGs (schedule, next fire, paused), runs in flight, workers.
 
-import { poolQueuePrefix } from '@batuta/orchestrator';
+import { poolMetrics, poolQueuePrefix } from '@batuta/orchestrator';
 import { type OperatorRegistry, SCHEDULERS_STREAM, schedulerLease, Timetable } from '@batuta/scheduler';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -48,12 +48,9 @@ export async function statusCommand(config: CliConfig, operators: OperatorRegist
         console.log('\nworkers:');
         for (const pool of pools) {
           const queue = new Queue(pool.name, { connection, prefix: poolQueuePrefix(config.namespace) });
-          const [workers, counts] = await Promise.all([
-            queue.getWorkers(),
-            queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized'),
-          ]);
+          const [workers, metrics] = await Promise.all([queue.getWorkers(), poolMetrics(queue, { pool })]);
           console.log(
-            `  pool ${pool.name}: ${workers.length} worker(s), waiting ${(counts.waiting ?? 0) + (counts.prioritized ?? 0)}, active ${counts.active ?? 0}, delayed ${counts.delayed ?? 0}`,
+            `  pool ${pool.name}: ${workers.length} worker(s), waiting ${metrics.waiting}, active ${metrics.active}, delayed ${metrics.delayed}, desired workers ${metrics.desiredWorkers ?? '-'} (min ${pool.minWorkers}, max ${pool.maxWorkers})`,
           );
           await queue.close();
         }
