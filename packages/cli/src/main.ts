@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { loadPoolsFile } from '@batuta/orchestrator';
 import { BatutaError, DagValidationError } from '@batuta/scheduler';
 import { UsageError } from './cli-error.js';
 import { dagsList } from './commands/dags-list.js';
@@ -20,6 +21,7 @@ import { statusCommand } from './commands/status.js';
 import { workerMain } from './commands/worker-main.js';
 import { loadConfig } from './config.js';
 import { loadOperators } from './operators.js';
+import { placementCheck } from './store.js';
 
 const CONNECTION = `connection (flags > environment > batuta.config.json|yaml > defaults):
   --redis URL        Redis (BATUTA_REDIS_URL, default redis://127.0.0.1:6379)
@@ -53,13 +55,14 @@ distributed (Redis + BullMQ):
   predictions rollback MODEL  point the model's predictions back to the previous version
 
 Run 'batuta <command> --help' for a command's options.`,
-  'dags validate': `usage: batuta dags validate PATH… [--plugin FILE]…
+  'dags validate': `usage: batuta dags validate PATH… [--pools FILE] [--plugin FILE]…
 
 Loads every DAG file (.yaml, .yml, .ts, .js) named, and every YAML file under each folder, and
 checks it: schema, ids, upstreams, cycles, cron, resources, operators and their arguments.
 Each problem is printed as file:line:column: CODE field: message. A bad file does not stop the others.
 
 options:
+  --pools FILE    also check that every task fits a pool of this pools file (NO_POOL_FITS)
   --plugin FILE   a module exporting register(registry) that adds operators (repeatable)
 exit: 0 when all are valid, 1 when any is invalid, 2 on a usage error`,
   'dags test': `usage: batuta dags test FILE [--dag ID] [--conf JSON] [--capacity SPEC] [--plugin FILE]…
@@ -217,7 +220,11 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'dags validate':
         if (positionals.length === 0) throw new UsageError('dags validate needs at least one PATH');
-        return await dagsValidate(positionals, operators);
+        return await dagsValidate(
+          positionals,
+          operators,
+          values.pools ? placementCheck((await loadPoolsFile(values.pools)).pools) : undefined,
+        );
       case 'dags list':
         if (positionals.length === 0) throw new UsageError('dags list needs at least one PATH');
         return await dagsList(positionals, operators);

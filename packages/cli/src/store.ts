@@ -1,4 +1,5 @@
-import { DagFolder, type DagSpec, type OperatorRegistry, RedisStateStore } from '@batuta/scheduler';
+import { placeDag, type WorkerPool } from '@batuta/orchestrator';
+import { DagFolder, type DagIssue, type DagSpec, type OperatorRegistry, RedisStateStore } from '@batuta/scheduler';
 import { UsageError } from './cli-error.js';
 import type { CliConfig } from './config.js';
 
@@ -14,8 +15,12 @@ export async function openStore(config: CliConfig): Promise<RedisStateStore> {
 }
 
 /** Loads the configured DAG folder; reports broken files on stderr and keeps the good ones. */
-export async function loadFolder(config: CliConfig, operators: OperatorRegistry): Promise<DagFolder> {
-  const folder = new DagFolder(config.dags, operators);
+export async function loadFolder(
+  config: CliConfig,
+  operators: OperatorRegistry,
+  check?: (dag: DagSpec) => DagIssue[],
+): Promise<DagFolder> {
+  const folder = new DagFolder(config.dags, operators, check);
   const change = await folder.scan();
   for (const failure of change.failed) console.error(failure.message);
   return folder;
@@ -32,4 +37,10 @@ export async function findDag(config: CliConfig, operators: OperatorRegistry, da
     );
   }
   return dag;
+}
+
+/** A DAG check that every task fits a worker pool: a task no pool can run is an error at load time. */
+export function placementCheck(pools: readonly WorkerPool[]): (dag: DagSpec) => DagIssue[] {
+  return (dag) =>
+    placeDag(dag, pools).issues.map((issue) => ({ code: issue.code, field: issue.field, message: issue.message }));
 }

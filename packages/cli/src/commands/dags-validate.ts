@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import {
+  type DagIssue,
   type DagSpec,
   DagValidationError,
   formatDagIssue,
@@ -10,7 +11,11 @@ import {
 } from '@batuta/scheduler';
 
 /** `batuta dags validate PATH…`: checks files and folders; exit 1 when any file is invalid. */
-export async function dagsValidate(paths: string[], operators: OperatorRegistry): Promise<number> {
+export async function dagsValidate(
+  paths: string[],
+  operators: OperatorRegistry,
+  check?: (dag: DagSpec) => DagIssue[],
+): Promise<number> {
   let bad = 0;
   let good = 0;
   const report = (file: string, error: unknown) => {
@@ -21,7 +26,7 @@ export async function dagsValidate(paths: string[], operators: OperatorRegistry)
     } else console.error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
   };
   const accept = (file: string, dag: DagSpec) => {
-    const issues = validateDag(dag, { operators });
+    const issues = [...validateDag(dag, { operators }), ...(check?.(dag) ?? [])];
     if (issues.length > 0) return report(file, new DagValidationError(issues));
     good++;
     console.log(`ok  ${file}: ${dag.id} (${dag.tasks.length} tasks)`);

@@ -23,7 +23,7 @@ import {
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
-import { loadFolder, openStore } from '../store.js';
+import { loadFolder, openStore, placementCheck } from '../store.js';
 import { localCapacity } from './dags-test.js';
 
 /** One JSON line per event: what log shippers and `jq` read best. */
@@ -83,7 +83,9 @@ export async function schedulerCommand(
   options: { autoscale?: boolean } = {},
 ): Promise<number> {
   const store = await openStore(config);
-  const folder = await loadFolder(config, operators);
+  const poolsConfig = config.executor === 'bullmq' ? await poolsOf(config) : undefined;
+  // A task that fits no pool is refused when its DAG loads, not left waiting at run time.
+  const folder = await loadFolder(config, operators, poolsConfig ? placementCheck(poolsConfig.pools) : undefined);
   const schedulerId = `${hostname()}:${process.pid}`;
   let executor: Executor;
   if (config.executor === 'local') {
@@ -92,7 +94,7 @@ export async function schedulerCommand(
       invoke: createTaskInvoker({ resolveDag: (id) => folder.dags.get(id), store, operators }),
     });
   } else {
-    const { pools, slotPools } = await poolsOf(config);
+    const { pools, slotPools } = poolsConfig!;
     executor = new BullmqExecutor({
       redisUrl: config.redisUrl,
       namespace: config.namespace,

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { loadDagsFromFile } from '../dag/load-file.js';
 import type { DagSpec } from '../dag/model.js';
 import { validateDag } from '../dag/validate.js';
-import { DagValidationError, formatDagIssue } from '../errors.js';
+import { type DagIssue, DagValidationError, formatDagIssue } from '../errors.js';
 import type { OperatorRegistry } from '../operators/registry.js';
 
 const DAG_FILE = /\.(ya?ml|m?[jt]s)$/i;
@@ -22,12 +22,15 @@ export interface FolderChange {
 export class DagFolder {
   readonly dir: string;
   private readonly operators: OperatorRegistry | undefined;
+  private readonly check: ((dag: DagSpec) => DagIssue[]) | undefined;
   private readonly files = new Map<string, { mtimeMs: number; size: number; dags: DagSpec[] }>();
   private readonly errors = new Map<string, string>();
 
-  constructor(dir: string, operators?: OperatorRegistry) {
+  /** `check` adds deployment-specific checks (e.g. every task fits a worker pool) to the DAG's own. */
+  constructor(dir: string, operators?: OperatorRegistry, check?: (dag: DagSpec) => DagIssue[]) {
     this.dir = resolve(dir);
     this.operators = operators;
+    this.check = check;
   }
 
   /** Every loaded DAG by id (when two files define one id, the first file in path order wins). */
@@ -58,7 +61,10 @@ export class DagFolder {
           ...(this.operators ? { operators: this.operators } : {}),
         });
         for (const dag of dags) {
-          const issues = validateDag(dag, this.operators ? { operators: this.operators } : {});
+          const issues = [
+            ...validateDag(dag, this.operators ? { operators: this.operators } : {}),
+            ...(this.check?.(dag) ?? []),
+          ];
           if (issues.length > 0) throw new DagValidationError(issues);
         }
         this.files.set(file, { mtimeMs: info.mtimeMs, size: info.size, dags });
