@@ -75,7 +75,9 @@ describe('a worker killed mid-task', () => {
     expect(lost?.error).toMatchObject({ code: WORKER_LOST, retryable: true });
     const instance = await store.getTaskInstance(run.runId, 'hang_once', -1);
     expect(instance).toMatchObject({ state: 'success', tryNumber: 2, worker: 'survivor' });
-    // Try 1 never ran again anywhere: the survivor ran try 2 only, once.
+    // Try 1 never ran again anywhere: the survivor ran try 2 only, once. (Its IPC messages may trail the
+    // run's end: wait for the body's report before reading them.)
+    await survivor.waitFor((m) => m.type === 'body' && m.phase === 'end', 'the survivor to report the body ended');
     expect(survivor.bodies('hang_once', 'start').map((body) => body.tryNumber)).toEqual([2]);
     expect(doomed.bodies('hang_once', 'end')).toEqual([]);
   });
