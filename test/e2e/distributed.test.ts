@@ -57,6 +57,19 @@ tasks:
     with: { command: 'echo done' }
 `,
     );
+    writeFileSync(
+      join(dags, 'slow.yaml'),
+      `id: slow
+tasks:
+  nap:
+    operator: shell
+    resources: { cpu: 1, memoryMb: 64 }
+    with: { command: 'sleep 30' }
+  after:
+    operator: empty
+    upstream: [nap]
+`,
+    );
     const env = {
       BATUTA_REDIS_URL: redis.url,
       BATUTA_NAMESPACE: 'e2e',
@@ -84,7 +97,7 @@ tasks:
     trigger.stdout?.on('data', (d) => {
       out += d;
     });
-    const code = await new Promise<number | null>((resolve) => trigger.once('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => trigger.once('close', resolve));
     expect(out).toMatch(/success/);
     expect(code).toBe(0);
 
@@ -114,5 +127,35 @@ tasks:
     expect(events).toHaveLength(12);
     expect(peak).toBeLessThanOrEqual(2);
     expect(peak).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
+  it('batuta dags cancel stops the running attempt on its worker and fails the run', async () => {
+    const env = { BATUTA_REDIS_URL: redis.url, BATUTA_NAMESPACE: 'e2e', BATUTA_DAGS: join(dir, 'dags') };
+    const output = async (args: string[]) => {
+      const child = batuta(args, env);
+      let out = '';
+      child.stdout?.on('data', (d) => {
+        out += d;
+      });
+      // 'close' (not 'exit'): stdout may still hold data when the process has exited.
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      return { code, out: out.trim() };
+    };
+    const { out: runId, code: triggerCode } = await output(['dags', 'trigger', 'slow']);
+    expect(triggerCode).toBe(0);
+    const store = await RedisStateStore.connect({ url: redis.url, namespace: 'e2e' });
+    try {
+      await expect
+        .poll(async () => (await store.getTaskInstance(runId, 'nap', -1))?.state, { timeout: 20_000 })
+        .toBe('running');
+      const cancel = await output(['dags', 'cancel', runId]);
+      expect(cancel.code).toBe(0);
+      await expect.poll(async () => (await store.getRun(runId))?.state, { timeout: 15_000 }).toBe('failed');
+      const nap = await store.getTaskInstance(runId, 'nap', -1);
+      expect(nap?.state).toBe('failed');
+      expect((await store.getTaskInstance(runId, 'after', -1))?.state ?? 'none').not.toBe('success');
+    } finally {
+      await store.close();
+    }
   }, 60_000);
 });

@@ -54,8 +54,19 @@ async function runShell(context: TaskContext, args: z.infer<typeof shellArgs>): 
       ...(context.item === undefined ? {} : { BATUTA_MAP_ITEM: JSON.stringify(context.item) }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
-    signal: context.signal,
+    // Its own process group, so a timeout or cancel stops the command's children too (`sh -c 'sleep 30'`
+    // would otherwise leave `sleep` holding the pipes, and the attempt, open).
+    detached: true,
   });
+  const stop = () => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  if (context.signal.aborted) stop();
+  context.signal.addEventListener('abort', stop, { once: true });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -68,7 +79,7 @@ async function runShell(context: TaskContext, args: z.infer<typeof shellArgs>): 
   const code = await new Promise<number | null>((resolvePromise, reject) => {
     child.once('error', (error) => (context.signal.aborted ? resolvePromise(null) : reject(error)));
     child.once('close', (exitCode) => resolvePromise(exitCode));
-  });
+  }).finally(() => context.signal.removeEventListener('abort', stop));
   if (context.signal.aborted) throw context.signal.reason ?? new Error('aborted');
   if (code !== 0) {
     const tail = stderr.trim().split('\n').slice(-5).join('\n');
