@@ -8,8 +8,9 @@
 //    processor. Timed from addBulk to the worker having completed them all.
 // Redis: BATUTA_REDIS_URL when set, else a private redis-server. Prints both, and as its last line
 // {"bench":"dispatch","batutaJobsPerSec",…,"baseline":{"rawBullmqJobsPerSec"},"ratio"}.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { BullmqExecutor, ResourceWorker } from '@batuta/orchestrator';
 import {
   createOperatorRegistry,
   createTaskInvoker,
@@ -21,9 +22,8 @@ import {
 } from '@batuta/scheduler';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BullmqExecutor } from '../packages/orchestrator/src/bullmq/bullmq-executor.js';
-import { ResourceWorker } from '../packages/orchestrator/src/bullmq/resource-worker.js';
 import { RedisServer } from '../test/support/redis-server.js';
+import { removeKeys, startRoleChild } from './support/bench-processes.js';
 
 const TASKS = 10_000;
 const CONCURRENCY = 50;
@@ -113,14 +113,7 @@ async function rawWorker(): Promise<void> {
 }
 
 function startChild(childRole: Role['role'], redisUrl: string, namespace: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-    env: { ...process.env, BATUTA_BENCH_ROLE: JSON.stringify({ role: childRole, redisUrl, namespace }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`${childRole} exited with code ${code}`)));
-  });
+  return startRoleChild(fileURLToPath(import.meta.url), childRole, redisUrl, namespace);
 }
 
 function nextMessage(child: ChildProcess, type: string): Promise<void> {
@@ -155,18 +148,6 @@ async function timeRaw(queue: Queue, child: ChildProcess, size: number, round: n
   await queue.addBulk(jobs);
   await done;
   return performance.now() - started;
-}
-
-/** Deletes the benchmark's keys from a shared Redis (a private server is simply stopped). */
-async function removeKeys(redisUrl: string, namespace: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `batuta:${namespace}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

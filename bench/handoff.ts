@@ -7,8 +7,9 @@
 //    the worker) and returns; the next job comes back with the completion (BullMQ's fetch-next).
 // Redis: BATUTA_REDIS_URL when set, else a private redis-server. Last line:
 // {"bench":"handoff","p50Ms","p99Ms","baseline":{"p50Ms","p99Ms"}}.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { BullmqExecutor, ResourceWorker } from '@batuta/orchestrator';
 import {
   createOperatorRegistry,
   createTaskInvoker,
@@ -21,9 +22,8 @@ import {
 } from '@batuta/scheduler';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BullmqExecutor } from '../packages/orchestrator/src/bullmq/bullmq-executor.js';
-import { ResourceWorker } from '../packages/orchestrator/src/bullmq/resource-worker.js';
 import { RedisServer } from '../test/support/redis-server.js';
+import { removeKeys, startRoleChild } from './support/bench-processes.js';
 
 const LENGTH = 200;
 const POOL = 'bench';
@@ -126,14 +126,7 @@ async function rawWorker(): Promise<void> {
 }
 
 function startChild(childRole: Role['role'], redisUrl: string, namespace: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-    env: { ...process.env, BATUTA_BENCH_ROLE: JSON.stringify({ role: childRole, redisUrl, namespace }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('message', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`${childRole} exited with code ${code}`)));
-  });
+  return startRoleChild(fileURLToPath(import.meta.url), childRole, redisUrl, namespace);
 }
 
 function request<T>(child: ChildProcess, type: string, send?: Record<string, unknown>): Promise<T> {
@@ -158,18 +151,6 @@ function handoffs(stamps: Stamps, chain: string): number[] {
     gaps.push(down.startMs - up.endMs);
   }
   return gaps;
-}
-
-/** Deletes the benchmark's keys from a shared Redis (a private server is simply stopped). */
-async function removeKeys(redisUrl: string, namespace: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `batuta:${namespace}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
 }
 
 function percentile(values: number[], fraction: number): number {
