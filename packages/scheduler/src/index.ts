@@ -63,7 +63,8 @@ export * from './run/types.js';
 export type { RunCoordinatorOptions, RunHandle, RunListener, RunRequest } from './runner/run-coordinator.js';
 export { datasetStream, RunCoordinator } from './runner/run-coordinator.js';
 export { createTaskInvoker, type TaskInvokerOptions } from './runner/task-invoker.js';
-export { MemoryStateStore, toStoredJson } from './store/memory-store.js';
+export { toStoredJson } from './store/json-value.js';
+export { MemoryStateStore } from './store/memory-store.js';
 export type { RedisKeys } from './store/redis/redis-keys.js';
 export type {
   RedisClientOverrides,

@@ -19,7 +19,7 @@ import type { Executor, ExecutorListener, TaskJob, TaskResult } from '../executo
 import { RunEngine } from '../run/engine.js';
 import { compilePlan, type ExecutionPlan } from '../run/plan.js';
 import type { Decision, InstanceKey, Outcome } from '../run/types.js';
-import { toStoredJson } from '../store/memory-store.js';
+import { toStoredJson } from '../store/json-value.js';
 import type { DagRunRecord, RunKind, StateStore, TaskInstanceRecord } from '../store/state-store.js';
 import { ReadyQueue } from './ready-queue.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStateStore, toStoredJson } from '../../src/store/memory-store.js';
+import { toStoredJson } from '../../src/store/json-value.js';
+import { MemoryStateStore } from '../../src/store/memory-store.js';
 import { stateStoreContract } from '../contracts/state-store.contract.js';
 
 stateStoreContract('memory', async () => new MemoryStateStore());

@@ -2,7 +2,7 @@
 // Everything is validated and encoded here, before a script runs, so a bad value changes nothing:
 // a Lua script that fails halfway would keep the writes it already made.
 import { BatutaError } from '../../errors.js';
-import { toStoredJson } from '../memory-store.js';
+import { toStoredJson } from '../json-value.js';
 import type { DagRunRecord, TaskInstanceRecord, Transition } from '../state-store.js';
 import { outputKey } from '../state-store.js';
 

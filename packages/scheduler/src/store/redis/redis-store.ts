@@ -4,7 +4,7 @@
 // Key layout: redis-keys.ts and docs/redis-keys.md.
 import { Redis, type RedisOptions } from 'ioredis';
 import { BatutaError } from '../../errors.js';
-import { toStoredJson } from '../memory-store.js';
+import { toStoredJson } from '../json-value.js';
 import type {
   DagRunRecord,
   RunQuery,
