@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { deleteMatching, loadCsv, PredictionSets, predictAndIngest, XgboostModel } from '@batuta/ml-tasks';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../test/support/redis-server.js';
+import { findPython, random } from './support/ml-bench.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -27,25 +28,6 @@ const ROWS = quick ? 200_000 : 1_000_000;
 const RUNS = quick ? 3 : 5;
 const MODEL = join(root, 'examples/iris-batch/data/model.json');
 const CLASS_NAMES = ['setosa', 'versicolor', 'virginica'];
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function findPython(): string | undefined {
-  const modules = 'import xgboost, pandas, redis';
-  for (const candidate of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(candidate, ['-c', modules], { stdio: 'ignore' }).status === 0) return candidate;
-  }
-  return undefined;
-}
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -112,7 +94,7 @@ await batuta('plain', runNumber);
 await batuta('versioned', runNumber++);
 await measureOurs(Math.ceil(RUNS / 2));
 
-const python = findPython();
+const python = findPython(['xgboost', 'pandas', 'redis']);
 let baseline:
   | { rowsPerSecond: number; medianSeconds: number; runs: { seconds: number }[]; xgboost: string }
   | undefined;

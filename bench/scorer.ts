@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCsv, XgboostModel } from '@batuta/ml-tasks';
+import { findPython, random } from './support/ml-bench.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -19,26 +20,6 @@ const MODELS = [
   { name: 'seed-30-trees', path: join(root, 'examples/iris-batch/data/model.json') },
   { name: 'iris-300-trees', path: join(root, 'packages/ml-tasks/test/golden/iris-300.model.json') },
 ];
-
-/** mulberry32: a small seeded generator, so every run resamples the same rows. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** The first python3 that can import xgboost (the pyenv shim first, then Debian's). */
-function findPython(): string | undefined {
-  for (const candidate of ['python3', '/usr/bin/python3']) {
-    if (spawnSync(candidate, ['-c', 'import xgboost'], { stdio: 'ignore' }).status === 0) return candidate;
-  }
-  return undefined;
-}
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -80,7 +61,7 @@ function measureOurs(): void {
 }
 measureOurs();
 
-const python = findPython();
+const python = findPython(['xgboost']);
 let baseline: { xgboost: string; results: { rowsPerSecond: number; seconds: number[] }[] } | undefined;
 if (python) {
   const result = spawnSync(
