@@ -1,0 +1,130 @@
+// The fast front end for the common case: a DAG file that reads as plain data with nothing to report.
+// js-yaml builds that data ~4× faster than `yaml` builds its positioned document, but keeps no positions
+// and bends some rules (non-string keys become strings). So this path only vouches for files it can prove
+// read exactly as the positioned path (YamlSource) reads them; anything else returns undefined and the
+// loader falls back to YamlSource, which finds every problem and names its line and column. A test feeds
+// both paths the fixtures and fuzzed text and checks that whatever this path accepts, YamlSource reads
+// identically and without a problem.
+import {
+  CORE_SCHEMA,
+  constructFromEvents,
+  defineMappingTag,
+  EVENT_ID,
+  type Event,
+  getScalarValue,
+  mergeTag,
+  parseEvents,
+} from 'js-yaml';
+import { RESERVED_KEY } from './issues.js';
+import { MIN_ALIAS_EXPANSION } from './yaml-source.js';
+
+/** What the fast path read: the document as data, and the task ids in file order. */
+export interface FastYaml {
+  data: Record<string, unknown>;
+  taskOrder: string[];
+}
+
+/** Refused by the map tag: js-yaml would stringify the key, YAML keeps its type; YamlSource reports it. */
+const NOT_A_PLAIN_KEY = 'key is not a plain string';
+
+// Plain objects with string keys only. `__proto__` is refused too: YamlSource reports it as reserved.
+const stringKeyMapTag = defineMappingTag<Record<string, unknown>>('tag:yaml.org,2002:map', {
+  create: () => ({}),
+  addPair: (carrier, key, value) => {
+    if (typeof key !== 'string' || key === RESERVED_KEY) return NOT_A_PLAIN_KEY;
+    carrier[key] = value;
+    return '';
+  },
+  has: (carrier, key) => typeof key === 'string' && Object.hasOwn(carrier, key),
+  keys: (result) => Object.keys(result),
+  get: (result, key) => result[key as string],
+  identify: () => false,
+});
+
+// YAML 1.2 core scalars (what `yaml` resolves by default) with merge keys, as YamlSource reads them.
+const SCHEMA = CORE_SCHEMA.withTags(mergeTag, stringKeyMapTag);
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * One pass over the events: a single document with no directives and no explicit tags, a map at the root,
+ * and no complex or aliased keys. Returns the `tasks` map's keys in file order (a JS object would put
+ * integer-like keys first), or undefined when the file needs the positioned path.
+ */
+function scanEvents(text: string, events: readonly Event[]): string[] | undefined {
+  const first = events[0];
+  if (first?.type !== EVENT_ID.DOCUMENT || first.directives.length > 0) return undefined;
+  if (events[1]?.type !== EVENT_ID.MAPPING) return undefined;
+  // Per open collection: is it a map, and does its next child sit in key position.
+  const isMap: boolean[] = [];
+  const atKey: boolean[] = [];
+  let tasksDepth = -1;
+  let nextIsTasks = false;
+  const taskOrder: string[] = [];
+  for (let index = 1; index < events.length; index++) {
+    const event = events[index]!;
+    if (event.type === EVENT_ID.DOCUMENT) return undefined; // a second document
+    if (event.type === EVENT_ID.POP) {
+      if (isMap.length - 1 === tasksDepth) tasksDepth = -1;
+      isMap.pop();
+      atKey.pop();
+      continue;
+    }
+    if (event.type !== EVENT_ID.ALIAS && event.tagStart !== -1) return undefined;
+    const depth = isMap.length - 1;
+    const keyPosition = depth >= 0 && isMap[depth] === true && atKey[depth] === true;
+    if (depth >= 0 && isMap[depth]) atKey[depth] = !atKey[depth];
+    const valueOfTasks = nextIsTasks;
+    nextIsTasks = false;
+    if (keyPosition) {
+      if (event.type !== EVENT_ID.SCALAR) return undefined; // a list, map or alias as a key
+      if (depth === 0 || depth === tasksDepth) {
+        const key = getScalarValue(text, event);
+        // Merged-in fields or task ids have no place in the file order: the positioned path orders those.
+        if (key === '<<') return undefined;
+        if (depth === 0) nextIsTasks = key === 'tasks';
+        else taskOrder.push(key);
+      }
+      continue;
+    }
+    if (valueOfTasks && event.type === EVENT_ID.ALIAS) return undefined; // `tasks: *others`, as above
+    if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) {
+      if (valueOfTasks && event.type === EVENT_ID.MAPPING) tasksDepth = depth + 1;
+      isMap.push(event.type === EVENT_ID.MAPPING);
+      atKey.push(true);
+    }
+  }
+  return taskOrder;
+}
+
+/** Counts nodes with aliases expanded, stopping past `limit`; true when the data stays within it. */
+function withinExpansion(root: unknown, limit: number): boolean {
+  let count = 0;
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (++count > limit) return false;
+    if (Array.isArray(value)) for (const item of value) pending.push(item);
+    else if (isRecord(value)) for (const key of Object.keys(value)) pending.push(value[key]);
+  }
+  return true;
+}
+
+/**
+ * Reads `text` (without a BOM) the fast way, or returns undefined when only the positioned path may judge
+ * it: a syntax error, a duplicate or non-string key, several documents, directives or tags, nesting past
+ * js-yaml's depth limit, aliases expanding past MIN_ALIAS_EXPANSION nodes, a root that is not a map.
+ */
+export function readYamlFast(text: string): FastYaml | undefined {
+  try {
+    const events = parseEvents(text, {});
+    const taskOrder = scanEvents(text, events);
+    if (taskOrder === undefined) return undefined;
+    const [data] = constructFromEvents(events, { source: text, schema: SCHEMA });
+    if (!isRecord(data) || !withinExpansion(data, MIN_ALIAS_EXPANSION)) return undefined;
+    return { data, taskOrder };
+  } catch {
+    return undefined;
+  }
+}
