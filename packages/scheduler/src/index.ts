@@ -60,7 +60,13 @@ export { compilePlan, type ExecutionPlan } from './run/plan.js';
 export { type AttemptIdentity, MAX_RETRY_DELAY_MS, retryDelayMs, shouldRetry } from './run/retry.js';
 export { evaluateTriggerRule, type RuleVerdict, type UpstreamCounts } from './run/trigger-rules.js';
 export * from './run/types.js';
-export type { RunCoordinatorOptions, RunHandle, RunListener, RunRequest } from './runner/run-coordinator.js';
+export type {
+  CreateRunOutcome,
+  RunCoordinatorOptions,
+  RunHandle,
+  RunListener,
+  RunRequest,
+} from './runner/run-coordinator.js';
 export { datasetStream, RunCoordinator } from './runner/run-coordinator.js';
 export { createTaskInvoker, type TaskInvokerOptions } from './runner/task-invoker.js';
 export { toStoredJson } from './store/json-value.js';

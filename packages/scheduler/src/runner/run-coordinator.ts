@@ -34,6 +34,9 @@ export interface RunListener {
 }
 
 /** How to start a run. */
+/** What createRuns did with one request. */
+export type CreateRunOutcome = { created: boolean; run: DagRunRecord } | { created: false; error: Error };
+
 export interface RunRequest {
   /** Defaults to `<kind>__<logical date ISO>__<random>`; scheduled runs pass their deterministic id. */
   runId?: string;
@@ -151,28 +154,59 @@ export class RunCoordinator implements ExecutorListener {
    * creation is not delayed by the work of the runs created just before.
    */
   async createRun(dag: DagSpec, request: RunRequest = {}): Promise<DagRunRecord> {
+    const { created, run } = await this.store.createRun(this.newRunRecord(dag, request));
+    if (!created) {
+      throw new BatutaError(
+        'RUN_EXISTS',
+        `run '${run.runId}' of DAG '${run.dagId}' already exists (state ${run.state})`,
+      );
+    }
+    return run;
+  }
+
+  /**
+   * createRun for many runs in one store call (a scheduler's fire): one outcome per request, in order;
+   * `created: false` with the existing record where a run with that id exists, and `error` for a request
+   * that cannot become a run (its conf breaks the DAG's params), which does not hold up the others.
+   */
+  async createRuns(requests: ReadonlyArray<{ dag: DagSpec; request: RunRequest }>): Promise<CreateRunOutcome[]> {
+    const outcomes = new Array<CreateRunOutcome>(requests.length);
+    const records: DagRunRecord[] = [];
+    const slots: number[] = [];
+    for (const [index, { dag, request }] of requests.entries()) {
+      try {
+        records.push(this.newRunRecord(dag, request));
+        slots.push(index);
+      } catch (error) {
+        outcomes[index] = { created: false, error: error as Error };
+      }
+    }
+    const results = records.length > 0 ? await this.store.createRuns(records) : [];
+    results.forEach((result, index) => {
+      outcomes[slots[index]!] = result;
+    });
+    return outcomes;
+  }
+
+  /** The record createRun stores: state running, created and started now. */
+  private newRunRecord(dag: DagSpec, request: RunRequest): DagRunRecord {
     const now = this.clock.now();
     const kind = request.kind ?? 'manual';
     const logicalDateMs = request.logicalDateMs ?? now;
     const runId =
       request.runId ?? `${kind}__${new Date(logicalDateMs).toISOString()}__${dag.id}__${randomUUID().slice(0, 8)}`;
-    const conf = resolveParams(dag.params, request.conf ?? {});
-    const { created, run } = await this.store.createRun({
+    return {
       runId,
       dagId: dag.id,
       kind,
       state: 'running',
       logicalDateMs,
-      conf,
+      conf: resolveParams(dag.params, request.conf ?? {}),
       createdMs: now,
       startMs: now,
       ...(request.dataIntervalStartMs === undefined ? {} : { dataIntervalStartMs: request.dataIntervalStartMs }),
       ...(request.dataIntervalEndMs === undefined ? {} : { dataIntervalEndMs: request.dataIntervalEndMs }),
-    });
-    if (!created) {
-      throw new BatutaError('RUN_EXISTS', `run '${runId}' of DAG '${run.dagId}' already exists (state ${run.state})`);
-    }
-    return run;
+    };
   }
 
   /** Second half of `startRun`: drives a run this process just created. */

@@ -79,6 +79,12 @@ export class MemoryStateStore implements StateStore {
     return { created: true, run: JSON.parse(json) as DagRunRecord };
   }
 
+  async createRuns(runs: readonly DagRunRecord[]): Promise<Array<{ created: boolean; run: DagRunRecord }>> {
+    const results: Array<{ created: boolean; run: DagRunRecord }> = [];
+    for (const run of runs) results.push(await this.createRun(run));
+    return results;
+  }
+
   async getRun(runId: string): Promise<DagRunRecord | undefined> {
     this.assertOpen();
     const stored = this.runs.get(runId);

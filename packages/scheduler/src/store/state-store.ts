@@ -71,6 +71,13 @@ export interface RunQuery {
 export interface StateStore {
   /** Creates the run if no run has this id; idempotent (a second call returns the existing run, created=false). */
   createRun(run: DagRunRecord): Promise<{ created: boolean; run: DagRunRecord }>;
+  /**
+   * createRun for each run, in as few round trips as the store can (a scheduler's fire creates hundreds at
+   * once); results in the order of `runs`, each as createRun would give it (an id given twice: created
+   * once). When the call rejects (a run that cannot be stored, the store failing), some runs may exist;
+   * calling again is safe, creation being idempotent.
+   */
+  createRuns(runs: readonly DagRunRecord[]): Promise<Array<{ created: boolean; run: DagRunRecord }>>;
   getRun(runId: string): Promise<DagRunRecord | undefined>;
   listRuns(query?: RunQuery): Promise<DagRunRecord[]>;
   /** Applies a transition atomically; returns false (and changes nothing) if any guard fails or the run is unknown. */

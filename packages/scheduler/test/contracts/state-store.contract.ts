@@ -107,6 +107,67 @@ export function stateStoreContract(
         for (const result of results) expect(result.run).toEqual(stored);
       });
 
+      it('createRuns creates many runs in one call, in order, indexed as createRun indexes them', async () => {
+        // More runs than one Redis script call carries (250), over two DAGs and two states.
+        const runs = Array.from({ length: 300 }, (_, i) =>
+          runRecord({
+            runId: `batch-${String(i).padStart(3, '0')}`,
+            dagId: i % 2 === 0 ? 'even' : 'odd',
+            state: i % 3 === 0 ? 'running' : 'queued',
+            logicalDateMs: JAN_1 + i * DAY_MS,
+          }),
+        );
+        const results = await store.createRuns(runs);
+        expect(results).toEqual(runs.map((run) => ({ created: true, run })));
+        expect(await store.getRun('batch-299')).toEqual(runs[299]);
+        const even = await store.listRuns({ dagId: 'even', states: ['running'] });
+        expect(even.map((run) => run.runId)).toEqual(
+          runs
+            .filter((run) => run.dagId === 'even' && run.state === 'running')
+            .map((run) => run.runId)
+            .reverse(),
+        );
+        expect(await store.listRuns({ limit: 1 })).toEqual([runs[299]]);
+      });
+
+      it('createRuns leaves existing runs unchanged, and creates an id given twice once', async () => {
+        const existing = runRecord({ runId: 'there', conf: { first: true } });
+        await store.createRun(existing);
+        const fresh = runRecord({ runId: 'fresh' });
+        const results = await store.createRuns([
+          runRecord({ runId: 'there', conf: { second: true } }),
+          fresh,
+          runRecord({ runId: 'fresh', conf: { again: true } }),
+        ]);
+        expect(results).toEqual([
+          { created: false, run: existing },
+          { created: true, run: fresh },
+          { created: false, run: fresh },
+        ]);
+        expect(await store.getRun('there')).toEqual(existing);
+      });
+
+      it('createRuns from several callers at once creates every run exactly once', async () => {
+        const ids = Array.from({ length: 40 }, (_, i) => `race-${i}`);
+        const callers = [0, 1, 2].map((caller) =>
+          store.createRuns([...ids].reverse().map((runId) => runRecord({ runId, conf: { caller } }))),
+        );
+        const results = (await Promise.all(callers)).flat();
+        expect(results.filter((result) => result.created)).toHaveLength(ids.length);
+        for (const runId of ids) {
+          const stored = await store.getRun(runId);
+          for (const result of results.filter((r) => r.run.runId === runId)) expect(result.run).toEqual(stored);
+        }
+      });
+
+      it('createRuns rejects a run that cannot be stored, and does not create it', async () => {
+        const bad = runRecord({ runId: 'bad', conf: { score: Number.NaN } });
+        await expect(store.createRuns([runRecord({ runId: 'good' }), bad])).rejects.toMatchObject({
+          code: 'STORE_NOT_SERIALIZABLE',
+        });
+        expect(await store.getRun('bad')).toBeUndefined();
+      });
+
       it('returns undefined for an unknown run', async () => {
         expect(await store.getRun('no-such-run')).toBeUndefined();
       });

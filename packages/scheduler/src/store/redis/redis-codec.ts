@@ -53,17 +53,27 @@ export interface EncodedRun {
 
 /** Validates and encodes a run for `createRun`; throws before anything is written. */
 export function encodeNewRun(run: DagRunRecord): EncodedRun {
-  const json = toStoredJson(run, `run '${run.runId}'`);
+  // Field by field: one JSON text per field is what the hash keeps (a scheduler's fire encodes hundreds).
+  const stored: Record<string, unknown> = {};
+  const fields: string[] = [];
+  try {
+    for (const [field, value] of Object.entries(run)) {
+      if (value === undefined) continue; // dropped, as JSON drops it
+      const text = toStoredJson(value, 'value');
+      fields.push(field, text);
+      // The stored copy, as it reads back (strings and booleans need no round trip; -0 becomes 0).
+      stored[field] = typeof value === 'string' || typeof value === 'boolean' ? value : JSON.parse(text);
+    }
+  } catch {
+    toStoredJson(run, `run '${run.runId}'`); // throws, naming the offending path from the record down
+  }
   const state = checkRunState(run.state, run.runId);
   const logicalDateMs = checkLogicalDate(run.logicalDateMs, run.runId);
   if (typeof run.runId !== 'string' || typeof run.dagId !== 'string') {
     throw new BatutaError('STORE_BAD_WRITE', `run ${JSON.stringify(run.runId)}: runId and dagId must be strings`);
   }
-  const stored = JSON.parse(json) as DagRunRecord;
-  const fields: string[] = [];
-  for (const [field, value] of Object.entries(stored)) fields.push(field, JSON.stringify(value));
   return {
-    stored,
+    stored: stored as unknown as DagRunRecord,
     score: runScore(logicalDateMs),
     dagIdJson: JSON.stringify(run.dagId),
     stateJson: JSON.stringify(state),

@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 /** Script file names; the number is how many KEYS the script declares. */
 const SCRIPT_FILES = {
   createRun: 'createRun-2.lua',
+  createRuns: 'createRuns-1.lua',
   applyTransition: 'applyTransition-4.lua',
   listRuns: 'listRuns-1.lua',
   acquireLease: 'acquireLease-1.lua',
@@ -25,6 +26,7 @@ type Argument = string | number | Array<string | number>;
 /** The store's scripts as callable commands: KEYS first, then ARGV. */
 export interface RedisStoreScripts {
   createRun(...args: Argument[]): Promise<unknown>;
+  createRuns(...args: Argument[]): Promise<unknown>;
   applyTransition(...args: Argument[]): Promise<unknown>;
   listRuns(...args: Argument[]): Promise<unknown>;
   acquireLease(...args: Argument[]): Promise<unknown>;
@@ -64,6 +66,7 @@ export function defineStoreScripts(redis: Redis): RedisStoreScripts {
   };
   return {
     createRun: bind('createRun'),
+    createRuns: bind('createRuns'),
     applyTransition: bind('applyTransition'),
     listRuns: bind('listRuns'),
     acquireLease: bind('acquireLease'),

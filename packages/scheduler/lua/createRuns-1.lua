@@ -1,0 +1,42 @@
+--[[
+  Creates many DAG runs in one call: each one if no run has its id, indexed as createRun indexes it.
+  Each run is judged on its own (idempotent per run); what one call creates is atomic.
+
+  Input:
+    KEYS[1] index of all runs     batuta:<ns>:runs
+
+    ARGV[1] key prefix            batuta:<ns>:
+    then, per run:
+      run id, index score (-logicalDateMs), dag id as JSON, state as JSON,
+      n = the number of field/value pairs, then the n pairs (each value is the field's JSON)
+
+  Output: one entry per run, in order
+    1                    created
+    {field, value…}      a run with this id exists; its record, unchanged
+]]
+local rcall = redis.call
+local prefix = ARGV[1]
+local out = {}
+local i = 2
+while i <= #ARGV do
+  local runId = ARGV[i]
+  local score = ARGV[i + 1]
+  local dagId = cjson.decode(ARGV[i + 2])
+  local state = cjson.decode(ARGV[i + 3])
+  local pairs = tonumber(ARGV[i + 4])
+  local first = i + 5
+  local last = first + 2 * pairs - 1
+  local recordKey = prefix .. 'run:' .. runId .. ':record'
+  if rcall('EXISTS', recordKey) == 1 then
+    out[#out + 1] = rcall('HGETALL', recordKey)
+  else
+    rcall('HSET', recordKey, unpack(ARGV, first, last))
+    rcall('ZADD', KEYS[1], score, runId)
+    rcall('ZADD', prefix .. 'runs:state:' .. state, score, runId)
+    rcall('ZADD', prefix .. 'runs:dag:' .. dagId, score, runId)
+    rcall('ZADD', prefix .. 'runs:dag-state:' .. state .. ':' .. dagId, score, runId)
+    out[#out + 1] = 1
+  end
+  i = last + 1
+end
+return out
