@@ -27,6 +27,6 @@ process.once('SIGTERM', async () => {
   await daemon.stop();
   await coordinator.close();
   await store.close();
-  process.send?.({ lateness: daemon.lateness });
+  process.send?.({ lateness: daemon.lateness, confirmed: daemon.confirmedLateness });
   process.exit(0);
 });

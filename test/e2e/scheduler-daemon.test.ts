@@ -103,6 +103,29 @@ describe('SchedulerDaemon', () => {
     }
   });
 
+  it('shares the due DAGs among the live schedulers, and takes back the share of a dead one', async () => {
+    const clock = new ManualClock(START);
+    const store = new MemoryStateStore();
+    const dags = Array.from({ length: 40 }, (_, i) => minutely(`share_${i}`));
+    const a = daemonFor(dags, store, clock, 'a');
+    const b = daemonFor(dags, store, clock, 'b');
+    await Promise.all([a.start(), b.start()]);
+    await runFor(clock, [a, b], START + 2 * MINUTE);
+    expect(a.liveSchedulers()).toEqual(['a', 'b']);
+    expect(b.liveSchedulers()).toEqual(['a', 'b']);
+    const mineA = dags.filter((dag) => a.isMyShare(dag.id)).length;
+    const mineB = dags.filter((dag) => b.isMyShare(dag.id)).length;
+    expect(dags.every((dag) => a.isMyShare(dag.id) !== b.isMyShare(dag.id))).toBe(true);
+    expect(Math.min(mineA, mineB)).toBeGreaterThan(5);
+    b.halt(); // its lease lapses after 30 s; a sees it gone at its next refresh
+    await runFor(clock, [a], START + 4 * MINUTE);
+    expect(a.liveSchedulers()).toEqual(['a']);
+    expect(dags.every((dag) => a.isMyShare(dag.id))).toBe(true);
+    const runs = await allRuns(store);
+    for (const dag of dags) expect(runs.filter((r) => r.dagId === dag.id)).toHaveLength(5);
+    a.halt();
+  });
+
   it('a restarted daemon creates what catchup says after downtime, no more', async () => {
     const clock = new ManualClock(START);
     const store = new MemoryStateStore();
@@ -129,6 +152,32 @@ describe('SchedulerDaemon', () => {
       .map((r) => r.logicalDateMs)
       .sort();
     expect(onDates).toEqual(Array.from({ length: 7 }, (_, i) => START + i * 10 * MINUTE)); // every missed slot
+  });
+
+  it('records a scheduled run its params reject as failed, once, and still creates the other DAGs runs', async () => {
+    const clock = new ManualClock(START);
+    const store = new MemoryStateStore();
+    const needy = defineDag({
+      id: 'needs_a_value',
+      schedule: '* * * * *',
+      params: { region: { type: 'string', required: true } },
+    });
+    needy.task('work', { run: () => 1 });
+    const fine = minutely('fine');
+    const daemon = daemonFor([needy.spec, fine], store, clock, 'a');
+    await daemon.start();
+    await runFor(clock, [daemon], START + 2 * MINUTE);
+    daemon.halt();
+    const runs = await allRuns(store);
+    const rejected = runs.filter((r) => r.dagId === 'needs_a_value');
+    expect(rejected.map((r) => r.logicalDateMs).sort()).toEqual([START, START + MINUTE, START + 2 * MINUTE]);
+    for (const run of rejected) {
+      expect(run.state).toBe('failed');
+      expect(run.reason).toMatch(/^scheduled run rejected: .*region/);
+    }
+    const fineRuns = runs.filter((r) => r.dagId === 'fine');
+    expect(fineRuns.map((r) => r.logicalDateMs).sort()).toEqual([START, START + MINUTE, START + 2 * MINUTE]);
+    expect(fineRuns.every((r) => r.state === 'success')).toBe(true);
   });
 
   it('runs an event-triggered DAG once per event, and records a payload that breaks the params', async () => {

@@ -7,8 +7,7 @@ import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { DagSpec } from '../dag/model.js';
 import { resolveParams } from '../dag/params.js';
-import type { BatutaError } from '../errors.js';
-import { datasetStream, type RunCoordinator } from '../runner/run-coordinator.js';
+import { datasetStream, type RunCoordinator, type RunRequest } from '../runner/run-coordinator.js';
 import type { DagRunRecord, StateStore } from '../store/state-store.js';
 import { type DatasetUpdate, datasetRunsDue } from '../triggers/datasets.js';
 import { eventRunId } from '../triggers/run-ids.js';
@@ -33,11 +32,19 @@ export interface SchedulerDaemonOptions {
   pollMs?: number;
   /** How long a run stays owned without renewal. Default 15 s. */
   leaseTtlMs?: number;
+  /**
+   * How long after a fire this scheduler waits before creating the runs of DAGs in another live scheduler's
+   * share (which that scheduler has normally created by then). Default: 2 × pollMs, at least 250 ms.
+   */
+  shareGraceMs?: number;
   /** Called every `reloadMs` (e.g. DagFolder.scan). */
   reload?: () => Promise<void>;
   reloadMs?: number;
   log?: (event: SchedulerLogEvent) => void;
 }
+
+/** Runs of one fire started at once (see fireTimeSchedules). */
+const START_CONCURRENCY = 16;
 
 /** FNV-1a of a string (a stable per-scheduler offset). */
 function hashOf(text: string): number {
@@ -80,6 +87,7 @@ export class SchedulerDaemon {
   private readonly clock: Clock;
   private readonly pollMs: number;
   private readonly leaseTtlMs: number;
+  private readonly shareGraceMs: number;
   private readonly reload: (() => Promise<void>) | undefined;
   private readonly reloadMs: number;
   private readonly log: (event: SchedulerLogEvent) => void;
@@ -93,8 +101,10 @@ export class SchedulerDaemon {
   private lastReloadMs = Number.NEGATIVE_INFINITY;
   private lastAdoptMs = Number.NEGATIVE_INFINITY;
   private lastLeaseMs = Number.NEGATIVE_INFINITY;
-  /** Lateness of created scheduled runs (ms from fire time to creation), for benchmarks. */
+  /** Lateness of created scheduled runs (ms from fire time to the run's createdMs), for benchmarks. */
   readonly lateness: number[] = [];
+  /** Per scheduled run this scheduler created: ms from fire time until the store confirmed the creation. */
+  readonly confirmedLateness: Array<{ logicalDateMs: number; ms: number }> = [];
 
   constructor(options: SchedulerDaemonOptions) {
     this.store = options.store;
@@ -104,6 +114,7 @@ export class SchedulerDaemon {
     this.schedulerId = options.schedulerId ?? `scheduler-${randomUUID().slice(0, 8)}`;
     this.pollMs = options.pollMs ?? 200;
     this.leaseTtlMs = options.leaseTtlMs ?? 15_000;
+    this.shareGraceMs = options.shareGraceMs ?? Math.max(250, 2 * this.pollMs);
     this.reload = options.reload;
     this.reloadMs = options.reloadMs ?? 2_000;
     this.log = options.log ?? (() => {});
@@ -154,6 +165,8 @@ export class SchedulerDaemon {
   private async runPass(): Promise<void> {
     const now = this.clock.now();
     try {
+      // Fires first: a run's creation is what its fire time promises; a folder rescan can wait a few ms.
+      await this.fireTimeSchedules(this.dags(), now);
       if (this.reload && now - this.lastReloadMs >= this.reloadMs) {
         this.lastReloadMs = now;
         await this.reload();
@@ -161,7 +174,6 @@ export class SchedulerDaemon {
       const dags = this.dags();
       await this.renewLeases(now);
       await this.readControl();
-      await this.fireTimeSchedules(dags, now);
       await this.readEvents(dags, now);
       await this.readDatasets(dags, now);
       await this.startQueuedRuns(dags);
@@ -180,8 +192,10 @@ export class SchedulerDaemon {
     if (!this.running) return;
     const now = this.clock.now();
     let wake = now + this.pollMs;
-    for (const state of this.time.values())
-      if (state.nextFireMs !== undefined && state.nextFireMs < wake) wake = state.nextFireMs;
+    for (const [dagId, state] of this.time) {
+      const due = this.dueAtMs(dagId, state);
+      if (due !== undefined && due < wake) wake = due;
+    }
     this.cancelTimer?.();
     this.cancelTimer = this.clock.setTimer(Math.max(now, wake), () => void this.pass());
   }
@@ -190,6 +204,7 @@ export class SchedulerDaemon {
     if (now - this.lastLeaseMs < this.leaseTtlMs / 3) return;
     this.lastLeaseMs = now;
     await this.store.acquireLease(schedulerLease(this.schedulerId), this.schedulerId, this.leaseTtlMs, now);
+    await this.refreshPeers(now);
     for (const runId of this.coordinator.activeRunIds()) {
       await this.store.acquireLease(runLease(runId), this.schedulerId, this.leaseTtlMs, now);
     }
@@ -222,10 +237,13 @@ export class SchedulerDaemon {
         continue;
       }
       const state = this.time.get(dag.id);
-      if (!state || (state.nextFireMs !== undefined && state.nextFireMs <= now)) due.push(dag);
+      const dueAt = state === undefined ? now : this.dueAtMs(dag.id, state);
+      if (dueAt !== undefined && dueAt <= now) due.push(dag);
     }
-    await this.prefetch(dags, now);
-    if (due.length === 0) return;
+    if (due.length === 0) {
+      await this.prefetch(dags, now);
+      return;
+    }
     await Promise.all(
       due
         .filter((dag) => !this.time.has(dag.id))
@@ -233,23 +251,80 @@ export class SchedulerDaemon {
           this.time.set(dag.id, { lastFireMs: await this.lastScheduledFire(dag.id), nextFireMs: undefined });
         }),
     );
-    if (this.prefetched.atMs < now - 2 * this.pollMs) await this.prefetch(dags, now, true);
+    // What was read ahead of the fire serves every DAG due at that fire, the other shares' included.
+    const earliestFire = Math.min(...due.map((dag) => this.time.get(dag.id)?.nextFireMs ?? now));
+    if (this.prefetched.atMs < earliestFire - 2 * this.pollMs) await this.prefetch(dags, now, true);
     const { active, paused } = this.prefetched;
-    // Create every due run first, then start them: creation is what the fire time promises. Each
-    // scheduler walks the due DAGs from its own offset, so several schedulers meet half-way instead of
-    // racing for the same DAGs in the same order.
-    const offset = due.length > 0 ? hashOf(this.schedulerId) % due.length : 0;
-    const ordered = [...due.slice(offset), ...due.slice(0, offset)];
-    const created = await Promise.all(
-      ordered.map((dag) => this.createDueRuns(dag, now, active.get(dag.id) ?? 0, paused.get(dag.id))),
-    );
-    await Promise.all(
-      created.flat().map(async ({ dag, run }) => {
+    // Create every due run first, then start them: creation is what the fire time promises. The DAGs are
+    // shared among the live schedulers: each creates its own share at the fire time, and the others'
+    // shares only `shareGraceMs` later (see dueAtMs), when a live peer has created them (RUN_EXISTS) and a
+    // dead one has not, so they are created then. Two schedulers never race for the same runs.
+    const created = await this.createDueRuns(due, now, active, paused);
+    // Start them a few at a time: a burst of hundreds of first transitions would queue in Redis ahead of
+    // the fire's creations by other schedulers; a few at a time lets those through between them.
+    let next = 0;
+    const starter = async () => {
+      while (next < created.length) {
+        const { dag, run } = created[next++]!;
         await this.store.acquireLease(runLease(run.runId), this.schedulerId, this.leaseTtlMs, this.clock.now());
         await this.coordinator.beginRun(dag, run);
-      }),
-    );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, created.length) }, starter));
   }
+
+  /** The live schedulers as this one last saw them (itself included), sorted by id. */
+  liveSchedulers(): readonly string[] {
+    return this.peers.live.length > 0 ? this.peers.live : [this.schedulerId];
+  }
+
+  /** True when `dagId` falls in this scheduler's share of the live schedulers (all of them when alone). */
+  isMyShare(dagId: string): boolean {
+    const live = this.peers.live;
+    if (live.length <= 1) return true;
+    return hashOf(dagId) % live.length === live.indexOf(this.schedulerId);
+  }
+
+  /** When `dagId` is next due here: its fire time, or `shareGraceMs` later outside this scheduler's share. */
+  private dueAtMs(dagId: string, state: TimeState): number | undefined {
+    if (state.nextFireMs === undefined) return undefined;
+    return this.isMyShare(dagId) ? state.nextFireMs : state.nextFireMs + this.shareGraceMs;
+  }
+
+  /**
+   * Which schedulers are alive: those announced on the schedulers stream whose lease is held. Read ahead of
+   * every fire and with each lease renewal; a scheduler that died is seen once its lease lapses. Shares
+   * only order the work: every scheduler still tries every due run, so a stale view costs time, not runs.
+   */
+  private async refreshPeers(now: number): Promise<void> {
+    for (;;) {
+      const page = await this.store.readEvents(SCHEDULERS_STREAM, this.peers.cursor, 1_000);
+      for (const event of page) {
+        this.peers.cursor = event.id;
+        const id = (event.payload as { schedulerId?: unknown } | null)?.schedulerId;
+        if (typeof id === 'string' && !this.peers.lastAliveMs.has(id)) this.peers.lastAliveMs.set(id, now);
+      }
+      if (page.length < 1_000) break;
+    }
+    const ids = [...this.peers.lastAliveMs.keys()];
+    const owners = await Promise.all(ids.map((id) => this.store.getLeaseOwner(schedulerLease(id), now)));
+    const live: string[] = [this.schedulerId];
+    ids.forEach((id, index) => {
+      if (owners[index] === id) {
+        this.peers.lastAliveMs.set(id, now);
+        if (id !== this.schedulerId) live.push(id);
+      } else if (now - (this.peers.lastAliveMs.get(id) ?? now) > 10 * this.leaseTtlMs) {
+        this.peers.lastAliveMs.delete(id); // long gone; a restart announces itself again
+      }
+    });
+    this.peers.live = live.sort();
+  }
+
+  private readonly peers = {
+    cursor: undefined as string | undefined,
+    lastAliveMs: new Map<string, number>(),
+    live: [] as string[],
+  };
 
   /**
    * Reads, ahead of the fire times coming within two polls, which DAGs are paused and how many runs each
@@ -264,6 +339,7 @@ export class SchedulerDaemon {
       return state !== undefined && state.nextFireMs !== undefined && state.nextFireMs <= horizon;
     });
     if (wanted.length === 0) return;
+    await this.refreshPeers(now); // so the fire's shares follow the schedulers alive now
     const active = new Map<string, number>();
     for (const run of await this.store.listRuns({ states: ['queued', 'running'] })) {
       active.set(run.dagId, (active.get(run.dagId) ?? 0) + 1);
@@ -279,47 +355,98 @@ export class SchedulerDaemon {
     paused: new Map(),
   };
 
+  /**
+   * Creates the due runs of `dags` in one store call and advances their timetables; returns the runs this
+   * scheduler created (RUN_EXISTS: another scheduler created it first). A run that cannot be built (its
+   * DAG's params need a value no schedule gives) is recorded as a failed run, not retried every poll.
+   */
   private async createDueRuns(
-    dag: DagSpec,
+    dags: readonly DagSpec[],
     now: number,
-    activeRuns: number,
-    paused: boolean | undefined,
+    active: ReadonlyMap<string, number>,
+    paused: ReadonlyMap<string, boolean>,
   ): Promise<Array<{ dag: DagSpec; run: DagRunRecord }>> {
-    const state = this.time.get(dag.id)!;
-    const timetable = Timetable.of(dag);
-    if (paused ?? (await this.store.isDagPaused(dag.id))) {
-      // Paused: nothing is created; on unpause, catchup decides what the missed fires become.
-      state.nextFireMs = timetable?.nextFire(now);
-      return [];
-    }
-    const input = { dag, nowMs: now, lastScheduledFireMs: state.lastFireMs, activeRunCount: activeRuns };
-    const runs =
-      dag.schedule?.kind === 'datasets'
-        ? datasetRunsDue({ ...input, lastConsumedEventIds: {}, latestUpdates: {} }).timeRuns
-        : dueRuns(input);
-    const created: Array<{ dag: DagSpec; run: DagRunRecord }> = [];
-    for (const planned of runs) {
-      try {
-        const run = await this.coordinator.createRun(dag, {
-          runId: planned.runId,
-          kind: 'scheduled',
-          logicalDateMs: planned.logicalDateMs,
-          dataIntervalStartMs: planned.dataIntervalStartMs,
-          dataIntervalEndMs: planned.dataIntervalEndMs,
-        });
-        created.push({ dag, run });
-        const late = run.createdMs - planned.logicalDateMs;
-        this.lateness.push(late);
-        this.log({ event: 'run_created', dagId: dag.id, runId: planned.runId, kind: 'scheduled', latenessMs: late });
-      } catch (error) {
-        if ((error as BatutaError).code !== 'RUN_EXISTS') throw error; // another scheduler created it
+    const requests: Array<{ dag: DagSpec; request: RunRequest }> = [];
+    const owedByDag = new Map<string, boolean>();
+    for (const dag of dags) {
+      const state = this.time.get(dag.id)!;
+      const timetable = Timetable.of(dag);
+      if (paused.get(dag.id) ?? (await this.store.isDagPaused(dag.id))) {
+        // Paused: nothing is created; on unpause, catchup decides what the missed fires become.
+        state.nextFireMs = timetable?.nextFire(now);
+        continue;
       }
-      state.lastFireMs = planned.logicalDateMs;
+      const activeRuns = active.get(dag.id) ?? 0;
+      const input = { dag, nowMs: now, lastScheduledFireMs: state.lastFireMs, activeRunCount: activeRuns };
+      const runs =
+        dag.schedule?.kind === 'datasets'
+          ? datasetRunsDue({ ...input, lastConsumedEventIds: {}, latestUpdates: {} }).timeRuns
+          : dueRuns(input);
+      for (const planned of runs) {
+        requests.push({
+          dag,
+          request: {
+            runId: planned.runId,
+            kind: 'scheduled',
+            logicalDateMs: planned.logicalDateMs,
+            dataIntervalStartMs: planned.dataIntervalStartMs,
+            dataIntervalEndMs: planned.dataIntervalEndMs,
+          },
+        });
+      }
+      // With catchup and no free slot, older fires are still owed: look again at the next poll.
+      owedByDag.set(dag.id, dag.catchup && runs.length > 0 && activeRuns + runs.length >= dag.maxActiveRuns);
+      if (runs.length === 0) state.nextFireMs = timetable?.nextFire(Math.max(now, state.lastFireMs ?? now));
     }
-    // With catchup and no free slot, older fires are still owed: look again at the next poll.
-    const owed = dag.catchup && runs.length > 0 && activeRuns + runs.length >= dag.maxActiveRuns;
-    state.nextFireMs = owed ? now + this.pollMs : timetable?.nextFire(Math.max(now, state.lastFireMs ?? now));
+    // A store failure rejects the whole call and leaves every timetable where it was: the next pass retries.
+    const outcomes = await this.coordinator.createRuns(requests);
+    const confirmedMs = this.clock.now();
+    const created: Array<{ dag: DagSpec; run: DagRunRecord }> = [];
+    for (const [index, outcome] of outcomes.entries()) {
+      const { dag, request } = requests[index]!;
+      const logicalDateMs = request.logicalDateMs!;
+      if ('error' in outcome) {
+        await this.recordRejectedRun(dag, request, outcome.error.message, now);
+      } else if (outcome.created) {
+        created.push({ dag, run: outcome.run });
+        const late = outcome.run.createdMs - logicalDateMs;
+        this.lateness.push(late);
+        this.confirmedLateness.push({ logicalDateMs, ms: confirmedMs - logicalDateMs });
+        this.log({
+          event: 'run_created',
+          dagId: dag.id,
+          runId: outcome.run.runId,
+          kind: 'scheduled',
+          latenessMs: late,
+        });
+      }
+      const state = this.time.get(dag.id)!;
+      state.lastFireMs = logicalDateMs;
+      state.nextFireMs = owedByDag.get(dag.id)
+        ? now + this.pollMs
+        : Timetable.of(dag)?.nextFire(Math.max(now, logicalDateMs));
+    }
     return created;
+  }
+
+  /** A scheduled run that could not be built: stored as failed, with the reason, under its own id. */
+  private async recordRejectedRun(dag: DagSpec, request: RunRequest, reason: string, now: number): Promise<void> {
+    const { created } = await this.store.createRun({
+      runId: request.runId!,
+      dagId: dag.id,
+      kind: 'scheduled',
+      state: 'failed',
+      logicalDateMs: request.logicalDateMs!,
+      ...(request.dataIntervalStartMs === undefined ? {} : { dataIntervalStartMs: request.dataIntervalStartMs }),
+      ...(request.dataIntervalEndMs === undefined ? {} : { dataIntervalEndMs: request.dataIntervalEndMs }),
+      conf: {},
+      createdMs: now,
+      endMs: now,
+      reason: `scheduled run rejected: ${reason}`,
+    });
+    if (created) {
+      this.log({ event: 'run_rejected', level: 'warn', dagId: dag.id, runId: request.runId, reason });
+    }
   }
 
   private async lastScheduledFire(dagId: string): Promise<number | undefined> {
