@@ -1,10 +1,12 @@
 // `npm run bench -- dagload [--quick]`: load a folder of 1,000 YAML DAG files (5–12 tasks each, with
 // schedules, retries, resources, mapping and anchors) and validate them. Prints the cold load (first,
-// in a fresh process, as a daemon starts) and the median of warm reloads. Last line: `ms` = cold load.
+// in a fresh process, through DagFolder as the scheduler daemon starts), the median of warm loads
+// through DagFolder and through loadDagDirectory, and the daemon's periodic rescan of an unchanged
+// folder. Last line: `ms` = cold load.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOperatorRegistry, loadDagDirectory } from '@batuta/scheduler';
+import { createOperatorRegistry, DagFolder, loadDagDirectory } from '@batuta/scheduler';
 
 const quick = process.argv.includes('--quick');
 const files = 1_000;
@@ -38,21 +40,43 @@ for (let i = 0; i < files; i++) {
   writeFileSync(join(dir, `dag_${String(i).padStart(4, '0')}.yaml`), text);
 }
 const operators = createOperatorRegistry();
-const time = async () => {
+const check = (loaded: number, errors: number, firstError?: string) => {
+  if (errors > 0) throw new Error(firstError);
+  if (loaded !== files) throw new Error(`loaded ${loaded} DAGs`);
+};
+/** A fresh DagFolder's first scan: what `batuta scheduler` does before its first pass. */
+const timeFolder = async () => {
+  const started = performance.now();
+  const folder = new DagFolder(dir, operators);
+  const change = await folder.scan();
+  const ms = performance.now() - started;
+  check(folder.dags.size, change.failed.length, change.failed[0]?.message);
+  return { ms, folder };
+};
+const timeDirectory = async () => {
   const started = performance.now();
   const result = await loadDagDirectory(dir, { operators });
   const ms = performance.now() - started;
-  if (result.errors.length > 0) throw new Error(result.errors[0]!.error.message);
-  if (result.dags.length !== files) throw new Error(`loaded ${result.dags.length} DAGs`);
+  check(result.dags.length, result.errors.length, result.errors[0]?.error.message);
   return ms;
 };
-const cold = await time();
-const warm: number[] = [];
-for (let i = 0; i < (quick ? 3 : 7); i++) warm.push(await time());
-warm.sort((a, b) => a - b);
-const median = warm[Math.floor(warm.length / 2)]!;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const { ms: cold, folder } = await timeFolder();
+const rounds = quick ? 3 : 7;
+const folderWarm: number[] = [];
+const directoryWarm: number[] = [];
+const rescan: number[] = [];
+for (let i = 0; i < rounds; i++) {
+  folderWarm.push((await timeFolder()).ms);
+  directoryWarm.push(await timeDirectory());
+  const started = performance.now();
+  await folder.scan();
+  rescan.push(performance.now() - started);
+}
 console.log(
-  `dagload: ${files} YAML files, cold ${cold.toFixed(0)} ms, warm median ${median.toFixed(0)} ms (${(median / files).toFixed(2)} ms per file)`,
+  `dagload: ${files} YAML files, cold ${cold.toFixed(0)} ms (DagFolder, as the daemon starts); warm median ` +
+    `${median(folderWarm).toFixed(0)} ms DagFolder, ${median(directoryWarm).toFixed(0)} ms loadDagDirectory ` +
+    `(${(median(folderWarm) / files).toFixed(2)} ms per file); rescan of the unchanged folder ${median(rescan).toFixed(1)} ms`,
 );
 rmSync(dir, { recursive: true, force: true });
 console.log(
@@ -61,7 +85,9 @@ console.log(
     quick,
     files,
     ms: Math.round(cold),
-    warmMs: Math.round(median),
+    warmMs: Math.round(median(folderWarm)),
+    directoryWarmMs: Math.round(median(directoryWarm)),
+    rescanMs: Number(median(rescan).toFixed(1)),
     msPerFile: Number((cold / files).toFixed(3)),
     target: { ms: 1000 },
   }),

@@ -1,15 +1,17 @@
 // A folder of DAG files that reloads what changed: a file whose new version is broken keeps its last
 // good version running, and the error is reported. Polls file stats (cheap, works on every platform and
 // file system, including network and container mounts where fs.watch is unreliable).
-import { readdir, stat } from 'node:fs/promises';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadDagsFromFile } from '../dag/load-file.js';
 import type { DagSpec } from '../dag/model.js';
 import { validateDag } from '../dag/validate.js';
+import { loadDagFileSync } from '../dag/yaml-loader.js';
 import { type DagIssue, DagValidationError, formatDagIssue } from '../errors.js';
 import type { OperatorRegistry } from '../operators/registry.js';
 
 const DAG_FILE = /\.(ya?ml|m?[jt]s)$/i;
+const YAML_FILE = /\.ya?ml$/i;
 
 /** What changed in one scan. */
 export interface FolderChange {
@@ -33,14 +35,21 @@ export class DagFolder {
     this.check = check;
   }
 
-  /** Every loaded DAG by id (when two files define one id, the first file in path order wins). */
-  get dags(): Map<string, DagSpec> {
+  /**
+   * Every loaded DAG by id (when two files define one id, the first file in path order wins). The same
+   * map until a scan changes something: a daemon reads it on every pass.
+   */
+  get dags(): ReadonlyMap<string, DagSpec> {
+    if (this.byId) return this.byId;
     const byId = new Map<string, DagSpec>();
     for (const file of [...this.files.keys()].sort()) {
       for (const dag of this.files.get(file)!.dags) if (!byId.has(dag.id)) byId.set(dag.id, dag);
     }
+    this.byId = byId;
     return byId;
   }
+
+  private byId: Map<string, DagSpec> | undefined;
 
   /** Files whose latest version failed to load, with the error. */
   get failures(): Map<string, string> {
@@ -50,24 +59,25 @@ export class DagFolder {
   /** Loads new and changed files, forgets deleted ones. */
   async scan(): Promise<FolderChange> {
     const change: FolderChange = { loaded: [], removed: [], failed: [] };
-    const present = await listFiles(this.dir);
+    const present = listFiles(this.dir);
     for (const [file, info] of present) {
       const known = this.files.get(file);
       if (known && known.mtimeMs === info.mtimeMs && known.size === info.size) continue;
       if (!known && this.errors.has(file) && this.errorStamp.get(file) === `${info.mtimeMs}:${info.size}`) continue;
       try {
-        const dags = await loadDagsFromFile(file, {
-          fresh: known !== undefined,
-          ...(this.operators ? { operators: this.operators } : {}),
-        });
+        const operators = this.operators ? { operators: this.operators } : {};
+        // A YAML file is read and fully validated (operators included) in one synchronous step; a module
+        // is imported, and its DAGs validated here.
+        const yaml = YAML_FILE.test(file);
+        const dags = yaml
+          ? [loadDagFileSync(file, operators)]
+          : await loadDagsFromFile(file, { fresh: known !== undefined, ...operators });
         for (const dag of dags) {
-          const issues = [
-            ...validateDag(dag, this.operators ? { operators: this.operators } : {}),
-            ...(this.check?.(dag) ?? []),
-          ];
+          const issues = [...(yaml ? [] : validateDag(dag, operators)), ...(this.check?.(dag) ?? [])];
           if (issues.length > 0) throw new DagValidationError(issues);
         }
         this.files.set(file, { mtimeMs: info.mtimeMs, size: info.size, dags });
+        this.byId = undefined;
         this.errors.delete(file);
         this.errorStamp.delete(file);
         change.loaded.push({ file, dagIds: dags.map((d) => d.id) });
@@ -86,6 +96,7 @@ export class DagFolder {
     for (const [file, known] of this.files) {
       if (present.has(file)) continue;
       this.files.delete(file);
+      this.byId = undefined;
       change.removed.push({ file, dagIds: known.dags.map((d) => d.id) });
     }
     for (const file of this.errors.keys()) if (!present.has(file)) this.errors.delete(file);
@@ -95,20 +106,26 @@ export class DagFolder {
   private readonly errorStamp = new Map<string, string>();
 }
 
-async function listFiles(dir: string): Promise<Map<string, { mtimeMs: number; size: number }>> {
+/** DAG files under `dir` with their stats; synchronous (1,000 stats take ~5 ms, awaited one by one ~50 ms). */
+function listFiles(dir: string): Map<string, { mtimeMs: number; size: number }> {
   const found = new Map<string, { mtimeMs: number; size: number }>();
-  const walk = async (folder: string) => {
-    const entries = await readdir(folder, { withFileTypes: true }).catch(() => []);
+  const walk = (folder: string) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const entry of entries) {
       if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
       const path = join(folder, entry.name);
-      if (entry.isDirectory()) await walk(path);
+      if (entry.isDirectory()) walk(path);
       else if (DAG_FILE.test(entry.name) && !entry.name.endsWith('.d.ts')) {
-        const info = await stat(path).catch(() => undefined);
+        const info = statSync(path, { throwIfNoEntry: false });
         if (info?.isFile()) found.set(path, { mtimeMs: info.mtimeMs, size: info.size });
       }
     }
   };
-  await walk(dir);
+  walk(dir);
   return found;
 }

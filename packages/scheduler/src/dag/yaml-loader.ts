@@ -130,6 +130,11 @@ async function readDagFile(path: string, options: LoadOptions): Promise<ParsedFi
   return parseFile(decodeUtf8(bytes, path), path, options);
 }
 
+/** loadDagFile, synchronously: for a folder of small files, reading and parsing in one go is fastest. */
+export function loadDagFileSync(path: string, options: LoadOptions = {}): DagSpec {
+  return parseFile(decodeUtf8(readFileSync(path), path), path, options).dag;
+}
+
 /** Loads and validates one DAG file (UTF-8, with or without a BOM). */
 export async function loadDagFile(path: string, options: LoadOptions = {}): Promise<DagSpec> {
   return (await readDagFile(path, options)).dag;
