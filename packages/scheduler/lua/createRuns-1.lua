@@ -6,9 +6,10 @@
     KEYS[1] index of all runs     batuta:<ns>:runs
 
     ARGV[1] key prefix            batuta:<ns>:
-    then, per run:
+    then, per run, five arguments:
       run id, index score (-logicalDateMs), dag id as JSON, state as JSON,
-      n = the number of field/value pairs, then the n pairs (each value is the field's JSON)
+      the record's fields as one text: field \1 JSON value \1 field \1 JSON value …
+      (JSON text never holds a raw \1: JSON.stringify escapes every control character)
 
   Output: one entry per run, in order
     1                    created
@@ -23,20 +24,29 @@ while i <= #ARGV do
   local score = ARGV[i + 1]
   local dagId = cjson.decode(ARGV[i + 2])
   local state = cjson.decode(ARGV[i + 3])
-  local pairs = tonumber(ARGV[i + 4])
-  local first = i + 5
-  local last = first + 2 * pairs - 1
+  local packed = ARGV[i + 4]
   local recordKey = prefix .. 'run:' .. runId .. ':record'
   if rcall('EXISTS', recordKey) == 1 then
     out[#out + 1] = rcall('HGETALL', recordKey)
   else
-    rcall('HSET', recordKey, unpack(ARGV, first, last))
+    local fields = {}
+    local from = 1
+    while true do
+      local at = string.find(packed, '\1', from, true)
+      if not at then
+        fields[#fields + 1] = string.sub(packed, from)
+        break
+      end
+      fields[#fields + 1] = string.sub(packed, from, at - 1)
+      from = at + 1
+    end
+    rcall('HSET', recordKey, unpack(fields))
     rcall('ZADD', KEYS[1], score, runId)
     rcall('ZADD', prefix .. 'runs:state:' .. state, score, runId)
     rcall('ZADD', prefix .. 'runs:dag:' .. dagId, score, runId)
     rcall('ZADD', prefix .. 'runs:dag-state:' .. state .. ':' .. dagId, score, runId)
     out[#out + 1] = 1
   end
-  i = last + 1
+  i = i + 5
 end
 return out

@@ -160,6 +160,14 @@ export function stateStoreContract(
         }
       });
 
+      it('createRuns keeps control characters, quotes and non-ASCII text exactly', async () => {
+        const conf = { text: 'a\u0001b\u0000c "q" \\ ünïcode ✓ 🎼', nested: { list: ['\u0001', '\n'] } };
+        const run = runRecord({ runId: 'odd\u0001id ✓', dagId: 'dag ü', conf });
+        expect(await store.createRuns([run])).toEqual([{ created: true, run }]);
+        expect(await store.getRun(run.runId)).toEqual(run);
+        expect(await store.listRuns({ dagId: 'dag ü' })).toEqual([run]);
+      });
+
       it('createRuns rejects a run that cannot be stored, and does not create it', async () => {
         const bad = runRecord({ runId: 'bad', conf: { score: Number.NaN } });
         await expect(store.createRuns([runRecord({ runId: 'good' }), bad])).rejects.toMatchObject({
