@@ -48,12 +48,16 @@ const endedMs = Date.now();
 const results = await Promise.all(
   children.map(
     (c) =>
-      new Promise<{ lateness: number[]; confirmed: Array<{ logicalDateMs: number; ms: number }> }>((resolve) => {
-        c.once('message', (m) =>
-          resolve(m as { lateness: number[]; confirmed: Array<{ logicalDateMs: number; ms: number }> }),
-        );
-        c.kill('SIGTERM');
-      }),
+      new Promise<{ lateness: number[]; confirmed: Array<{ logicalDateMs: number; ms: number }>; fires: unknown[] }>(
+        (resolve) => {
+          c.once('message', (m) =>
+            resolve(
+              m as { lateness: number[]; confirmed: Array<{ logicalDateMs: number; ms: number }>; fires: unknown[] },
+            ),
+          );
+          c.kill('SIGTERM');
+        },
+      ),
   ),
 );
 
@@ -95,6 +99,7 @@ for (const [index, r] of results.entries()) {
     slowest.set(c.logicalDateMs, row);
   }
 }
+if (process.env.SHOW_FIRES) for (const r of results) for (const fire of r.fires) console.log(JSON.stringify(fire));
 console.log(
   `slowest confirmation per fire (a / b): ${[...slowest.values()].map((row) => row.join('/')).join(', ')} ms`,
 );

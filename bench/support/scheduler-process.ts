@@ -20,13 +20,23 @@ const executor = new LocalExecutor({
   invoke: createTaskInvoker({ resolveDag: (dagId) => folder.dags.get(dagId), store, operators }),
 });
 const coordinator = new RunCoordinator({ store, executor });
-const daemon = new SchedulerDaemon({ store, coordinator, dags: () => folder.dags, schedulerId: id, pollMs: 250 });
+const fires: unknown[] = [];
+const daemon = new SchedulerDaemon({
+  store,
+  coordinator,
+  dags: () => folder.dags,
+  schedulerId: id,
+  pollMs: 250,
+  log: (event) => {
+    if (event.event === 'fire') fires.push(event);
+  },
+});
 await daemon.start();
 process.send?.({ ready: true });
 process.once('SIGTERM', async () => {
   await daemon.stop();
   await coordinator.close();
   await store.close();
-  process.send?.({ lateness: daemon.lateness, confirmed: daemon.confirmedLateness });
+  process.send?.({ lateness: daemon.lateness, confirmed: daemon.confirmedLateness, fires });
   process.exit(0);
 });

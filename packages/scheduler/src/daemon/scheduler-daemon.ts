@@ -43,6 +43,9 @@ export interface SchedulerDaemonOptions {
   log?: (event: SchedulerLogEvent) => void;
 }
 
+/** No poll starts within this long before a fire (see arm). */
+const FIRE_GUARD_MS = 100;
+
 /** Runs of one fire started at once (see fireTimeSchedules). */
 const START_CONCURRENCY = 16;
 
@@ -191,11 +194,15 @@ export class SchedulerDaemon {
   private arm(): void {
     if (!this.running) return;
     const now = this.clock.now();
-    let wake = now + this.pollMs;
+    let nextDue = Number.POSITIVE_INFINITY;
     for (const [dagId, state] of this.time) {
       const due = this.dueAtMs(dagId, state);
-      if (due !== undefined && due < wake) wake = due;
+      if (due !== undefined && due < nextDue) nextDue = due;
     }
+    // A poll that would start just before a fire could still be running at the fire time, and the fire
+    // would wait for it (a pass at a time): sleep straight through to the fire instead.
+    let wake = now + this.pollMs;
+    if (nextDue <= wake + FIRE_GUARD_MS) wake = nextDue;
     this.cancelTimer?.();
     this.cancelTimer = this.clock.setTimer(Math.max(now, wake), () => void this.pass());
   }
@@ -260,6 +267,14 @@ export class SchedulerDaemon {
     // shares only `shareGraceMs` later (see dueAtMs), when a live peer has created them (RUN_EXISTS) and a
     // dead one has not, so they are created then. Two schedulers never race for the same runs.
     const created = await this.createDueRuns(due, now, active, paused);
+    this.log({
+      event: 'fire',
+      fireMs: earliestFire,
+      dagsDue: due.length,
+      runsCreated: created.length,
+      passLateMs: now - earliestFire,
+      createMs: this.clock.now() - now,
+    });
     // Start them a few at a time: a burst of hundreds of first transitions would queue in Redis ahead of
     // the fire's creations by other schedulers; a few at a time lets those through between them.
     let next = 0;
