@@ -52,6 +52,14 @@ export function collectDagIssues(dag: DagSpec, options: ValidateOptions = {}): P
     issues.push({ code: 'INVALID_VALUE', message: 'endDate is before startDate', path: ['endDate'] });
   }
   if (dag.schedule) issues.push(...scheduleSpecIssues(dag.schedule));
+  if (dag.schedule?.kind === 'once' && dag.startDateMs === undefined) {
+    // Every scheduler must agree on the one run's date (its id derives from it); "now" differs per process.
+    issues.push({
+      code: 'MISSING_FIELD',
+      message: "'@once' runs once, at its startDate; set one, e.g. startDate: '2026-12-01T06:00:00Z'",
+      path: ['startDate'],
+    });
+  }
   for (const [name, param] of Object.entries(dag.params)) issues.push(...paramIssues(name, param));
   if (dag.tasks.length === 0) {
     issues.push({ code: 'MISSING_FIELD', message: 'a DAG needs at least one task', path: ['tasks'] });

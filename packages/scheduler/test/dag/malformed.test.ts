@@ -201,6 +201,7 @@ const expected: Record<string, [code: string, line: number, column: number, fiel
   ],
   '59-task-not-a-map.yaml': ['INVALID_TYPE', 3, 10, 'tasks.hello', 'expected a map, got string "empty"'],
   '60-seconds-cron.yaml': ['BAD_CRON', 2, 11, 'schedule', 'a seconds field is not supported'],
+  '61-once-without-start-date.yaml': ['MISSING_FIELD', 1, 1, 'startDate', "'@once' runs once, at its startDate"],
 };
 
 async function loadError(file: string): Promise<DagValidationError> {

@@ -155,7 +155,7 @@ describe('parseDagYaml normalization', () => {
   it.each([
     ['"0 6 * * 1-5"', { kind: 'cron', cron: '0 6 * * 1-5', timezone: 'UTC' }],
     ['"  0   6 * * *  "', { kind: 'cron', cron: '0 6 * * *', timezone: 'UTC' }],
-    ["'@once'", { kind: 'once' }],
+    ["'@once'\nstartDate: '2026-12-01'", { kind: 'once' }],
     ["'@hourly'", { kind: 'cron', cron: '0 * * * *', timezone: 'UTC' }],
     ["'@daily'", { kind: 'cron', cron: '0 0 * * *', timezone: 'UTC' }],
     ["'@weekly'", { kind: 'cron', cron: '0 0 * * 0', timezone: 'UTC' }],
