@@ -144,8 +144,9 @@ export class SchedulerDaemon {
     this.cancelTimer?.();
     await this.passing;
     const now = this.clock.now();
-    for (const runId of this.coordinator.activeRunIds())
-      await this.store.releaseLease(runLease(runId), this.schedulerId);
+    await Promise.all(
+      this.coordinator.activeRunIds().map((runId) => this.store.releaseLease(runLease(runId), this.schedulerId)),
+    );
     await this.store.releaseLease(schedulerLease(this.schedulerId), this.schedulerId);
     this.log({ event: 'scheduler_stopped', schedulerId: this.schedulerId, atMs: now });
   }
@@ -212,9 +213,13 @@ export class SchedulerDaemon {
     this.lastLeaseMs = now;
     await this.store.acquireLease(schedulerLease(this.schedulerId), this.schedulerId, this.leaseTtlMs, now);
     await this.refreshPeers(now);
-    for (const runId of this.coordinator.activeRunIds()) {
-      await this.store.acquireLease(runLease(runId), this.schedulerId, this.leaseTtlMs, now);
-    }
+    // All at once, not one round trip after another: a pass holding hundreds of runs would otherwise take
+    // long enough to hold up the next fire (one pass at a time).
+    await Promise.all(
+      this.coordinator
+        .activeRunIds()
+        .map((runId) => this.store.acquireLease(runLease(runId), this.schedulerId, this.leaseTtlMs, now)),
+    );
   }
 
   /** Cancel requests from `batuta dags cancel`: the daemon driving the run stops it. */
