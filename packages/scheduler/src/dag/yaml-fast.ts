@@ -14,6 +14,7 @@ import {
   getScalarValue,
   mergeTag,
   parseEvents,
+  SCALAR_STYLE,
 } from 'js-yaml';
 import { RESERVED_KEY } from './issues.js';
 import { MIN_ALIAS_EXPANSION } from './yaml-source.js';
@@ -47,18 +48,32 @@ const SCHEMA = CORE_SCHEMA.withTags(mergeTag, stringKeyMapTag);
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** A plain scalar that may be a number past a double's range (js-yaml keeps it as text, `yaml` as ±Infinity). */
+const HUGE_NUMBER = /^[-+]?(\.[0-9]|[0-9])[0-9._]*([eE][-+]?[0-9]{3,})?$/;
+/** `yaml` refuses an implicit key longer than 1,024 characters; stay clear of the limit. */
+const MAX_KEY_SPAN = 1_000;
+
 /**
  * One pass over the events: a single document with no directives and no explicit tags, a map at the root,
- * and no complex or aliased keys. Returns the `tasks` map's keys in file order (a JS object would put
- * integer-like keys first), or undefined when the file needs the positioned path.
+ * no complex, aliased or over-long keys, no number too large for a double, no alias to a collection that is
+ * still open (a map merging itself), and aliases expanding to at most MIN_ALIAS_EXPANSION nodes, counted
+ * as YamlSource counts them (each alias adds its anchor's whole size) or more. Returns the `tasks` map's
+ * keys in file order (a JS object would put integer-like keys first), or undefined when the file needs
+ * the positioned path.
  */
 function scanEvents(text: string, events: readonly Event[]): string[] | undefined {
   const first = events[0];
   if (first?.type !== EVENT_ID.DOCUMENT || first.directives.length > 0) return undefined;
   if (events[1]?.type !== EVENT_ID.MAPPING) return undefined;
-  // Per open collection: is it a map, and does its next child sit in key position.
+  // Per open collection: is it a map, does its next child sit in key position, its anchor, and the node
+  // count when it opened.
   const isMap: boolean[] = [];
   const atKey: boolean[] = [];
+  const anchorOf: Array<string | undefined> = [];
+  const openedAt: number[] = [];
+  const sizes = new Map<string, number>();
+  let nodes = 0;
+  let expanded = 0;
   let tasksDepth = -1;
   let nextIsTasks = false;
   const taskOrder: string[] = [];
@@ -67,18 +82,43 @@ function scanEvents(text: string, events: readonly Event[]): string[] | undefine
     if (event.type === EVENT_ID.DOCUMENT) return undefined; // a second document
     if (event.type === EVENT_ID.POP) {
       if (isMap.length - 1 === tasksDepth) tasksDepth = -1;
+      const anchor = anchorOf.pop();
+      const opened = openedAt.pop() ?? nodes;
+      if (anchor !== undefined) sizes.set(anchor, nodes - opened + 1);
       isMap.pop();
       atKey.pop();
       continue;
     }
-    if (event.type !== EVENT_ID.ALIAS && event.tagStart !== -1) return undefined;
+    nodes++;
+    if (event.type === EVENT_ID.ALIAS) {
+      const name = text.slice(event.anchorStart, event.anchorEnd);
+      const size = sizes.get(name);
+      if (size === undefined) return undefined; // unknown, or still open (an alias inside its own anchor)
+      expanded += size;
+      nodes += size;
+      if (expanded > MIN_ALIAS_EXPANSION) return undefined;
+    } else if (event.tagStart !== -1) {
+      return undefined;
+    }
     const depth = isMap.length - 1;
     const keyPosition = depth >= 0 && isMap[depth] === true && atKey[depth] === true;
     if (depth >= 0 && isMap[depth]) atKey[depth] = !atKey[depth];
     const valueOfTasks = nextIsTasks;
     nextIsTasks = false;
+    if (event.type === EVENT_ID.SCALAR) {
+      if (event.style === SCALAR_STYLE.PLAIN) {
+        const span = event.valueEnd - event.valueStart;
+        if (span > 300) return undefined;
+        if (HUGE_NUMBER.test(text.slice(event.valueStart, event.valueEnd))) {
+          const value = Number(text.slice(event.valueStart, event.valueEnd).replaceAll('_', ''));
+          if (!Number.isFinite(value) && !Number.isNaN(value)) return undefined;
+        }
+      }
+      if (event.anchorStart !== -1) sizes.set(text.slice(event.anchorStart, event.anchorEnd), 1);
+    }
     if (keyPosition) {
       if (event.type !== EVENT_ID.SCALAR) return undefined; // a list, map or alias as a key
+      if (event.valueEnd - event.valueStart > MAX_KEY_SPAN) return undefined;
       if (depth === 0 || depth === tasksDepth) {
         const key = getScalarValue(text, event);
         // Merged-in fields or task ids have no place in the file order: the positioned path orders those.
@@ -93,6 +133,11 @@ function scanEvents(text: string, events: readonly Event[]): string[] | undefine
       if (valueOfTasks && event.type === EVENT_ID.MAPPING) tasksDepth = depth + 1;
       isMap.push(event.type === EVENT_ID.MAPPING);
       atKey.push(true);
+      const anchor = event.anchorStart === -1 ? undefined : text.slice(event.anchorStart, event.anchorEnd);
+      // Open: an alias to it now would be an alias inside its own anchor.
+      if (anchor !== undefined) sizes.delete(anchor);
+      anchorOf.push(anchor);
+      openedAt.push(nodes);
     }
   }
   return taskOrder;

@@ -70,6 +70,10 @@ describe('readYamlFast', () => {
     ['an empty file', ''],
     ['a syntax error', 'id: d\ntasks: [a\n'],
     ['an alias to no anchor', 'id: d\nretry: *r\n'],
+    ['a number too large for a double', 'id: 1e400\ntasks: { a: { operator: empty } }\n'],
+    ['a task id too large for a double', 'id: d\ntasks: { 1e400: { operator: empty } }\n'],
+    ['a map merging itself', 'id: d\ntasks: { a: &t { operator: empty, <<: *t } }\n'],
+    ['a key over 1,024 characters', `id: d\n${'k'.repeat(1_100)}: 1\ntasks: { a: { operator: empty } }\n`],
   ])('leaves %s to the positioned path', (_what, text) => {
     expect(readYamlFast(text)).toBeUndefined();
   });
@@ -83,6 +87,14 @@ describe('readYamlFast', () => {
           .join(', ')}]`,
       );
     const text = `${lines.join('\n')}\nid: d\ntasks: { a: { operator: empty } }\n`;
+    expect(readYamlFast(text)).toBeUndefined();
+    expect(YamlSource.parse(text, 'x.yaml').fatal[0]?.code).toBe('YAML_ALIAS_LIMIT');
+  });
+
+  it('counts each alias at the whole size of its anchor, as YamlSource does, even when merged keys are overridden', () => {
+    const keys = Array.from({ length: 2_000 }, (_, i) => `k${i}: 0`).join(', ');
+    const merges = Array.from({ length: 60 }, (_, i) => `m${i}: { <<: *big, k0: 1 }`).join('\n');
+    const text = `big: &big { ${keys} }\n${merges}\nid: d\ntasks: { a: { operator: empty } }\n`;
     expect(readYamlFast(text)).toBeUndefined();
     expect(YamlSource.parse(text, 'x.yaml').fatal[0]?.code).toBe('YAML_ALIAS_LIMIT');
   });
@@ -152,6 +164,10 @@ describe('readYamlFast', () => {
     '!!str 5',
     '@at',
     '`tick',
+    '1e400',
+    '-1e999',
+    '9'.repeat(400),
+    '1_000e400',
   ];
   const line = fc.record({
     indent: fc.constantFrom('', '', '', '', '  ', '    ', '- ', '  - '),
