@@ -22,13 +22,17 @@ import { RedisServer } from '../support/redis-server.js';
 const START = Date.UTC(2026, 2, 1, 12, 0, 0);
 const MINUTE = 60_000;
 
-function daemonFor(dags: DagSpec[], store: StateStore, clock: ManualClock, schedulerId: string) {
-  const byId = new Map(dags.map((d) => [d.id, d]));
-  const executor = new LocalExecutor({
+function daemonExecutor(store: StateStore, clock: ManualClock, byId: ReadonlyMap<string, DagSpec>) {
+  return new LocalExecutor({
     capacity: { cpu: 64, memoryMb: 65536, gpu: 0, custom: {} },
     invoke: createTaskInvoker({ resolveDag: (id) => byId.get(id), store, operators: createOperatorRegistry() }),
     clock,
   });
+}
+
+function daemonFor(dags: DagSpec[], store: StateStore, clock: ManualClock, schedulerId: string) {
+  const byId = new Map(dags.map((d) => [d.id, d]));
+  const executor = daemonExecutor(store, clock, byId);
   const coordinator = new RunCoordinator({ store, executor, clock });
   return new SchedulerDaemon({
     store,
@@ -124,6 +128,51 @@ describe('SchedulerDaemon', () => {
     const runs = await allRuns(store);
     for (const dag of dags) expect(runs.filter((r) => r.dagId === dag.id)).toHaveLength(5);
     a.halt();
+  });
+
+  it('catches up no further than maxActiveRuns while the runs it started are still running', async () => {
+    const clock = new ManualClock(START);
+    const store = new MemoryStateStore();
+    const slow = defineDag({
+      id: 'slow_catchup',
+      schedule: '0 * * * *',
+      catchup: true,
+      startDate: new Date(START - 10 * 60 * MINUTE).toISOString(),
+      maxActiveRuns: 2,
+    });
+    slow.task('work', { run: () => new Promise(() => {}) }); // never finishes
+    const daemon = daemonFor([slow.spec], store, clock, 'a');
+    await daemon.start();
+    // One pass per poll, as the timer drives it: no pass in between refreshes the in-flight counts.
+    for (let step = 1; step <= 10; step++) {
+      clock.set(START + step * 1_000);
+      await daemon.pass();
+    }
+    daemon.halt();
+    const runs = await allRuns(store);
+    expect(runs).toHaveLength(2);
+    expect(runs.map((r) => r.logicalDateMs).sort()).toEqual([START - 10 * 60 * MINUTE, START - 9 * 60 * MINUTE]);
+  });
+
+  it('forgets the timetable of a DAG removed from the folder', async () => {
+    const clock = new ManualClock(START);
+    const store = new MemoryStateStore();
+    const byId = new Map([['gone', minutely('gone')]]);
+    const daemon = new SchedulerDaemon({
+      store,
+      coordinator: new RunCoordinator({ store, executor: daemonExecutor(store, clock, byId), clock }),
+      dags: () => byId,
+      clock,
+      schedulerId: 'a',
+      pollMs: 1_000,
+    });
+    await daemon.start();
+    await runFor(clock, [daemon], START + MINUTE);
+    expect(daemon.nextFires().has('gone')).toBe(true);
+    byId.delete('gone');
+    await runFor(clock, [daemon], START + 2 * MINUTE);
+    expect(daemon.nextFires().has('gone')).toBe(false);
+    daemon.halt();
   });
 
   it('a restarted daemon creates what catchup says after downtime, no more', async () => {

@@ -252,6 +252,9 @@ export class SchedulerDaemon {
       const dueAt = state === undefined ? now : this.dueAtMs(dag.id, state);
       if (dueAt !== undefined && dueAt <= now) due.push(dag);
     }
+    // A DAG removed from the folder (or renamed) leaves its timetable behind: forget it, or arm() would
+    // wake at once, forever, for a fire no DAG has.
+    for (const dagId of this.time.keys()) if (!dags.has(dagId)) this.time.delete(dagId);
     if (due.length === 0) {
       await this.prefetch(dags, now);
       return;
@@ -425,6 +428,11 @@ export class SchedulerDaemon {
     for (const [index, outcome] of outcomes.entries()) {
       const { dag, request } = requests[index]!;
       const logicalDateMs = request.logicalDateMs!;
+      // The counts read ahead of the fire serve the next passes too (catchup asks again each poll): count
+      // the runs this pass created, or found created by a peer, so maxActiveRuns holds.
+      if (!('error' in outcome) && (outcome.run.state === 'running' || outcome.run.state === 'queued')) {
+        this.prefetched.active.set(dag.id, (this.prefetched.active.get(dag.id) ?? 0) + 1);
+      }
       if ('error' in outcome) {
         await this.recordRejectedRun(dag, request, outcome.error.message, now);
       } else if (outcome.created) {
