@@ -106,12 +106,14 @@ function scanEvents(text: string, events: readonly Event[]): string[] | undefine
     const valueOfTasks = nextIsTasks;
     nextIsTasks = false;
     if (event.type === EVENT_ID.SCALAR) {
-      if (event.style === SCALAR_STYLE.PLAIN) {
-        const span = event.valueEnd - event.valueStart;
-        if (span > 300) return undefined;
-        if (HUGE_NUMBER.test(text.slice(event.valueStart, event.valueEnd))) {
-          const value = Number(text.slice(event.valueStart, event.valueEnd).replaceAll('_', ''));
-          if (!Number.isFinite(value) && !Number.isNaN(value)) return undefined;
+      // Only a plain scalar starting like a number, 4+ characters long, can overflow a double (1e400).
+      const first = text.charCodeAt(event.valueStart);
+      const numeric = (first >= 48 && first <= 57) || first === 43 || first === 45 || first === 46;
+      if (event.style === SCALAR_STYLE.PLAIN && numeric && event.valueEnd - event.valueStart >= 4) {
+        if (event.valueEnd - event.valueStart > 300) return undefined;
+        const source = text.slice(event.valueStart, event.valueEnd);
+        if (HUGE_NUMBER.test(source) && Math.abs(Number(source.replaceAll('_', ''))) === Number.POSITIVE_INFINITY) {
+          return undefined;
         }
       }
       if (event.anchorStart !== -1) sizes.set(text.slice(event.anchorStart, event.anchorEnd), 1);
@@ -143,19 +145,6 @@ function scanEvents(text: string, events: readonly Event[]): string[] | undefine
   return taskOrder;
 }
 
-/** Counts nodes with aliases expanded, stopping past `limit`; true when the data stays within it. */
-function withinExpansion(root: unknown, limit: number): boolean {
-  let count = 0;
-  const pending: unknown[] = [root];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (++count > limit) return false;
-    if (Array.isArray(value)) for (const item of value) pending.push(item);
-    else if (isRecord(value)) for (const key of Object.keys(value)) pending.push(value[key]);
-  }
-  return true;
-}
-
 /**
  * Reads `text` (without a BOM) the fast way, or returns undefined when only the positioned path may judge
  * it: a syntax error, a duplicate or non-string key, several documents, directives or tags, nesting past
@@ -167,7 +156,7 @@ export function readYamlFast(text: string): FastYaml | undefined {
     const taskOrder = scanEvents(text, events);
     if (taskOrder === undefined) return undefined;
     const [data] = constructFromEvents(events, { source: text, schema: SCHEMA });
-    if (!isRecord(data) || !withinExpansion(data, MIN_ALIAS_EXPANSION)) return undefined;
+    if (!isRecord(data)) return undefined; // scanEvents has bounded what the aliases expand to
     return { data, taskOrder };
   } catch {
     return undefined;
