@@ -56,6 +56,9 @@ export function encodeNewRun(run: DagRunRecord): EncodedRun {
   // Field by field: one JSON text per field is what the hash keeps (a scheduler's fire encodes hundreds).
   const stored: Record<string, unknown> = {};
   const fields: string[] = [];
+  const prototype: unknown = Object.getPrototypeOf(run);
+  // The record itself must be a plain object too, as toStoredJson requires of every value.
+  if (prototype !== Object.prototype && prototype !== null) toStoredJson(run, `run '${run.runId}'`);
   try {
     for (const [field, value] of Object.entries(run)) {
       if (value === undefined) continue; // dropped, as JSON drops it
