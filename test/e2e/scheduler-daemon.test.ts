@@ -7,6 +7,7 @@ import {
   type DagRunRecord,
   type DagSpec,
   defineDag,
+  eventRunId,
   eventStream,
   ManualClock,
   MemoryStateStore,
@@ -255,6 +256,33 @@ describe('SchedulerDaemon', () => {
     expect(seen.sort()).toEqual(['s3://in/1.csv', 's3://in/2.csv']);
     a.halt();
     b.halt();
+  });
+
+  it('gives every listening DAG its own run of each event, with that event as its conf', async () => {
+    const clock = new ManualClock(START);
+    const store = new MemoryStateStore();
+    const listeners = ['first_listener', 'second_listener'].map((id) => {
+      const dag = defineDag({ id, schedule: { events: ['batch-ready'] } });
+      dag.task('noop', { run: () => 1 });
+      return dag.spec;
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      ids.push(await store.appendEvent(eventStream('batch-ready'), 'event', { batch: i }, clock.now()));
+    }
+    const daemon = daemonFor(listeners, store, clock, 'a');
+    await daemon.start();
+    await runFor(clock, [daemon], START + 5_000);
+    daemon.halt();
+    const runs = await allRuns(store);
+    expect(runs).toHaveLength(14);
+    for (const dag of listeners) {
+      for (const [i, eventId] of ids.entries()) {
+        const run = runs.find((r) => r.runId === eventRunId(dag.id, 'batch-ready', eventId));
+        expect(run?.dagId).toBe(dag.id);
+        expect(run?.conf).toEqual({ batch: i });
+      }
+    }
   });
 
   it('runs a dataset-scheduled DAG once after its producer updates the dataset, collapsing updates', async () => {

@@ -491,22 +491,36 @@ export class SchedulerDaemon {
     for (const [name, listening] of listeners) {
       const stream = eventStream(name);
       const events = await this.store.readEvents(stream, this.cursors.get(stream), 1_000);
-      for (const event of events) {
-        for (const dag of listening) await this.createEventRun(dag, name, event.id, event.payload, now);
-        this.cursors.set(stream, event.id);
+      if (events.length === 0) continue;
+      // One store call for the whole page: a restarted scheduler rereads the stream from its start, and
+      // every event it has already turned into runs costs only an "exists" inside that call.
+      const records = events.flatMap((event) =>
+        listening.map((dag) => this.eventRunRecord(dag, name, event.id, event.payload, now)),
+      );
+      const results = await this.store.createRuns(records);
+      for (const [index, { created, run }] of results.entries()) {
+        if (!created) continue;
+        const eventId = events[Math.floor(index / listening.length)]!.id;
+        this.log(
+          run.state === 'failed'
+            ? {
+                event: 'event_rejected',
+                level: 'warn',
+                dagId: run.dagId,
+                runId: run.runId,
+                eventName: name,
+                eventId,
+                reason: run.reason,
+              }
+            : { event: 'run_created', dagId: run.dagId, runId: run.runId, kind: 'event', eventName: name, eventId },
+        );
       }
+      this.cursors.set(stream, events.at(-1)!.id);
     }
   }
 
-  /** One run per event per DAG; a payload that breaks the params schema is recorded as a failed run. */
-  private async createEventRun(
-    dag: DagSpec,
-    name: string,
-    eventId: string,
-    payload: unknown,
-    now: number,
-  ): Promise<void> {
-    const runId = eventRunId(dag.id, name, eventId);
+  /** One run per event per DAG; a payload that breaks the params schema makes a failed run, with the reason. */
+  private eventRunRecord(dag: DagSpec, name: string, eventId: string, payload: unknown, now: number): DagRunRecord {
     const conf =
       payload !== null && typeof payload === 'object' && !Array.isArray(payload)
         ? (payload as Record<string, unknown>)
@@ -517,8 +531,8 @@ export class SchedulerDaemon {
     } catch (error) {
       problem = (error as Error).message;
     }
-    const { created } = await this.store.createRun({
-      runId,
+    return {
+      runId: eventRunId(dag.id, name, eventId),
       dagId: dag.id,
       kind: 'event',
       state: problem ? 'failed' : 'queued',
@@ -526,14 +540,7 @@ export class SchedulerDaemon {
       conf,
       createdMs: now,
       ...(problem ? { endMs: now, reason: `event '${name}' ${eventId} rejected: ${problem}` } : {}),
-    });
-    if (created) {
-      this.log(
-        problem
-          ? { event: 'event_rejected', level: 'warn', dagId: dag.id, runId, eventName: name, eventId, reason: problem }
-          : { event: 'run_created', dagId: dag.id, runId, kind: 'event', eventName: name, eventId },
-      );
-    }
+    };
   }
 
   private async readDatasets(dags: ReadonlyMap<string, DagSpec>, now: number): Promise<void> {
