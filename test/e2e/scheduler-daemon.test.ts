@@ -16,6 +16,7 @@ import {
   SchedulerDaemon,
   type StateStore,
   scheduledRunId,
+  schedulerLease,
 } from '@batuta/scheduler';
 import { describe, expect, it } from 'vitest';
 import { RedisServer } from '../support/redis-server.js';
@@ -153,6 +154,37 @@ describe('SchedulerDaemon', () => {
     const runs = await allRuns(store);
     expect(runs).toHaveLength(2);
     expect(runs.map((r) => r.logicalDateMs).sort()).toEqual([START - 10 * 60 * MINUTE, START - 9 * 60 * MINUTE]);
+  });
+
+  it('renews its leases in a pass whose fire failed, and creates the runs once the store answers again', async () => {
+    const clock = new ManualClock(START);
+    class HiccupStore extends MemoryStateStore {
+      failing = true;
+      override async createRuns(runs: readonly DagRunRecord[]) {
+        if (this.failing) throw new Error('store hiccup');
+        return super.createRuns(runs);
+      }
+    }
+    const store = new HiccupStore();
+    const byId = new Map([['hiccup', minutely('hiccup')]]);
+    const events: string[] = [];
+    const daemon = new SchedulerDaemon({
+      store,
+      coordinator: new RunCoordinator({ store, executor: daemonExecutor(store, clock, byId), clock }),
+      dags: () => byId,
+      clock,
+      schedulerId: 'a',
+      pollMs: 1_000,
+      log: (event) => void events.push(event.event),
+    });
+    await daemon.start();
+    expect(events).toContain('scheduler_fire_failed');
+    expect(await store.getLeaseOwner(schedulerLease('a'), clock.now())).toBe('a');
+    expect(await allRuns(store)).toHaveLength(0);
+    store.failing = false;
+    await runFor(clock, [daemon], START + 2_000);
+    daemon.halt();
+    expect((await allRuns(store)).map((r) => r.logicalDateMs)).toEqual([START]);
   });
 
   it('forgets the timetable of a DAG removed from the folder', async () => {

@@ -170,7 +170,11 @@ export class SchedulerDaemon {
     const now = this.clock.now();
     try {
       // Fires first: a run's creation is what its fire time promises; a folder rescan can wait a few ms.
-      await this.fireTimeSchedules(this.dags(), now);
+      // A failed fire must not cost the rest of the pass: skipped lease renewals would let another
+      // scheduler adopt runs this one still drives.
+      await this.fireTimeSchedules(this.dags(), now).catch((error: unknown) => {
+        this.log({ event: 'scheduler_fire_failed', level: 'error', message: (error as Error).message });
+      });
       if (this.reload && now - this.lastReloadMs >= this.reloadMs) {
         this.lastReloadMs = now;
         await this.reload();
@@ -259,12 +263,11 @@ export class SchedulerDaemon {
       await this.prefetch(dags, now);
       return;
     }
+    const firstSeen = due.filter((dag) => !this.time.has(dag.id));
     await Promise.all(
-      due
-        .filter((dag) => !this.time.has(dag.id))
-        .map(async (dag) => {
-          this.time.set(dag.id, { lastFireMs: await this.lastScheduledFire(dag.id), nextFireMs: undefined });
-        }),
+      firstSeen.map(async (dag) => {
+        this.time.set(dag.id, { lastFireMs: await this.lastScheduledFire(dag.id), nextFireMs: undefined });
+      }),
     );
     // What was read ahead of the fire serves every DAG due at that fire, the other shares' included.
     const earliestFire = Math.min(...due.map((dag) => this.time.get(dag.id)?.nextFireMs ?? now));
@@ -274,7 +277,15 @@ export class SchedulerDaemon {
     // shared among the live schedulers: each creates its own share at the fire time, and the others'
     // shares only `shareGraceMs` later (see dueAtMs), when a live peer has created them (RUN_EXISTS) and a
     // dead one has not, so they are created then. Two schedulers never race for the same runs.
-    const created = await this.createDueRuns(due, now, active, paused);
+    let created: Array<{ dag: DagSpec; run: DagRunRecord }>;
+    try {
+      created = await this.createDueRuns(due, now, active, paused);
+    } catch (error) {
+      // A DAG seen for the first time has no next fire yet: forget it, so the next pass plans it afresh
+      // (the others keep a due next fire and are retried as they are).
+      for (const dag of firstSeen) this.time.delete(dag.id);
+      throw error;
+    }
     this.log({
       event: 'fire',
       fireMs: earliestFire,
