@@ -14,6 +14,7 @@ import {
   RedisStateStore,
   RunCoordinator,
   SchedulerDaemon,
+  type SchedulerDaemonOptions,
   type StateStore,
   scheduledRunId,
   schedulerLease,
@@ -24,17 +25,20 @@ import { RedisServer } from '../support/redis-server.js';
 const START = Date.UTC(2026, 2, 1, 12, 0, 0);
 const MINUTE = 60_000;
 
-function daemonExecutor(store: StateStore, clock: ManualClock, byId: ReadonlyMap<string, DagSpec>) {
-  return new LocalExecutor({
+/** A daemon on the local executor; `dags` may be a live map the test edits (a folder that changes). */
+function daemonFor(
+  dags: DagSpec[] | Map<string, DagSpec>,
+  store: StateStore,
+  clock: ManualClock,
+  schedulerId: string,
+  log?: SchedulerDaemonOptions['log'],
+) {
+  const byId = Array.isArray(dags) ? new Map(dags.map((d) => [d.id, d])) : dags;
+  const executor = new LocalExecutor({
     capacity: { cpu: 64, memoryMb: 65536, gpu: 0, custom: {} },
     invoke: createTaskInvoker({ resolveDag: (id) => byId.get(id), store, operators: createOperatorRegistry() }),
     clock,
   });
-}
-
-function daemonFor(dags: DagSpec[], store: StateStore, clock: ManualClock, schedulerId: string) {
-  const byId = new Map(dags.map((d) => [d.id, d]));
-  const executor = daemonExecutor(store, clock, byId);
   const coordinator = new RunCoordinator({ store, executor, clock });
   return new SchedulerDaemon({
     store,
@@ -44,6 +48,7 @@ function daemonFor(dags: DagSpec[], store: StateStore, clock: ManualClock, sched
     schedulerId,
     pollMs: 1_000,
     leaseTtlMs: 30_000,
+    ...(log ? { log } : {}),
   });
 }
 
@@ -166,17 +171,8 @@ describe('SchedulerDaemon', () => {
       }
     }
     const store = new HiccupStore();
-    const byId = new Map([['hiccup', minutely('hiccup')]]);
     const events: string[] = [];
-    const daemon = new SchedulerDaemon({
-      store,
-      coordinator: new RunCoordinator({ store, executor: daemonExecutor(store, clock, byId), clock }),
-      dags: () => byId,
-      clock,
-      schedulerId: 'a',
-      pollMs: 1_000,
-      log: (event) => void events.push(event.event),
-    });
+    const daemon = daemonFor([minutely('hiccup')], store, clock, 'a', (event) => void events.push(event.event));
     await daemon.start();
     expect(events).toContain('scheduler_fire_failed');
     expect(await store.getLeaseOwner(schedulerLease('a'), clock.now())).toBe('a');
@@ -191,14 +187,7 @@ describe('SchedulerDaemon', () => {
     const clock = new ManualClock(START);
     const store = new MemoryStateStore();
     const byId = new Map([['gone', minutely('gone')]]);
-    const daemon = new SchedulerDaemon({
-      store,
-      coordinator: new RunCoordinator({ store, executor: daemonExecutor(store, clock, byId), clock }),
-      dags: () => byId,
-      clock,
-      schedulerId: 'a',
-      pollMs: 1_000,
-    });
+    const daemon = daemonFor(byId, store, clock, 'a');
     await daemon.start();
     await runFor(clock, [daemon], START + MINUTE);
     expect(daemon.nextFires().has('gone')).toBe(true);
