@@ -1,6 +1,7 @@
 // The embedded path end to end: DSL or YAML → RunCoordinator → LocalExecutor → MemoryStateStore.
 import { LocalExecutor } from '@batuta/orchestrator';
 import {
+  BatutaError,
   createOperatorRegistry,
   createTaskInvoker,
   type DagSpec,
@@ -10,6 +11,7 @@ import {
   parseDagYaml,
   type ResourceSpec,
   RunCoordinator,
+  type Transition,
 } from '@batuta/scheduler';
 import { describe, expect, it } from 'vitest';
 
@@ -240,5 +242,30 @@ tasks:
     expect(run.state).toBe('failed');
     expect(aborted).toBe(true);
     expect((await states(store, run.runId)).after).not.toBe('success');
+  });
+
+  it('records the run failed, instead of leaving it running, when the store refuses a step', async () => {
+    const dag = defineDag({ id: 'refused_step' });
+    const a = dag.task('a', { run: () => 1 });
+    dag.task('b', { upstream: [a], run: () => 2 });
+    const store = new (class extends MemoryStateStore {
+      override async applyTransition(runId: string, transition: Transition): Promise<boolean> {
+        if (transition.outputs?.some((o) => o.taskId === 'b')) {
+          throw new BatutaError('STORE_BAD_WRITE', 'refused for the test');
+        }
+        return super.applyTransition(runId, transition);
+      }
+    })();
+    const executor = new LocalExecutor({
+      capacity: { cpu: 4, memoryMb: 4096, gpu: 0, custom: {} },
+      invoke: createTaskInvoker({ resolveDag: () => dag.spec, store, operators }),
+    });
+    const coordinator = new RunCoordinator({ store, executor });
+    const run = await (await coordinator.startRun(dag.spec)).done;
+    expect(run.state).toBe('failed');
+    expect(run.reason).toContain('refused for the test');
+    expect((await store.getRun(run.runId))?.state).toBe('failed');
+    expect(coordinator.activeRunIds()).toEqual([]);
+    await coordinator.close();
   });
 });

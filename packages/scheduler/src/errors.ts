@@ -54,3 +54,8 @@ export function formatDagIssue(issue: DagIssue): string {
   const field = issue.field ? `${issue.field}: ` : '';
   return `${where}${issue.code} ${field}${issue.message}`;
 }
+
+/** True when `error` is a BatutaError (of any Batuta package), with `code` when one is given. */
+export function isBatutaError(error: unknown, code?: string): error is BatutaError {
+  return error instanceof BatutaError && (code === undefined || error.code === code);
+}

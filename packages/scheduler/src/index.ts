@@ -64,10 +64,12 @@ export type {
   CreateRunOutcome,
   RunCoordinatorOptions,
   RunHandle,
-  RunListener,
   RunRequest,
 } from './runner/run-coordinator.js';
-export { datasetStream, RunCoordinator } from './runner/run-coordinator.js';
+export { newRunId, RunCoordinator } from './runner/run-coordinator.js';
+export { datasetStream } from './runner/run-effects.js';
+export type { RunListener } from './runner/run-listener.js';
+export { storableOutcome } from './runner/storable-outcome.js';
 export { createTaskInvoker, type TaskInvokerOptions } from './runner/task-invoker.js';
 export { toStoredJson } from './store/json-value.js';
 export { MemoryStateStore } from './store/memory-store.js';
@@ -80,6 +82,7 @@ export type {
 } from './store/redis/redis-store.js';
 export { RedisStateStore, redisStoreClientOptions } from './store/redis/redis-store.js';
 export * from './store/state-store.js';
+export { taskError, toTaskError } from './task-error.js';
 export {
   type BackfillItem,
   type BackfillPlan,
@@ -102,7 +105,14 @@ export {
 } from './triggers/datasets.js';
 export { IntervalSchedule } from './triggers/interval-schedule.js';
 export { OnceSchedule } from './triggers/once-schedule.js';
-export { backfillRunId, datasetRunId, eventRunId, manualRunId, scheduledRunId } from './triggers/run-ids.js';
+export {
+  adHocRunId,
+  backfillRunId,
+  datasetRunId,
+  eventRunId,
+  manualRunId,
+  scheduledRunId,
+} from './triggers/run-ids.js';
 export type { Schedule } from './triggers/schedule.js';
 export {
   cronScheduleOf,

@@ -1,11 +1,10 @@
 // Commands that act on runs through the store: trigger, cancel, backfill, show, list; pause/unpause;
 // events publish. The scheduler daemon does the work; these commands only record intent.
-import { randomUUID } from 'node:crypto';
 import {
   CONTROL_STREAM,
   type DagRunRecord,
   eventStream,
-  manualRunId,
+  newRunId,
   type OperatorRegistry,
   planBackfill,
   resolveParams,
@@ -56,7 +55,7 @@ export async function dagsTrigger(
   const conf = resolveParams(dag.params, parseJsonObject(options.conf, '--conf'));
   return withStore(config, async (store) => {
     const now = Date.now();
-    const runId = manualRunId(dag.id, now, randomUUID().slice(0, 8));
+    const runId = newRunId('manual', dag.id, now);
     await store.createRun({
       runId,
       dagId: dag.id,

@@ -98,7 +98,7 @@ export class RunDecider {
     const { t, m, group } = slot;
     const reason = successReason(this.table.tryAt(slot));
     if (group) {
-      if (group.outputs) group.outputs[m] = output;
+      group.outputs[m] = output;
       this.endAttempt(slot, SUCCESS, reason);
       return;
     }
@@ -158,7 +158,8 @@ export class RunDecider {
   /** Every instance of a mapped task is terminal: mark the parent with the aggregate state. */
   aggregate(t: number, group: MappedGroup): void {
     const code = group.aggregate();
-    this.markTask(t, code, `${STATE_NAMES[code]}: ${group.describe()}`);
+    const output = code === SUCCESS ? group.successOutputs() : undefined;
+    this.markTask(t, code, `${STATE_NAMES[code]}: ${group.describe()}`, output);
   }
 
   // ---- branching and short-circuit ------------------------------------------------------------
@@ -293,7 +294,7 @@ export class RunDecider {
     }
     const { names, lists, count } = expansion;
     const taskId = this.plan.tasks[t]!.id;
-    const group = new MappedGroup(count, names, lists, this.plan.isMapSource[t] === 1);
+    const group = new MappedGroup(count, names, lists);
     table.groups.set(t, group);
     table.mapCounts[t] = count;
     table.states[t] = RUNNING;
@@ -324,25 +325,31 @@ export class RunDecider {
   }
 
   /** A task-level instance reaches a final state; its downstreams hear of it. */
-  markTask(t: number, code: number, reason: string): void {
-    this.setTerminal(t, code, reason);
+  markTask(t: number, code: number, reason: string, output?: unknown[]): void {
+    this.setTerminal(t, code, reason, output);
     this.propagate(t);
   }
 
   /** Sets a task-level final state and emits its mark, without telling downstreams (see markTask). */
-  setTerminal(t: number, code: number, reason: string): void {
+  setTerminal(t: number, code: number, reason: string, output?: unknown[]): void {
     const table = this.table;
     if (!isTerminal(table.states[t]!)) table.terminalCount++;
     table.states[t] = code;
     table.reasons[t] = reason;
     table.nextTryAtMs[t] = Number.NaN;
     table.holds.delete(t);
-    this.emitMark(t, -1, code, reason);
+    this.emitMark(t, -1, code, reason, output);
   }
 
-  /** Appends a 'mark' decision. */
-  emitMark(t: number, mapIndex: number, code: number, reason: string): void {
-    this.out.push({ kind: 'mark', taskId: this.plan.tasks[t]!.id, mapIndex, state: STATE_NAMES[code]!, reason });
+  /** Appends a 'mark' decision (with the aggregate output of a mapped task's successful parent). */
+  emitMark(t: number, mapIndex: number, code: number, reason: string, output?: unknown[]): void {
+    const taskId = this.plan.tasks[t]!.id;
+    const state = STATE_NAMES[code]!;
+    this.out.push(
+      output === undefined
+        ? { kind: 'mark', taskId, mapIndex, state, reason }
+        : { kind: 'mark', taskId, mapIndex, state, reason, output },
+    );
   }
 
   /** Counts a now-terminal task in its direct downstreams and queues those still waiting. */

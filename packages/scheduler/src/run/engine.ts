@@ -22,6 +22,7 @@ import {
   SCHEDULED,
   SKIPPED,
   STATE_NAMES,
+  SUCCESS,
   UP_FOR_RETRY,
 } from './states.js';
 import type { Decision, InstanceKey, InstanceSnapshot, Outcome } from './types.js';
@@ -158,7 +159,7 @@ export class RunEngine {
         }
         const aggregate = group.aggregate();
         const summary = `${STATE_NAMES[aggregate]}: run cancelled (${reason}); ${group.describe()}`;
-        this.decider.setTerminal(t, aggregate, summary);
+        this.decider.setTerminal(t, aggregate, summary, aggregate === SUCCESS ? group.successOutputs() : undefined);
       } else {
         const wasOut = table.states[t] === QUEUED || table.states[t] === RUNNING;
         if (wasOut) table.errors.set(t, error);

@@ -14,8 +14,8 @@ export class MappedGroup {
   readonly nextTryAtMs: Float64Array;
   readonly reasons: string[];
   readonly errors = new Map<number, TaskError>();
-  /** Instance outputs, kept only when a downstream maps over this task. */
-  readonly outputs: unknown[] | undefined;
+  /** Instance outputs (set on success): the parent's aggregate output and what a downstream maps over. */
+  readonly outputs: unknown[];
   success = 0;
   failed = 0;
   upstreamFailed = 0;
@@ -23,12 +23,7 @@ export class MappedGroup {
   removed = 0;
   done = 0;
 
-  constructor(
-    count: number,
-    argNames: readonly string[],
-    lists: ReadonlyArray<readonly unknown[]> | undefined,
-    keepOutputs: boolean,
-  ) {
+  constructor(count: number, argNames: readonly string[], lists: ReadonlyArray<readonly unknown[]> | undefined) {
     this.count = count;
     this.argNames = argNames;
     this.lists = lists;
@@ -36,7 +31,7 @@ export class MappedGroup {
     this.tryNumbers = new Int32Array(count);
     this.nextTryAtMs = new Float64Array(count).fill(Number.NaN);
     this.reasons = new Array<string>(count).fill('');
-    this.outputs = keepOutputs ? new Array<unknown>(count) : undefined;
+    this.outputs = new Array<unknown>(count);
   }
 
   /** The element(s) instance `index` works on: the cross product, first argument varying slowest. */
@@ -93,10 +88,15 @@ export class MappedGroup {
     return `${this.done} of ${this.count} mapped instances done${summary}`;
   }
 
-  /** What downstream mapping sees of this task: the successful instances' outputs, in mapIndex order. */
+  /**
+   * The task's aggregate output (ADR 005), also what a downstream maps over: the successful instances'
+   * outputs in mapIndex order. It is stored as JSON, so an instance that returned nothing gives null.
+   */
   successOutputs(): unknown[] {
     const list: unknown[] = [];
-    for (let i = 0; i < this.count; i++) if (this.states[i] === SUCCESS) list.push(this.outputs?.[i]);
+    for (let i = 0; i < this.count; i++) {
+      if (this.states[i] === SUCCESS) list.push(this.outputs[i] === undefined ? null : this.outputs[i]);
+    }
     return list;
   }
 

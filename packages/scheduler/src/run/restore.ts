@@ -118,7 +118,7 @@ function restoreGroup(
   let count = 0;
   if (lists) count = lists.reduce((product, list) => product * list.length, 1);
   else for (const snapshot of snapshots) count = Math.max(count, snapshot.mapIndex + 1);
-  const group = new MappedGroup(count, names, lists, table.plan.isMapSource[t] === 1);
+  const group = new MappedGroup(count, names, lists);
   const seen = new Uint8Array(count);
   for (const snapshot of snapshots) {
     const i = snapshot.mapIndex;
@@ -138,7 +138,7 @@ function restoreGroup(
     } else {
       group.restore(i, code);
     }
-    if (code === SUCCESS && group.outputs) group.outputs[i] = outputs.get(`${task.id}#${i}`);
+    if (code === SUCCESS) group.outputs[i] = outputs.get(`${task.id}#${i}`);
   }
   if (!isTerminal(table.states[t]!)) {
     if (!seen.every((flag) => flag === 1)) followUp.reexpand.add(t);

@@ -25,8 +25,12 @@ export type Decision =
       item: Record<string, unknown> | undefined;
       reason: string;
     }
-  /** The engine set this state itself (auto-mark, cascade, branch skip, run cancel, mapped aggregate…). */
-  | { kind: 'mark'; taskId: string; mapIndex: number; state: TaskState; reason: string }
+  /**
+   * The engine set this state itself (auto-mark, cascade, branch skip, run cancel, mapped aggregate…).
+   * A mapped task's parent marked success carries `output`: the list of its successful instances'
+   * outputs in mapIndex order (an instance that returned nothing gives null), to be stored as its output.
+   */
+  | { kind: 'mark'; taskId: string; mapIndex: number; state: TaskState; reason: string; output?: unknown[] }
   /** The attempt failed and will be retried: the instance is up_for_retry until `atMs`, then call `retryDue`. */
   | {
       kind: 'retry';

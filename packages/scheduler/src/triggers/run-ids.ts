@@ -48,7 +48,12 @@ export function eventRunId(dagId: string, eventName: string, eventId: string): s
 
 /** `manual__<ISO UTC>__<dagId>__<nonce>`: a manual trigger; pass a fresh nonce (e.g. a short random id). */
 export function manualRunId(dagId: string, logicalDateMs: number, nonce: string): string {
-  return `manual__${isoOf(logicalDateMs)}__${dagId}__${nonce}`;
+  return adHocRunId('manual', dagId, logicalDateMs, nonce);
+}
+
+/** `<kind>__<ISO UTC>__<dagId>__<nonce>`: a run made on request (manual, test…), told apart by its nonce. */
+export function adHocRunId(kind: string, dagId: string, logicalDateMs: number, nonce: string): string {
+  return `${kind}__${isoOf(logicalDateMs)}__${dagId}__${nonce}`;
 }
 
 /** 32-bit FNV-1a as 8 hex digits: short, stable across processes and versions. */

@@ -318,9 +318,30 @@ describe('dynamic mapping', () => {
         mapIndex: -1,
         state: 'success',
         reason: 'success: 3 of 3 mapped instances done: 3 success',
+        output: [null, null, null],
       },
     ]);
     expect(runIds(last)).toEqual(['after']);
+  });
+
+  it("carries the succeeded instances' outputs on the mapped parent's success mark, skipping the rest", () => {
+    const engine = engineFor([mapped({ x: { values: [1, 2, 3] } })]);
+    engine.start(0);
+    engine.complete(key('each', 0), { status: 'success', output: 10 }, 1);
+    engine.complete(key('each', 1), { status: 'skipped', reason: 'not wanted' }, 2);
+    const last = engine.complete(key('each', 2), { status: 'success', output: { n: 30 } }, 3);
+    const parent = last.find((d) => d.kind === 'mark' && d.mapIndex === -1);
+    expect(parent).toMatchObject({ state: 'success', output: [10, { n: 30 }] });
+  });
+
+  it('gives a mapped parent that failed or was skipped no output', () => {
+    const engine = engineFor([mapped({ x: { values: [1, 2] } })]);
+    engine.start(0);
+    engine.complete(key('each', 0), { status: 'skipped', reason: 'a' }, 1);
+    const last = engine.complete(key('each', 1), { status: 'skipped', reason: 'b' }, 2);
+    const parent = last.find((d) => d.kind === 'mark' && d.mapIndex === -1);
+    expect(parent).toMatchObject({ state: 'skipped' });
+    expect(parent).not.toHaveProperty('output');
   });
 
   it("expands over an upstream's output", () => {
