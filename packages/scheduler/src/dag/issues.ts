@@ -27,6 +27,10 @@ export const DAG_ISSUE_CODES = [
   'BAD_RESOURCE',
   'BAD_TRIGGER_RULE',
   'BAD_MAP',
+  // Found when the DAG is checked against the worker pools (orchestrator placement).
+  'NO_POOL_FITS',
+  'UNKNOWN_POOL',
+  'SLOT_POOL_TOO_SMALL',
 ] as const;
 export type DagIssueCode = (typeof DAG_ISSUE_CODES)[number];
 

@@ -15,7 +15,7 @@ import {
   type YAMLMap,
 } from 'yaml';
 import type { DagIssue, SourceLocation } from '../errors.js';
-import { formatFieldPath, type PathIssue, type PathSegment, RESERVED_KEY } from './issues.js';
+import { type DagIssueCode, formatFieldPath, type PathIssue, type PathSegment, RESERVED_KEY } from './issues.js';
 
 /** Alias expansion a file may always use, in nodes; a larger file may expand to 10× its own size. */
 export const MIN_ALIAS_EXPANSION = 100_000;
@@ -192,7 +192,7 @@ export class YamlSource {
     return keys;
   }
 
-  private issue(code: string, message: string, offset: number, field = ''): DagIssue {
+  private issue(code: DagIssueCode, message: string, offset: number, field = ''): DagIssue {
     return { code, message, field, location: this.locationAt(offset) };
   }
 
@@ -266,10 +266,10 @@ export class YamlSource {
     const aliasSites: Array<{ alias: Node; expandedSoFar: number }> = [];
     let expanded = 0;
     let literalNodes = 0;
-    const problem = (code: string, message: string, node: unknown, path: PathSegment[]): void => {
+    const problem = (code: DagIssueCode, message: string, node: unknown, path: PathSegment[]): void => {
       this.problems.push(this.issue(code, message, (node as Node | null)?.range?.[0] ?? 0, formatFieldPath(path)));
     };
-    const stop = (code: string, message: string, node: unknown, path: PathSegment[] = []): void => {
+    const stop = (code: DagIssueCode, message: string, node: unknown, path: PathSegment[] = []): void => {
       this.fatal.push(this.issue(code, message, (node as Node | null)?.range?.[0] ?? 0, formatFieldPath(path)));
     };
 
