@@ -20,9 +20,9 @@ import {
   RunCoordinator,
   type TaskSpec,
 } from '@batuta/scheduler';
+import { RedisServer } from '@batuta/scheduler/redis-server';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { RedisServer } from '../test/support/redis-server.js';
 import { removeKeys, startRoleChild } from './support/bench-processes.js';
 
 const TASKS = 10_000;

@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deleteMatching, loadCsv, PredictionSets, predictAndIngest, XgboostModel } from '@batuta/ml-tasks';
+import { RedisServer } from '@batuta/scheduler/redis-server';
 import { Redis } from 'ioredis';
-import { RedisServer } from '../test/support/redis-server.js';
 import { findPython, random } from './support/ml-bench.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

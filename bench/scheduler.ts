@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisStateStore } from '@batuta/scheduler';
-import { RedisServer } from '../test/support/redis-server.js';
+import { RedisServer } from '@batuta/scheduler/redis-server';
 
 const quick = process.argv.includes('--quick');
 const dagCount = 1_000;

@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RedisStateStore } from '@batuta/scheduler';
+import { RedisServer } from '@batuta/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../support/redis-server.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'batuta.js');
 

@@ -10,8 +10,8 @@ import {
   RedisStateStore,
   RunCoordinator,
 } from '@batuta/scheduler';
+import { RedisServer } from '@batuta/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../support/redis-server.js';
 
 describe('a Redis restart during a distributed run', () => {
   let server: RedisServer;

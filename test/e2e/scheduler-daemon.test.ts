@@ -19,8 +19,8 @@ import {
   scheduledRunId,
   schedulerLease,
 } from '@batuta/scheduler';
+import { RedisServer } from '@batuta/testing';
 import { describe, expect, it } from 'vitest';
-import { RedisServer } from '../support/redis-server.js';
 
 const START = Date.UTC(2026, 2, 1, 12, 0, 0);
 const MINUTE = 60_000;

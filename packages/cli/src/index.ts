@@ -1,3 +1,3 @@
-// @batuta/cli — the `batuta` command. Its library surface is small: `main`, and the private
-// redis-server launcher the demo, the tests and the benchmarks share.
-export { freePort, RedisServer, type RedisServerOptions } from './redis-server.js';
+// @batuta/cli — the `batuta` command. Its library surface is `main` (what bin/batuta.js runs); the
+// private redis-server launcher the demo uses lives in @batuta/scheduler/redis-server.
+export { main } from './main.js';

@@ -32,6 +32,8 @@
   Output:
     1 applied, 0 a guard failed or the run does not exist (nothing written)
 ]]
+--- @include "includes/indexRun"
+
 local rcall = redis.call
 local recordKey, instancesKey, outputsKey = KEYS[1], KEYS[2], KEYS[3]
 
@@ -106,21 +108,7 @@ if newState ~= '' or newScore ~= '' then
   local dagId = cjson.decode(old[2])
   local finalState = oldState
   if newState == '-' then finalState = nil elseif newState ~= '' then finalState = cjson.decode(newState) end
-  local score = newScore
-  if score == '' then score = rcall('ZSCORE', KEYS[4], runId) or '0' end
-
-  if oldState and oldState ~= finalState then
-    rcall('ZREM', prefix .. 'runs:state:' .. oldState, runId)
-    rcall('ZREM', prefix .. 'runs:dag-state:' .. oldState .. ':' .. dagId, runId)
-  end
-  if finalState and (finalState ~= oldState or newScore ~= '') then
-    rcall('ZADD', prefix .. 'runs:state:' .. finalState, score, runId)
-    rcall('ZADD', prefix .. 'runs:dag-state:' .. finalState .. ':' .. dagId, score, runId)
-  end
-  if newScore ~= '' then
-    rcall('ZADD', KEYS[4], score, runId)
-    rcall('ZADD', prefix .. 'runs:dag:' .. dagId, score, runId)
-  end
+  reindexRun(prefix, KEYS[4], runId, dagId, oldState, finalState, newScore ~= '' and newScore or nil)
 end
 
 index = callInChunks('HSET', recordKey, index, patchSets, 2)

@@ -16,6 +16,8 @@
     {1}                  created
     {0, {field, value…}} a run with this id exists; its record, unchanged
 ]]
+--- @include "includes/indexRun"
+
 local rcall = redis.call
 local recordKey = KEYS[1]
 
@@ -31,8 +33,5 @@ local state = cjson.decode(ARGV[5])
 
 -- Records have a dozen fields at most, far below unpack's limit.
 rcall('HSET', recordKey, unpack(ARGV, 6))
-rcall('ZADD', KEYS[2], score, runId)
-rcall('ZADD', prefix .. 'runs:state:' .. state, score, runId)
-rcall('ZADD', prefix .. 'runs:dag:' .. dagId, score, runId)
-rcall('ZADD', prefix .. 'runs:dag-state:' .. state .. ':' .. dagId, score, runId)
+indexNewRun(prefix, KEYS[2], runId, score, dagId, state)
 return {1}

@@ -15,6 +15,8 @@
     1                    created
     {field, value…}      a run with this id exists; its record, unchanged
 ]]
+--- @include "includes/indexRun"
+
 local rcall = redis.call
 local prefix = ARGV[1]
 local out = {}
@@ -41,10 +43,7 @@ while i <= #ARGV do
       from = at + 1
     end
     rcall('HSET', recordKey, unpack(fields))
-    rcall('ZADD', KEYS[1], score, runId)
-    rcall('ZADD', prefix .. 'runs:state:' .. state, score, runId)
-    rcall('ZADD', prefix .. 'runs:dag:' .. dagId, score, runId)
-    rcall('ZADD', prefix .. 'runs:dag-state:' .. state .. ':' .. dagId, score, runId)
+    indexNewRun(prefix, KEYS[1], runId, score, dagId, state)
     out[#out + 1] = 1
   end
   i = i + 5

@@ -14,6 +14,8 @@
   Output:
     { {field, value…}, … } one record per run, in order
 ]]
+--- @include "includes/runIndexKeys"
+
 local rcall = redis.call
 local prefix = ARGV[1]
 local limit = tonumber(ARGV[2])
@@ -23,14 +25,14 @@ local dagId = ARGV[3] == '1' and cjson.decode(ARGV[4]) or nil
 -- equal scores by member bytes, i.e. by run id.
 local sources = {}
 if #ARGV < 5 then
-  sources[1] = dagId and (prefix .. 'runs:dag:' .. dagId) or KEYS[1]
+  sources[1] = dagId and runsByDagKey(prefix, dagId) or KEYS[1]
 else
   for i = 5, #ARGV do
     local state = cjson.decode(ARGV[i])
     if dagId then
-      sources[#sources + 1] = prefix .. 'runs:dag-state:' .. state .. ':' .. dagId
+      sources[#sources + 1] = runsByDagAndStateKey(prefix, state, dagId)
     else
-      sources[#sources + 1] = prefix .. 'runs:state:' .. state
+      sources[#sources + 1] = runsByStateKey(prefix, state)
     end
   end
 end

@@ -5,8 +5,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PredictionClient } from '@batuta/ml-tasks';
 import type { OperatorRegistry } from '@batuta/scheduler';
+import { RedisServer } from '@batuta/scheduler/redis-server';
 import { Redis } from 'ioredis';
-import { RedisServer } from '../redis-server.js';
 import { dagsTest } from './dags-test.js';
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../../../../test/support/redis-server.js';
+import { useRedisServer } from '@batuta/testing';
+import { describe, expect, it } from 'vitest';
 import {
   batchPredict,
   ingestPredictions,
@@ -14,8 +13,7 @@ import {
 import { exampleDataDir, goldenDir, irisRows } from '../support/golden.js';
 
 const CLASS_NAMES = ['setosa', 'versicolor', 'virginica'];
-let server: RedisServer;
-let redis: Redis;
+const harness = useRedisServer();
 const iris = irisRows();
 const table = { data: iris.features, rows: iris.rows, width: 4 };
 const seed = XgboostModel.fromJsonText(readFileSync(`${exampleDataDir}model.json`, 'utf8'));
@@ -24,10 +22,10 @@ async function contents(pattern: string): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   let cursor = '0';
   do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 10_000);
+    const [next, keys] = await harness.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 10_000);
     cursor = next;
     if (keys.length > 0) {
-      const values = await redis.mget(...keys);
+      const values = await harness.redis.mget(...keys);
       keys.forEach((key, i) => {
         found.set(key.slice(pattern.length - 1), values[i] as string);
       });
@@ -36,27 +34,17 @@ async function contents(pattern: string): Promise<Map<string, string>> {
   return found;
 }
 
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-
-afterAll(async () => {
-  await redis?.quit();
-  await server?.stop();
-});
-
 describe('predictAndIngest (the one-process streaming path)', () => {
   it('writes exactly what batchPredict + ingestPredictions write', async () => {
     const slow = await batchPredict(seed, table, { classNames: CLASS_NAMES });
-    await ingestPredictions(redis, {
+    await ingestPredictions(harness.redis, {
       model: 'iris',
       namespace: 'slow',
       version: 'v1',
       keys: slow.keys,
       labels: slow.labels,
     });
-    const result = await predictAndIngest(redis, seed, table, {
+    const result = await predictAndIngest(harness.redis, seed, table, {
       model: 'iris',
       namespace: 'fast',
       version: 'v1',
@@ -68,7 +56,7 @@ describe('predictAndIngest (the one-process streaming path)', () => {
     const expected = await contents('batuta:slow:pred:iris:v:v1:*');
     expect(expected.size).toBe(1033);
     expect(await contents('batuta:fast:pred:iris:v:v1:*')).toEqual(expected);
-    const client = new PredictionClient(redis, { model: 'iris', namespace: 'fast' });
+    const client = new PredictionClient(harness.redis, { model: 'iris', namespace: 'fast' });
     expect(await client.lookup([5.0, 2.9, 1.1, 0.4])).toMatchObject({ status: 'hit', value: 'setosa' });
   });
 
@@ -76,7 +64,7 @@ describe('predictAndIngest (the one-process streaming path)', () => {
     const encoder = new RowKeyEncoder({ scheme: 'python-text' });
     const packed = encoder.encode(iris.features, 4, 0, iris.rows);
     const labels = Array.from({ length: iris.rows }, (_, i) => CLASS_NAMES[i % 3] as string);
-    const writer = await PredictionWriter.open(redis, {
+    const writer = await PredictionWriter.open(harness.redis, {
       model: 'iris',
       namespace: 'packed',
       version: 'v1',
@@ -84,7 +72,7 @@ describe('predictAndIngest (the one-process streaming path)', () => {
     });
     await writer.writePacked(packed, encoder.stride, iris.rows, labels);
     await writer.commit();
-    await ingestPredictions(redis, {
+    await ingestPredictions(harness.redis, {
       model: 'iris',
       namespace: 'strings',
       version: 'v1',
@@ -102,7 +90,7 @@ describe('predictAndIngest (the one-process streaming path)', () => {
       withIds.set(iris.features.subarray(row * 4, row * 4 + 4), row * 5 + 1);
     }
     await predictAndIngest(
-      redis,
+      harness.redis,
       regression,
       { data: withIds, rows: iris.rows, width: 5, columns: ['id', 'a', 'b', 'c', 'd'] },
       {
@@ -114,8 +102,8 @@ describe('predictAndIngest (the one-process streaming path)', () => {
       },
     );
     const expected = regression.predictRow(Array.from(iris.features.subarray(0, 4)))[0] as number;
-    expect(Number(await redis.get('ids:1000'))).toBeCloseTo(expected, 6);
-    const client = new PredictionClient(redis, { model: 'flowers', namespace: 'ids' });
+    expect(Number(await harness.redis.get('ids:1000'))).toBeCloseTo(expected, 6);
+    const client = new PredictionClient(harness.redis, { model: 'flowers', namespace: 'ids' });
     expect(await client.lookup({ id: 1000 })).toMatchObject({ status: 'hit' });
   });
 });

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../../../../test/support/redis-server.js';
+import { useRedisServer } from '@batuta/testing';
+import { describe, expect, it } from 'vitest';
 import {
   drainMisses,
   ingestPredictions,
@@ -14,10 +13,7 @@ import {
 import { exampleDataDir, irisRows } from '../support/golden.js';
 
 const LABELS = ['setosa', 'versicolor', 'virginica'];
-let server: RedisServer;
-let redis: Redis;
-let counter = 0;
-const freshNamespace = (): string => `lookup${counter++}`;
+const harness = useRedisServer();
 const model = XgboostModel.fromJsonText(readFileSync(`${exampleDataDir}model.json`, 'utf8'));
 const iris = irisRows();
 
@@ -31,7 +27,7 @@ async function ingestIris(
   const classes = new Int32Array(iris.rows);
   model.predictClassesInto(iris.features, iris.rows, classes);
   const keys = keysForRows(scheme, { data: iris.features, rows: iris.rows, width: 4 });
-  return ingestPredictions(redis, {
+  return ingestPredictions(harness.redis, {
     model: 'iris',
     namespace,
     version,
@@ -43,21 +39,11 @@ async function ingestIris(
   });
 }
 
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-
-afterAll(async () => {
-  await redis?.quit();
-  await server?.stop();
-});
-
 describe('PredictionClient.lookup', () => {
   it('finds a batch prediction by features, hashed as the ingest did, in the current version', async () => {
-    const namespace = freshNamespace();
+    const namespace = harness.namespace('lookup');
     await ingestIris(namespace, 'v1');
-    const client = new PredictionClient(redis, { model: 'iris', namespace });
+    const client = new PredictionClient(harness.redis, { model: 'iris', namespace });
     expect(await client.lookup([5.0, 2.9, 1.1, 0.4])).toEqual({
       status: 'hit',
       value: 'setosa',
@@ -69,10 +55,10 @@ describe('PredictionClient.lookup', () => {
   });
 
   it('follows current after a switch, within refreshMs', async () => {
-    const namespace = freshNamespace();
+    const namespace = harness.namespace('lookup');
     await ingestIris(namespace, 'v1');
     let clock = 0;
-    const client = new PredictionClient(redis, { model: 'iris', namespace, refreshMs: 1000, now: () => clock });
+    const client = new PredictionClient(harness.redis, { model: 'iris', namespace, refreshMs: 1000, now: () => clock });
     expect(await client.lookup([5.0, 2.9, 1.1, 0.4])).toMatchObject({ version: 'v1', value: 'setosa' });
     await ingestIris(namespace, 'v2', { scheme: 'python-text' }, ['SETOSA', 'VERSICOLOR', 'VIRGINICA']);
     expect(await client.lookup([5.0, 2.9, 1.1, 0.4])).toMatchObject({ version: 'v1' });
@@ -81,9 +67,9 @@ describe('PredictionClient.lookup', () => {
   });
 
   it('answers a default, or missing, on a miss', async () => {
-    const namespace = freshNamespace();
+    const namespace = harness.namespace('lookup');
     await ingestIris(namespace, 'v1');
-    const client = new PredictionClient(redis, {
+    const client = new PredictionClient(harness.redis, {
       model: 'iris',
       namespace,
       miss: { onMiss: 'default', value: 'setosa' },
@@ -96,9 +82,9 @@ describe('PredictionClient.lookup', () => {
   });
 
   it('scores a miss live and caches the answer, so the next lookup is a hit', async () => {
-    const namespace = freshNamespace();
+    const namespace = harness.namespace('lookup');
     await ingestIris(namespace, 'v1');
-    const client = new PredictionClient(redis, {
+    const client = new PredictionClient(harness.redis, {
       model: 'iris',
       namespace,
       miss: { onMiss: 'live', model: liveScorer(model, LABELS), cacheTtlSeconds: 60 },
@@ -107,19 +93,19 @@ describe('PredictionClient.lookup', () => {
     expect(await client.lookup(features)).toMatchObject({ status: 'live', value: 'virginica', version: 'v1' });
     expect(await client.lookup(features)).toMatchObject({ status: 'hit', value: 'virginica' });
     const { key } = (await client.lookup(features)) as { key: string };
-    const ttl = await redis.ttl(`batuta:${namespace}:pred:iris:v:v1:${key}`);
+    const ttl = await harness.redis.ttl(`batuta:${namespace}:pred:iris:v:v1:${key}`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60);
   });
 
   it('records misses for the next batch run, which drains each distinct input once', async () => {
-    const namespace = freshNamespace();
+    const namespace = harness.namespace('lookup');
     await ingestIris(namespace, 'v1');
-    const client = new PredictionClient(redis, { model: 'iris', namespace, miss: { onMiss: 'record' } });
+    const client = new PredictionClient(harness.redis, { model: 'iris', namespace, miss: { onMiss: 'record' } });
     expect(await client.lookup([7.0, 3.0, 6.0, 2.0])).toMatchObject({ status: 'missing', recorded: true });
     await client.lookup([7.0, 3.0, 6.0, 2.0]);
     await client.lookup([0.1 + 0.2, Number.NaN, -0, 1e-7]);
-    const drained = await drainMisses(redis, { model: 'iris', namespace });
+    const drained = await drainMisses(harness.redis, { model: 'iris', namespace });
     expect(drained.entries).toBe(3);
     expect(drained.rows).toBe(2);
     expect(drained.width).toBe(4);
@@ -127,19 +113,19 @@ describe('PredictionClient.lookup', () => {
     expect(drained.data[4]).toBe(0.1 + 0.2);
     expect(Number.isNaN(drained.data[5])).toBe(true);
     expect(Object.is(drained.data[6], -0)).toBe(true);
-    expect((await drainMisses(redis, { model: 'iris', namespace })).entries).toBe(0);
+    expect((await drainMisses(harness.redis, { model: 'iris', namespace })).entries).toBe(0);
   });
 
   it('reads plain-layout keys and other schemes from what the ingest recorded', async () => {
-    const namespace = freshNamespace();
+    const namespace = harness.namespace('lookup');
     const fixed: KeyScheme = { scheme: 'fixed-point', decimals: 1 };
     await ingestIris(namespace, 'v1', fixed);
-    const client = new PredictionClient(redis, { model: 'iris', namespace });
+    const client = new PredictionClient(harness.redis, { model: 'iris', namespace });
     const hit = await client.lookup([5.0, 2.9, 1.1, 0.4]);
     expect(hit).toMatchObject({ status: 'hit', value: 'setosa' });
     expect(await client.lookup([5.0, 2.9, 1.1, 0.4 + 1e-12])).toMatchObject({ status: 'hit' });
 
-    await ingestPredictions(redis, {
+    await ingestPredictions(harness.redis, {
       model: 'customers',
       namespace,
       layout: 'plain',
@@ -148,15 +134,15 @@ describe('PredictionClient.lookup', () => {
       keys: ['17', '18'],
       labels: ['churn', 'stay'],
     });
-    const customers = new PredictionClient(redis, { model: 'customers', namespace });
+    const customers = new PredictionClient(harness.redis, { model: 'customers', namespace });
     expect(await customers.lookup({ id: 18 })).toEqual({ status: 'hit', value: 'stay', key: '18' });
-    expect(await redis.get(`${namespace}:17`)).toBe('churn');
+    expect(await harness.redis.get(`${namespace}:17`)).toBe('churn');
   });
 
   it('applies the miss policy when nothing was ingested yet', async () => {
-    const client = new PredictionClient(redis, {
+    const client = new PredictionClient(harness.redis, {
       model: 'iris',
-      namespace: freshNamespace(),
+      namespace: harness.namespace('lookup'),
       miss: { onMiss: 'default', value: 'setosa' },
     });
     expect(await client.lookup([1, 2, 3, 4])).toEqual({ status: 'default', value: 'setosa' });

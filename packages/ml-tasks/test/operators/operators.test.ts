@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOperatorRegistry, DagValidationError, parseDagYaml, type TaskContext } from '@batuta/scheduler';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../../../../test/support/redis-server.js';
+import { useRedisServer } from '@batuta/testing';
+import { describe, expect, it } from 'vitest';
 import {
   type GateReport,
   type IngestResult,
@@ -19,8 +18,7 @@ import { exampleDataDir } from '../support/golden.js';
 
 const CLASS_NAMES = ['setosa', 'versicolor', 'virginica'];
 const registry = registerMlOperators(createOperatorRegistry());
-let server: RedisServer;
-let redis: Redis;
+const harness = useRedisServer();
 
 interface Recorded {
   logs: string[];
@@ -59,16 +57,6 @@ async function run<T>(name: string, ctx: TaskContext, args: Record<string, unkno
   if (!operator) throw new Error(`no operator ${name}`);
   return (await operator.run(ctx, operator.args ? operator.args.parse(args) : args)) as T;
 }
-
-beforeAll(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-
-afterAll(async () => {
-  await redis?.quit();
-  await server?.stop();
-});
 
 describe('the ML operators, task by task as a DAG runs them', () => {
   it('registers six operators with zod argument schemas', () => {
@@ -116,17 +104,17 @@ describe('the ML operators, task by task as a DAG runs them', () => {
     const result = await run<IngestResult>('ml.ingestRedis', ingestContext, {
       model: 'iris',
       namespace: 'ops',
-      redisUrl: server.url,
+      redisUrl: harness.url,
     });
     expect(result).toMatchObject({ version: 'manual__2024-05-01T00_00_00Z', rows: 1050, layout: 'versioned' });
-    const client = new PredictionClient(redis, { model: 'iris', namespace: 'ops' });
+    const client = new PredictionClient(harness.redis, { model: 'iris', namespace: 'ops' });
     expect(await client.lookup([5.0, 2.9, 1.1, 0.4])).toMatchObject({ status: 'hit', value: 'setosa' });
 
     // A retry of the same run is idempotent.
     const retry = await run<IngestResult>('ml.ingestRedis', ingestContext, {
       model: 'iris',
       namespace: 'ops',
-      redisUrl: server.url,
+      redisUrl: harness.url,
     });
     expect(retry.skipped).toBe(true);
   });
@@ -146,7 +134,7 @@ describe('the ML operators, task by task as a DAG runs them', () => {
       run('ml.ingestRedis', context('ingest', { predict: [part] }), {
         model: 'iris',
         namespace: 'ops2',
-        redisUrl: server.url,
+        redisUrl: harness.url,
       }),
     ).rejects.toThrow(/expected the 2 partitions 0\.\.1, got \[1\]/);
   });
@@ -184,19 +172,21 @@ describe('the ML operators, task by task as a DAG runs them', () => {
     expect(predictions.keys).toBeUndefined();
     expect(predictions.ref).toBe(`${dir}/predictions-manual__2024-05-01T00_00_00Z-0.json`);
 
-    await redis.select(2);
+    await harness.redis.select(2);
     try {
       const plain = await run<IngestResult>('ml.ingestRedis', context('ingest', { predict: predictions }), {
         model: 'iris',
         layout: 'plain',
-        redisUrl: `${server.url}/2`,
+        redisUrl: `${harness.url}/2`,
       });
       expect(plain).toMatchObject({ layout: 'plain', rows: 1050 });
-      expect(await redis.get('d8c77d145fb8bc961f190b590e08a4056a61ece47304cae94d1f6d2c9e69d7da')).toBe('setosa');
-      expect(await redis.dbsize()).toBe(1033 + 1);
+      expect(await harness.redis.get('d8c77d145fb8bc961f190b590e08a4056a61ece47304cae94d1f6d2c9e69d7da')).toBe(
+        'setosa',
+      );
+      expect(await harness.redis.dbsize()).toBe(1033 + 1);
     } finally {
-      await redis.flushdb();
-      await redis.select(0);
+      await harness.redis.flushdb();
+      await harness.redis.select(0);
     }
 
     const file = await run<{ written: string; rows: number }>(
@@ -215,12 +205,16 @@ describe('the ML operators, task by task as a DAG runs them', () => {
   });
 
   it('drains recorded misses into a table the same batch run scores', async () => {
-    const client = new PredictionClient(redis, { model: 'iris', namespace: 'drain', miss: { onMiss: 'record' } });
+    const client = new PredictionClient(harness.redis, {
+      model: 'iris',
+      namespace: 'drain',
+      miss: { onMiss: 'record' },
+    });
     await client.lookup([7.7, 2.6, 6.9, 2.3]);
     const drained = await run<TablePayload>('ml.drainMisses', context('drain_misses', {}), {
       model: 'iris',
       namespace: 'drain',
-      redisUrl: server.url,
+      redisUrl: harness.url,
       featureCount: 4,
     });
     expect(drained).toMatchObject({ kind: 'ml.table', rows: 1, width: 4 });
@@ -238,7 +232,7 @@ describe('the ML operators, task by task as a DAG runs them', () => {
     await run('ml.ingestRedis', context('ingest', { predict: predictions }), {
       model: 'iris',
       namespace: 'drain',
-      redisUrl: server.url,
+      redisUrl: harness.url,
     });
     expect(await client.lookup([7.7, 2.6, 6.9, 2.3])).toMatchObject({ status: 'hit', value: 'virginica' });
   });

@@ -1,6 +1,7 @@
 // Pool metrics read from a real queue: backlog, declared needs, desired workers.
+
+import { RedisServer } from '@batuta/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../../../../test/support/redis-server.js';
 import { poolMetrics } from '../../src/autoscale/pool-metrics.js';
 import { BullmqExecutor } from '../../src/bullmq/bullmq-executor.js';
 import { eventually, pool, uniqueNamespace } from '../bullmq/harness.js';

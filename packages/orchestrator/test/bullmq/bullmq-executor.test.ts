@@ -1,9 +1,9 @@
 // The BullMQ executor and resource workers in one process, against a private redis-server: reports,
 // idempotent submission, resource admission, priorities, timeouts, cancellation, slot pools.
 import { TASK_CANCELLED, TASK_TIMEOUT, type TaskInvoker } from '@batuta/scheduler';
+import { RedisServer } from '@batuta/testing';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../../../../test/support/redis-server.js';
 import { BullmqExecutor } from '../../src/bullmq/bullmq-executor.js';
 import { connectRedis } from '../../src/bullmq/connection.js';
 import { poolQueuePrefix } from '../../src/bullmq/keys.js';

@@ -1,8 +1,8 @@
 // Faults, with real processes: a worker SIGKILLed mid-task (its attempt comes back failed, WORKER_LOST,
 // and the retry runs elsewhere under the next try number), SIGTERM draining, and a Redis restart (AOF).
 import { MemoryStateStore, RunCoordinator, type TaskInstanceRecord } from '@batuta/scheduler';
+import { RedisServer } from '@batuta/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisServer } from '../../../../test/support/redis-server.js';
 import { BullmqExecutor } from '../../src/bullmq/bullmq-executor.js';
 import { ResourceWorker, WORKER_LOST } from '../../src/bullmq/resource-worker.js';
 import { RecordingListener } from '../local/harness.js';

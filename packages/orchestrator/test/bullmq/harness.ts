@@ -3,12 +3,8 @@
 import type { ResourceSpec } from '@batuta/scheduler';
 import type { WorkerPool } from '../../src/pools/worker-pool.js';
 
-let namespaces = 0;
-
 /** A namespace no other test uses, so tests sharing one Redis never see each other's keys. */
-export function uniqueNamespace(label = 't'): string {
-  return `${label}-${process.pid}-${namespaces++}`;
-}
+export { uniqueNamespace } from '@batuta/testing';
 
 /** A ResourceSpec from the dimensions given (the rest 0). */
 export function spec(resources: Partial<ResourceSpec> = {}): ResourceSpec {

@@ -21,7 +21,7 @@
 // namespace is an identifier without ':' too, so one namespace never reaches into another.
 //
 // The index keys that depend on a run's DAG or state are derived inside the Lua scripts from the
-// prefix (a run's old state is only known there). Redis Cluster therefore needs every key of a
+// prefix (a run's old state is only known there), in one place: lua/includes/runIndexKeys.lua. Redis Cluster therefore needs every key of a
 // namespace in one hash slot: give the namespace a hash tag, e.g. `{prod}` → `batuta:{prod}:…`, as
 // BullMQ users do with `{queue}` prefixes. On a single Redis (or with Sentinel) no tag is needed.
 import { BatutaError } from '../../errors.js';

@@ -1,9 +1,11 @@
 // The store's Lua scripts, one per atomic transition, kept as files in the package's `lua/` folder
 // (`<command>-<number of keys>.lua`, as BullMQ names its commands). Each is defined once per ioredis
 // connection with `defineCommand`, which calls EVALSHA and falls back to EVAL when the server does
-// not know the script yet (a fresh or restarted Redis).
-import { readFileSync } from 'node:fs';
+// not know the script yet (a fresh or restarted Redis). Lua shared by several scripts lives in
+// `lua/includes/` and is pasted in where a script says `--- @include "includes/<name>"`.
+import { existsSync, readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { resolveLuaIncludes } from './lua-includes.js';
 
 /** Script file names; the number is how many KEYS the script declares. */
 const SCRIPT_FILES = {
@@ -40,12 +42,24 @@ interface LoadedScript {
 
 let loaded: Map<ScriptName, LoadedScript> | undefined;
 
-/** Reads the script files once per process; `src/store/redis` and `dist/store/redis` sit equally deep. */
+/** The package's `lua/` folder; `src/store/redis` and `dist/store/redis` sit equally deep. */
+const LUA_FOLDER = new URL('../../../lua/', import.meta.url);
+
+/** Reads one script file of `lua/` with its includes resolved: the text Redis runs. */
+export function readStoreScript(file: string): string {
+  const lua = readFileSync(new URL(file, LUA_FOLDER), 'utf8');
+  return resolveLuaIncludes(file, lua, (path) => {
+    const url = new URL(`${path}.lua`, LUA_FOLDER);
+    return existsSync(url) ? readFileSync(url, 'utf8') : undefined;
+  });
+}
+
+/** Reads the script files once per process. */
 function loadScripts(): Map<ScriptName, LoadedScript> {
   if (loaded) return loaded;
   const scripts = new Map<ScriptName, LoadedScript>();
   for (const [name, file] of Object.entries(SCRIPT_FILES) as Array<[ScriptName, string]>) {
-    const lua = readFileSync(new URL(`../../../lua/${file}`, import.meta.url), 'utf8');
+    const lua = readStoreScript(file);
     const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)![1]);
     scripts.set(name, { lua, numberOfKeys });
   }

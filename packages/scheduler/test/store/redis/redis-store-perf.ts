@@ -6,9 +6,9 @@
 // - many small transitions (an upstream done + its downstream enqueued, guarded 'absent'), one at a
 //   time (latency: what the RunCoordinator sees per batch) and 64 in flight (throughput).
 import { Redis } from 'ioredis';
-import { RedisServer } from '../../../../../test/support/redis-server.js';
 import { MemoryStateStore } from '../../../src/store/memory-store.js';
 import { encodeTransition } from '../../../src/store/redis/redis-codec.js';
+import { RedisServer } from '../../../src/store/redis/redis-server.js';
 import { RedisStateStore, redisStoreClientOptions } from '../../../src/store/redis/redis-store.js';
 import type { DagRunRecord, StateStore, TaskInstanceRecord, Transition } from '../../../src/store/state-store.js';
 

@@ -1,9 +1,10 @@
 // The Redis StateStore against a private redis-server (never the shared 127.0.0.1:6379): the
 // contract suite unchanged, then what only Redis has — namespaces, races across connections,
 // a crash and restart with AOF, and a connection lost mid-call.
+
+import { RedisServer } from '@batuta/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../../../../../test/support/redis-server.js';
 import { RedisStateStore, redisStoreClientOptions } from '../../../src/store/redis/redis-store.js';
 import type { DagRunRecord, StateStore, TaskInstanceRecord } from '../../../src/store/state-store.js';
 import { stateStoreContract } from '../../contracts/state-store.contract.js';

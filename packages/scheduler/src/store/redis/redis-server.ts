@@ -1,5 +1,8 @@
-// Private redis-server processes (the demo, tests and benchmarks): never the shared 127.0.0.1:6379.
-// Each server gets a free port and its own directory, so a test can kill and restart it.
+// Private redis-server processes (the CLI's demo, tests and benchmarks): never the shared
+// 127.0.0.1:6379. Each server gets a free port and its own directory, so a test can kill and restart
+// it. Not part of the main entry: it is the subpath export `@batuta/scheduler/redis-server`, because
+// the published CLI starts one at run time and tests import it through @batuta/testing
+// (docs/adr/009-test-support.md).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
