@@ -9,17 +9,11 @@ import {
   RedisStateStore,
   RunCoordinator,
 } from '@batuta/scheduler';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RedisServer } from '../support/redis-server.js';
+import { useRedisServer } from '@batuta/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('a mapped task whose instance skips itself, through the Redis store', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await RedisServer.start();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const redis = useRedisServer();
 
   it('ends the run in success with the succeeded instances in the aggregate output', async () => {
     const dag = defineDag({ id: 'mapped_skip' });
@@ -33,7 +27,7 @@ describe('a mapped task whose instance skips itself, through the Redis store', (
       },
     });
     dag.task('sum', { upstream: [keep], run: ({ inputs }) => inputs.keep.reduce((a, b) => a + b, 0) });
-    const store = await RedisStateStore.connect({ url: server.url, namespace: 'mapped-skip' });
+    const store = await RedisStateStore.connect({ url: redis.url, namespace: redis.namespace('mapped-skip') });
     const executor = new LocalExecutor({
       capacity: { cpu: 4, memoryMb: 4096, gpu: 0, custom: {} },
       invoke: createTaskInvoker({ resolveDag: () => dag.spec, store, operators: createOperatorRegistry() }),

@@ -1,4 +1,4 @@
-import type { DagIssueCode } from './dag/issues.js';
+import type { DagIssueCode } from './dag/issue-codes.js';
 
 /** Where in a source file a problem sits (1-based line and column). */
 export interface SourceLocation {
@@ -23,6 +23,7 @@ export type SchedulerErrorCode =
   | 'ENGINE_BAD_SNAPSHOT'
   | 'ENGINE_RESTORE_MISSING_OUTPUT'
   | 'FILE_NOT_FOUND'
+  | 'LUA_INCLUDE'
   | 'MODULE_EXPORT'
   | 'MODULE_TS'
   | 'NO_DAG_EXPORTED'
