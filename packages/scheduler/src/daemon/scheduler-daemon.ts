@@ -12,6 +12,7 @@ import type { DagRunRecord, StateStore } from '../store/state-store.js';
 import { type DatasetUpdate, datasetRunsDue } from '../triggers/datasets.js';
 import { eventRunId } from '../triggers/run-ids.js';
 import { dueRuns, Timetable } from '../triggers/timetable.js';
+import { fnv1a32 } from '../util/fnv1a.js';
 
 /** One structured log event (the CLI prints one JSON line each). */
 export interface SchedulerLogEvent {
@@ -48,13 +49,6 @@ const FIRE_GUARD_MS = 100;
 
 /** Runs of one fire started at once (see fireTimeSchedules). */
 const START_CONCURRENCY = 16;
-
-/** FNV-1a of a string (a stable per-scheduler offset). */
-function hashOf(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash;
-}
 
 /** The stream an event named `name` is published to. */
 export function eventStream(name: string): string {
@@ -316,7 +310,7 @@ export class SchedulerDaemon {
   isMyShare(dagId: string): boolean {
     const live = this.peers.live;
     if (live.length <= 1) return true;
-    return hashOf(dagId) % live.length === live.indexOf(this.schedulerId);
+    return fnv1a32(dagId) % live.length === live.indexOf(this.schedulerId);
   }
 
   /** When `dagId` is next due here: its fire time, or `shareGraceMs` later outside this scheduler's share. */
