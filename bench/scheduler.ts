@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RedisStateStore } from '@batuta/scheduler';
+import { LatencyHistogram, type LatencyHistogramSnapshot, RedisStateStore } from '@batuta/scheduler';
 import { RedisServer } from '@batuta/scheduler/redis-server';
 
 const quick = process.argv.includes('--quick');
@@ -40,24 +40,25 @@ const children = ['a', 'b'].map((id) =>
 );
 await Promise.all(children.map((c) => new Promise((resolve) => c.once('message', resolve))));
 const startedMs = Date.now();
+// Fires strictly inside the window (the first fire at or after start, up to the end) must all exist.
+const firstFire = Math.ceil(startedMs / periodMs) * periodMs;
+for (const child of children) child.send({ windowStartMs: firstFire });
 console.log(
   `scheduler benchmark: ${dagCount} DAGs on ${schedule}, 2 scheduler processes, ${spanMs / 1000} s of real time`,
 );
 await new Promise((r) => setTimeout(r, spanMs));
 const endedMs = Date.now();
+interface SchedulerFigures {
+  confirmed: LatencyHistogramSnapshot;
+  slowestPerFire: Array<[number, number]>;
+}
 const results = await Promise.all(
   children.map(
     (c) =>
-      new Promise<{ lateness: number[]; confirmed: Array<{ logicalDateMs: number; ms: number }>; fires: unknown[] }>(
-        (resolve) => {
-          c.once('message', (m) =>
-            resolve(
-              m as { lateness: number[]; confirmed: Array<{ logicalDateMs: number; ms: number }>; fires: unknown[] },
-            ),
-          );
-          c.kill('SIGTERM');
-        },
-      ),
+      new Promise<SchedulerFigures>((resolve) => {
+        c.once('message', (m) => resolve(m as SchedulerFigures));
+        c.kill('SIGTERM');
+      }),
   ),
 );
 
@@ -68,8 +69,6 @@ const byDate = new Map<string, number>();
 for (const run of runs)
   byDate.set(`${run.dagId}@${run.logicalDateMs}`, (byDate.get(`${run.dagId}@${run.logicalDateMs}`) ?? 0) + 1);
 const duplicates = [...byDate.values()].filter((n) => n > 1).length;
-// Fires strictly inside the window (the first fire at or after start, up to the end) must all exist.
-const firstFire = Math.ceil(startedMs / periodMs) * periodMs;
 const expectedFires = Math.max(0, Math.floor((endedMs - 1 - firstFire) / periodMs) + 1);
 let missed = 0;
 for (let i = 0; i < dagCount; i++) {
@@ -77,29 +76,26 @@ for (let i = 0; i < dagCount; i++) {
 }
 const inWindow = runs.filter((r) => r.logicalDateMs >= firstFire && r.kind === 'scheduled');
 const lateness = inWindow.map((r) => r.createdMs - r.logicalDateMs).sort((a, b) => a - b);
-const perScheduler = results.map((r) => r.confirmed.filter((c) => c.logicalDateMs >= firstFire).length);
-// Confirmed: until the creating scheduler had the store's answer (the run is durable and visible).
-const confirmed = results
-  .flatMap((r) => r.confirmed.filter((c) => c.logicalDateMs >= firstFire).map((c) => c.ms))
-  .sort((a, b) => a - b);
+// Confirmed: until the creating scheduler had the store's answer (the run is durable and visible). Each
+// scheduler counts only the fires of the window, in a bounded histogram read from its log events.
+const histograms = results.map((r) => LatencyHistogram.from(r.confirmed));
+const perScheduler = histograms.map((h) => h.count);
+const confirmed = new LatencyHistogram();
+for (const histogram of histograms) confirmed.merge(histogram);
 console.log(
   `runs created in the window: ${inWindow.length} (${expectedFires} fires × ${dagCount} DAGs expected), by scheduler: ${perScheduler.join(' / ')}`,
 );
 console.log(`lateness ms: p50 ${percentile(lateness, 50)}, p99 ${percentile(lateness, 99)}, max ${lateness.at(-1)}`);
-console.log(
-  `confirmed ms: p50 ${percentile(confirmed, 50)}, p99 ${percentile(confirmed, 99)}, max ${confirmed.at(-1)}`,
-);
+console.log(`confirmed ms: p50 ${confirmed.percentile(50)}, p99 ${confirmed.percentile(99)}, max ${confirmed.maxMs}`);
 // The slowest run of each fire, per scheduler: one slow fire is 1,000 of the 5,000 samples.
 const slowest = new Map<number, number[]>();
 for (const [index, r] of results.entries()) {
-  for (const c of r.confirmed) {
-    if (c.logicalDateMs < firstFire) continue;
-    const row = slowest.get(c.logicalDateMs) ?? results.map(() => 0);
-    row[index] = Math.max(row[index]!, c.ms);
-    slowest.set(c.logicalDateMs, row);
+  for (const [logicalDateMs, ms] of r.slowestPerFire) {
+    const row = slowest.get(logicalDateMs) ?? results.map(() => 0);
+    row[index] = ms;
+    slowest.set(logicalDateMs, row);
   }
 }
-if (process.env.SHOW_FIRES) for (const r of results) for (const fire of r.fires) console.log(JSON.stringify(fire));
 console.log(
   `slowest confirmation per fire (a / b): ${[...slowest.values()].map((row) => row.join('/')).join(', ')} ms`,
 );
@@ -117,9 +113,9 @@ console.log(
     p50Ms: percentile(lateness, 50),
     p99Ms: percentile(lateness, 99),
     maxMs: lateness.at(-1) ?? null,
-    confirmedP50Ms: percentile(confirmed, 50),
-    confirmedP99Ms: percentile(confirmed, 99),
-    confirmedMaxMs: confirmed.at(-1) ?? null,
+    confirmedP50Ms: confirmed.percentile(50),
+    confirmedP99Ms: confirmed.percentile(99),
+    confirmedMaxMs: confirmed.maxMs ?? null,
     duplicates,
     missed,
     targets: { p99Ms: 100, duplicates: 0 },

@@ -44,6 +44,7 @@ const allowedPackages: Record<string, string[]> = {
 const pureFolders = [
   'packages/scheduler/src/run',
   'packages/scheduler/src/triggers',
+  'packages/scheduler/src/util',
   'packages/orchestrator/src/placement',
 ];
 const forbiddenInPure = [/^node:/, /^ioredis$/, /^bullmq$/, /^@aws-sdk\//, /^fs$/, /^child_process$/];

@@ -2,17 +2,13 @@
 // port and its memory adapter, and the coordinator that drives runs through an Executor.
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
+export { CONTROL_STREAM } from './daemon/control-reader.js';
 export { DagFolder, type FolderChange } from './daemon/dag-folder.js';
-export {
-  CONTROL_STREAM,
-  eventStream,
-  runLease,
-  SCHEDULERS_STREAM,
-  SchedulerDaemon,
-  type SchedulerDaemonOptions,
-  type SchedulerLogEvent,
-  schedulerLease,
-} from './daemon/scheduler-daemon.js';
+export { eventStream } from './daemon/event-intake.js';
+export { SCHEDULERS_STREAM, schedulerLease } from './daemon/peer-directory.js';
+export { runLease } from './daemon/run-leases.js';
+export { SchedulerDaemon, type SchedulerDaemonOptions } from './daemon/scheduler-daemon.js';
+export type { SchedulerLogEvent } from './daemon/scheduler-log-event.js';
 export { parseDateTime } from './dag/date-time.js';
 export type { DagOptions, Duration, InputsOf, RetryOptions, TaskOptions, TaskRef } from './dag/define-dag.js';
 export { Dag, defineDag } from './dag/define-dag.js';
@@ -124,3 +120,4 @@ export {
   Timetable,
   timeScheduleOf,
 } from './triggers/timetable.js';
+export { LatencyHistogram, type LatencyHistogramSnapshot } from './util/latency-histogram.js';

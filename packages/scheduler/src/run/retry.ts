@@ -2,6 +2,10 @@
 // Pure and deterministic: the jitter comes from a hash of the attempt's identity, so replaying a
 // decision after a crash gives the same delay.
 import type { RetryPolicy, TaskError } from '../dag/model.js';
+import { fnv1a32 } from '../util/fnv1a.js';
+
+// Re-exported where it used to live, so existing importers keep one hash, not a copy.
+export { fnv1a32 };
 
 /** Airflow's global cap on one retry delay. */
 export const MAX_RETRY_DELAY_MS = 86_400_000;
@@ -63,16 +67,6 @@ export function shouldRetry(
     };
   }
   return { retry: true, reason: `try ${tryNumber} of ${maxTries} failed; ${maxTries - tryNumber} left` };
-}
-
-/** 32-bit FNV-1a over UTF-16 code units: small, fast, stable across platforms. */
-export function fnv1a32(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
 }
 
 function nonNegative(value: number, fallback: number): number {

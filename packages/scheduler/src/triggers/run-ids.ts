@@ -11,6 +11,7 @@
 // Manual, event and dataset runs never take a scheduled run's id, so they never block it (Airflow
 // #72003); two manual triggers in the same millisecond differ by their nonce (Airflow #15150).
 import { BatutaError } from '../errors.js';
+import { fnv1a32 } from '../util/fnv1a.js';
 
 function isoOf(logicalDateMs: number): string {
   if (!Number.isFinite(logicalDateMs) || Math.abs(logicalDateMs) > 8.64e15) {
@@ -38,7 +39,7 @@ export function datasetRunId(dagId: string, logicalDateMs: number, consumedEvent
     .sort()
     .map((dataset) => `${dataset}=${consumedEventIds[dataset]}`)
     .join('\n');
-  return `dataset__${isoOf(logicalDateMs)}__${dagId}__${fnv1a(key)}`;
+  return `dataset__${isoOf(logicalDateMs)}__${dagId}__${fnv1a32(key).toString(16).padStart(8, '0')}`;
 }
 
 /** `event__<eventName>__<eventId>__<dagId>`: the run started by one published event. */
@@ -54,14 +55,4 @@ export function manualRunId(dagId: string, logicalDateMs: number, nonce: string)
 /** `<kind>__<ISO UTC>__<dagId>__<nonce>`: a run made on request (manual, test…), told apart by its nonce. */
 export function adHocRunId(kind: string, dagId: string, logicalDateMs: number, nonce: string): string {
   return `${kind}__${isoOf(logicalDateMs)}__${dagId}__${nonce}`;
-}
-
-/** 32-bit FNV-1a as 8 hex digits: short, stable across processes and versions. */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0).toString(16).padStart(8, '0');
 }

@@ -1,0 +1,44 @@
+// The leases that say which scheduler drives a run. A run's driver renews its lease; a run whose lease
+// lapsed lost its driver and may be adopted (see OrphanAdopter).
+import type { StateStore } from '../store/state-store.js';
+
+/** The lease that says which scheduler drives a run. */
+export function runLease(runId: string): string {
+  return `run:${runId}`;
+}
+
+/** One scheduler's hold on the runs it drives. */
+export class RunLeases {
+  private readonly store: StateStore;
+  private readonly schedulerId: string;
+  private readonly ttlMs: number;
+
+  constructor(options: { store: StateStore; schedulerId: string; ttlMs: number }) {
+    this.store = options.store;
+    this.schedulerId = options.schedulerId;
+    this.ttlMs = options.ttlMs;
+  }
+
+  /** Takes (or renews) the lease of a run; false when another scheduler holds it. */
+  acquire(runId: string, nowMs: number): Promise<boolean> {
+    return this.store.acquireLease(runLease(runId), this.schedulerId, this.ttlMs, nowMs);
+  }
+
+  /** Who drives a run now, if anyone. */
+  ownerOf(runId: string, nowMs: number): Promise<string | undefined> {
+    return this.store.getLeaseOwner(runLease(runId), nowMs);
+  }
+
+  /**
+   * Renews the leases of `runIds` all at once, not one round trip after another: a pass holding hundreds
+   * of runs would otherwise take long enough to hold up the next fire (one pass at a time).
+   */
+  async renew(runIds: readonly string[], nowMs: number): Promise<void> {
+    await Promise.all(runIds.map((runId) => this.acquire(runId, nowMs)));
+  }
+
+  /** Lets go of the leases of `runIds`, so another scheduler may adopt them at once. */
+  async release(runIds: readonly string[]): Promise<void> {
+    await Promise.all(runIds.map((runId) => this.store.releaseLease(runLease(runId), this.schedulerId)));
+  }
+}
