@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadPoolsFile } from '@batuta/orchestrator';
-import { BatutaError, DagValidationError } from '@batuta/scheduler';
+import { DagValidationError, isBatutaError } from '@batuta/scheduler';
 import { UsageError } from './cli-error.js';
 import { dagsList } from './commands/dags-list.js';
 import { dagsTest } from './commands/dags-test.js';
@@ -289,7 +289,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 2;
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (error instanceof UsageError || isNodeParseArgsError(error)) {
       console.error(`batuta ${command}: ${(error as Error).message}\nRun 'batuta ${command} --help' for usage.`);
       return 2;
     }
@@ -297,10 +297,21 @@ export async function main(argv: string[]): Promise<number> {
       console.error(error.message);
       return 1;
     }
-    if (error instanceof BatutaError || (error instanceof Error && 'code' in error)) {
+    // Every Batuta error (any package) and Node's system errors (ENOENT, ECONNREFUSED…) are the user's to fix.
+    if (isBatutaError(error) || isNodeSystemError(error)) {
       console.error(`batuta ${command}: ${(error as Error).message}`);
       return 1;
     }
     throw error;
   }
+}
+
+/** Node's parseArgs refusing an option or a positional (codes ERR_PARSE_ARGS_*). */
+function isNodeParseArgsError(error: unknown): boolean {
+  return error instanceof TypeError && String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS');
+}
+
+/** An error Node raised for a file or a connection (it carries a string `code` such as ENOENT). */
+function isNodeSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
 }

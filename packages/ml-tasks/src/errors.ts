@@ -1,3 +1,5 @@
+import { BatutaError } from '@batuta/scheduler';
+
 /** Stable, machine-readable codes of every error @batuta/ml-tasks throws. */
 export type MlTasksErrorCode =
   | 'INVALID_ARGUMENT'
@@ -17,8 +19,7 @@ export type MlTasksErrorCode =
   | 'REDIS_UNAVAILABLE';
 
 /** The base class of every error @batuta/ml-tasks throws; `code` is stable, `details` carries the figures. */
-export class MlTasksError extends Error {
-  readonly code: MlTasksErrorCode;
+export class MlTasksError extends BatutaError<MlTasksErrorCode> {
   readonly details: Readonly<Record<string, unknown>>;
   /** false when retrying the same task cannot help (a bad model, a failed gate, bad input). */
   readonly retryable: boolean;
@@ -28,9 +29,8 @@ export class MlTasksError extends Error {
     message: string,
     options: { details?: Record<string, unknown>; retryable?: boolean; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options.cause === undefined ? {} : { cause: options.cause });
     this.name = 'MlTasksError';
-    this.code = code;
     this.details = options.details ?? {};
     this.retryable = options.retryable ?? false;
   }
