@@ -42,6 +42,7 @@ const pureFolders = [
   'packages/scheduler/src/run',
   'packages/scheduler/src/triggers',
   'packages/orchestrator/src/placement',
+  'packages/orchestrator/src/resources',
 ];
 const forbiddenInPure = [/^node:/, /^ioredis$/, /^bullmq$/, /^@aws-sdk\//, /^fs$/, /^child_process$/];
 const forbiddenCalls = [

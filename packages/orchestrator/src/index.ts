@@ -7,7 +7,9 @@ export {
   type ScalerEvent,
 } from './autoscale/local-process-scaler.js';
 export { type PoolMetrics, type PoolMetricsOptions, poolMetrics } from './autoscale/pool-metrics.js';
+export { NO_CAPACITY_FITS, WORKER_LOST } from './bullmq/attempt-outcomes.js';
 export { BullmqExecutor, type BullmqExecutorOptions } from './bullmq/bullmq-executor.js';
+export { BULLMQ_CHECKED_VERSION } from './bullmq/bullmq-internals.js';
 export {
   attemptJobId,
   bullmqPriority,
@@ -16,12 +18,11 @@ export {
   resultsStreamKey,
   slotPoolKeys,
 } from './bullmq/keys.js';
+export { poolQueue } from './bullmq/pool-queue.js';
 export {
   type CloseOptions,
-  NO_CAPACITY_FITS,
   ResourceWorker,
   type ResourceWorkerOptions,
-  WORKER_LOST,
   type WorkerEvent,
 } from './bullmq/resource-worker.js';
 export { SlotPools } from './bullmq/slot-pools.js';
@@ -41,13 +42,16 @@ export {
 } from './pools/pool-config.js';
 export type { PoolsConfig, SlotPool, WorkerPool } from './pools/worker-pool.js';
 export { POOL_NAME_PATTERN, slotNeed, slotPoolNames, workerNeed } from './pools/worker-pool.js';
+export { ResourceLedger } from './resources/resource-ledger.js';
 export {
   addResources,
   fits,
   formatResources,
   maxResources,
+  minResources,
   parseCapacity,
   resourcesEqual,
+  scaleResources,
   subtractResources,
   zeroResources,
 } from './resources/resources.js';

@@ -3,13 +3,14 @@
 // executor reads. The scheduler side does not poll for results: a finished attempt reaches the listener as
 // soon as the worker's report lands. A slow safety net looks up attempts that stay silent for long.
 import { type Executor, type ExecutorListener, type Outcome, TASK_CANCELLED, type TaskJob } from '@batuta/scheduler';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { OrchestratorError } from '../errors.js';
 import { choosePool } from '../placement/placement.js';
 import type { SlotPool, WorkerPool } from '../pools/worker-pool.js';
 import { invalidResourceDimension } from '../resources/resources.js';
 import { describeJob, notify } from './attempt-text.js';
+import { JOB_ADDED_FIELD, JOB_FINISHED_FIELD, jobHashKey } from './bullmq-internals.js';
 import { type ConnectionOptions, connectRedis } from './connection.js';
 import {
   attemptJobId,
@@ -17,9 +18,9 @@ import {
   cancelChannel,
   checkNamespace,
   checkPoolName,
-  poolQueuePrefix,
   resultsStreamKey,
 } from './keys.js';
+import { poolQueue } from './pool-queue.js';
 import { ReportReader } from './report-reader.js';
 import { type CancelMessage, cancelMatches, decodeReports, REPORT_HASH_FIELD, type WorkerReport } from './wire.js';
 
@@ -254,8 +255,7 @@ export class BullmqExecutor implements Executor {
   queue(pool: string): Queue {
     let queue = this.queues.get(pool);
     if (!queue) {
-      queue = new Queue(checkPoolName(pool), { connection: this.connection, prefix: poolQueuePrefix(this.namespace) });
-      queue.on('error', (error) => this.onError(error));
+      queue = poolQueue(this.connection, this.namespace, pool, (error) => this.onError(error));
       this.queues.set(pool, queue);
     }
     return queue;
@@ -340,7 +340,8 @@ export class BullmqExecutor implements Executor {
     try {
       const pipeline = this.connection.pipeline();
       for (const entry of due) {
-        pipeline.hmget(this.queue(entry.pool).toKey(entry.jobId), REPORT_HASH_FIELD, 'timestamp', 'finishedOn');
+        const jobKey = jobHashKey(this.queue(entry.pool), entry.jobId);
+        pipeline.hmget(jobKey, REPORT_HASH_FIELD, JOB_ADDED_FIELD, JOB_FINISHED_FIELD);
       }
       const replies = (await pipeline.exec()) ?? [];
       for (const [index, entry] of due.entries()) {
