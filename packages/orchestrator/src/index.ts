@@ -19,12 +19,8 @@ export {
   slotPoolKeys,
 } from './bullmq/keys.js';
 export { poolQueue } from './bullmq/pool-queue.js';
-export {
-  type CloseOptions,
-  ResourceWorker,
-  type ResourceWorkerOptions,
-  type WorkerEvent,
-} from './bullmq/resource-worker.js';
+export { ResourceWorker } from './bullmq/resource-worker.js';
+export type { CloseOptions, ResourceWorkerOptions, WorkerEvent } from './bullmq/resource-worker-options.js';
 export { SlotPools } from './bullmq/slot-pools.js';
 export { OrchestratorError } from './errors.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local/local-executor.js';

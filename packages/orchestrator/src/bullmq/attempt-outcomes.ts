@@ -9,8 +9,8 @@ import {
   type TaskJob,
   toStoredJson,
 } from '@batuta/scheduler';
+import { describeJob } from '../attempt-text.js';
 import { formatResources } from '../resources/resources.js';
-import { describeJob } from './attempt-text.js';
 
 /** Error code of an attempt whose worker died or stopped renewing its lock. Retryable. */
 export const WORKER_LOST = 'WORKER_LOST';

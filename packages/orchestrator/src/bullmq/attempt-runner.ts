@@ -3,10 +3,10 @@
 // this class only hears "run this" and tells the worker "report this" and "these resources are free".
 import { type Outcome, TASK_CANCELLED, TASK_TIMEOUT, type TaskInvoker, type TaskJob } from '@batuta/scheduler';
 import type { Job } from 'bullmq';
+import { describeJob } from '../attempt-text.js';
 import { OrchestratorError } from '../errors.js';
 import { outcomeOfThrown } from '../local/task-outcome.js';
 import { stoppedError, storableOutcome, WORKER_LOST } from './attempt-outcomes.js';
-import { describeJob } from './attempt-text.js';
 import type { LockRenewer } from './lock-renewer.js';
 import type { ReportOutbox } from './report-outbox.js';
 import { type CancelMessage, cancelMatches } from './wire.js';

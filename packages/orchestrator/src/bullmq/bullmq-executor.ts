@@ -5,11 +5,11 @@
 import { type Executor, type ExecutorListener, type Outcome, TASK_CANCELLED, type TaskJob } from '@batuta/scheduler';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { describeJob, notify } from '../attempt-text.js';
 import { OrchestratorError } from '../errors.js';
 import { choosePool } from '../placement/placement.js';
 import type { SlotPool, WorkerPool } from '../pools/worker-pool.js';
-import { invalidResourceDimension } from '../resources/resources.js';
-import { describeJob, notify } from './attempt-text.js';
+import { checkSubmittable } from '../submit-check.js';
 import { JOB_ADDED_FIELD, JOB_FINISHED_FIELD, jobHashKey } from './bullmq-internals.js';
 import { type ConnectionOptions, connectRedis } from './connection.js';
 import {
@@ -166,20 +166,7 @@ export class BullmqExecutor implements Executor {
 
   /** Places and queues an attempt; refused (thrown) when no pool can run it or after `close`. */
   async submit(job: TaskJob): Promise<void> {
-    if (this.closed) {
-      throw new OrchestratorError(
-        'EXECUTOR_CLOSED',
-        `cannot submit ${describeJob(job)}: the BullMQ executor is closed`,
-      );
-    }
-    const problem = invalidResourceDimension(job.resources);
-    if (problem) throw new OrchestratorError('BAD_RESOURCES', `${describeJob(job)} declares ${problem}`);
-    if (!Number.isFinite(job.priorityWeight)) {
-      throw new OrchestratorError(
-        'BAD_PRIORITY',
-        `${describeJob(job)} has priorityWeight ${job.priorityWeight}; use a finite number`,
-      );
-    }
+    checkSubmittable(job, 'the BullMQ executor', this.closed);
     const pool = this.place(job);
     const jobId = attemptJobId(job);
     if (this.submitted.has(jobId)) return;

@@ -13,9 +13,11 @@ import {
   type TaskInvoker,
   type TaskJob,
 } from '@batuta/scheduler';
+import { describeJob, notify } from '../attempt-text.js';
 import { OrchestratorError } from '../errors.js';
 import { ResourceLedger } from '../resources/resource-ledger.js';
-import { fits, formatResources, invalidResourceDimension } from '../resources/resources.js';
+import { fits, formatResources } from '../resources/resources.js';
+import { checkSubmittable } from '../submit-check.js';
 import { PriorityFifo, type QueueSlot } from './priority-fifo.js';
 import { outcomeOfThrown } from './task-outcome.js';
 
@@ -112,17 +114,7 @@ export class LocalExecutor implements Executor {
 
   /** Queues an attempt; refused when it can never fit (`NO_CAPACITY_FITS`) or after `close`. */
   async submit(job: TaskJob): Promise<void> {
-    if (this.closed) {
-      throw new OrchestratorError('EXECUTOR_CLOSED', `cannot submit ${describeJob(job)}: the local executor is closed`);
-    }
-    const problem = invalidResourceDimension(job.resources);
-    if (problem) throw new OrchestratorError('BAD_RESOURCES', `${describeJob(job)} declares ${problem}`);
-    if (!Number.isFinite(job.priorityWeight)) {
-      throw new OrchestratorError(
-        'BAD_PRIORITY',
-        `${describeJob(job)} has priorityWeight ${job.priorityWeight}; use a finite number`,
-      );
-    }
+    checkSubmittable(job, 'the local executor', this.closed);
     if (!this.ledger.fitsCapacity(job.resources)) {
       throw new OrchestratorError(
         'NO_CAPACITY_FITS',
@@ -322,21 +314,5 @@ export class LocalExecutor implements Executor {
       ...(ran ? { worker: this.worker } : {}),
     };
     notify(() => listener.finished(result));
-  }
-}
-
-/** `task 'score' [3] of run 'r1'`, for messages. */
-function describeJob(job: TaskJob): string {
-  return `task '${job.taskId}'${job.mapIndex >= 0 ? ` [${job.mapIndex}]` : ''} of run '${job.runId}'`;
-}
-
-/** Calls the listener; an exception there is its own bug, rethrown out of band so our state stays whole. */
-function notify(call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
   }
 }
