@@ -46,6 +46,7 @@ const pureFolders = [
   'packages/scheduler/src/triggers',
   'packages/scheduler/src/util',
   'packages/orchestrator/src/placement',
+  'packages/orchestrator/src/resources',
 ];
 const forbiddenInPure = [/^node:/, /^ioredis$/, /^bullmq$/, /^@aws-sdk\//, /^fs$/, /^child_process$/];
 const forbiddenCalls = [

@@ -10,7 +10,7 @@ import {
   loadPoolsFile,
   type PoolsConfig,
   poolMetrics,
-  poolQueuePrefix,
+  poolQueue,
 } from '@batuta/orchestrator';
 import {
   createTaskInvoker,
@@ -20,7 +20,7 @@ import {
   SchedulerDaemon,
   type SchedulerLogEvent,
 } from '@batuta/scheduler';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
 import { loadFolder, openStore, placementCheck } from '../store.js';
@@ -46,7 +46,7 @@ async function startScalers(config: CliConfig, pools: PoolsConfig): Promise<() =
   const bin = fileURLToPath(new URL('../../bin/batuta.js', import.meta.url));
   const queues: Queue[] = [];
   const scalers = pools.pools.map((pool) => {
-    const queue = new Queue(pool.name, { connection, prefix: poolQueuePrefix(config.namespace) });
+    const queue = poolQueue(connection, config.namespace, pool.name);
     queues.push(queue);
     return new LocalProcessScaler({
       pool,

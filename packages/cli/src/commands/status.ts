@@ -1,8 +1,7 @@
 // `batuta status`: schedulers (live leases), DAGs (schedule, next fire, paused), runs in flight, workers.
 
-import { poolMetrics, poolQueuePrefix } from '@batuta/orchestrator';
+import { poolMetrics, poolQueue } from '@batuta/orchestrator';
 import { type OperatorRegistry, SCHEDULERS_STREAM, schedulerLease, Timetable } from '@batuta/scheduler';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
 import { loadFolder, openStore } from '../store.js';
@@ -47,7 +46,7 @@ export async function statusCommand(config: CliConfig, operators: OperatorRegist
       try {
         console.log('\nworkers:');
         for (const pool of pools) {
-          const queue = new Queue(pool.name, { connection, prefix: poolQueuePrefix(config.namespace) });
+          const queue = poolQueue(connection, config.namespace, pool.name);
           const [workers, metrics] = await Promise.all([queue.getWorkers(), poolMetrics(queue, { pool })]);
           console.log(
             `  pool ${pool.name}: ${workers.length} worker(s), waiting ${metrics.waiting}, active ${metrics.active}, delayed ${metrics.delayed}, desired workers ${metrics.desiredWorkers ?? '-'} (min ${pool.minWorkers}, max ${pool.maxWorkers})`,

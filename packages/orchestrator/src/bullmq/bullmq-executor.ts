@@ -2,14 +2,22 @@
 // the scheduler owns retries); reports come back on one Redis stream that workers append to and every
 // executor reads. The scheduler side does not poll for results: a finished attempt reaches the listener as
 // soon as the worker's report lands. A slow safety net looks up attempts that stay silent for long.
-import { type Executor, type ExecutorListener, type Outcome, TASK_CANCELLED, type TaskJob } from '@batuta/scheduler';
-import { Queue } from 'bullmq';
+import {
+  type Executor,
+  type ExecutorListener,
+  type Outcome,
+  TASK_CANCELLED,
+  type TaskJob,
+  taskError,
+} from '@batuta/scheduler';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { describeJob, notify } from '../attempt-text.js';
 import { OrchestratorError } from '../errors.js';
 import { choosePool } from '../placement/placement.js';
 import type { SlotPool, WorkerPool } from '../pools/worker-pool.js';
-import { invalidResourceDimension } from '../resources/resources.js';
-import { describeJob, notify } from './attempt-text.js';
+import { checkSubmittable } from '../submit-check.js';
+import { JOB_ADDED_FIELD, JOB_FINISHED_FIELD, jobHashKey } from './bullmq-internals.js';
 import { type ConnectionOptions, connectRedis } from './connection.js';
 import {
   attemptJobId,
@@ -17,9 +25,9 @@ import {
   cancelChannel,
   checkNamespace,
   checkPoolName,
-  poolQueuePrefix,
   resultsStreamKey,
 } from './keys.js';
+import { poolQueue } from './pool-queue.js';
 import { ReportReader } from './report-reader.js';
 import { type CancelMessage, cancelMatches, decodeReports, REPORT_HASH_FIELD, type WorkerReport } from './wire.js';
 
@@ -165,20 +173,7 @@ export class BullmqExecutor implements Executor {
 
   /** Places and queues an attempt; refused (thrown) when no pool can run it or after `close`. */
   async submit(job: TaskJob): Promise<void> {
-    if (this.closed) {
-      throw new OrchestratorError(
-        'EXECUTOR_CLOSED',
-        `cannot submit ${describeJob(job)}: the BullMQ executor is closed`,
-      );
-    }
-    const problem = invalidResourceDimension(job.resources);
-    if (problem) throw new OrchestratorError('BAD_RESOURCES', `${describeJob(job)} declares ${problem}`);
-    if (!Number.isFinite(job.priorityWeight)) {
-      throw new OrchestratorError(
-        'BAD_PRIORITY',
-        `${describeJob(job)} has priorityWeight ${job.priorityWeight}; use a finite number`,
-      );
-    }
+    checkSubmittable(job, 'the BullMQ executor', this.closed);
     const pool = this.place(job);
     const jobId = attemptJobId(job);
     if (this.submitted.has(jobId)) return;
@@ -214,12 +209,11 @@ export class BullmqExecutor implements Executor {
     // Reported first, so a worker's own report of the cancellation (or of a finish racing it) is dropped.
     const now = Date.now();
     for (const entry of matching) {
-      const error = {
-        message: `${describeJob(entry.job)} cancelled: ${reason}`,
+      const error = taskError(`${describeJob(entry.job)} cancelled: ${reason}`, {
         name: 'TaskCancelledError',
         code: TASK_CANCELLED,
         retryable: false,
-      };
+      });
       this.settle(entry, { status: 'failed', error }, now, now, undefined);
     }
     const message: CancelMessage = { ...filter, reason };
@@ -254,8 +248,7 @@ export class BullmqExecutor implements Executor {
   queue(pool: string): Queue {
     let queue = this.queues.get(pool);
     if (!queue) {
-      queue = new Queue(checkPoolName(pool), { connection: this.connection, prefix: poolQueuePrefix(this.namespace) });
-      queue.on('error', (error) => this.onError(error));
+      queue = poolQueue(this.connection, this.namespace, pool, (error) => this.onError(error));
       this.queues.set(pool, queue);
     }
     return queue;
@@ -314,12 +307,12 @@ export class BullmqExecutor implements Executor {
           const now = Date.now();
           for (const entry of chunk) {
             if (this.submitted.get(entry.jobId) !== entry) continue;
-            const error = {
-              message: `${describeJob(entry.job)} could not be queued: ${thrown instanceof Error ? thrown.message : String(thrown)}`,
+            const why = thrown instanceof Error ? thrown.message : String(thrown);
+            const error = taskError(`${describeJob(entry.job)} could not be queued: ${why}`, {
               name: 'OrchestratorError',
               code: 'ENQUEUE_FAILED',
               retryable: true,
-            };
+            });
             this.settle(entry, { status: 'failed', error }, now, now, undefined);
           }
         }
@@ -340,7 +333,8 @@ export class BullmqExecutor implements Executor {
     try {
       const pipeline = this.connection.pipeline();
       for (const entry of due) {
-        pipeline.hmget(this.queue(entry.pool).toKey(entry.jobId), REPORT_HASH_FIELD, 'timestamp', 'finishedOn');
+        const jobKey = jobHashKey(this.queue(entry.pool), entry.jobId);
+        pipeline.hmget(jobKey, REPORT_HASH_FIELD, JOB_ADDED_FIELD, JOB_FINISHED_FIELD);
       }
       const replies = (await pipeline.exec()) ?? [];
       for (const [index, entry] of due.entries()) {
@@ -353,14 +347,12 @@ export class BullmqExecutor implements Executor {
           this.receive(report);
         } else if (timestamp === null || finishedOn !== null) {
           const at = Date.now();
-          const lost = {
-            message:
-              `${describeJob(entry.job)} was lost: ` +
-              (timestamp === null ? 'its job is no longer in the queue' : 'its job ended without a report'),
+          const why = timestamp === null ? 'its job is no longer in the queue' : 'its job ended without a report';
+          const lost = taskError(`${describeJob(entry.job)} was lost: ${why}`, {
             name: 'OrchestratorError',
             code: 'JOB_LOST',
             retryable: true,
-          };
+          });
           this.settle(entry, { status: 'failed', error: lost }, at, at, undefined);
         } else {
           entry.checkAfterMs = Math.min(entry.checkAfterMs * 2, CHECK_AFTER_MAX_MS);

@@ -4,6 +4,7 @@
 // lock expired and the job was reported lost) does not also report it. Batching keeps a busy worker at
 // about one extra Redis call per turn instead of two per attempt.
 import type { Redis } from 'ioredis';
+import { jobLockKey } from './bullmq-internals.js';
 import { LuaScript } from './lua-script.js';
 import { encodeReport, REPORT_FIELD, REPORT_HASH_FIELD, type WorkerReport } from './wire.js';
 
@@ -101,7 +102,7 @@ export class ReportOutbox {
     const args: Array<string | number> = [];
     for (const entry of batch) {
       if (entry.lock) {
-        keys.push(`${entry.lock.jobKey}:lock`, entry.lock.jobKey);
+        keys.push(jobLockKey(entry.lock.jobKey), entry.lock.jobKey);
         args.push(keys.length - 2, entry.lock.token, encodeReport(entry.report));
       } else {
         args.push(0, '', encodeReport(entry.report));

@@ -13,15 +13,11 @@ import {
   type TaskInvoker,
   type TaskJob,
 } from '@batuta/scheduler';
+import { describeJob, notify } from '../attempt-text.js';
 import { OrchestratorError } from '../errors.js';
-import {
-  addResources,
-  fits,
-  formatResources,
-  invalidResourceDimension,
-  maxResources,
-  subtractResources,
-} from '../resources/resources.js';
+import { ResourceLedger } from '../resources/resource-ledger.js';
+import { fits, formatResources } from '../resources/resources.js';
+import { checkSubmittable } from '../submit-check.js';
 import { PriorityFifo, type QueueSlot } from './priority-fifo.js';
 import { outcomeOfThrown } from './task-outcome.js';
 
@@ -84,7 +80,7 @@ const DEFAULT_MAX_BYPASS = 16;
  *   forever (and `close()` waits for it forever): task bodies must honour the signal.
  */
 export class LocalExecutor implements Executor {
-  private readonly capacity: ResourceSpec;
+  private readonly ledger: ResourceLedger;
   private readonly invoke: TaskInvoker;
   private readonly clock: Clock;
   private readonly worker: string;
@@ -92,8 +88,6 @@ export class LocalExecutor implements Executor {
   private readonly maxBypass: number;
   private readonly queue = new PriorityFifo<Attempt>();
   private readonly running = new Set<Attempt>();
-  private free: ResourceSpec;
-  private peak: ResourceSpec;
   private listener: ExecutorListener | undefined;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -102,16 +96,12 @@ export class LocalExecutor implements Executor {
   private stalled = false;
 
   constructor(options: LocalExecutorOptions) {
-    const problem = invalidResourceDimension(options.capacity);
-    if (problem) throw new OrchestratorError('BAD_CAPACITY', `LocalExecutor capacity has ${problem}`);
-    this.capacity = { ...options.capacity, custom: { ...options.capacity.custom } };
+    this.ledger = new ResourceLedger(options.capacity, 'LocalExecutor');
     this.invoke = options.invoke;
     this.clock = options.clock ?? systemClock;
     this.worker = options.worker ?? 'local';
     this.backfillWindow = Math.max(0, options.backfillWindow ?? DEFAULT_BACKFILL_WINDOW);
     this.maxBypass = Math.max(0, options.maxBypass ?? DEFAULT_MAX_BYPASS);
-    this.free = this.capacity;
-    this.peak = subtractResources(this.capacity, this.capacity);
   }
 
   /** Starts reporting to `listener` and admitting jobs (jobs submitted before wait until now). */
@@ -124,22 +114,12 @@ export class LocalExecutor implements Executor {
 
   /** Queues an attempt; refused when it can never fit (`NO_CAPACITY_FITS`) or after `close`. */
   async submit(job: TaskJob): Promise<void> {
-    if (this.closed) {
-      throw new OrchestratorError('EXECUTOR_CLOSED', `cannot submit ${describeJob(job)}: the local executor is closed`);
-    }
-    const problem = invalidResourceDimension(job.resources);
-    if (problem) throw new OrchestratorError('BAD_RESOURCES', `${describeJob(job)} declares ${problem}`);
-    if (!Number.isFinite(job.priorityWeight)) {
-      throw new OrchestratorError(
-        'BAD_PRIORITY',
-        `${describeJob(job)} has priorityWeight ${job.priorityWeight}; use a finite number`,
-      );
-    }
-    if (!fits(job.resources, this.capacity)) {
+    checkSubmittable(job, 'the local executor', this.closed);
+    if (!this.ledger.fitsCapacity(job.resources)) {
       throw new OrchestratorError(
         'NO_CAPACITY_FITS',
         `${describeJob(job)} needs ${formatResources(job.resources)} but this executor's whole capacity is ` +
-          `${formatResources(this.capacity)}; lower the task's resources or give the executor more capacity`,
+          `${formatResources(this.ledger.capacity)}; lower the task's resources or give the executor more capacity`,
       );
     }
     // The slot is filled in right below: the queue needs the attempt to make it.
@@ -155,7 +135,7 @@ export class LocalExecutor implements Executor {
     } as Attempt;
     attempt.slot = this.queue.push(attempt, job.priorityWeight);
     // Nothing was released since the queue last stalled: only this job itself could start now.
-    if (this.stalled && this.queue.first() !== attempt.slot && !fits(job.resources, this.free)) return;
+    if (this.stalled && this.queue.first() !== attempt.slot && !this.ledger.fitsFree(job.resources)) return;
     this.pump();
   }
 
@@ -188,12 +168,12 @@ export class LocalExecutor implements Executor {
 
   /** Resources held by attempts right now (including aborted bodies that have not settled yet). */
   inUse(): ResourceSpec {
-    return subtractResources(this.capacity, this.free);
+    return this.ledger.inUse();
   }
 
   /** The most of each dimension ever held at once (each dimension's own peak). */
   peakInUse(): ResourceSpec {
-    return { ...this.peak, custom: { ...this.peak.custom } };
+    return this.ledger.peakInUse();
   }
 
   /** Attempts waiting for resources. */
@@ -221,7 +201,7 @@ export class LocalExecutor implements Executor {
       for (;;) {
         const head = this.queue.first();
         if (!head) break;
-        if (fits(head.item.job.resources, this.free)) {
+        if (this.ledger.fitsFree(head.item.job.resources)) {
           this.launch(head.item);
           continue;
         }
@@ -240,7 +220,7 @@ export class LocalExecutor implements Executor {
 
   private findBackfill(): Attempt | undefined {
     if (this.backfillWindow === 0) return undefined;
-    const free = this.free;
+    const free = this.ledger.free;
     return this.queue.findBehindFirst(this.backfillWindow + 1, (attempt) => fits(attempt.job.resources, free))?.item;
   }
 
@@ -249,9 +229,7 @@ export class LocalExecutor implements Executor {
     this.queue.remove(attempt.slot);
     attempt.state = 'running';
     this.running.add(attempt);
-    this.free = subtractResources(this.free, attempt.job.resources);
-    const used = subtractResources(this.capacity, this.free);
-    if (!fits(used, this.peak)) this.peak = maxResources(this.peak, used);
+    this.ledger.reserve(attempt.job.resources);
     attempt.startedMs = this.clock.now();
     attempt.controller = new AbortController();
     const timeoutMs = attempt.job.timeoutMs;
@@ -292,7 +270,7 @@ export class LocalExecutor implements Executor {
     attempt.cancelTimer?.();
     attempt.state = 'done';
     this.running.delete(attempt);
-    this.free = addResources(this.free, attempt.job.resources);
+    this.ledger.release(attempt.job.resources);
     if (!attempt.reported && outcome) this.report(attempt, outcome, attempt.startedMs);
     this.pump();
   }
@@ -336,21 +314,5 @@ export class LocalExecutor implements Executor {
       ...(ran ? { worker: this.worker } : {}),
     };
     notify(() => listener.finished(result));
-  }
-}
-
-/** `task 'score' [3] of run 'r1'`, for messages. */
-function describeJob(job: TaskJob): string {
-  return `task '${job.taskId}'${job.mapIndex >= 0 ? ` [${job.mapIndex}]` : ''} of run '${job.runId}'`;
-}
-
-/** Calls the listener; an exception there is its own bug, rethrown out of band so our state stays whole. */
-function notify(call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
   }
 }

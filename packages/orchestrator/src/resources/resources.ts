@@ -69,6 +69,28 @@ export function maxResources(a: ResourceSpec, b: ResourceSpec): ResourceSpec {
   };
 }
 
+/** Each dimension's smaller amount (a custom counter absent on one side counts as 0, so it drops out). */
+export function minResources(a: ResourceSpec, b: ResourceSpec): ResourceSpec {
+  const custom: Record<string, number> = {};
+  for (const name in a.custom) {
+    const other = b.custom[name];
+    if (other !== undefined) custom[name] = Math.min(a.custom[name]!, other);
+  }
+  return {
+    cpu: Math.min(a.cpu, b.cpu),
+    memoryMb: Math.min(a.memoryMb, b.memoryMb),
+    gpu: Math.min(a.gpu, b.gpu),
+    custom,
+  };
+}
+
+/** `need` taken `times` times, on every dimension. */
+export function scaleResources(need: ResourceSpec, times: number): ResourceSpec {
+  const custom: Record<string, number> = {};
+  for (const name in need.custom) custom[name] = round(need.custom[name]! * times);
+  return { cpu: round(need.cpu * times), memoryMb: round(need.memoryMb * times), gpu: round(need.gpu * times), custom };
+}
+
 /** The first dimension that is negative, NaN or infinite, described; undefined when the spec is valid. */
 export function invalidResourceDimension(spec: ResourceSpec): string | undefined {
   const check = (name: string, value: unknown): string | undefined =>

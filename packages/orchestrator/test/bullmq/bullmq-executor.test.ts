@@ -2,12 +2,13 @@
 // idempotent submission, resource admission, priorities, timeouts, cancellation, slot pools.
 import { TASK_CANCELLED, TASK_TIMEOUT, type TaskInvoker } from '@batuta/scheduler';
 import { RedisServer } from '@batuta/testing';
-import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NO_CAPACITY_FITS } from '../../src/bullmq/attempt-outcomes.js';
 import { BullmqExecutor } from '../../src/bullmq/bullmq-executor.js';
 import { connectRedis } from '../../src/bullmq/connection.js';
-import { poolQueuePrefix } from '../../src/bullmq/keys.js';
-import { NO_CAPACITY_FITS, ResourceWorker, type ResourceWorkerOptions } from '../../src/bullmq/resource-worker.js';
+import { poolQueue } from '../../src/bullmq/pool-queue.js';
+import { ResourceWorker } from '../../src/bullmq/resource-worker.js';
+import type { ResourceWorkerOptions } from '../../src/bullmq/resource-worker-options.js';
 import type { WorkerPool } from '../../src/pools/worker-pool.js';
 import { GatedBodies, makeJob, RecordingListener } from '../local/harness.js';
 import { eventually, pool, spec, uniqueNamespace } from './harness.js';
@@ -78,8 +79,12 @@ describe('BullmqExecutor with ResourceWorkers', () => {
     await executor.submit(job);
     await executor.submit({ ...job });
     await new Promise((resolve) => setTimeout(resolve, 20));
-    const queue = new Queue('cpu', { connection: connectRedis(redis.url), prefix: poolQueuePrefix(namespace) });
-    closers.push(() => queue.close());
+    const connection = connectRedis(redis.url);
+    const queue = poolQueue(connection, namespace, 'cpu');
+    closers.push(async () => {
+      await queue.close();
+      connection.disconnect();
+    });
     const counts = await queue.getJobCounts('prioritized', 'waiting');
     expect((counts.prioritized ?? 0) + (counts.waiting ?? 0)).toBe(1);
     const [stored] = await queue.getJobs(['prioritized']);

@@ -3,8 +3,9 @@
 import { MemoryStateStore, RunCoordinator, type TaskInstanceRecord } from '@batuta/scheduler';
 import { RedisServer } from '@batuta/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WORKER_LOST } from '../../src/bullmq/attempt-outcomes.js';
 import { BullmqExecutor } from '../../src/bullmq/bullmq-executor.js';
-import { ResourceWorker, WORKER_LOST } from '../../src/bullmq/resource-worker.js';
+import { ResourceWorker } from '../../src/bullmq/resource-worker.js';
 import { RecordingListener } from '../local/harness.js';
 import { ChildWorker } from './child-worker.js';
 import { chainDag, testDag, testTask } from './dags.js';

@@ -8,8 +8,10 @@ import {
   formatResources,
   invalidResourceDimension,
   maxResources,
+  minResources,
   parseCapacity,
   resourcesEqual,
+  scaleResources,
   subtractResources,
   zeroResources,
 } from '../../src/resources/resources.js';
@@ -175,5 +177,17 @@ describe('formatResources', () => {
         expect(parseCapacity(formatResources(value))).toEqual(value);
       }),
     );
+  });
+});
+
+describe('minResources and scaleResources', () => {
+  it('takes each dimension smaller amount; a counter on one side only drops out', () => {
+    expect(minResources(spec(2, 512, 1, { licenses: 3, tokens: 1 }), spec(4, 256, 0, { licenses: 1 }))).toEqual(
+      spec(2, 256, 0, { licenses: 1 }),
+    );
+  });
+
+  it('scales every dimension without drift', () => {
+    expect(scaleResources(spec(0.1, 256, 1, { licenses: 2 }), 3)).toEqual(spec(0.3, 768, 3, { licenses: 6 }));
   });
 });

@@ -1,5 +1,6 @@
 // Reading a branch task's output: which direct downstreams it chose.
 import type { TaskError } from '../dag/model.js';
+import { taskError } from '../task-error.js';
 import type { ExecutionPlan } from './plan.js';
 
 /** The chosen direct downstreams (task indexes), or the error that fails the branch task. */
@@ -14,11 +15,10 @@ export function parseBranchChoice(plan: ExecutionPlan, branch: number, output: u
   else if (Array.isArray(output)) ids = output;
   else {
     return {
-      error: {
-        code: 'BRANCH_INVALID_OUTPUT',
-        message: `branch task '${branchId}' returned ${describeValue(output)}; a branch returns a task id, a list of ids, or null`,
-        retryable: false,
-      },
+      error: taskError(
+        `branch task '${branchId}' returned ${describeValue(output)}; a branch returns a task id, a list of ids, or null`,
+        { code: 'BRANCH_INVALID_OUTPUT', retryable: false },
+      ),
     };
   }
   const chosen: number[] = [];
@@ -31,14 +31,12 @@ export function parseBranchChoice(plan: ExecutionPlan, branch: number, output: u
   if (unknown.length > 0) {
     const direct = directDownstreamIds(plan, branch);
     return {
-      error: {
-        code: 'BRANCH_UNKNOWN_TASK',
-        message:
-          `branch task '${branchId}' chose ${unknown.map((id) => `'${id}'`).join(', ')}, which ` +
+      error: taskError(
+        `branch task '${branchId}' chose ${unknown.map((id) => `'${id}'`).join(', ')}, which ` +
           `${unknown.length === 1 ? 'is not a direct downstream' : 'are not direct downstreams'}; ` +
           `choose among ${direct.length > 0 ? direct.map((id) => `'${id}'`).join(', ') : '(none)'}`,
-        retryable: false,
-      },
+        { code: 'BRANCH_UNKNOWN_TASK', retryable: false },
+      ),
     };
   }
   const label = chosen.length === 0 ? 'nothing' : chosen.map((i) => `'${plan.tasks[i]!.id}'`).join(', ');

@@ -3,6 +3,7 @@
 // queue: a task that becomes terminal bumps its direct downstreams' counts and queues them;
 // `drain` re-evaluates only those, so an event costs O(edges touched) and no recursion is needed.
 import type { TaskError, TaskSpec, TaskState } from '../dag/model.js';
+import { taskError } from '../task-error.js';
 import { parseBranchChoice } from './branching.js';
 import { resolveExpansion } from './expansion.js';
 import { describeError, type InstanceTable, type Slot } from './instance-table.js';
@@ -283,7 +284,7 @@ export class RunDecider {
     }
     table.holds.delete(t);
     if (expansion.kind === 'fail') {
-      table.errors.set(t, { message: expansion.message, code: expansion.code, retryable: false });
+      table.errors.set(t, taskError(expansion.message, { code: expansion.code, retryable: false }));
       this.markTask(t, FAILED, `failed: ${expansion.code}: ${expansion.message}`);
       return;
     }

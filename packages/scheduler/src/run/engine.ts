@@ -6,8 +6,9 @@
 // Each event costs O(edges of the tasks it changes). Measured with test/run/engine-perf.ts
 // (Node 20, start + complete every run decision with success, warm): 10,000 tasks in ~3–10 ms,
 // 100,000 in ~55–110 ms, for a chain, a fan-out (one root → N leaves) and a diamond lattice alike.
-import type { RunState, TaskError, TaskState } from '../dag/model.js';
+import type { RunState, TaskState } from '../dag/model.js';
 import { BatutaError } from '../errors.js';
+import { taskError } from '../task-error.js';
 import { RunDecider } from './decider.js';
 import { describeError, InstanceTable, type Slot } from './instance-table.js';
 import type { ExecutionPlan } from './plan.js';
@@ -143,7 +144,7 @@ export class RunEngine {
     const table = this.table;
     const skip = `skipped: run cancelled (${reason})`;
     const fail = `failed: run cancelled while the attempt was out (${reason})`;
-    const error: TaskError = { message: `run cancelled: ${reason}`, code: 'RUN_CANCELLED', retryable: false };
+    const error = taskError(`run cancelled: ${reason}`, { code: 'RUN_CANCELLED', retryable: false });
     // Everything is marked right here, so nothing needs to cascade.
     for (let t = 0; t < this.plan.taskCount; t++) {
       if (isTerminal(table.states[t]!)) continue;
