@@ -11,8 +11,10 @@ export default defineConfig({
     alias: [
       entry('@batuta/scheduler', 'scheduler/src/index.ts'),
       entry('@batuta/scheduler/redis-server', 'scheduler/src/store/redis/redis-server.ts'),
+      entry('@batuta/scheduler/internals', 'scheduler/src/internals.ts'),
       entry('@batuta/testing', 'testing/src/index.ts'),
       entry('@batuta/orchestrator', 'orchestrator/src/index.ts'),
+      entry('@batuta/orchestrator/internals', 'orchestrator/src/internals.ts'),
       entry('@batuta/ml-tasks', 'ml-tasks/src/index.ts'),
       entry('@batuta/cli', 'cli/src/index.ts'),
     ],

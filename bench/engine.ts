@@ -7,19 +7,17 @@
 // 10,000 tasks, slowest shape) and `scaleRatio` = time(100k)/time(10k) (largest over the shapes).
 import { LocalExecutor } from '@batuta/orchestrator';
 import {
-  compilePlan,
   createOperatorRegistry,
   createTaskInvoker,
   type DagSpec,
   DEFAULT_RESOURCES,
   DEFAULT_RETRY,
   type Decision,
-  type ExecutionPlan,
   MemoryStateStore,
   RunCoordinator,
-  RunEngine,
   type TaskSpec,
 } from '@batuta/scheduler';
+import { compilePlan, type ExecutionPlan, RunEngine } from '@batuta/scheduler/internals';
 
 type Shape = 'wide' | 'deep' | 'lattice';
 const quick = process.argv.includes('--quick');

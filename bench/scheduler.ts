@@ -7,7 +7,8 @@ import { fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LatencyHistogram, type LatencyHistogramSnapshot, RedisStateStore } from '@batuta/scheduler';
+import { RedisStateStore } from '@batuta/scheduler';
+import { LatencyHistogram, type LatencyHistogramSnapshot } from '@batuta/scheduler/internals';
 import { RedisServer } from '@batuta/scheduler/redis-server';
 
 const quick = process.argv.includes('--quick');

@@ -7,12 +7,12 @@ import {
   createOperatorRegistry,
   createTaskInvoker,
   DagFolder,
-  LatencyHistogram,
   RedisStateStore,
   RunCoordinator,
   SchedulerDaemon,
   type SchedulerLogEvent,
 } from '@batuta/scheduler';
+import { LatencyHistogram } from '@batuta/scheduler/internals';
 
 /** Fires whose slowest confirmation is kept (the oldest are dropped beyond this). */
 const KEPT_FIRES = 64;

@@ -142,6 +142,27 @@ describe('architecture', () => {
     expect(violations).toEqual([]);
   });
 
+  it('shows users only the public entries: examples never import an internals subpath', () => {
+    const examples = files(join(root, 'examples'));
+    expect(examples.length).toBeGreaterThan(0);
+    const internal = examples.flatMap((file) =>
+      imports(file)
+        .filter((specifier) => /^@batuta\/[^/]+\/internals$/.test(specifier))
+        .map((specifier) => `${fromRoot(file)} imports ${specifier}`),
+    );
+    expect(internal).toEqual([]);
+  });
+
+  it('keeps internals out of the root entries: stream names, lease keys and the compiled plan are subpath exports', () => {
+    const rootEntry = (name: string) => readFileSync(join(root, 'packages', name, 'src', 'index.ts'), 'utf8');
+    for (const name of ['CONTROL_STREAM', 'runLease', 'schedulerLease', 'compilePlan', 'redisStoreClientOptions']) {
+      expect(rootEntry('scheduler')).not.toMatch(new RegExp(`\\b${name}\\b`));
+    }
+    for (const name of ['poolQueuePrefix', 'cancelChannel', 'BULLMQ_CHECKED_VERSION']) {
+      expect(rootEntry('orchestrator')).not.toMatch(new RegExp(`\\b${name}\\b`));
+    }
+  });
+
   it("keeps @batuta/testing private and out of every published package's dependencies", () => {
     const manifest = (name: string) =>
       JSON.parse(readFileSync(join(root, 'packages', name, 'package.json'), 'utf8')) as {

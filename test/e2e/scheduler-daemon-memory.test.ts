@@ -7,13 +7,13 @@ import {
   createTaskInvoker,
   type DagSpec,
   defineDag,
-  LatencyHistogram,
   ManualClock,
   MemoryStateStore,
   RunCoordinator,
   SchedulerDaemon,
   type SchedulerLogEvent,
 } from '@batuta/scheduler';
+import { LatencyHistogram } from '@batuta/scheduler/internals';
 import { describe, expect, it } from 'vitest';
 
 const START = Date.UTC(2026, 2, 1, 12, 0, 0);

@@ -7,8 +7,6 @@ import {
   type DagRunRecord,
   type DagSpec,
   defineDag,
-  eventRunId,
-  eventStream,
   ManualClock,
   MemoryStateStore,
   RedisStateStore,
@@ -16,9 +14,8 @@ import {
   SchedulerDaemon,
   type SchedulerDaemonOptions,
   type StateStore,
-  scheduledRunId,
-  schedulerLease,
 } from '@batuta/scheduler';
+import { eventRunId, eventStream, scheduledRunId, schedulerLease } from '@batuta/scheduler/internals';
 import { RedisServer } from '@batuta/testing';
 import { describe, expect, it } from 'vitest';
 

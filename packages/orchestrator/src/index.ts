@@ -1,6 +1,6 @@
 // @batuta/orchestrator — the "where": resources, worker pools, placement and executors.
 
-export { desiredWorkers, type PoolBacklog, packedWorkers } from './autoscale/desired-workers.js';
+export { desiredWorkers, type PoolBacklog } from './autoscale/desired-workers.js';
 export {
   LocalProcessScaler,
   type LocalProcessScalerOptions,
@@ -9,24 +9,13 @@ export {
 export { type PoolMetrics, type PoolMetricsOptions, poolMetrics } from './autoscale/pool-metrics.js';
 export { NO_CAPACITY_FITS, WORKER_LOST } from './bullmq/attempt-outcomes.js';
 export { BullmqExecutor, type BullmqExecutorOptions } from './bullmq/bullmq-executor.js';
-export { BULLMQ_CHECKED_VERSION } from './bullmq/bullmq-internals.js';
-export {
-  attemptJobId,
-  bullmqPriority,
-  cancelChannel,
-  poolQueuePrefix,
-  resultsStreamKey,
-  slotPoolKeys,
-} from './bullmq/keys.js';
-export { poolQueue } from './bullmq/pool-queue.js';
 export { ResourceWorker } from './bullmq/resource-worker.js';
 export type { CloseOptions, ResourceWorkerOptions, WorkerEvent } from './bullmq/resource-worker-options.js';
-export { SlotPools } from './bullmq/slot-pools.js';
 export { OrchestratorError } from './errors.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local/local-executor.js';
 export { TASK_SKIPPED } from './local/task-outcome.js';
 export type { Placement, PlacementIssue, PlacementOptions, PlacementRequest } from './placement/placement.js';
-export { assertDagPlaceable, choosePool, type DagPlacement, placeDag, rankPools } from './placement/placement.js';
+export { assertDagPlaceable, choosePool, type DagPlacement, placeDag } from './placement/placement.js';
 export {
   definePools,
   loadPoolsFile,
@@ -37,17 +26,5 @@ export {
   poolsDocumentSchema,
 } from './pools/pool-config.js';
 export type { PoolsConfig, SlotPool, WorkerPool } from './pools/worker-pool.js';
-export { POOL_NAME_PATTERN, slotNeed, slotPoolNames, workerNeed } from './pools/worker-pool.js';
-export { ResourceLedger } from './resources/resource-ledger.js';
-export {
-  addResources,
-  fits,
-  formatResources,
-  maxResources,
-  minResources,
-  parseCapacity,
-  resourcesEqual,
-  scaleResources,
-  subtractResources,
-  zeroResources,
-} from './resources/resources.js';
+export { POOL_NAME_PATTERN } from './pools/worker-pool.js';
+export { fits, formatResources, parseCapacity } from './resources/resources.js';

@@ -1,15 +1,7 @@
 // Commands that act on runs through the store: trigger, cancel, backfill, show, list; pause/unpause;
 // events publish. The scheduler daemon does the work; these commands only record intent.
-import {
-  CONTROL_STREAM,
-  type DagRunRecord,
-  eventStream,
-  newRunId,
-  type OperatorRegistry,
-  planBackfill,
-  resolveParams,
-  type StateStore,
-} from '@batuta/scheduler';
+import { type DagRunRecord, newRunId, type OperatorRegistry, resolveParams, type StateStore } from '@batuta/scheduler';
+import { CONTROL_STREAM, eventStream, planBackfill } from '@batuta/scheduler/internals';
 import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { findDag, openStore } from '../store.js';

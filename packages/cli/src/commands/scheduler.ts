@@ -10,8 +10,8 @@ import {
   loadPoolsFile,
   type PoolsConfig,
   poolMetrics,
-  poolQueue,
 } from '@batuta/orchestrator';
+import { poolQueue } from '@batuta/orchestrator/internals';
 import {
   createTaskInvoker,
   type Executor,

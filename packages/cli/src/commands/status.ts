@@ -1,7 +1,9 @@
 // `batuta status`: schedulers (live leases), DAGs (schedule, next fire, paused), runs in flight, workers.
 
-import { poolMetrics, poolQueue } from '@batuta/orchestrator';
-import { type OperatorRegistry, SCHEDULERS_STREAM, schedulerLease, Timetable } from '@batuta/scheduler';
+import { poolMetrics } from '@batuta/orchestrator';
+import { poolQueue } from '@batuta/orchestrator/internals';
+import type { OperatorRegistry } from '@batuta/scheduler';
+import { SCHEDULERS_STREAM, schedulerLease, Timetable } from '@batuta/scheduler/internals';
 import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
 import { loadFolder, openStore } from '../store.js';

@@ -1,14 +1,8 @@
 // The attempts running on one pool worker: starting a body, its timeout, its end, and stopping it early
 // (timeout, cancellation, a lost lock, the worker closing). Fetching and admission stay in ResourceWorker;
 // this class only hears "run this" and tells the worker "report this" and "these resources are free".
-import {
-  type Outcome,
-  storableOutcome,
-  TASK_CANCELLED,
-  TASK_TIMEOUT,
-  type TaskInvoker,
-  type TaskJob,
-} from '@batuta/scheduler';
+import { type Outcome, TASK_CANCELLED, TASK_TIMEOUT, type TaskInvoker, type TaskJob } from '@batuta/scheduler';
+import { storableOutcome } from '@batuta/scheduler/internals';
 import type { Job } from 'bullmq';
 import { describeJob } from '../attempt-text.js';
 import { OrchestratorError } from '../errors.js';
