@@ -15,16 +15,8 @@ export {
   ingestPredictions,
   PredictionWriter,
 } from './ingest/ingest-predictions.js';
-export { MsetEncoder } from './ingest/mset-command.js';
-export {
-  deleteMatching,
-  type LayoutInfo,
-  PredictionSets,
-  rollback,
-  type VersionMeta,
-} from './ingest/prediction-sets.js';
-export { checkName, DEFAULT_NAMESPACE, PredictionKeys, type PredictionLayout } from './ingest/redis-layout.js';
-export { readBytes, writeBytes } from './io/blob.js';
+export { PredictionSets, rollback, type VersionMeta } from './ingest/prediction-sets.js';
+export { DEFAULT_NAMESPACE } from './ingest/redis-layout.js';
 export { type CsvOptions, type NumericTable, parseNumericCsv } from './io/csv.js';
 export { type LoadCsvOptions, type LoadedTable, loadCsv, loadModel, saveCsv } from './io/load.js';
 export { type Location, parseLocation } from './io/location.js';
@@ -41,9 +33,6 @@ export {
   pythonTextKey,
   sha256Hex,
 } from './keys/key-schemes.js';
-export { pythonFloatString } from './keys/python-float.js';
-export { RowKeyEncoder, writePythonFloat } from './keys/row-key-encoder.js';
-export { ShortSha256 } from './keys/short-sha256.js';
 export { type DrainedMisses, drainMisses, recordMiss } from './lookup/misses.js';
 export {
   type LiveScorer,
@@ -54,30 +43,9 @@ export {
   PredictionClient,
   type PredictionClientOptions,
 } from './lookup/prediction-client.js';
-export { batchPredictArgs, partitionOf } from './operators/batch-predict-operator.js';
-export { drainMissesArgs } from './operators/drain-misses-operator.js';
-export { ingestRedisArgs, type PredictionsFileResult } from './operators/ingest-redis-operator.js';
-export { loadCsvArgs } from './operators/load-csv-operator.js';
-export { loadModelArgs } from './operators/load-model-operator.js';
-export {
-  decodeFloat64,
-  encodeFloat64,
-  type ModelPayload,
-  modelOf,
-  type PredictionsPayload,
-  type TablePayload,
-  tableOf,
-} from './operators/payloads.js';
 export { DEFAULT_REDIS_URL, openRedis, redisUrlFor } from './operators/task-inputs.js';
-export { validateModelArgs } from './operators/validate-model-operator.js';
 export { ML_OPERATOR_NAMES, registerMlOperators } from './operators.js';
-export {
-  type BatchPredictions,
-  type BatchPredictOptions,
-  batchPredict,
-  featureLayoutOf,
-  partitionRange,
-} from './predict/batch-predict.js';
+export { type BatchPredictions, type BatchPredictOptions, batchPredict } from './predict/batch-predict.js';
 export { type PredictAndIngestOptions, predictAndIngest } from './predict/predict-and-ingest.js';
 export { SUPPORTED_OBJECTIVES } from './xgboost/objectives.js';
 export {

@@ -7,9 +7,9 @@ import {
   PredictionClient,
   PredictionWriter,
   predictAndIngest,
-  RowKeyEncoder,
   XgboostModel,
 } from '../../src/index.js';
+import { RowKeyEncoder } from '../../src/internals.js';
 import { exampleDataDir, goldenDir, irisRows } from '../support/golden.js';
 
 const CLASS_NAMES = ['setosa', 'versicolor', 'virginica'];

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCsv, loadModel, readBytes, resolveS3Options, writeBytes } from '../../src/index.js';
+import { loadCsv, loadModel, resolveS3Options } from '../../src/index.js';
+import { readBytes, writeBytes } from '../../src/internals.js';
 import { exampleDataDir } from '../support/golden.js';
 import { S3Server } from '../support/s3-server.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pythonFloatString } from '../../src/index.js';
+import { pythonFloatString } from '../../src/internals.js';
 
 // Expected strings are CPython 3.11's str(float(expr)) for each expression.
 const TABLE: [number, string][] = [

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fixedPointKey, pythonFloatString, pythonTextKey } from '../../src/index.js';
+import { fixedPointKey, pythonTextKey } from '../../src/index.js';
+import { pythonFloatString } from '../../src/internals.js';
 import { RowKeyEncoder, writePythonFloat } from '../../src/keys/row-key-encoder.js';
 import { ShortSha256 } from '../../src/keys/short-sha256.js';
 

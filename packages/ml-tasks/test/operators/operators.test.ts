@@ -8,12 +8,10 @@ import {
   type GateReport,
   type IngestResult,
   ML_OPERATOR_NAMES,
-  type ModelPayload,
   PredictionClient,
-  type PredictionsPayload,
   registerMlOperators,
-  type TablePayload,
 } from '../../src/index.js';
+import type { ModelPayload, PredictionsPayload, TablePayload } from '../../src/internals.js';
 import { exampleDataDir } from '../support/golden.js';
 
 const CLASS_NAMES = ['setosa', 'versicolor', 'virginica'];
