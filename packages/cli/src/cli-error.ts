@@ -1,7 +1,15 @@
 import { BatutaError } from '@batuta/scheduler';
 
 /** Every code an error of the CLI carries. */
-export type CliErrorCode = 'USAGE';
+export type CliErrorCode = 'USAGE' | 'DEMO_FILES_MISSING';
+
+/** An error of the CLI itself (not a usage problem). */
+export class CliError extends BatutaError<CliErrorCode> {
+  constructor(code: CliErrorCode, message: string) {
+    super(code, message);
+    this.name = 'CliError';
+  }
+}
 
 /** A usage problem: printed with the command's help hint, exit code 2. */
 export class UsageError extends BatutaError<CliErrorCode> {

@@ -8,6 +8,7 @@ export type OrchestratorErrorCode =
   | 'BAD_POOL_NAME'
   | 'BAD_PRIORITY'
   | 'BAD_RESOURCES'
+  | 'BULLMQ_UNSUPPORTED'
   | 'EXECUTOR_CLOSED'
   | 'EXECUTOR_STARTED'
   | 'FILE_NOT_FOUND'

@@ -25,6 +25,7 @@ export type SchedulerErrorCode =
   | 'FILE_NOT_FOUND'
   | 'LUA_INCLUDE'
   | 'MODULE_EXPORT'
+  | 'REDIS_SERVER_FAILED'
   | 'MODULE_TS'
   | 'NO_DAG_EXPORTED'
   | 'OPERATOR_EXISTS'

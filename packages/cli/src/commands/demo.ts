@@ -7,6 +7,7 @@ import { PredictionClient } from '@batuta/ml-tasks';
 import type { OperatorRegistry } from '@batuta/scheduler';
 import { RedisServer } from '@batuta/scheduler/redis-server';
 import { Redis } from 'ioredis';
+import { CliError } from '../cli-error.js';
 import { dagsTest } from './dags-test.js';
 
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
@@ -19,7 +20,11 @@ function irisDagFile(): string {
     resolve(dirname(fileURLToPath(import.meta.url)), '../../../../examples/iris-batch/dag.yaml'),
   ];
   const found = candidates.find((file) => existsSync(file));
-  if (!found) throw new Error(`cannot find examples/iris-batch/dag.yaml (looked in ${candidates.join(', ')})`);
+  if (!found)
+    throw new CliError(
+      'DEMO_FILES_MISSING',
+      `cannot find examples/iris-batch/dag.yaml (looked in ${candidates.join(', ')}); run the demo from a checkout`,
+    );
   return found;
 }
 

@@ -4,6 +4,7 @@
 // source for each function below, then moving BULLMQ_CHECKED_VERSION.
 import { Job, type JobJson, type Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { OrchestratorError } from '../errors.js';
 
 /** The BullMQ release whose internals this module was checked against. */
 export const BULLMQ_CHECKED_VERSION = '6.7.0';
@@ -28,7 +29,11 @@ export function jobLockKey(jobHashKey: string): string {
  */
 export async function markQueueHasJobs(connection: Redis, worker: Worker): Promise<void> {
   const marker = worker.keys.marker;
-  if (marker === undefined) throw new Error('BullMQ no longer names a marker key; see bullmq-internals.ts');
+  if (marker === undefined)
+    throw new OrchestratorError(
+      'BULLMQ_UNSUPPORTED',
+      `BullMQ no longer names a marker key (checked against ${BULLMQ_CHECKED_VERSION}); see bullmq-internals.ts`,
+    );
   await connection.zadd(marker, 0, '0');
 }
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BatutaError } from '../../errors.js';
 
 /** A free TCP port on 127.0.0.1 (asked of the OS). */
 export async function freePort(): Promise<number> {
@@ -89,17 +90,23 @@ export class RedisServer {
     this.child = child;
     let failure: Error | undefined;
     child.once('error', (error) => {
-      failure = new Error(`could not start redis-server (is it installed and on PATH?): ${error.message}`);
+      failure = new BatutaError(
+        'REDIS_SERVER_FAILED',
+        `could not start redis-server (is it installed and on PATH?): ${error.message}`,
+      );
     });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if (failure) throw failure;
       if (child.exitCode !== null)
-        throw new Error(`redis-server exited with code ${child.exitCode} on port ${this.port}`);
+        throw new BatutaError(
+          'REDIS_SERVER_FAILED',
+          `redis-server exited with code ${child.exitCode} on port ${this.port}`,
+        );
       if (await answersPing(this.port)) return;
       await new Promise((r) => setTimeout(r, 20));
     }
-    throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
+    throw new BatutaError('REDIS_SERVER_FAILED', `redis-server on port ${this.port} did not answer within 10 s`);
   }
 
   /** SIGKILLs the server (data not yet written is lost unless appendOnly). */
