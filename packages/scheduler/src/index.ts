@@ -56,6 +56,7 @@ export { compilePlan, type ExecutionPlan } from './run/plan.js';
 export { type AttemptIdentity, MAX_RETRY_DELAY_MS, retryDelayMs, shouldRetry } from './run/retry.js';
 export { evaluateTriggerRule, type RuleVerdict, type UpstreamCounts } from './run/trigger-rules.js';
 export * from './run/types.js';
+export { datasetStream } from './runner/dataset-stream.js';
 export type {
   CreateRunOutcome,
   RunCoordinatorOptions,
@@ -63,7 +64,6 @@ export type {
   RunRequest,
 } from './runner/run-coordinator.js';
 export { newRunId, RunCoordinator } from './runner/run-coordinator.js';
-export { datasetStream } from './runner/run-effects.js';
 export type { RunListener } from './runner/run-listener.js';
 export { storableOutcome } from './runner/storable-outcome.js';
 export { createTaskInvoker, type TaskInvokerOptions } from './runner/task-invoker.js';

@@ -7,6 +7,8 @@ import { BatutaError } from '../../errors.js';
 import { toStoredJson } from '../json-value.js';
 import type {
   DagRunRecord,
+  PrunedRun,
+  PruneRunsQuery,
   RunQuery,
   StateStore,
   StoredEvent,
@@ -250,6 +252,33 @@ export class RedisStateStore implements StateStore {
       ),
     );
     return Number(reply) === 1;
+  }
+
+  async pruneRuns(query: PruneRunsQuery): Promise<PrunedRun[]> {
+    this.assertOpen();
+    const limit = Math.max(0, Math.trunc(query.limit) || 0);
+    if (limit === 0 || !Number.isFinite(query.endedBeforeMs)) return [];
+    const args = [
+      this.keys.prefix,
+      String(query.endedBeforeMs),
+      `(${-query.endedBeforeMs}`,
+      limit,
+      query.dryRun ? '1' : '0',
+      query.dagId === undefined ? '' : JSON.stringify(query.dagId),
+    ];
+    const reply = (await this.write(`pruneRuns of ${limit} runs`, () =>
+      this.scripts.pruneRuns(this.keys.allRuns, args),
+    )) as string[][];
+    return reply.map((fields) => {
+      const record = decodeRecord<DagRunRecord>(fields)!;
+      return {
+        runId: record.runId,
+        dagId: record.dagId,
+        state: record.state,
+        logicalDateMs: record.logicalDateMs,
+        ...(record.endMs === undefined ? {} : { endMs: record.endMs }),
+      };
+    });
   }
 
   async getTaskInstances(runId: string): Promise<TaskInstanceRecord[]> {
