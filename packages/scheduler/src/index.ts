@@ -6,6 +6,7 @@ export { CONTROL_STREAM } from './daemon/control-reader.js';
 export { DagFolder, type FolderChange } from './daemon/dag-folder.js';
 export { eventStream } from './daemon/event-intake.js';
 export { SCHEDULERS_STREAM, schedulerLease } from './daemon/peer-directory.js';
+export { type RetentionPolicy, RetentionPruner } from './daemon/retention-pruner.js';
 export { runLease } from './daemon/run-leases.js';
 export { SchedulerDaemon, type SchedulerDaemonOptions } from './daemon/scheduler-daemon.js';
 export type { SchedulerLogEvent } from './daemon/scheduler-log-event.js';
