@@ -178,7 +178,7 @@ export class SchedulerDaemon {
         await this.peers.heartbeat(now);
         await this.leases.renew(this.coordinator.activeRunIds(), now);
       }
-      await this.control.read();
+      await this.control.read(now);
       await this.events.read(dags, now);
       await this.datasets.read(dags, now);
       await this.queued.start(dags);

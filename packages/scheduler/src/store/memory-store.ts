@@ -68,6 +68,7 @@ export class MemoryStateStore implements StateStore {
   /** The last id number given per stream: ids never repeat, even once old entries are trimmed. */
   private readonly streamSequences = new Map<string, number>();
   private readonly leases = new Map<string, Lease>();
+  private readonly cursors = new Map<string, string>();
   private readonly pausedDags = new Set<string>();
   private closed = false;
 
@@ -265,6 +266,27 @@ export class MemoryStateStore implements StateStore {
       result.push({ id, ...(JSON.parse(json) as Omit<StoredEvent, 'id'>) });
     }
     return result;
+  }
+
+  async trimEvents(stream: string, throughId: string): Promise<number> {
+    this.assertOpen();
+    const events = this.streams.get(stream);
+    if (!events) return 0;
+    const count = firstIndexAfter(events, throughId);
+    events.splice(0, count);
+    return count;
+  }
+
+  async getCursor(name: string): Promise<string | undefined> {
+    this.assertOpen();
+    return this.cursors.get(name);
+  }
+
+  async advanceCursor(name: string, eventId: string): Promise<void> {
+    this.assertOpen();
+    const current = this.cursors.get(name);
+    // Ids are fixed-width digits here, so text order is append order.
+    if (current === undefined || eventId > current) this.cursors.set(name, eventId);
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {

@@ -126,6 +126,12 @@ export interface StateStore {
   appendEvent(stream: string, type: string, payload: unknown, atMs: number): Promise<string>;
   /** Events after `afterId` (exclusive; all when omitted), oldest first, at most `limit`. */
   readEvents(stream: string, afterId?: string, limit?: number): Promise<StoredEvent[]>;
+  /** Removes the events of a stream up to `throughId` (inclusive), oldest first; returns how many went. */
+  trimEvents(stream: string, throughId: string): Promise<number>;
+  /** A persisted read position (e.g. how far a stream was turned into runs), if one was stored. */
+  getCursor(name: string): Promise<string | undefined>;
+  /** Moves a persisted read position forward to `eventId`; never back (an older id changes nothing). */
+  advanceCursor(name: string, eventId: string): Promise<void>;
   /** Takes (or renews, for the same owner) a named lease until nowMs + ttlMs; false if another owner holds it. */
   acquireLease(name: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean>;
   /** Releases a lease held by `owner`; false if it does not hold it. */

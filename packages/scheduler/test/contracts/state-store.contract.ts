@@ -759,6 +759,38 @@ export function stateStoreContract(
       });
     });
 
+    describe('stream trimming and cursors', () => {
+      it('trims a stream through an id, inclusive, and keeps later events and other streams', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push(await store.appendEvent('event:sales', 'event', { i }, i));
+        await store.appendEvent('event:other', 'event', {}, 0);
+        expect(await store.trimEvents('event:sales', ids[2]!)).toBe(3);
+        expect((await store.readEvents('event:sales')).map((e) => e.id)).toEqual(ids.slice(3));
+        expect(await store.readEvents('event:other')).toHaveLength(1);
+        expect(await store.trimEvents('event:sales', ids[2]!)).toBe(0);
+        expect(await store.trimEvents('no-such-stream', ids[4]!)).toBe(0);
+        // Ids keep increasing after a trim: a reader's cursor stays meaningful.
+        const next = await store.appendEvent('event:sales', 'event', { i: 5 }, 5);
+        expect((await store.readEvents('event:sales', ids[4])).map((e) => e.id)).toEqual([next]);
+        expect(await store.trimEvents('event:sales', next)).toBe(3);
+        const after = await store.appendEvent('event:sales', 'event', { i: 6 }, 6);
+        expect((await store.readEvents('event:sales', next)).map((e) => e.id)).toEqual([after]);
+      });
+
+      it('persists cursors that only move forward', async () => {
+        const first = await store.appendEvent('event:sales', 'event', {}, 1);
+        const second = await store.appendEvent('event:sales', 'event', {}, 2);
+        expect(await store.getCursor('event:sales')).toBeUndefined();
+        await store.advanceCursor('event:sales', second);
+        await store.advanceCursor('event:sales', first);
+        expect(await store.getCursor('event:sales')).toBe(second);
+        expect(await store.getCursor('event:other')).toBeUndefined();
+        const third = await store.appendEvent('event:sales', 'event', {}, 3);
+        await Promise.all([store.advanceCursor('event:sales', third), store.advanceCursor('event:sales', first)]);
+        expect(await store.getCursor('event:sales')).toBe(third);
+      });
+    });
+
     describe('leases', () => {
       it('grants a free lease and reports its owner until it expires', async () => {
         expect(await store.acquireLease('scheduler', 'a', 1_000, 10_000)).toBe(true);

@@ -15,6 +15,7 @@ const SCRIPT_FILES = {
   listRuns: 'listRuns-1.lua',
   pruneRuns: 'pruneRuns-1.lua',
   acquireLease: 'acquireLease-1.lua',
+  advanceCursor: 'advanceCursor-1.lua',
   releaseLease: 'releaseLease-1.lua',
 } as const;
 
@@ -34,6 +35,7 @@ export interface RedisStoreScripts {
   listRuns(...args: Argument[]): Promise<unknown>;
   pruneRuns(...args: Argument[]): Promise<unknown>;
   acquireLease(...args: Argument[]): Promise<unknown>;
+  advanceCursor(...args: Argument[]): Promise<unknown>;
   releaseLease(...args: Argument[]): Promise<unknown>;
 }
 
@@ -87,6 +89,7 @@ export function defineStoreScripts(redis: Redis): RedisStoreScripts {
     listRuns: bind('listRuns'),
     pruneRuns: bind('pruneRuns'),
     acquireLease: bind('acquireLease'),
+    advanceCursor: bind('advanceCursor'),
     releaseLease: bind('releaseLease'),
   };
 }

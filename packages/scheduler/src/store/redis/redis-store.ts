@@ -334,13 +334,7 @@ export class RedisStateStore implements StateStore {
   async readEvents(stream: string, afterId?: string, limit?: number): Promise<StoredEvent[]> {
     this.assertOpen();
     if (limit !== undefined && !(limit > 0)) return [];
-    if (afterId !== undefined && !/^\d+(-\d+)?$/.test(afterId)) {
-      throw new BatutaError(
-        'STORE_BAD_EVENT_ID',
-        `'${afterId}' is not an event id of the Redis store (ids look like 1712345678901-0); ` +
-          'pass an id that appendEvent or readEvents returned',
-      );
-    }
+    if (afterId !== undefined) this.checkEventId(afterId);
     const key = this.keys.stream(stream);
     const start = afterId === undefined ? '-' : `(${afterId}`;
     const entries = await this.read(`readEvents on stream '${stream}'`, () =>
@@ -366,6 +360,25 @@ export class RedisStateStore implements StateStore {
       }
       return event;
     });
+  }
+
+  async trimEvents(stream: string, throughId: string): Promise<number> {
+    const [ms, seq = '0'] = this.checkEventId(throughId).split('-');
+    // XTRIM MINID keeps ids at or above its argument: the id right after `throughId`.
+    const reply = await this.write(`trimEvents on stream '${stream}'`, () =>
+      this.redis.xtrim(this.keys.stream(stream), 'MINID', `${ms}-${BigInt(seq) + 1n}`),
+    );
+    return Number(reply);
+  }
+
+  async getCursor(name: string): Promise<string | undefined> {
+    const id = await this.read(`getCursor '${name}'`, () => this.redis.hget(this.keys.cursors, name));
+    return id ?? undefined;
+  }
+
+  async advanceCursor(name: string, eventId: string): Promise<void> {
+    this.checkEventId(eventId);
+    await this.write(`advanceCursor '${name}'`, () => this.scripts.advanceCursor(this.keys.cursors, name, eventId));
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
@@ -430,6 +443,18 @@ export class RedisStateStore implements StateStore {
 
   private assertOpen(): void {
     if (this.closed) throw new BatutaError('STORE_CLOSED', 'the Redis state store was closed; create a new one');
+  }
+
+  /** An event id as Redis writes them (`<ms>-<seq>`, or `<ms>`), or STORE_BAD_EVENT_ID. */
+  private checkEventId(id: string): string {
+    if (!/^\d+(-\d+)?$/.test(id)) {
+      throw new BatutaError(
+        'STORE_BAD_EVENT_ID',
+        `'${id}' is not an event id of the Redis store (ids look like 1712345678901-0); ` +
+          'pass an id that appendEvent or readEvents returned',
+      );
+    }
+    return id;
   }
 
   /** Runs one reading Redis call; a failure becomes a BatutaError that says what failed and why. */
