@@ -1,7 +1,9 @@
 // CLI configuration: a config file (batuta.config.json or .yaml, or --config FILE), then the
-// environment (BATUTA_REDIS_URL, BATUTA_NAMESPACE, BATUTA_DAGS, BATUTA_POOLS), then flags. zod-checked.
+// environment (BATUTA_REDIS_URL, BATUTA_NAMESPACE, BATUTA_DAGS, BATUTA_POOLS, BATUTA_RETENTION_RUNS), then
+// flags. zod-checked.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { durationProblem } from '@batuta/scheduler/internals';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './cli-error.js';
@@ -18,6 +20,20 @@ export const cliConfigSchema = z
     dags: z.string().default('dags').describe('The folder of DAG files'),
     pools: z.string().optional().describe('A pools file (YAML); default: one pool "default" sized to this machine'),
     executor: z.enum(['bullmq', 'local']).default('bullmq').describe('Where the scheduler sends tasks'),
+    retention: z
+      .object({
+        runs: z
+          .string()
+          .superRefine((text, context) => {
+            const problem = durationProblem(text);
+            if (problem) context.addIssue({ code: 'custom', message: problem });
+          })
+          .optional()
+          .describe('Ended runs older than this (e.g. 30d) are removed by the scheduler; kept for ever when unset'),
+      })
+      .strict()
+      .default({})
+      .describe('How long the store keeps history'),
   })
   .strict();
 
@@ -50,6 +66,14 @@ export function loadConfig(flags: {
     ...(env.BATUTA_NAMESPACE ? { namespace: env.BATUTA_NAMESPACE } : {}),
     ...(env.BATUTA_DAGS ? { dags: env.BATUTA_DAGS } : {}),
     ...(env.BATUTA_POOLS ? { pools: env.BATUTA_POOLS } : {}),
+    ...(env.BATUTA_RETENTION_RUNS
+      ? {
+          retention: {
+            ...(fromFile.retention as Record<string, unknown> | undefined),
+            runs: env.BATUTA_RETENTION_RUNS,
+          },
+        }
+      : {}),
     ...(flags.redis ? { redisUrl: flags.redis } : {}),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.dags ? { dags: flags.dags } : {}),

@@ -5,6 +5,7 @@ import { UsageError } from './cli-error.js';
 import { dagsList } from './commands/dags-list.js';
 import { dagsTest } from './commands/dags-test.js';
 import { dagsValidate } from './commands/dags-validate.js';
+import { dbClean } from './commands/db-clean.js';
 import { demoCommand } from './commands/demo.js';
 import { predictionsGet, predictionsRollback } from './commands/predictions.js';
 import {
@@ -53,6 +54,7 @@ distributed (Redis + BullMQ):
   status                    schedulers, DAGs (next fire, paused), runs in flight, workers
   predictions get MODEL     look a row up (features… or --id ID) as a consumer would
   predictions rollback MODEL  point the model's predictions back to the previous version
+  db clean --older-than AGE remove ended runs older than AGE (--dag ID, --dry-run)
 
 Run 'batuta <command> --help' for a command's options.`,
   'dags validate': `usage: batuta dags validate PATH… [--pools FILE] [--plugin FILE]…
@@ -153,12 +155,19 @@ ${CONNECTION}`,
   'predictions get': `usage: batuta predictions get MODEL FEATURE… | --id ID [connection]
 
 Looks a prediction up exactly as a consumer would (same key scheme as the ingest, the current version).`,
+  'db clean': `usage: batuta db clean --older-than AGE [--dag ID] [--dry-run] [connection]
+
+Removes ended runs (success, failed) older than AGE (e.g. 30d), each with its task instances, outputs
+and leases, in batches; queued and running runs are never removed. Prints each run removed and a total;
+--dry-run prints what would be removed and removes nothing. The scheduler does the same in the
+background when retention.runs (BATUTA_RETENTION_RUNS) is set.
+${CONNECTION}`,
   'predictions rollback': `usage: batuta predictions rollback MODEL [connection]
 
 Points MODEL's current predictions back to the previous complete version.`,
 };
 
-const TWO_WORD = new Set(['dags', 'runs', 'events', 'predictions']);
+const TWO_WORD = new Set(['dags', 'runs', 'events', 'predictions', 'db']);
 
 /** Entry point of the `batuta` command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -204,6 +213,7 @@ export async function main(argv: string[]): Promise<number> {
         payload: { type: 'string' },
         id: { type: 'string' },
         autoscale: { type: 'boolean' },
+        'older-than': { type: 'string' },
       },
     });
     if (values.help) {
@@ -286,6 +296,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'predictions rollback':
         return await predictionsRollback(config(), one('MODEL'));
+      case 'db clean':
+        if (!values['older-than']) throw new UsageError('db clean needs --older-than AGE, e.g. --older-than 30d');
+        if (positionals.length > 0) throw new UsageError(`db clean takes no arguments, got '${positionals[0]}'`);
+        return await dbClean(config(), {
+          olderThan: values['older-than'],
+          ...(values.dag ? { dag: values.dag } : {}),
+          dryRun: values['dry-run'] ?? false,
+        });
     }
     return 2;
   } catch (error) {

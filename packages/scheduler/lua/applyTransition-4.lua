@@ -20,7 +20,8 @@
     ARGV[9]  number of output deletes      D
     ARGV[10] number of run fields set      P
     ARGV[11] number of run fields removed  R
-    ARGV[12...] then, in this order:
+    ARGV[12] number of events appended     E
+    ARGV[13...] then, in this order:
       G pairs  field, guard  where guard is '-' (the instance must be absent) or the prefix
                '{"state":<JSON state>' that the stored instance JSON must start with
       W pairs  field, instance JSON (JSON with "state" as its first property)
@@ -28,11 +29,16 @@
       D        fields
       P pairs  run field, JSON value
       R        run fields
+      E quads  stream name, type, payload JSON, atMs JSON  (appended to <prefix>stream:<name>, in order)
 
   Output:
     1 applied, 0 a guard failed or the run does not exist (nothing written)
 ]]
 --- @include "includes/indexRun"
+
+-- XADD with an automatic id is not deterministic: Redis 6.2 replicates such a script by its effects
+-- only when asked (7.0 always does, and keeps the function as a no-op).
+if redis.replicate_commands then redis.replicate_commands() end
 
 local rcall = redis.call
 local recordKey, instancesKey, outputsKey = KEYS[1], KEYS[2], KEYS[3]
@@ -46,6 +52,7 @@ local outputSets = tonumber(ARGV[8])
 local outputDeletes = tonumber(ARGV[9])
 local patchSets = tonumber(ARGV[10])
 local patchDeletes = tonumber(ARGV[11])
+local events = tonumber(ARGV[12])
 
 -- Guards: the run, then every instance, all against the state before this transition.
 local expectedRunState = ARGV[3]
@@ -55,7 +62,7 @@ elseif rcall('HGET', recordKey, 'state') ~= expectedRunState then
   return 0
 end
 
-local index = 12
+local index = 13
 if guards > 0 then
   local guardEnd = index + 2 * guards - 1
   local chunkStart = index
@@ -112,5 +119,10 @@ if newState ~= '' or newScore ~= '' then
 end
 
 index = callInChunks('HSET', recordKey, index, patchSets, 2)
-callInChunks('HDEL', recordKey, index, patchDeletes, 1)
+index = callInChunks('HDEL', recordKey, index, patchDeletes, 1)
+
+-- Stream keys derive from the prefix, as the index keys do (see Redis Cluster in docs/redis-keys.md).
+for i = index, index + 4 * events - 1, 4 do
+  rcall('XADD', ARGV[1] .. 'stream:' .. ARGV[i], '*', 'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'atMs', ARGV[i + 3])
+end
 return 1

@@ -3,6 +3,7 @@
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
 export { DagFolder, type FolderChange } from './daemon/dag-folder.js';
+export type { RetentionPolicy } from './daemon/retention-pruner.js';
 export { SchedulerDaemon, type SchedulerDaemonOptions } from './daemon/scheduler-daemon.js';
 export type { SchedulerLogEvent } from './daemon/scheduler-log-event.js';
 export { parseDateTime } from './dag/date-time.js';

@@ -4,6 +4,7 @@
 export { CONTROL_STREAM } from './daemon/control-reader.js';
 export { eventStream } from './daemon/event-intake.js';
 export { SCHEDULERS_STREAM, schedulerLease } from './daemon/peer-directory.js';
+export { RetentionPruner } from './daemon/retention-pruner.js';
 export { runLease } from './daemon/run-leases.js';
 export { DURATION_PATTERN, durationProblem } from './dag/duration.js';
 export { formatFieldPath } from './dag/issues.js';
@@ -13,7 +14,7 @@ export { RunEngine, type RunEngineOptions } from './run/engine.js';
 export { compilePlan, type ExecutionPlan } from './run/plan.js';
 export { type AttemptIdentity, MAX_RETRY_DELAY_MS, retryDelayMs, shouldRetry } from './run/retry.js';
 export { evaluateTriggerRule, type RuleVerdict, type UpstreamCounts } from './run/trigger-rules.js';
-export { datasetStream } from './runner/run-effects.js';
+export { datasetStream } from './runner/dataset-stream.js';
 export { storableOutcome } from './runner/storable-outcome.js';
 export { toStoredJson } from './store/json-value.js';
 export type { RedisKeys } from './store/redis/redis-keys.js';

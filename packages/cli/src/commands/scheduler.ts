@@ -16,6 +16,7 @@ import {
   createTaskInvoker,
   type Executor,
   type OperatorRegistry,
+  parseDuration,
   RunCoordinator,
   SchedulerDaemon,
   type SchedulerLogEvent,
@@ -122,6 +123,7 @@ export async function schedulerCommand(
     coordinator,
     schedulerId,
     dags: () => folder.dags,
+    ...(config.retention.runs ? { retention: { runsMs: parseDuration(config.retention.runs) } } : {}),
     reload: async () => {
       const change = await folder.scan();
       for (const loaded of change.loaded)
@@ -146,6 +148,7 @@ export async function schedulerCommand(
     dagIds: [...folder.dags.keys()],
     executor: config.executor,
     namespace: config.namespace,
+    retentionRuns: config.retention.runs ?? 'forever',
   });
   await daemon.start();
   const stopScalers =

@@ -1,5 +1,7 @@
 // Dataset triggers: a DAG scheduled on datasets runs once every dataset it waits for was updated since
-// its last dataset run; updates in between collapse into that one run.
+// its last dataset run; updates in between collapse into that one run. Only a dataset's latest update
+// matters to anyone, so each read trims the updates before it: a dataset stream stays one entry long
+// (plus what arrives between two reads), and a restarted scheduler rereads just that.
 import type { DagSpec } from '../dag/model.js';
 import { datasetStream } from '../runner/run-coordinator.js';
 import type { StateStore } from '../store/state-store.js';
@@ -33,11 +35,14 @@ export class DatasetIntake {
     const names = new Set(datasetDags.flatMap((d) => (d.schedule?.kind === 'datasets' ? d.schedule.datasets : [])));
     for (const name of names) {
       const stream = datasetStream(name);
-      const last = (await this.store.readEvents(stream, this.cursors.get(stream), PAGE)).at(-1);
+      const page = await this.store.readEvents(stream, this.cursors.get(stream), PAGE);
+      const last = page.at(-1);
       if (last) {
         this.latestUpdates.set(name, { eventId: last.id, atMs: last.atMs });
         this.cursors.set(stream, last.id);
       }
+      const beforeLast = page.at(-2);
+      if (beforeLast) await this.store.trimEvents(stream, beforeLast.id);
     }
     for (const dag of datasetDags) {
       if (!(await this.store.isDagPaused(dag.id))) await this.createDueRun(dag, nowMs);

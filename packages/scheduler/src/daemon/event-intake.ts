@@ -1,5 +1,7 @@
 // Event triggers: every event published on a stream a DAG listens to becomes one run of that DAG (per
-// listening DAG), with the event's payload as its conf.
+// listening DAG), with the event's payload as its conf. How far a stream was turned into runs is a
+// cursor persisted in the store, shared by every scheduler: a restart does not reread the stream, and
+// the events behind the cursor (their runs exist) are trimmed, so the stream stays short.
 import type { DagSpec } from '../dag/model.js';
 import { resolveParams } from '../dag/params.js';
 import type { DagRunRecord, StateStore } from '../store/state-store.js';
@@ -30,10 +32,11 @@ export class EventIntake {
   async read(dags: ReadonlyMap<string, DagSpec>, nowMs: number): Promise<void> {
     for (const [name, listening] of listenersOf(dags)) {
       const stream = eventStream(name);
-      const events = await this.store.readEvents(stream, this.cursors.get(stream), PAGE);
+      const cursor = this.cursors.get(stream) ?? (await this.store.getCursor(stream));
+      const events = await this.store.readEvents(stream, cursor, PAGE);
       if (events.length === 0) continue;
-      // One store call for the whole page: a restarted scheduler rereads the stream from its start, and
-      // every event it has already turned into runs costs only an "exists" inside that call.
+      // One store call for the whole page: an event another scheduler already turned into runs (it
+      // read the same page first) costs only an "exists" inside that call.
       const records = events.flatMap((event) =>
         listening.map((dag) => eventRunRecord(dag, name, event.id, event.payload, nowMs)),
       );
@@ -55,7 +58,11 @@ export class EventIntake {
             : { event: 'run_created', dagId: run.dagId, runId: run.runId, kind: 'event', eventName: name, eventId },
         );
       }
-      this.cursors.set(stream, events.at(-1)!.id);
+      // Only once the runs exist: the cursor says every event up to it needs nothing more from anyone.
+      const last = events.at(-1)!.id;
+      this.cursors.set(stream, last);
+      await this.store.advanceCursor(stream, last);
+      await this.store.trimEvents(stream, last);
     }
   }
 }

@@ -19,6 +19,7 @@ import { FolderReloader } from './folder-reloader.js';
 import { OrphanAdopter } from './orphan-adopter.js';
 import { PeerDirectory } from './peer-directory.js';
 import { QueuedRunStarter } from './queued-run-starter.js';
+import { type RetentionPolicy, RetentionPruner } from './retention-pruner.js';
 import { RunLeases } from './run-leases.js';
 import type { SchedulerLog, SchedulerLogEvent } from './scheduler-log-event.js';
 
@@ -42,6 +43,8 @@ export interface SchedulerDaemonOptions {
   /** Called every `reloadMs` (e.g. DagFolder.scan). */
   reload?: () => Promise<void>;
   reloadMs?: number;
+  /** Removes ended runs older than `retention.runsMs` in the background; without it runs are kept for ever. */
+  retention?: RetentionPolicy;
   log?: (event: SchedulerLogEvent) => void;
 }
 
@@ -66,6 +69,7 @@ export class SchedulerDaemon {
   private readonly datasets: DatasetIntake;
   private readonly queued: QueuedRunStarter;
   private readonly orphans: OrphanAdopter;
+  private readonly pruner: RetentionPruner | undefined;
   /** Lease renewal and orphan adoption run every third of a lease, well before a lease can lapse. */
   private readonly leaseCadence: Cadence;
   private readonly adoptCadence: Cadence;
@@ -103,6 +107,7 @@ export class SchedulerDaemon {
     this.datasets = new DatasetIntake({ store, log });
     this.queued = new QueuedRunStarter({ store, coordinator, leases, clock, log });
     this.orphans = new OrphanAdopter({ store, coordinator, leases, leaseTtlMs, log });
+    this.pruner = options.retention ? new RetentionPruner({ store, policy: options.retention, log }) : undefined;
     this.leaseCadence = new Cadence(leaseTtlMs / 3);
     this.adoptCadence = new Cadence(leaseTtlMs / 3);
   }
@@ -173,11 +178,13 @@ export class SchedulerDaemon {
         await this.peers.heartbeat(now);
         await this.leases.renew(this.coordinator.activeRunIds(), now);
       }
-      await this.control.read();
+      await this.control.read(now);
       await this.events.read(dags, now);
       await this.datasets.read(dags, now);
       await this.queued.start(dags);
       if (this.adoptCadence.due(now)) await this.orphans.adopt(dags, now);
+      // Last: pruning is housekeeping, and whatever it finds can wait for the next pass.
+      await this.pruner?.prune(now);
     } catch (error) {
       this.log({ event: 'scheduler_pass_failed', level: 'error', message: (error as Error).message });
     }

@@ -1,13 +1,15 @@
 // The applying half of a run's driver, with no I/O: it turns the engine's decisions (and the events
 // the driver absorbed) into the run's instance records, the attempts to admit under maxActiveTasks,
 // and one RunStep — the single store transition to write and the effects to carry out once it is
-// written (jobs to submit, retry timers to arm, callbacks to fire, datasets to publish).
+// written (jobs to submit, retry timers to arm, callbacks to fire). Dataset updates a step publishes
+// are events of its transition, so they are stored exactly when the success that made them is.
 // Deciding stays in the engine (ADR 001): nothing here chooses a state or an output.
 import type { DagSpec, RunState, TaskEvent, TaskSpec, TaskState } from '../dag/model.js';
 import type { TaskJob } from '../executor.js';
 import type { RunEngine } from '../run/engine.js';
 import type { Decision, InstanceKey } from '../run/types.js';
 import type { DagRunRecord, TaskInstanceRecord, Transition } from '../store/state-store.js';
+import { DATASET_UPDATED, datasetStream } from './dataset-stream.js';
 import type { ReadyQueue } from './ready-queue.js';
 
 /** The driver's in-memory picture of one run: what the applier reads and changes. */
@@ -200,7 +202,10 @@ function admit(book: RunBook, engine: RunEngine, step: RunStep, nowMs: number): 
   }
 }
 
-/** The one store transition a step writes: whole records (so a repeat is harmless), outputs, the run's end. */
+/**
+ * The one store transition a step writes: whole records (so a repeat is harmless), outputs, the dataset
+ * updates (appended only if the transition applies, so a crash cannot lose one), the run's end.
+ */
 export function transitionOf(
   book: RunBook,
   step: RunStep,
@@ -214,6 +219,16 @@ export function transitionOf(
     instances: written.map((record) => ({ record })),
     outputs: step.outputs,
     ...(runPatch ? { run: { patch: runPatch } } : {}),
+    ...(step.datasets.length > 0
+      ? {
+          events: step.datasets.map(({ dataset, taskId }) => ({
+            stream: datasetStream(dataset),
+            type: DATASET_UPDATED,
+            payload: { dataset, dagId: book.dag.id, runId: book.record.runId, taskId },
+            atMs: nowMs,
+          })),
+        }
+      : {}),
   };
   return { transition, written, runPatch };
 }

@@ -17,7 +17,7 @@ import { RunDriver } from './run-driver.js';
 import { RunEffects } from './run-effects.js';
 
 // Re-exported for the daemon, which reads dataset streams.
-export { datasetStream } from './run-effects.js';
+export { datasetStream } from './dataset-stream.js';
 
 import type { RunListener } from './run-listener.js';
 
@@ -69,7 +69,7 @@ export class RunCoordinator implements ExecutorListener {
     this.executor = options.executor;
     this.clock = options.clock ?? systemClock;
     this.listener = options.listener ?? {};
-    this.effects = new RunEffects(this.store, this.listener);
+    this.effects = new RunEffects(this.listener);
   }
 
   /** Starts listening to the executor. Called by `startRun` when needed. */

@@ -1,7 +1,7 @@
 // Drives one DAG run in this process. Executor reports, due retries and a cancel arrive in an inbox;
 // one drain loop at a time turns a batch of them into engine calls, applies the decisions
-// (decision-applier), writes the batch as one store transition and then carries out its effects:
-// callbacks, dataset updates, submitting the admitted attempts. Events that arrive in the same tick
+// (decision-applier), writes the batch as one store transition (dataset updates included) and then
+// carries out its effects: callbacks, submitting the admitted attempts. Events that arrive in the same tick
 // join one batch, so two upstreams finishing together cost one write and enqueue the join once.
 import pRetry from 'p-retry';
 import type { Clock } from '../clock.js';
@@ -202,7 +202,7 @@ export class RunDriver {
     decisions.push(...this.engine.complete(job, outcome, now));
   }
 
-  /** Writes the step as one transition, then its effects: callbacks, datasets, timers, submissions. */
+  /** Writes the step as one transition (with its dataset updates), then its effects: callbacks, timers, submissions. */
   private async carryOut(step: RunStep): Promise<void> {
     const { store, clock, listener, effects } = this.context;
     const now = clock.now();
@@ -217,7 +217,6 @@ export class RunDriver {
     if (!ok) throw new BatutaError('STORE_CONFLICT', `run '${this.runId}' could not be updated in the store`);
     if (runPatch) this.book.record = { ...this.book.record, ...runPatch };
     effects.fireTaskCallbacks(this.book, step.callbacks);
-    await effects.publishDatasets(this.book, step.datasets, now);
     if (listener.taskChanged) for (const record of written) listener.taskChanged(this.book.record, record);
     for (const { key, atMs } of step.retries) {
       const cancel = clock.setTimer(atMs, () => this.enqueue({ type: 'retryDue', key }));

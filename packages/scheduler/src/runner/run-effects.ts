@@ -1,23 +1,16 @@
-// What follows a written step besides submitting attempts: user callbacks (task and DAG) and dataset
-// updates. Callbacks fire after the state they report is in the store; one that throws is reported to
-// the listener and never stops the run.
+// What follows a written step besides submitting attempts: user callbacks (task and DAG). Callbacks
+// fire after the state they report is in the store; one that throws is reported to the listener and
+// never stops the run. Dataset updates are no effect: they are written in the step's own transition.
 import type { DagSpec } from '../dag/model.js';
-import type { DagRunRecord, StateStore } from '../store/state-store.js';
+import type { DagRunRecord } from '../store/state-store.js';
 import type { RunBook, TaskCallbackCall } from './decision-applier.js';
 import type { RunListener } from './run-listener.js';
 
-/** The stream where a dataset's updates are appended (a task with `outlets` succeeded). */
-export function datasetStream(dataset: string): string {
-  return `dataset:${dataset}`;
-}
-
-/** Carries out a run step's callbacks and dataset updates. */
+/** Carries out a run step's callbacks. */
 export class RunEffects {
-  private readonly store: StateStore;
   private readonly listener: RunListener;
 
-  constructor(store: StateStore, listener: RunListener) {
-    this.store = store;
+  constructor(listener: RunListener) {
     this.listener = listener;
   }
 
@@ -26,18 +19,6 @@ export class RunEffects {
     for (const call of calls) {
       const callback = book.tasks.get(call.taskId)?.callbacks?.[call.name];
       if (callback) this.fire(book.record.runId, `${call.taskId}.${call.name}`, () => callback(call.event));
-    }
-  }
-
-  /** Appends one `dataset-updated` event per dataset a task published. */
-  async publishDatasets(
-    book: RunBook,
-    datasets: ReadonlyArray<{ dataset: string; taskId: string }>,
-    nowMs: number,
-  ): Promise<void> {
-    for (const { dataset, taskId } of datasets) {
-      const payload = { dataset, dagId: book.dag.id, runId: book.record.runId, taskId };
-      await this.store.appendEvent(datasetStream(dataset), 'dataset-updated', payload, nowMs);
     }
   }
 

@@ -8,13 +8,15 @@ import { toStoredJson } from './json-value.js';
 import type {
   DagRunRecord,
   InstanceWrite,
+  PrunedRun,
+  PruneRunsQuery,
   RunQuery,
   StateStore,
   StoredEvent,
   TaskInstanceRecord,
   Transition,
 } from './state-store.js';
-import { outputKey } from './state-store.js';
+import { outputKey, runLeaseName } from './state-store.js';
 
 interface StoredRun {
   runId: string;
@@ -23,6 +25,9 @@ interface StoredRun {
   logicalDateMs: number;
   json: string;
 }
+
+/** Run states pruneRuns may remove: a run in any other state is still being driven. */
+const PRUNABLE_RUN_STATES: ReadonlySet<RunState> = new Set<RunState>(['success', 'failed']);
 
 interface StoredInstance {
   state: TaskState;
@@ -60,7 +65,10 @@ export class MemoryStateStore implements StateStore {
   private readonly instances = new Map<string, Map<string, StoredInstance>>();
   private readonly outputs = new Map<string, Map<string, string>>();
   private readonly streams = new Map<string, StoredStreamEvent[]>();
+  /** The last id number given per stream: ids never repeat, even once old entries are trimmed. */
+  private readonly streamSequences = new Map<string, number>();
   private readonly leases = new Map<string, Lease>();
+  private readonly cursors = new Map<string, string>();
   private readonly pausedDags = new Set<string>();
   private closed = false;
 
@@ -150,6 +158,13 @@ export class MemoryStateStore implements StateStore {
         json: toStoredJson(record, `run '${runId}'`),
       };
     }
+    const eventWrites = (transition.events ?? []).map(({ stream, type, payload, atMs }) => ({
+      stream,
+      json: toStoredJson(
+        { type, payload: payload === undefined ? null : payload, atMs },
+        `payload of event '${type}' on stream '${stream}'`,
+      ),
+    }));
 
     if (instanceWrites.length > 0) {
       let target = instances;
@@ -171,7 +186,37 @@ export class MemoryStateStore implements StateStore {
       }
     }
     if (runWrite) this.runs.set(runId, runWrite);
+    for (const { stream, json } of eventWrites) this.appendStored(stream, json);
     return true;
+  }
+
+  async pruneRuns(query: PruneRunsQuery): Promise<PrunedRun[]> {
+    this.assertOpen();
+    const limit = Math.max(0, Math.trunc(query.limit) || 0);
+    const candidates: Array<{ stored: StoredRun; record: DagRunRecord }> = [];
+    for (const stored of this.runs.values()) {
+      if (!PRUNABLE_RUN_STATES.has(stored.state)) continue;
+      if (query.dagId !== undefined && stored.dagId !== query.dagId) continue;
+      if (!(stored.logicalDateMs < query.endedBeforeMs)) continue;
+      const record = JSON.parse(stored.json) as DagRunRecord;
+      if (!((record.endMs ?? record.createdMs) < query.endedBeforeMs)) continue;
+      candidates.push({ stored, record });
+    }
+    // Oldest logical date first, ties in runId order: the order the Redis indexes give.
+    candidates.sort(
+      (a, b) =>
+        a.stored.logicalDateMs - b.stored.logicalDateMs ||
+        (a.stored.runId < b.stored.runId ? -1 : a.stored.runId > b.stored.runId ? 1 : 0),
+    );
+    const pruned = candidates.slice(0, limit).map(({ record }) => prunedRunOf(record));
+    if (query.dryRun) return pruned;
+    for (const { runId } of pruned) {
+      this.runs.delete(runId);
+      this.instances.delete(runId);
+      this.outputs.delete(runId);
+      this.leases.delete(runLeaseName(runId));
+    }
+    return pruned;
   }
 
   async getTaskInstances(runId: string): Promise<TaskInstanceRecord[]> {
@@ -202,16 +247,11 @@ export class MemoryStateStore implements StateStore {
 
   async appendEvent(stream: string, type: string, payload: unknown, atMs: number): Promise<string> {
     this.assertOpen();
-    let events = this.streams.get(stream);
-    const id = String((events?.length ?? 0) + 1).padStart(EVENT_ID_DIGITS, '0');
-    const event: StoredEvent = { id, type, payload: payload === undefined ? null : payload, atMs };
-    const json = toStoredJson(event, `payload of event '${type}' on stream '${stream}'`);
-    if (!events) {
-      events = [];
-      this.streams.set(stream, events);
-    }
-    events.push({ id, json });
-    return id;
+    const json = toStoredJson(
+      { type, payload: payload === undefined ? null : payload, atMs },
+      `payload of event '${type}' on stream '${stream}'`,
+    );
+    return this.appendStored(stream, json);
   }
 
   async readEvents(stream: string, afterId?: string, limit?: number): Promise<StoredEvent[]> {
@@ -221,8 +261,32 @@ export class MemoryStateStore implements StateStore {
     const from = afterId === undefined ? 0 : firstIndexAfter(events, afterId);
     const to = limit === undefined ? events.length : Math.min(events.length, from + Math.max(0, limit));
     const result: StoredEvent[] = [];
-    for (let i = from; i < to; i++) result.push(JSON.parse(events[i]!.json) as StoredEvent);
+    for (let i = from; i < to; i++) {
+      const { id, json } = events[i]!;
+      result.push({ id, ...(JSON.parse(json) as Omit<StoredEvent, 'id'>) });
+    }
     return result;
+  }
+
+  async trimEvents(stream: string, throughId: string): Promise<number> {
+    this.assertOpen();
+    const events = this.streams.get(stream);
+    if (!events) return 0;
+    const count = firstIndexAfter(events, throughId);
+    events.splice(0, count);
+    return count;
+  }
+
+  async getCursor(name: string): Promise<string | undefined> {
+    this.assertOpen();
+    return this.cursors.get(name);
+  }
+
+  async advanceCursor(name: string, eventId: string): Promise<void> {
+    this.assertOpen();
+    const current = this.cursors.get(name);
+    // Ids are fixed-width digits here, so text order is append order.
+    if (current === undefined || eventId > current) this.cursors.set(name, eventId);
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
@@ -269,6 +333,30 @@ export class MemoryStateStore implements StateStore {
   private assertOpen(): void {
     if (this.closed) throw new BatutaError('STORE_CLOSED', 'the memory state store was closed; create a new one');
   }
+
+  /** Appends an encoded event (`{type, payload, atMs}` JSON) and returns its id. */
+  private appendStored(stream: string, json: string): string {
+    let events = this.streams.get(stream);
+    if (!events) {
+      events = [];
+      this.streams.set(stream, events);
+    }
+    const sequence = (this.streamSequences.get(stream) ?? 0) + 1;
+    this.streamSequences.set(stream, sequence);
+    const id = String(sequence).padStart(EVENT_ID_DIGITS, '0');
+    events.push({ id, json });
+    return id;
+  }
+}
+
+function prunedRunOf(record: DagRunRecord): PrunedRun {
+  return {
+    runId: record.runId,
+    dagId: record.dagId,
+    state: record.state,
+    logicalDateMs: record.logicalDateMs,
+    ...(record.endMs === undefined ? {} : { endMs: record.endMs }),
+  };
 }
 
 function guardHolds(write: InstanceWrite, current: StoredInstance | undefined): boolean {

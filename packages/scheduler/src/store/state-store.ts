@@ -45,11 +45,41 @@ export interface InstanceWrite {
   expectState?: TaskState | 'absent';
 }
 
+/** An event a transition appends to a stream, in the same atomic step as its writes. */
+export interface TransitionEvent {
+  stream: string;
+  type: string;
+  payload: unknown;
+  atMs: number;
+}
+
 /** One atomic step: all of it is applied, or (when a guard fails) none of it. */
 export interface Transition {
   instances?: InstanceWrite[];
   outputs?: Array<{ taskId: string; mapIndex: number; value: unknown }>;
   run?: { patch: Partial<Omit<DagRunRecord, 'runId' | 'dagId'>>; expectState?: RunState };
+  /** Appended in order, only when the transition applies (a dataset update and the success that made it). */
+  events?: TransitionEvent[];
+}
+
+/** Which ended runs `pruneRuns` removes: terminal runs older than `endedBeforeMs`, oldest first. */
+export interface PruneRunsQuery {
+  /** A run goes when both its logical date and its end (its creation when it has none) are before this. */
+  endedBeforeMs: number;
+  dagId?: string;
+  /** At most this many runs per call (the batch a background pass may block the store for). */
+  limit: number;
+  /** List what would go without removing anything. */
+  dryRun?: boolean;
+}
+
+/** A run `pruneRuns` removed (or, in a dry run, would remove). */
+export interface PrunedRun {
+  runId: string;
+  dagId: string;
+  state: RunState;
+  logicalDateMs: number;
+  endMs?: number;
 }
 
 /** An appended event (stream entries are ordered by id). */
@@ -86,10 +116,22 @@ export interface StateStore {
   getTaskInstance(runId: string, taskId: string, mapIndex: number): Promise<TaskInstanceRecord | undefined>;
   /** Outputs keyed by `outputKey(taskId, mapIndex)`; missing keys are absent from the map. */
   getOutputs(runId: string, keys: Array<{ taskId: string; mapIndex: number }>): Promise<Map<string, unknown>>;
+  /**
+   * Removes up to `limit` terminal runs (success, failed) matching the query, oldest logical date first:
+   * each with its instances, outputs, index entries and run lease (`runLeaseName`), all or nothing per run.
+   * Runs still queued or running are never removed.
+   */
+  pruneRuns(query: PruneRunsQuery): Promise<PrunedRun[]>;
   /** Appends to a named stream; ids increase within a stream. */
   appendEvent(stream: string, type: string, payload: unknown, atMs: number): Promise<string>;
   /** Events after `afterId` (exclusive; all when omitted), oldest first, at most `limit`. */
   readEvents(stream: string, afterId?: string, limit?: number): Promise<StoredEvent[]>;
+  /** Removes the events of a stream up to `throughId` (inclusive), oldest first; returns how many went. */
+  trimEvents(stream: string, throughId: string): Promise<number>;
+  /** A persisted read position (e.g. how far a stream was turned into runs), if one was stored. */
+  getCursor(name: string): Promise<string | undefined>;
+  /** Moves a persisted read position forward to `eventId`; never back (an older id changes nothing). */
+  advanceCursor(name: string, eventId: string): Promise<void>;
   /** Takes (or renews, for the same owner) a named lease until nowMs + ttlMs; false if another owner holds it. */
   acquireLease(name: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean>;
   /** Releases a lease held by `owner`; false if it does not hold it. */
@@ -100,6 +142,11 @@ export interface StateStore {
   setDagPaused(dagId: string, paused: boolean): Promise<void>;
   isDagPaused(dagId: string): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/** The lease that says which scheduler drives a run; `pruneRuns` removes it with the run. */
+export function runLeaseName(runId: string): string {
+  return `run:${runId}`;
 }
 
 /** The key of an output in `getOutputs` results. */

@@ -250,6 +250,43 @@ export function stateStoreContract(
         expect(await store.getRun(runId)).toEqual({ ...runRecord({ runId }), state: 'running', startMs: 10 });
       });
 
+      it('appends the events of a transition with its writes, in order', async () => {
+        await store.appendEvent('dataset:sales', 'earlier', null, 1);
+        const applied = await store.applyTransition(runId, {
+          instances: [{ record: instanceRecord(runId, 'load', 'success') }],
+          events: [
+            { stream: 'dataset:sales', type: 'dataset-updated', payload: { runId, taskId: 'load' }, atMs: 50 },
+            { stream: 'dataset:stock', type: 'dataset-updated', payload: undefined, atMs: 51 },
+            { stream: 'dataset:sales', type: 'second', payload: [1, 'two'], atMs: 52 },
+          ],
+        });
+        expect(applied).toBe(true);
+        const sales = await store.readEvents('dataset:sales');
+        expect(sales.map(({ type, payload, atMs }) => ({ type, payload, atMs }))).toEqual([
+          { type: 'earlier', payload: null, atMs: 1 },
+          { type: 'dataset-updated', payload: { runId, taskId: 'load' }, atMs: 50 },
+          { type: 'second', payload: [1, 'two'], atMs: 52 },
+        ]);
+        expect(sales[1]!.id > sales[0]!.id).toBe(true);
+        expect((await store.readEvents('dataset:stock')).map((e) => e.payload)).toEqual([null]);
+      });
+
+      it('appends no event when a guard fails or a value cannot be stored', async () => {
+        const events = [{ stream: 'dataset:sales', type: 'dataset-updated', payload: { n: 1 }, atMs: 5 }];
+        expect(await store.applyTransition(runId, { run: { patch: {}, expectState: 'failed' }, events })).toBe(false);
+        expect(await store.applyTransition('no-such-run', { events })).toBe(false);
+        const cyclic: Record<string, unknown> = {};
+        cyclic.self = cyclic;
+        await expect(
+          store.applyTransition(runId, {
+            instances: [{ record: instanceRecord(runId, 'load', 'success') }],
+            events: [...events, { stream: 'dataset:sales', type: 'bad', payload: cyclic, atMs: 6 }],
+          }),
+        ).rejects.toMatchObject({ code: 'STORE_NOT_SERIALIZABLE' });
+        expect(await store.readEvents('dataset:sales')).toEqual([]);
+        expect(await store.getTaskInstances(runId)).toEqual([]);
+      });
+
       it('keeps the run fields a patch does not name', async () => {
         await store.applyTransition(runId, { run: { patch: { state: 'success', endMs: 99, reason: 'all done' } } });
         expect(await store.getRun(runId)).toEqual({
@@ -591,6 +628,73 @@ export function stateStoreContract(
       });
     });
 
+    describe('pruning ended runs', () => {
+      const CUTOFF = JAN_1 + 30 * DAY_MS;
+
+      async function endedRun(runId: string, state: 'success' | 'failed', logicalDateMs: number, endMs?: number) {
+        await store.createRun(runRecord({ runId, logicalDateMs, state: 'running', createdMs: logicalDateMs }));
+        await store.applyTransition(runId, {
+          instances: [{ record: instanceRecord(runId, 'load', state) }],
+          outputs: [{ taskId: 'load', mapIndex: -1, value: { rows: 1 } }],
+          run: { patch: { state, ...(endMs === undefined ? {} : { endMs }) } },
+        });
+        await store.acquireLease(`run:${runId}`, 'scheduler-a', 60_000, logicalDateMs);
+      }
+
+      it('removes old ended runs with their instances, outputs, lease and index entries, oldest first', async () => {
+        await endedRun('b-old', 'success', JAN_1, JAN_1 + 1_000);
+        await endedRun('a-old', 'failed', JAN_1, JAN_1 + 2_000);
+        await endedRun('older', 'success', JAN_1 - DAY_MS, JAN_1 - DAY_MS + 1);
+        await endedRun('recent', 'success', CUTOFF + 1, CUTOFF + 2);
+        const pruned = await store.pruneRuns({ endedBeforeMs: CUTOFF, limit: 10 });
+        expect(pruned).toEqual([
+          { runId: 'older', dagId: 'etl', state: 'success', logicalDateMs: JAN_1 - DAY_MS, endMs: JAN_1 - DAY_MS + 1 },
+          { runId: 'a-old', dagId: 'etl', state: 'failed', logicalDateMs: JAN_1, endMs: JAN_1 + 2_000 },
+          { runId: 'b-old', dagId: 'etl', state: 'success', logicalDateMs: JAN_1, endMs: JAN_1 + 1_000 },
+        ]);
+        for (const { runId } of pruned) {
+          expect(await store.getRun(runId)).toBeUndefined();
+          expect(await store.getTaskInstances(runId)).toEqual([]);
+          expect(await store.getOutputs(runId, [{ taskId: 'load', mapIndex: -1 }])).toEqual(new Map());
+          expect(await store.getLeaseOwner(`run:${runId}`, JAN_1)).toBeUndefined();
+        }
+        expect((await store.listRuns()).map((r) => r.runId)).toEqual(['recent']);
+        expect(await store.listRuns({ dagId: 'etl', states: ['success', 'failed'] })).toHaveLength(1);
+        expect(await store.getLeaseOwner('run:recent', CUTOFF + 1)).toBe('scheduler-a');
+      });
+
+      it('never removes a queued or running run, nor one that ended after the cutoff', async () => {
+        await store.createRun(runRecord({ runId: 'queued', logicalDateMs: JAN_1, createdMs: JAN_1 }));
+        await store.createRun(runRecord({ runId: 'running', state: 'running', logicalDateMs: JAN_1, createdMs: 1 }));
+        await endedRun('backfilled', 'success', JAN_1, CUTOFF + 5);
+        expect(await store.pruneRuns({ endedBeforeMs: CUTOFF, limit: 10 })).toEqual([]);
+        expect(await store.listRuns()).toHaveLength(3);
+      });
+
+      it('removes at most the batch size per call, and only the DAG asked for', async () => {
+        for (let day = 0; day < 5; day++) {
+          await endedRun(`etl-${day}`, 'success', JAN_1 + day * DAY_MS, JAN_1 + day * DAY_MS + 1);
+        }
+        await store.createRun(
+          runRecord({ runId: 'other-0', dagId: 'other', state: 'success', logicalDateMs: JAN_1, endMs: JAN_1 + 1 }),
+        );
+        const first = await store.pruneRuns({ endedBeforeMs: CUTOFF, limit: 2, dagId: 'etl' });
+        expect(first.map((r) => r.runId)).toEqual(['etl-0', 'etl-1']);
+        const rest = await store.pruneRuns({ endedBeforeMs: CUTOFF, limit: 10, dagId: 'etl' });
+        expect(rest.map((r) => r.runId)).toEqual(['etl-2', 'etl-3', 'etl-4']);
+        expect((await store.listRuns()).map((r) => r.runId)).toEqual(['other-0']);
+      });
+
+      it('in a dry run lists what would go and removes nothing', async () => {
+        await endedRun('old', 'success', JAN_1, JAN_1 + 1);
+        const before = await snapshotRun(store, 'old', ['load']);
+        const listed = await store.pruneRuns({ endedBeforeMs: CUTOFF, limit: 10, dryRun: true });
+        expect(listed.map((r) => r.runId)).toEqual(['old']);
+        expect(await snapshotRun(store, 'old', ['load'])).toEqual(before);
+        expect(await store.getLeaseOwner('run:old', JAN_1)).toBe('scheduler-a');
+      });
+    });
+
     describe('events', () => {
       it('reads events back in append order with their type, payload and time', async () => {
         const ids: string[] = [];
@@ -652,6 +756,38 @@ export function stateStoreContract(
           code: 'STORE_NOT_SERIALIZABLE',
         });
         expect(await store.readEvents('s')).toEqual([]);
+      });
+    });
+
+    describe('stream trimming and cursors', () => {
+      it('trims a stream through an id, inclusive, and keeps later events and other streams', async () => {
+        const ids: string[] = [];
+        for (let i = 0; i < 5; i++) ids.push(await store.appendEvent('event:sales', 'event', { i }, i));
+        await store.appendEvent('event:other', 'event', {}, 0);
+        expect(await store.trimEvents('event:sales', ids[2]!)).toBe(3);
+        expect((await store.readEvents('event:sales')).map((e) => e.id)).toEqual(ids.slice(3));
+        expect(await store.readEvents('event:other')).toHaveLength(1);
+        expect(await store.trimEvents('event:sales', ids[2]!)).toBe(0);
+        expect(await store.trimEvents('no-such-stream', ids[4]!)).toBe(0);
+        // Ids keep increasing after a trim: a reader's cursor stays meaningful.
+        const next = await store.appendEvent('event:sales', 'event', { i: 5 }, 5);
+        expect((await store.readEvents('event:sales', ids[4])).map((e) => e.id)).toEqual([next]);
+        expect(await store.trimEvents('event:sales', next)).toBe(3);
+        const after = await store.appendEvent('event:sales', 'event', { i: 6 }, 6);
+        expect((await store.readEvents('event:sales', next)).map((e) => e.id)).toEqual([after]);
+      });
+
+      it('persists cursors that only move forward', async () => {
+        const first = await store.appendEvent('event:sales', 'event', {}, 1);
+        const second = await store.appendEvent('event:sales', 'event', {}, 2);
+        expect(await store.getCursor('event:sales')).toBeUndefined();
+        await store.advanceCursor('event:sales', second);
+        await store.advanceCursor('event:sales', first);
+        expect(await store.getCursor('event:sales')).toBe(second);
+        expect(await store.getCursor('event:other')).toBeUndefined();
+        const third = await store.appendEvent('event:sales', 'event', {}, 3);
+        await Promise.all([store.advanceCursor('event:sales', third), store.advanceCursor('event:sales', first)]);
+        expect(await store.getCursor('event:sales')).toBe(third);
       });
     });
 

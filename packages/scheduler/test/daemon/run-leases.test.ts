@@ -19,3 +19,15 @@ describe('RunLeases', () => {
     expect(await store.getLeaseOwner(runLease('r1'), START + 1_600)).toBe('b');
   });
 });
+
+describe('RunLeases after a run ends', () => {
+  it('releases the lease of a run it no longer drives at the next renewal, before the lease would lapse', async () => {
+    const store = new MemoryStateStore();
+    const a = new RunLeases({ store, schedulerId: 'a', ttlMs: 60_000 });
+    expect(await a.acquire('ended', START)).toBe(true);
+    expect(await a.acquire('driven', START)).toBe(true);
+    await a.renew(['driven'], START + 1_000);
+    expect(await store.getLeaseOwner(runLease('ended'), START + 1_000)).toBeUndefined();
+    expect(await store.getLeaseOwner(runLease('driven'), START + 1_000)).toBe('a');
+  });
+});

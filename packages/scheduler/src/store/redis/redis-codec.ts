@@ -176,6 +176,13 @@ export function encodeTransition(runId: string, transition: Transition): string[
     }
   }
 
+  const events: string[] = [];
+  for (const { stream, type, payload, atMs } of transition.events ?? []) {
+    const what = `payload of event '${type}' on stream '${stream}'`;
+    toStoredJson({ type, atMs }, what);
+    events.push(stream, type, toStoredJson(payload === undefined ? null : payload, what), JSON.stringify(atMs));
+  }
+
   const args: string[] = [
     expectedRunState,
     newState,
@@ -186,6 +193,7 @@ export function encodeTransition(runId: string, transition: Transition): string[
     String(outputDeletes.length),
     String(patchSets.length / 2),
     String(patchDeletes.length),
+    String(events.length / 4),
   ];
   for (const value of guards) args.push(value);
   for (const [field, json] of instances) args.push(field, json);
@@ -193,5 +201,6 @@ export function encodeTransition(runId: string, transition: Transition): string[
   for (const value of outputDeletes) args.push(value);
   for (const value of patchSets) args.push(value);
   for (const value of patchDeletes) args.push(value);
+  for (const value of events) args.push(value);
   return args;
 }

@@ -11,6 +11,7 @@
 //   batuta:<ns>:stream:<name>                    stream  events: fields type, payload (JSON), atMs (JSON)
 //   batuta:<ns>:lease:<name>                     hash    owner, expiresMs (the caller's clock)
 //   batuta:<ns>:paused-dags                      set     ids of paused DAGs
+//   batuta:<ns>:cursors                          hash    cursor name → the event id it has reached
 //
 // Scores are −logicalDateMs so an ascending range is newest first, and Redis orders equal scores by
 // member bytes, which is the ascending run-id order listRuns promises.
@@ -37,6 +38,8 @@ export class RedisKeys {
   readonly allRuns: string;
   /** The set of paused DAG ids. */
   readonly pausedDags: string;
+  /** Persisted read positions: name → event id. */
+  readonly cursors: string;
 
   constructor(namespace: string) {
     if (!NAMESPACE_PATTERN.test(namespace)) {
@@ -49,6 +52,7 @@ export class RedisKeys {
     this.prefix = `batuta:${namespace}:`;
     this.allRuns = `${this.prefix}runs`;
     this.pausedDags = `${this.prefix}paused-dags`;
+    this.cursors = `${this.prefix}cursors`;
   }
 
   runRecord(runId: string): string {

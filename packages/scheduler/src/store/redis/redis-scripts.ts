@@ -13,7 +13,9 @@ const SCRIPT_FILES = {
   createRuns: 'createRuns-1.lua',
   applyTransition: 'applyTransition-4.lua',
   listRuns: 'listRuns-1.lua',
+  pruneRuns: 'pruneRuns-1.lua',
   acquireLease: 'acquireLease-1.lua',
+  advanceCursor: 'advanceCursor-1.lua',
   releaseLease: 'releaseLease-1.lua',
 } as const;
 
@@ -31,7 +33,9 @@ export interface RedisStoreScripts {
   createRuns(...args: Argument[]): Promise<unknown>;
   applyTransition(...args: Argument[]): Promise<unknown>;
   listRuns(...args: Argument[]): Promise<unknown>;
+  pruneRuns(...args: Argument[]): Promise<unknown>;
   acquireLease(...args: Argument[]): Promise<unknown>;
+  advanceCursor(...args: Argument[]): Promise<unknown>;
   releaseLease(...args: Argument[]): Promise<unknown>;
 }
 
@@ -83,7 +87,9 @@ export function defineStoreScripts(redis: Redis): RedisStoreScripts {
     createRuns: bind('createRuns'),
     applyTransition: bind('applyTransition'),
     listRuns: bind('listRuns'),
+    pruneRuns: bind('pruneRuns'),
     acquireLease: bind('acquireLease'),
+    advanceCursor: bind('advanceCursor'),
     releaseLease: bind('releaseLease'),
   };
 }

@@ -7,6 +7,8 @@ import { BatutaError } from '../../errors.js';
 import { toStoredJson } from '../json-value.js';
 import type {
   DagRunRecord,
+  PrunedRun,
+  PruneRunsQuery,
   RunQuery,
   StateStore,
   StoredEvent,
@@ -252,6 +254,33 @@ export class RedisStateStore implements StateStore {
     return Number(reply) === 1;
   }
 
+  async pruneRuns(query: PruneRunsQuery): Promise<PrunedRun[]> {
+    this.assertOpen();
+    const limit = Math.max(0, Math.trunc(query.limit) || 0);
+    if (limit === 0 || !Number.isFinite(query.endedBeforeMs)) return [];
+    const args = [
+      this.keys.prefix,
+      String(query.endedBeforeMs),
+      `(${-query.endedBeforeMs}`,
+      limit,
+      query.dryRun ? '1' : '0',
+      query.dagId === undefined ? '' : JSON.stringify(query.dagId),
+    ];
+    const reply = (await this.write(`pruneRuns of ${limit} runs`, () =>
+      this.scripts.pruneRuns(this.keys.allRuns, args),
+    )) as string[][];
+    return reply.map((fields) => {
+      const record = decodeRecord<DagRunRecord>(fields)!;
+      return {
+        runId: record.runId,
+        dagId: record.dagId,
+        state: record.state,
+        logicalDateMs: record.logicalDateMs,
+        ...(record.endMs === undefined ? {} : { endMs: record.endMs }),
+      };
+    });
+  }
+
   async getTaskInstances(runId: string): Promise<TaskInstanceRecord[]> {
     const values = await this.read(`getTaskInstances of run '${runId}'`, () =>
       this.redis.hvals(this.keys.taskInstances(runId)),
@@ -305,13 +334,7 @@ export class RedisStateStore implements StateStore {
   async readEvents(stream: string, afterId?: string, limit?: number): Promise<StoredEvent[]> {
     this.assertOpen();
     if (limit !== undefined && !(limit > 0)) return [];
-    if (afterId !== undefined && !/^\d+(-\d+)?$/.test(afterId)) {
-      throw new BatutaError(
-        'STORE_BAD_EVENT_ID',
-        `'${afterId}' is not an event id of the Redis store (ids look like 1712345678901-0); ` +
-          'pass an id that appendEvent or readEvents returned',
-      );
-    }
+    if (afterId !== undefined) this.checkEventId(afterId);
     const key = this.keys.stream(stream);
     const start = afterId === undefined ? '-' : `(${afterId}`;
     const entries = await this.read(`readEvents on stream '${stream}'`, () =>
@@ -337,6 +360,25 @@ export class RedisStateStore implements StateStore {
       }
       return event;
     });
+  }
+
+  async trimEvents(stream: string, throughId: string): Promise<number> {
+    const [ms, seq = '0'] = this.checkEventId(throughId).split('-');
+    // XTRIM MINID keeps ids at or above its argument: the id right after `throughId`.
+    const reply = await this.write(`trimEvents on stream '${stream}'`, () =>
+      this.redis.xtrim(this.keys.stream(stream), 'MINID', `${ms}-${BigInt(seq) + 1n}`),
+    );
+    return Number(reply);
+  }
+
+  async getCursor(name: string): Promise<string | undefined> {
+    const id = await this.read(`getCursor '${name}'`, () => this.redis.hget(this.keys.cursors, name));
+    return id ?? undefined;
+  }
+
+  async advanceCursor(name: string, eventId: string): Promise<void> {
+    this.checkEventId(eventId);
+    await this.write(`advanceCursor '${name}'`, () => this.scripts.advanceCursor(this.keys.cursors, name, eventId));
   }
 
   async acquireLease(name: string, owner: string, ttlMs: number, nowMs: number): Promise<boolean> {
@@ -401,6 +443,18 @@ export class RedisStateStore implements StateStore {
 
   private assertOpen(): void {
     if (this.closed) throw new BatutaError('STORE_CLOSED', 'the Redis state store was closed; create a new one');
+  }
+
+  /** An event id as Redis writes them (`<ms>-<seq>`, or `<ms>`), or STORE_BAD_EVENT_ID. */
+  private checkEventId(id: string): string {
+    if (!/^\d+(-\d+)?$/.test(id)) {
+      throw new BatutaError(
+        'STORE_BAD_EVENT_ID',
+        `'${id}' is not an event id of the Redis store (ids look like 1712345678901-0); ` +
+          'pass an id that appendEvent or readEvents returned',
+      );
+    }
+    return id;
   }
 
   /** Runs one reading Redis call; a failure becomes a BatutaError that says what failed and why. */
