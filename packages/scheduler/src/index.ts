@@ -121,3 +121,10 @@ export {
   timeScheduleOf,
 } from './triggers/timetable.js';
 export { LatencyHistogram, type LatencyHistogramSnapshot } from './util/latency-histogram.js';
+export {
+  checkSafeJson,
+  DEFAULT_JSON_LIMITS,
+  FORBIDDEN_JSON_KEYS,
+  type JsonLimits,
+  parseSafeJson,
+} from './util/safe-json.js';

@@ -44,7 +44,38 @@ export class QueuedRunStarter {
         freeSlots.set(dag.id, 0);
         continue;
       }
-      freeSlots.set(dag.id, (await this.startOne(dag, record)) ? free - 1 : free);
+      freeSlots.set(dag.id, (await this.startIsolated(dag, record)) ? free - 1 : free);
+    }
+  }
+
+  /**
+   * Starts one run; a run that cannot be started (a conf no store accepts, an engine that refuses it) is
+   * failed with the reason and the pass goes on. Left queued, it would fail again on every pass, and the
+   * runs queued behind it would never start.
+   */
+  private async startIsolated(dag: DagSpec, record: DagRunRecord): Promise<boolean> {
+    try {
+      return await this.startOne(dag, record);
+    } catch (error) {
+      const reason = `rejected: ${(error as Error).message}`;
+      try {
+        await this.store.applyTransition(record.runId, {
+          run: { patch: { state: 'failed', endMs: this.clock.now(), reason }, expectState: 'queued' },
+        });
+        await this.leases.release([record.runId]);
+      } catch (recordError) {
+        // The store itself failed (an outage): the run stays queued and is tried again next pass.
+        this.log({
+          event: 'run_start_failed',
+          level: 'error',
+          dagId: dag.id,
+          runId: record.runId,
+          message: (recordError as Error).message,
+        });
+        return false;
+      }
+      this.log({ event: 'run_rejected', level: 'warn', dagId: dag.id, runId: record.runId, reason });
+      return false;
     }
   }
 

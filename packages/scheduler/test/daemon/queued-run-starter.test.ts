@@ -70,4 +70,26 @@ describe('QueuedRunStarter', () => {
     expect(coordinator.started).toEqual(['shared_2']);
     expect(await leases.ownerOf('shared_1', START)).toBeUndefined();
   });
+
+  it('fails a run that cannot be started, with its reason, and starts the runs queued after it', async () => {
+    const store = new MemoryStateStore();
+    await queue(store, 'poisoned', 1);
+    await queue(store, 'healthy', 2);
+    const inner = fakeCoordinator(store);
+    const coordinator = {
+      started: inner.started,
+      async startQueuedRun(dag: DagSpec, runId: string): Promise<RunHandle | undefined> {
+        if (runId === 'poisoned_0') throw new Error('conf is not JSON-serializable');
+        return inner.startQueuedRun(dag, runId);
+      },
+    };
+    const { starter, events, leases } = starterFor(store, coordinator);
+    await starter.start(byId(dagOf('poisoned'), dagOf('healthy')));
+    expect(coordinator.started).toEqual(['healthy_0', 'healthy_1']);
+    const poisoned = await store.getRun('poisoned_0');
+    expect(poisoned?.state).toBe('failed');
+    expect(poisoned?.reason).toContain('conf is not JSON-serializable');
+    expect(await leases.ownerOf('poisoned_0', START)).toBeUndefined();
+    expect(events.find((e) => e.event === 'run_rejected')).toMatchObject({ runId: 'poisoned_0', level: 'warn' });
+  });
 });
