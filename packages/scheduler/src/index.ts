@@ -13,7 +13,7 @@ export { parseDateTime } from './dag/date-time.js';
 export type { DagOptions, Duration, InputsOf, RetryOptions, TaskOptions, TaskRef } from './dag/define-dag.js';
 export { Dag, defineDag } from './dag/define-dag.js';
 export { DURATION_PATTERN, durationProblem, formatDuration, parseDuration } from './dag/duration.js';
-export { DAG_ISSUE_CODES, type DagIssueCode, formatFieldPath } from './dag/issues.js';
+export { DAG_ISSUE_CODES, type DagIssueCode, formatFieldPath, idProblem } from './dag/issues.js';
 export { DAG_SCHEMA_ID, dagJsonSchema, dagJsonSchemaText } from './dag/json-schema.js';
 export { loadDagsFromFile } from './dag/load-file.js';
 export * from './dag/model.js';
