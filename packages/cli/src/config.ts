@@ -18,6 +18,18 @@ export const cliConfigSchema = z
     dags: z.string().default('dags').describe('The folder of DAG files'),
     pools: z.string().optional().describe('A pools file (YAML); default: one pool "default" sized to this machine'),
     executor: z.enum(['bullmq', 'local']).default('bullmq').describe('Where the scheduler sends tasks'),
+    maxConfBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024)
+      .describe('The largest conf or event payload accepted from the command line, in bytes'),
+    maxConfDepth: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .describe('The deepest nesting of objects and arrays accepted in a conf or event payload'),
   })
   .strict();
 

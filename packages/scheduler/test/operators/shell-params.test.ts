@@ -32,7 +32,10 @@ describe('the shell operator passing params', () => {
   it('passes a 1 MiB conf through BATUTA_PARAMS_FILE, leaving BATUTA_PARAMS unset, and removes the file after', async () => {
     const blob = 'x'.repeat(1024 * 1024);
     const output = String(
-      await run({ blob }, '[ -n "$BATUTA_PARAMS" ] && echo set || echo unset; echo "$BATUTA_PARAMS_FILE"; wc -c < "$BATUTA_PARAMS_FILE"'),
+      await run(
+        { blob },
+        '[ -n "$BATUTA_PARAMS" ] && echo set || echo unset; echo "$BATUTA_PARAMS_FILE"; wc -c < "$BATUTA_PARAMS_FILE"',
+      ),
     );
     const [inline, file, bytes] = output.trim().split('\n');
     expect(inline).toBe('unset');
