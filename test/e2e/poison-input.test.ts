@@ -74,12 +74,28 @@ describe('a poison input', () => {
     // What any client can put on the stream: JSON.parse keeps `__proto__` as an own key.
     await store.appendEvent(eventStream('ev1'), 'event', JSON.parse('{"n":3,"__proto__":{"x":1}}'), START);
     await store.appendEvent(eventStream('ev1'), 'event', { n: 4 }, START);
+    // A manual run whose conf another client wrote with an own `__proto__` key, queued before the others.
+    await store.createRun({
+      runId: 'manual__healthy__poisoned',
+      dagId: 'healthy',
+      kind: 'manual',
+      state: 'queued',
+      logicalDateMs: START - 1,
+      conf: JSON.parse('{"__proto__":{"x":1}}') as Record<string, unknown>,
+      createdMs: START - 1,
+    });
     await healthyRunSucceeds();
     await healthyRunSucceeds();
     daemon.halt();
     const runs = await store.listRuns({ dagId: 'listener' });
     expect(runs.map((run) => run.state).sort()).toEqual(['failed', 'success']);
     expect(runs.find((run) => run.state === 'failed')?.reason).toContain("'__proto__'");
+    const poisoned = await store.getRun('manual__healthy__poisoned');
+    expect(poisoned?.state).toBe('failed');
+    expect(poisoned?.reason).toContain("'__proto__'");
+    expect(events.find((event) => event.event === 'run_rejected')).toMatchObject({
+      runId: 'manual__healthy__poisoned',
+    });
     expect(events.filter((event) => event.event === 'scheduler_pass_failed')).toEqual([]);
   });
 

@@ -92,6 +92,10 @@ export class QueuedRunStarter {
     const handle = await this.coordinator.startQueuedRun(dag, record.runId);
     if (!handle) {
       await this.leases.release([record.runId]);
+      // Not started: another scheduler took it, or the coordinator refused its conf and failed it.
+      const after = await this.store.getRun(record.runId);
+      if (after?.state === 'failed')
+        this.log({ event: 'run_rejected', level: 'warn', dagId: dag.id, runId: record.runId, reason: after.reason });
       return false;
     }
     this.log({ event: 'run_started', dagId: dag.id, runId: record.runId, kind: record.kind });
