@@ -2,6 +2,7 @@
 // any scheduler may start one, and the run's lease says which one drives it.
 import type { Clock } from '../clock.js';
 import type { DagSpec } from '../dag/model.js';
+import { isBatutaError } from '../errors.js';
 import type { RunCoordinator } from '../runner/run-coordinator.js';
 import type { DagRunRecord, StateStore } from '../store/state-store.js';
 import type { RunLeases } from './run-leases.js';
@@ -14,6 +15,9 @@ export interface QueuedRunStarterOptions {
   clock: Clock;
   log: SchedulerLog;
 }
+
+/** Errors that say the store is out of reach, not that the run is bad. */
+const STORE_OUTAGE_CODES = ['STORE_UNAVAILABLE', 'STORE_REDIS_ERROR', 'STORE_CLOSED'] as const;
 
 /** Starts queued runs, oldest first, while each DAG has a free run slot and is not paused. */
 export class QueuedRunStarter {
@@ -57,6 +61,8 @@ export class QueuedRunStarter {
     try {
       return await this.startOne(dag, record);
     } catch (error) {
+      // A store that cannot be reached is no fault of the run: it stays queued, and the pass ends as before.
+      if (STORE_OUTAGE_CODES.some((code) => isBatutaError(error, code))) throw error;
       const reason = `rejected: ${(error as Error).message}`;
       try {
         await this.store.applyTransition(record.runId, {

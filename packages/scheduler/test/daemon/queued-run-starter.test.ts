@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { QueuedRunStarter } from '../../src/daemon/queued-run-starter.js';
 import { RunLeases } from '../../src/daemon/run-leases.js';
 import type { DagSpec } from '../../src/dag/model.js';
+import { BatutaError } from '../../src/errors.js';
 import type { RunHandle } from '../../src/runner/run-coordinator.js';
 import { MemoryStateStore } from '../../src/store/memory-store.js';
 import { byId, dagOf, recordingLog, runRecord, START } from './helpers.js';
@@ -91,5 +92,19 @@ describe('QueuedRunStarter', () => {
     expect(poisoned?.reason).toContain('conf is not JSON-serializable');
     expect(await leases.ownerOf('poisoned_0', START)).toBeUndefined();
     expect(events.find((e) => e.event === 'run_rejected')).toMatchObject({ runId: 'poisoned_0', level: 'warn' });
+  });
+
+  it('leaves a run queued when the store is out of reach: an outage is no fault of the run', async () => {
+    const store = new MemoryStateStore();
+    await queue(store, 'outage', 1);
+    const coordinator = {
+      started: [] as string[],
+      async startQueuedRun(): Promise<RunHandle | undefined> {
+        throw new BatutaError('STORE_UNAVAILABLE', 'Redis at 127.0.0.1:1 is unreachable');
+      },
+    };
+    const { starter } = starterFor(store, coordinator);
+    await expect(starter.start(byId(dagOf('outage')))).rejects.toThrow(/unreachable/);
+    expect((await store.getRun('outage_0'))?.state).toBe('queued');
   });
 });
