@@ -50,10 +50,13 @@ describe('parseSafeJson', () => {
 
   it('returns what JSON.parse returns for any JSON without prototype keys', () => {
     fc.assert(
-      fc.property(fc.json({ maxDepth: 5 }), (text) => {
-        const plain: unknown = JSON.parse(text);
-        expect(parseSafeJson(text, 'x')).toEqual(plain);
-      }),
+      fc.property(
+        fc.json({ maxDepth: 5 }).filter((text) => !/__proto__|constructor|prototype/.test(text)),
+        (text) => {
+          const plain: unknown = JSON.parse(text);
+          expect(parseSafeJson(text, 'x')).toEqual(plain);
+        },
+      ),
     );
   });
 
