@@ -34,6 +34,18 @@ export const cliConfigSchema = z
       .strict()
       .default({})
       .describe('How long the store keeps history'),
+    maxConfBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(256 * 1024)
+      .describe('The largest conf or event payload accepted from the command line, in bytes'),
+    maxConfDepth: z
+      .number()
+      .int()
+      .positive()
+      .default(64)
+      .describe('The deepest nesting of objects and arrays accepted in a conf or event payload'),
   })
   .strict();
 

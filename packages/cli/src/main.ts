@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadPoolsFile } from '@batuta/orchestrator';
 import { DagValidationError, isBatutaError } from '@batuta/scheduler';
-import { UsageError } from './cli-error.js';
+import { NotFoundError, UsageError } from './cli-error.js';
 import { dagsList } from './commands/dags-list.js';
 import { dagsTest } from './commands/dags-test.js';
 import { dagsValidate } from './commands/dags-validate.js';
@@ -67,7 +67,7 @@ options:
   --pools FILE    also check that every task fits a pool of this pools file (NO_POOL_FITS)
   --plugin FILE   a module exporting register(registry) that adds operators (repeatable)
 exit: 0 when all are valid, 1 when any is invalid, 2 on a usage error`,
-  'dags test': `usage: batuta dags test FILE [--dag ID] [--conf JSON] [--capacity SPEC] [--plugin FILE]…
+  'dags test': `usage: batuta dags test FILE [--dag ID] [--conf JSON | --conf-file PATH] [--capacity SPEC] [--plugin FILE]…
 
 Runs the whole DAG once in this process (embedded executor, in-memory state), showing each task's
 state live, then prints a summary table (state, tries, duration) and the leaves' outputs.
@@ -75,6 +75,7 @@ state live, then prints a summary table (state, tries, duration) and the leaves'
 options:
   --dag ID          which DAG, when the file defines several
   --conf JSON       run configuration, checked against the DAG's params (e.g. '{"sample": 0.5}')
+  --conf-file PATH  the run configuration from a file ('-': stdin)
   --capacity SPEC   local resources, e.g. cpu=4,memoryMb=8192,gpu=1 (default: all cores, 80% of memory)
   --plugin FILE     a module exporting register(registry) that adds operators (repeatable)
 exit: 0 when the run succeeded, 1 when it failed, 2 on a usage error`,
@@ -113,18 +114,23 @@ options:
   --pool NAME       the pool (BullMQ queue) to serve
   --capacity SPEC   what this worker offers, e.g. cpu=4,memoryMb=8192,gpu=1 (default: the pool's capacity)
 ${CONNECTION}`,
-  'dags trigger': `usage: batuta dags trigger DAG [--conf JSON] [--wait] [connection]
+  'dags trigger': `usage: batuta dags trigger DAG [--conf JSON | --conf-file PATH] [--wait] [connection]
 
 Queues a manual run of DAG (its conf checked against the DAG's params); a running scheduler starts it.
 Prints the run id. With --wait, waits for the run to end; exit 1 when it failed.
+A conf key the DAG does not declare is kept, with a warning. --conf-file reads the conf from a file
+('-': stdin); a conf is at most maxConfBytes (256 KiB) and maxConfDepth (64) levels deep.
+exit: 2 on a usage error (bad JSON, bad DAG id), 3 when the DAG is not in the folder
 ${CONNECTION}`,
   'dags pause': `usage: batuta dags pause DAG [connection]
 
 Stops creating scheduled runs of DAG (runs in flight go on). Persisted in Redis.
+exit: 3 when DAG is not in the folder
 ${CONNECTION}`,
   'dags unpause': `usage: batuta dags unpause DAG [connection]
 
 Resumes a paused DAG. With catchup off, no burst of old runs: only the latest fire is created.
+exit: 3 when DAG is not in the folder
 ${CONNECTION}`,
   'dags cancel': `usage: batuta dags cancel RUN [connection]
 
@@ -142,11 +148,16 @@ ${CONNECTION}`,
 Prints the run and its task grid: state, tries, duration, worker, error.
 ${CONNECTION}`,
   'runs list': `usage: batuta runs list [--dag ID] [--state running,queued] [--limit N] [connection]
+
+Lists recent runs, newest first. --state takes queued, running, success, failed (comma-separated);
+--limit a whole number ≥ 1 (default 50).
 ${CONNECTION}`,
-  'events publish': `usage: batuta events publish NAME [--payload JSON] [connection]
+  'events publish': `usage: batuta events publish NAME [--payload JSON | --conf-file PATH] [connection]
 
 Publishes an event; every DAG scheduled on it ('schedule: { events: [NAME] }') runs once with the
 payload as its conf. A payload that breaks the DAG's params is rejected and recorded as a failed run.
+NAME uses letters, digits, '_', '.' and '-' (no '..'). --conf-file reads the payload from a file ('-':
+stdin). Keys __proto__, constructor and prototype, more than 64 levels or 256 KiB are usage errors.
 ${CONNECTION}`,
   status: `usage: batuta status [connection]
 
@@ -192,6 +203,7 @@ export async function main(argv: string[]): Promise<number> {
         plugin: { type: 'string', multiple: true },
         dag: { type: 'string' },
         conf: { type: 'string' },
+        'conf-file': { type: 'string' },
         capacity: { type: 'string' },
         predictions: { type: 'string' },
         redis: { type: 'string' },
@@ -245,7 +257,8 @@ export async function main(argv: string[]): Promise<number> {
           file: one('FILE'),
           operators,
           ...(values.dag ? { dagId: values.dag } : {}),
-          ...(values.conf ? { conf: values.conf } : {}),
+          ...(values.conf !== undefined ? { conf: values.conf } : {}),
+          ...(values['conf-file'] !== undefined ? { confFile: values['conf-file'] } : {}),
           ...(values.capacity ? { capacity: values.capacity } : {}),
         });
       case 'scheduler':
@@ -258,13 +271,14 @@ export async function main(argv: string[]): Promise<number> {
         });
       case 'dags trigger':
         return await dagsTrigger(config(), operators, one('DAG'), {
-          ...(values.conf ? { conf: values.conf } : {}),
+          ...(values.conf !== undefined ? { conf: values.conf } : {}),
+          ...(values['conf-file'] !== undefined ? { confFile: values['conf-file'] } : {}),
           wait: values.wait ?? false,
         });
       case 'dags pause':
-        return await dagsPause(config(), one('DAG'), true);
+        return await dagsPause(config(), operators, one('DAG'), true);
       case 'dags unpause':
-        return await dagsPause(config(), one('DAG'), false);
+        return await dagsPause(config(), operators, one('DAG'), false);
       case 'dags cancel':
         return await dagsCancel(config(), one('RUN'));
       case 'dags backfill':
@@ -281,12 +295,15 @@ export async function main(argv: string[]): Promise<number> {
         return await runsShow(config(), one('RUN'));
       case 'runs list':
         return await runsList(config(), {
-          ...(values.dag ? { dag: values.dag } : {}),
-          ...(values.state ? { state: values.state } : {}),
-          ...(values.limit ? { limit: values.limit } : {}),
+          ...(values.dag !== undefined ? { dag: values.dag } : {}),
+          ...(values.state !== undefined ? { state: values.state } : {}),
+          ...(values.limit !== undefined ? { limit: values.limit } : {}),
         });
       case 'events publish':
-        return await eventsPublish(config(), one('NAME'), values.payload);
+        return await eventsPublish(config(), one('NAME'), {
+          ...(values.payload !== undefined ? { text: values.payload } : {}),
+          ...(values['conf-file'] !== undefined ? { file: values['conf-file'] } : {}),
+        });
       case 'status':
         return await statusCommand(config(), operators);
       case 'predictions get': {
@@ -310,6 +327,10 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof UsageError || isNodeParseArgsError(error)) {
       console.error(`batuta ${command}: ${(error as Error).message}\nRun 'batuta ${command} --help' for usage.`);
       return 2;
+    }
+    if (error instanceof NotFoundError) {
+      console.error(`batuta ${command}: ${error.message}`);
+      return 3;
     }
     if (error instanceof DagValidationError) {
       console.error(error.message);

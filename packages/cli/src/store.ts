@@ -1,6 +1,6 @@
 import { placeDag, type WorkerPool } from '@batuta/orchestrator';
 import { DagFolder, type DagIssue, type DagSpec, type OperatorRegistry, RedisStateStore } from '@batuta/scheduler';
-import { UsageError } from './cli-error.js';
+import { NotFoundError, UsageError } from './cli-error.js';
 import type { CliConfig } from './config.js';
 
 /** Opens the Redis state store of the configured namespace (the caller closes it). */
@@ -32,7 +32,7 @@ export async function findDag(config: CliConfig, operators: OperatorRegistry, da
   const dag = folder.dags.get(dagId);
   if (!dag) {
     const known = [...folder.dags.keys()].join(', ') || 'none';
-    throw new UsageError(
+    throw new NotFoundError(
       `no DAG '${dagId}' in ${folder.dir} (found: ${known}); point --dags or BATUTA_DAGS at the folder`,
     );
   }

@@ -22,6 +22,8 @@ describe('batuta db clean', () => {
       dags: 'dags',
       executor: 'local',
       retention: {},
+      maxConfBytes: 256 * 1024,
+      maxConfDepth: 64,
     };
     store = await RedisStateStore.connect({ url: harness.url, namespace: config.namespace });
     const run = (runId: string, dagId: string, state: DagRunRecord['state'], ageDays: number): DagRunRecord => ({

@@ -10,7 +10,7 @@ export { parseDateTime } from './dag/date-time.js';
 export type { DagOptions, Duration, InputsOf, RetryOptions, TaskOptions, TaskRef } from './dag/define-dag.js';
 export { Dag, defineDag } from './dag/define-dag.js';
 export { formatDuration, parseDuration } from './dag/duration.js';
-export { DAG_ISSUE_CODES, type DagIssueCode } from './dag/issues.js';
+export { DAG_ISSUE_CODES, type DagIssueCode, idProblem } from './dag/issues.js';
 export { DAG_SCHEMA_ID, dagJsonSchema, dagJsonSchemaText } from './dag/json-schema.js';
 export { loadDagsFromFile } from './dag/load-file.js';
 export * from './dag/model.js';
@@ -58,3 +58,10 @@ export type {
 export { RedisStateStore } from './store/redis/redis-store.js';
 export * from './store/state-store.js';
 export { taskError, toTaskError } from './task-error.js';
+export {
+  checkSafeJson,
+  DEFAULT_JSON_LIMITS,
+  FORBIDDEN_JSON_KEYS,
+  type JsonLimits,
+  parseSafeJson,
+} from './util/safe-json.js';

@@ -4,6 +4,7 @@ import {
   createTaskInvoker,
   type DagSpec,
   DagValidationError,
+  DEFAULT_JSON_LIMITS,
   loadDagsFromFile,
   MemoryStateStore,
   type OperatorRegistry,
@@ -11,13 +12,17 @@ import {
   RunCoordinator,
   validateDag,
 } from '@batuta/scheduler';
-import { UsageError } from '../cli-error.js';
+import { NotFoundError, UsageError } from '../cli-error.js';
+import { readJsonObject } from '../json-input.js';
 import { RunGrid } from '../render/grid.js';
+import { warnUnknownConfKeys } from './runs.js';
 
 export interface DagsTestOptions {
   file: string;
   dagId?: string;
   conf?: string;
+  /** A file holding the conf (`-`: stdin). */
+  confFile?: string;
   capacity?: string;
   operators: OperatorRegistry;
   /** Per task id, `with` values to override (the demo's `--predictions`). */
@@ -33,7 +38,7 @@ export function localCapacity(): ResourceSpec {
 export async function pickDag(file: string, dagId: string | undefined, operators: OperatorRegistry): Promise<DagSpec> {
   const dags = await loadDagsFromFile(file, { operators });
   const dag = dagId ? dags.find((d) => d.id === dagId) : dags[0];
-  if (!dag) throw new UsageError(`${file} defines no DAG '${dagId}' (it has: ${dags.map((d) => d.id).join(', ')})`);
+  if (!dag) throw new NotFoundError(`${file} defines no DAG '${dagId}' (it has: ${dags.map((d) => d.id).join(', ')})`);
   if (!dagId && dags.length > 1) {
     throw new UsageError(`${file} defines several DAGs (${dags.map((d) => d.id).join(', ')}): choose one with --dag`);
   }
@@ -50,16 +55,13 @@ export async function dagsTest(options: DagsTestOptions): Promise<number> {
     ...picked,
     tasks: picked.tasks.map((t) => (overrides[t.id] ? { ...t, with: { ...t.with, ...overrides[t.id] } } : t)),
   };
-  let conf: Record<string, unknown> = {};
-  if (options.conf) {
-    try {
-      conf = JSON.parse(options.conf) as Record<string, unknown>;
-    } catch (error) {
-      throw new UsageError(`--conf is not valid JSON: ${(error as Error).message}`);
-    }
-    if (typeof conf !== 'object' || conf === null || Array.isArray(conf))
-      throw new UsageError('--conf must be a JSON object');
-  }
+  const conf = await readJsonObject({
+    text: options.conf,
+    file: options.confFile,
+    flag: '--conf',
+    limits: DEFAULT_JSON_LIMITS,
+  });
+  warnUnknownConfKeys(dag, conf, '--conf');
   const capacity = options.capacity ? parseCapacity(options.capacity) : localCapacity();
   const store = new MemoryStateStore();
   const live = Boolean(process.stdout.isTTY);

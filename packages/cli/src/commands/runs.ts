@@ -1,22 +1,40 @@
 // Commands that act on runs through the store: trigger, cancel, backfill, show, list; pause/unpause;
 // events publish. The scheduler daemon does the work; these commands only record intent.
-import { type DagRunRecord, newRunId, type OperatorRegistry, resolveParams, type StateStore } from '@batuta/scheduler';
+import {
+  type DagRunRecord,
+  type DagSpec,
+  type JsonLimits,
+  newRunId,
+  type OperatorRegistry,
+  type RunState,
+  resolveParams,
+  type StateStore,
+} from '@batuta/scheduler';
 import { CONTROL_STREAM, eventStream, planBackfill } from '@batuta/scheduler/internals';
-import { UsageError } from '../cli-error.js';
+import { checkName } from '../check-name.js';
+import { NotFoundError, UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
+import { readJsonObject } from '../json-input.js';
 import { findDag, openStore } from '../store.js';
 
-export function parseJsonObject(text: string | undefined, flag: string): Record<string, unknown> {
-  if (text === undefined) return {};
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${flag} is not valid JSON: ${(error as Error).message}`);
+/** The conf limits of the configuration, for readJsonObject. */
+export function confLimits(config: CliConfig): JsonLimits {
+  return { maxBytes: config.maxConfBytes, maxDepth: config.maxConfDepth };
+}
+
+const RUN_STATES: readonly RunState[] = ['queued', 'running', 'success', 'failed'];
+
+/**
+ * Warns (on stderr) about conf keys the DAG does not declare as params: they are kept, as Airflow keeps
+ * them, but a typo in a param name would otherwise pass silently and the default would be used.
+ */
+export function warnUnknownConfKeys(dag: DagSpec, conf: Record<string, unknown>, flag: string): void {
+  const declared = Object.keys(dag.params);
+  for (const key of Object.keys(conf)) {
+    if (declared.includes(key)) continue;
+    const known = declared.length > 0 ? `its params are ${declared.join(', ')}` : 'it declares no params';
+    console.error(`warning: ${flag} key '${key}' is not a param of DAG '${dag.id}' (${known}); it is kept`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new UsageError(`${flag} must be a JSON object`);
-  return value as Record<string, unknown>;
 }
 
 async function withStore<T>(config: CliConfig, body: (store: StateStore) => Promise<T>): Promise<T> {
@@ -36,15 +54,23 @@ async function waitForRun(store: StateStore, runId: string): Promise<DagRunRecor
   }
 }
 
-/** `batuta dags trigger DAG [--conf JSON] [--wait]`: queues a manual run; a scheduler starts it. */
+/** `batuta dags trigger DAG [--conf JSON | --conf-file PATH] [--wait]`: queues a manual run; a scheduler starts it. */
 export async function dagsTrigger(
   config: CliConfig,
   operators: OperatorRegistry,
   dagId: string,
-  options: { conf?: string; wait?: boolean },
+  options: { conf?: string; confFile?: string; wait?: boolean },
 ): Promise<number> {
+  checkName('DAG', dagId);
+  const given = await readJsonObject({
+    text: options.conf,
+    file: options.confFile,
+    flag: '--conf',
+    limits: confLimits(config),
+  });
   const dag = await findDag(config, operators, dagId);
-  const conf = resolveParams(dag.params, parseJsonObject(options.conf, '--conf'));
+  warnUnknownConfKeys(dag, given, '--conf');
+  const conf = resolveParams(dag.params, given);
   return withStore(config, async (store) => {
     const now = Date.now();
     const runId = newRunId('manual', dag.id, now);
@@ -65,8 +91,15 @@ export async function dagsTrigger(
   });
 }
 
-/** `batuta dags pause|unpause DAG`. */
-export async function dagsPause(config: CliConfig, dagId: string, paused: boolean): Promise<number> {
+/** `batuta dags pause|unpause DAG`: only a DAG of the folder (a typo would otherwise pause nothing, silently). */
+export async function dagsPause(
+  config: CliConfig,
+  operators: OperatorRegistry,
+  dagId: string,
+  paused: boolean,
+): Promise<number> {
+  checkName('DAG', dagId);
+  await findDag(config, operators, dagId);
   return withStore(config, async (store) => {
     await store.setDagPaused(dagId, paused);
     console.log(`${dagId}: ${paused ? 'paused' : 'unpaused'}`);
@@ -78,7 +111,7 @@ export async function dagsPause(config: CliConfig, dagId: string, paused: boolea
 export async function dagsCancel(config: CliConfig, runId: string): Promise<number> {
   return withStore(config, async (store) => {
     const run = await store.getRun(runId);
-    if (!run) throw new UsageError(`no run '${runId}' in namespace '${config.namespace}'`);
+    if (!run) throw new NotFoundError(`no run '${runId}' in namespace '${config.namespace}'`);
     if (run.state === 'success' || run.state === 'failed') {
       console.log(`run ${runId} already ended: ${run.state}`);
       return 0;
@@ -115,6 +148,7 @@ export async function dagsBackfill(
     dryRun?: boolean;
   },
 ): Promise<number> {
+  checkName('DAG', dagId);
   const dag = await findDag(config, operators, dagId);
   const fromMs = Date.parse(options.from);
   const toMs = Date.parse(options.to);
@@ -192,7 +226,7 @@ export async function dagsBackfill(
 export async function runsShow(config: CliConfig, runId: string): Promise<number> {
   return withStore(config, async (store) => {
     const run = await store.getRun(runId);
-    if (!run) throw new UsageError(`no run '${runId}' in namespace '${config.namespace}'`);
+    if (!run) throw new NotFoundError(`no run '${runId}' in namespace '${config.namespace}'`);
     console.log(
       `run ${run.runId}  dag ${run.dagId}  ${run.kind}  ${run.state}  logical ${new Date(run.logicalDateMs).toISOString()}`,
     );
@@ -224,12 +258,20 @@ export async function runsList(
   config: CliConfig,
   options: { dag?: string; state?: string; limit?: string },
 ): Promise<number> {
+  const states = options.state?.split(',').map((state) => {
+    if (!(RUN_STATES as readonly string[]).includes(state))
+      throw new UsageError(`--state takes ${RUN_STATES.join(', ')} (comma-separated), not '${state}'`);
+    return state as RunState;
+  });
+  const limit = options.limit === undefined ? 50 : Number(options.limit);
+  if (!/^[0-9]+$/.test(options.limit ?? '50') || !Number.isSafeInteger(limit) || limit < 1)
+    throw new UsageError(`--limit takes a whole number ≥ 1, not '${options.limit}'`);
+  if (options.dag !== undefined) checkName('DAG', options.dag);
   return withStore(config, async (store) => {
-    const states = options.state ? (options.state.split(',') as DagRunRecord['state'][]) : undefined;
     const runs = await store.listRuns({
       ...(options.dag ? { dagId: options.dag } : {}),
       ...(states ? { states } : {}),
-      limit: options.limit ? Number(options.limit) : 50,
+      limit,
     });
     for (const r of runs)
       console.log(`${r.state.padEnd(8)}  ${r.kind.padEnd(9)}  ${new Date(r.logicalDateMs).toISOString()}  ${r.runId}`);
@@ -237,9 +279,19 @@ export async function runsList(
   });
 }
 
-/** `batuta events publish NAME [--payload JSON]`. */
-export async function eventsPublish(config: CliConfig, name: string, payload: string | undefined): Promise<number> {
-  const value = parseJsonObject(payload, '--payload');
+/** `batuta events publish NAME [--payload JSON | --conf-file PATH]`. */
+export async function eventsPublish(
+  config: CliConfig,
+  name: string,
+  payload: { text?: string; file?: string },
+): Promise<number> {
+  checkName('event name', name);
+  const value = await readJsonObject({
+    text: payload.text,
+    file: payload.file,
+    flag: '--payload',
+    limits: confLimits(config),
+  });
   return withStore(config, async (store) => {
     const id = await store.appendEvent(eventStream(name), 'event', value, Date.now());
     console.log(`published ${name} ${id}`);

@@ -4,6 +4,7 @@
 // the events behind the cursor (their runs exist) are trimmed, so the stream stays short.
 import type { DagSpec } from '../dag/model.js';
 import { resolveParams } from '../dag/params.js';
+import { isBatutaError } from '../errors.js';
 import type { DagRunRecord, StateStore } from '../store/state-store.js';
 import { eventRunId } from '../triggers/run-ids.js';
 import type { SchedulerLog } from './scheduler-log-event.js';
@@ -84,10 +85,12 @@ function eventRunRecord(dag: DagSpec, name: string, eventId: string, payload: un
       ? (payload as Record<string, unknown>)
       : { payload };
   let problem: string | undefined;
+  let unsafe = false;
   try {
     resolveParams(dag.params, conf, 'payload');
   } catch (error) {
     problem = (error as Error).message;
+    unsafe = isBatutaError(error) && error.code.startsWith('JSON_');
   }
   return {
     runId: eventRunId(dag.id, name, eventId),
@@ -95,7 +98,9 @@ function eventRunRecord(dag: DagSpec, name: string, eventId: string, payload: un
     kind: 'event',
     state: problem ? 'failed' : 'queued',
     logicalDateMs: nowMs,
-    conf,
+    // An unsafe payload is not kept: it may be one no store accepts (too deep to encode), and writing it
+    // would fail the whole page of events on every pass. The reason says what was wrong with it.
+    conf: unsafe ? {} : conf,
     createdMs: nowMs,
     ...(problem ? { endMs: nowMs, reason: `event '${name}' ${eventId} rejected: ${problem}` } : {}),
   };

@@ -40,9 +40,20 @@ export class OrphanAdopter {
       if (await this.leases.ownerOf(record.runId, nowMs)) continue;
       const dag = dags.get(record.dagId);
       if (!dag) continue;
-      if (!(await this.leases.acquire(record.runId, nowMs))) continue;
-      await this.coordinator.resumeRun(dag, record.runId);
-      this.log({ event: 'run_adopted', dagId: dag.id, runId: record.runId });
+      try {
+        if (!(await this.leases.acquire(record.runId, nowMs))) continue;
+        await this.coordinator.resumeRun(dag, record.runId);
+        this.log({ event: 'run_adopted', dagId: dag.id, runId: record.runId });
+      } catch (error) {
+        // One run that cannot be resumed must not leave the orphans after it without a driver.
+        this.log({
+          event: 'run_adopt_failed',
+          level: 'error',
+          dagId: dag.id,
+          runId: record.runId,
+          message: (error as Error).message,
+        });
+      }
     }
   }
 }

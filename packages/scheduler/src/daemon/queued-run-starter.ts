@@ -2,6 +2,7 @@
 // any scheduler may start one, and the run's lease says which one drives it.
 import type { Clock } from '../clock.js';
 import type { DagSpec } from '../dag/model.js';
+import { isBatutaError } from '../errors.js';
 import type { RunCoordinator } from '../runner/run-coordinator.js';
 import type { DagRunRecord, StateStore } from '../store/state-store.js';
 import type { RunLeases } from './run-leases.js';
@@ -14,6 +15,9 @@ export interface QueuedRunStarterOptions {
   clock: Clock;
   log: SchedulerLog;
 }
+
+/** Errors that say the store is out of reach, not that the run is bad. */
+const STORE_OUTAGE_CODES = ['STORE_UNAVAILABLE', 'STORE_REDIS_ERROR', 'STORE_CLOSED'] as const;
 
 /** Starts queued runs, oldest first, while each DAG has a free run slot and is not paused. */
 export class QueuedRunStarter {
@@ -44,7 +48,40 @@ export class QueuedRunStarter {
         freeSlots.set(dag.id, 0);
         continue;
       }
-      freeSlots.set(dag.id, (await this.startOne(dag, record)) ? free - 1 : free);
+      freeSlots.set(dag.id, (await this.startIsolated(dag, record)) ? free - 1 : free);
+    }
+  }
+
+  /**
+   * Starts one run; a run that cannot be started (a conf no store accepts, an engine that refuses it) is
+   * failed with the reason and the pass goes on. Left queued, it would fail again on every pass, and the
+   * runs queued behind it would never start.
+   */
+  private async startIsolated(dag: DagSpec, record: DagRunRecord): Promise<boolean> {
+    try {
+      return await this.startOne(dag, record);
+    } catch (error) {
+      // A store that cannot be reached is no fault of the run: it stays queued, and the pass ends as before.
+      if (STORE_OUTAGE_CODES.some((code) => isBatutaError(error, code))) throw error;
+      const reason = `rejected: ${(error as Error).message}`;
+      try {
+        await this.store.applyTransition(record.runId, {
+          run: { patch: { state: 'failed', endMs: this.clock.now(), reason }, expectState: 'queued' },
+        });
+        await this.leases.release([record.runId]);
+      } catch (recordError) {
+        // The store itself failed (an outage): the run stays queued and is tried again next pass.
+        this.log({
+          event: 'run_start_failed',
+          level: 'error',
+          dagId: dag.id,
+          runId: record.runId,
+          message: (recordError as Error).message,
+        });
+        return false;
+      }
+      this.log({ event: 'run_rejected', level: 'warn', dagId: dag.id, runId: record.runId, reason });
+      return false;
     }
   }
 
@@ -61,6 +98,10 @@ export class QueuedRunStarter {
     const handle = await this.coordinator.startQueuedRun(dag, record.runId);
     if (!handle) {
       await this.leases.release([record.runId]);
+      // Not started: another scheduler took it, or the coordinator refused its conf and failed it.
+      const after = await this.store.getRun(record.runId);
+      if (after?.state === 'failed')
+        this.log({ event: 'run_rejected', level: 'warn', dagId: dag.id, runId: record.runId, reason: after.reason });
       return false;
     }
     this.log({ event: 'run_started', dagId: dag.id, runId: record.runId, kind: record.kind });

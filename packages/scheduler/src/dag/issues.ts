@@ -99,6 +99,7 @@ export function idProblem(id: string): string | undefined {
     const shown = JSON.stringify(characters[bad]);
     return `id ${JSON.stringify(id)} contains ${shown} at character ${bad + 1}; ids use letters, digits, '_', '.' and '-'`;
   }
+  if (id.includes('..')) return `id ${JSON.stringify(id)} contains '..'; ids use single dots only`;
   if (characters.length > 250)
     return `id ${JSON.stringify(id.slice(0, 40))}… is ${characters.length} characters long; the limit is 250`;
   return undefined;

@@ -231,5 +231,8 @@ export const DEFAULT_RESOURCES: ResourceSpec = { cpu: 1, memoryMb: 256, gpu: 0, 
 export const DEFAULT_MAX_MAP_LENGTH = 1024;
 export const DEFAULT_MAX_ACTIVE_RUNS = 16;
 export const DEFAULT_MAX_ACTIVE_TASKS = 16;
-/** Ids: letters, digits, `_`, `.` and `-`, as Airflow's. */
-export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,250}$/;
+/**
+ * Ids of DAGs and tasks, and event names: letters, digits, `_`, `.` and `-`, as Airflow's, never `..`.
+ * No `/`, `:`, `*` or `..`: they become parts of store keys, file names and CLI patterns.
+ */
+export const ID_PATTERN = /^(?!.*\.\.)[A-Za-z0-9_.-]{1,250}$/;

@@ -1,4 +1,5 @@
 import { BatutaError } from '../errors.js';
+import { checkSafeJson } from '../util/safe-json.js';
 import type { ParamSpec } from './model.js';
 
 function typeOf(value: unknown): string {
@@ -17,16 +18,22 @@ function matchesType(expected: ParamSpec['type'], value: unknown): boolean {
 /**
  * Merges a run's conf over the DAG's param defaults and checks it against the declared params.
  * Unknown keys are kept (Airflow keeps them too); a declared param with a wrong type, out of range
- * or outside its enum is an error naming the param and what was expected.
+ * or outside its enum is an error naming the param and what was expected. A conf holding a prototype key
+ * (`__proto__`, `constructor`, `prototype`), nesting too deep or a non-finite number is refused (checkSafeJson):
+ * it may come straight from a store, where any client could have written it.
  */
 export function resolveParams(
   params: Record<string, ParamSpec>,
   conf: Record<string, unknown>,
   where = 'conf',
 ): Record<string, unknown> {
-  const resolved: Record<string, unknown> = {};
-  for (const [name, spec] of Object.entries(params)) if (spec.default !== undefined) resolved[name] = spec.default;
-  Object.assign(resolved, conf);
+  checkSafeJson(conf, where);
+  // Spread defines own properties; `Object.assign` would set them, and an own `__proto__` key would then
+  // replace the prototype of the resolved conf (which no store can keep).
+  const defaults = Object.entries(params).flatMap(([name, spec]) =>
+    spec.default === undefined ? [] : [[name, spec.default] as const],
+  );
+  const resolved: Record<string, unknown> = { ...Object.fromEntries(defaults), ...conf };
   const problems: string[] = [];
   for (const [name, spec] of Object.entries(params)) {
     const value = resolved[name];

@@ -320,8 +320,11 @@ const scheduleMap = z
       .meta({ description: 'IANA time zone of the cron (default UTC).', examples: ['America/Argentina/Buenos_Aires'] })
       .optional(),
     every: duration('A fixed interval, in fixed UTC spacing.').optional(),
-    events: z.array(z.string()).meta({ description: 'Run when any of these external events is published.' }).optional(),
-    event: z.string().meta({ description: 'Run when this external event is published.' }).optional(),
+    events: z
+      .array(idString('An event name (the charset of ids).', 'file_uploaded'))
+      .meta({ description: 'Run when any of these external events is published.' })
+      .optional(),
+    event: idString('Run when this external event is published (the charset of ids).', 'file_uploaded').optional(),
     datasets: z
       .array(z.string())
       .meta({ description: 'Run once every listed dataset has been updated (optionally also on `cron`).' })

@@ -36,6 +36,13 @@ export function collectDagIssues(dag: DagSpec, options: ValidateOptions = {}): P
   const issues: PathIssue[] = [];
   const idIssue = idProblem(dag.id);
   if (idIssue) issues.push({ code: 'INVALID_ID', message: idIssue, path: ['id'] });
+  // Event names share the id charset: `batuta events publish` checks a name by the same rule.
+  if (dag.schedule?.kind === 'events') {
+    for (const [index, name] of dag.schedule.events.entries()) {
+      const problem = idProblem(name);
+      if (problem) issues.push({ code: 'INVALID_ID', message: problem, path: ['schedule', 'events', index] });
+    }
+  }
   for (const field of ['maxActiveRuns', 'maxActiveTasks'] as const) {
     const value = dag[field];
     if (!Number.isInteger(value) || value < 1) {

@@ -1,7 +1,9 @@
 // The built-in operators: `empty` (Airflow's EmptyOperator), `shell` (runs a command) and `module`
 // (calls an exported function of a JS/TS file).
 import { spawn } from 'node:child_process';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { TaskContext } from '../dag/model.js';
@@ -29,7 +31,8 @@ const shellArgs = z
 /**
  * Runs a shell command. Fails when the exit code is not 0 (the message carries the tail of stderr).
  * The run's context is in the environment: BATUTA_DAG_ID, BATUTA_RUN_ID, BATUTA_TASK_ID, BATUTA_TRY_NUMBER,
- * BATUTA_MAP_INDEX, BATUTA_MAP_ITEM (JSON, mapped instances), BATUTA_LOGICAL_DATE (ISO), BATUTA_PARAMS (JSON).
+ * BATUTA_MAP_INDEX, BATUTA_MAP_ITEM (JSON, mapped instances), BATUTA_LOGICAL_DATE (ISO), BATUTA_PARAMS_FILE
+ * (a file holding the params as JSON, always) and BATUTA_PARAMS (the same JSON, when it is at most 32 KiB).
  */
 export const shellOperator = defineOperator({
   name: 'shell',
@@ -38,7 +41,36 @@ export const shellOperator = defineOperator({
   run: (context, args) => runShell(context, args),
 });
 
+/**
+ * The largest params JSON also passed inline as BATUTA_PARAMS. Linux caps one environment string at
+ * 128 KiB and the whole environment with the arguments at about 2 MiB: past that, spawn fails with E2BIG.
+ */
+export const INLINE_PARAMS_MAX_BYTES = 32 * 1024;
+
+/** Writes the params where the command can read them; `remove` deletes the file once the command ended. */
+async function paramsFile(json: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'batuta-params-'));
+  const path = join(dir, 'params.json');
+  await writeFile(path, json, { mode: 0o600 });
+  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
 async function runShell(context: TaskContext, args: z.infer<typeof shellArgs>): Promise<unknown> {
+  const paramsJson = JSON.stringify(context.params);
+  const params = await paramsFile(paramsJson);
+  try {
+    return await runShellWith(context, args, paramsJson, params.path);
+  } finally {
+    await params.remove();
+  }
+}
+
+async function runShellWith(
+  context: TaskContext,
+  args: z.infer<typeof shellArgs>,
+  paramsJson: string,
+  paramsPath: string,
+): Promise<unknown> {
   const child = spawn('/bin/sh', ['-c', args.command], {
     cwd: args.cwd && context.dagFile ? resolve(dirname(context.dagFile), args.cwd) : args.cwd,
     env: {
@@ -50,7 +82,9 @@ async function runShell(context: TaskContext, args: z.infer<typeof shellArgs>): 
       BATUTA_TRY_NUMBER: String(context.tryNumber),
       BATUTA_MAP_INDEX: String(context.mapIndex),
       BATUTA_LOGICAL_DATE: new Date(context.logicalDateMs).toISOString(),
-      BATUTA_PARAMS: JSON.stringify(context.params),
+      BATUTA_PARAMS_FILE: paramsPath,
+      // Bytes, not characters: the kernel's limit is on bytes. Undefined drops one inherited from this process.
+      BATUTA_PARAMS: Buffer.byteLength(paramsJson) <= INLINE_PARAMS_MAX_BYTES ? paramsJson : undefined,
       ...(context.item === undefined ? {} : { BATUTA_MAP_ITEM: JSON.stringify(context.item) }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/clock.js';
 import { QueuedRunStarter } from '../../src/daemon/queued-run-starter.js';
 import { RunLeases } from '../../src/daemon/run-leases.js';
 import type { DagSpec } from '../../src/dag/model.js';
+import { BatutaError } from '../../src/errors.js';
 import type { RunHandle } from '../../src/runner/run-coordinator.js';
 import { MemoryStateStore } from '../../src/store/memory-store.js';
 import { byId, dagOf, recordingLog, runRecord, START } from './helpers.js';
@@ -69,5 +70,41 @@ describe('QueuedRunStarter', () => {
     await starter.start(byId(dagOf('shared', { maxActiveRuns: 1 })));
     expect(coordinator.started).toEqual(['shared_2']);
     expect(await leases.ownerOf('shared_1', START)).toBeUndefined();
+  });
+
+  it('fails a run that cannot be started, with its reason, and starts the runs queued after it', async () => {
+    const store = new MemoryStateStore();
+    await queue(store, 'poisoned', 1);
+    await queue(store, 'healthy', 2);
+    const inner = fakeCoordinator(store);
+    const coordinator = {
+      started: inner.started,
+      async startQueuedRun(dag: DagSpec, runId: string): Promise<RunHandle | undefined> {
+        if (runId === 'poisoned_0') throw new Error('conf is not JSON-serializable');
+        return inner.startQueuedRun(dag, runId);
+      },
+    };
+    const { starter, events, leases } = starterFor(store, coordinator);
+    await starter.start(byId(dagOf('poisoned'), dagOf('healthy')));
+    expect(coordinator.started).toEqual(['healthy_0', 'healthy_1']);
+    const poisoned = await store.getRun('poisoned_0');
+    expect(poisoned?.state).toBe('failed');
+    expect(poisoned?.reason).toContain('conf is not JSON-serializable');
+    expect(await leases.ownerOf('poisoned_0', START)).toBeUndefined();
+    expect(events.find((e) => e.event === 'run_rejected')).toMatchObject({ runId: 'poisoned_0', level: 'warn' });
+  });
+
+  it('leaves a run queued when the store is out of reach: an outage is no fault of the run', async () => {
+    const store = new MemoryStateStore();
+    await queue(store, 'outage', 1);
+    const coordinator = {
+      started: [] as string[],
+      async startQueuedRun(): Promise<RunHandle | undefined> {
+        throw new BatutaError('STORE_UNAVAILABLE', 'Redis at 127.0.0.1:1 is unreachable');
+      },
+    };
+    const { starter } = starterFor(store, coordinator);
+    await expect(starter.start(byId(dagOf('outage')))).rejects.toThrow(/unreachable/);
+    expect((await store.getRun('outage_0'))?.state).toBe('queued');
   });
 });

@@ -65,7 +65,13 @@ export function encodeNewRun(run: DagRunRecord): EncodedRun {
       const text = toStoredJson(value, 'value');
       fields.push(field, text);
       // The stored copy, as it reads back (strings and booleans need no round trip; -0 becomes 0).
-      stored[field] = typeof value === 'string' || typeof value === 'boolean' ? value : JSON.parse(text);
+      // Defined, not assigned: a field named `__proto__` stays data.
+      Object.defineProperty(stored, field, {
+        value: typeof value === 'string' || typeof value === 'boolean' ? value : JSON.parse(text),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   } catch {
     toStoredJson(run, `run '${run.runId}'`); // throws, naming the offending path from the record down
@@ -86,20 +92,15 @@ export function encodeNewRun(run: DagRunRecord): EncodedRun {
 
 /** Decodes a record hash (field → JSON) into the record; undefined when the hash is empty. */
 export function decodeRecord<T>(fields: Record<string, string> | string[]): T | undefined {
-  const record: Record<string, unknown> = {};
-  let any = false;
+  // Built with Object.fromEntries, which defines own properties: a hash field named `__proto__` (any
+  // client can write one) comes back as plain data, never as the record's prototype.
+  const entries: Array<[string, unknown]> = [];
   if (Array.isArray(fields)) {
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      record[fields[i]!] = JSON.parse(fields[i + 1]!);
-      any = true;
-    }
+    for (let i = 0; i + 1 < fields.length; i += 2) entries.push([fields[i]!, JSON.parse(fields[i + 1]!)]);
   } else {
-    for (const [field, value] of Object.entries(fields)) {
-      record[field] = JSON.parse(value);
-      any = true;
-    }
+    for (const [field, value] of Object.entries(fields)) entries.push([field, JSON.parse(value)]);
   }
-  return any ? (record as T) : undefined;
+  return entries.length > 0 ? (Object.fromEntries(entries) as T) : undefined;
 }
 
 /**
