@@ -26,7 +26,13 @@ describe('a mapped task whose instance skips itself, through the Redis store', (
         return item.n * 10;
       },
     });
-    dag.task('sum', { upstream: [keep], run: ({ inputs }) => inputs.keep.reduce((a, b) => a + b, 0) });
+    // Each instance counts in the rule (ADR 005, as in Airflow): all_success would skip `sum` on the
+    // skipped instance; none_failed runs it once every instance is done, over the aggregate output.
+    dag.task('sum', {
+      upstream: [keep],
+      triggerRule: 'none_failed',
+      run: ({ inputs }) => inputs.keep.reduce((a, b) => a + b, 0),
+    });
     const store = await RedisStateStore.connect({ url: redis.url, namespace: redis.namespace('mapped-skip') });
     const executor = new LocalExecutor({
       capacity: { cpu: 4, memoryMb: 4096, gpu: 0, custom: {} },

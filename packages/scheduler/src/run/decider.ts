@@ -153,6 +153,9 @@ export class RunDecider {
     }
     group.finish(m, code, reason);
     this.emitMark(t, m, code, reason);
+    // Each instance is an upstream of its own to the downstreams: they hear of it now, not at the aggregate.
+    this.table.countInDownstreams(t, code);
+    this.enqueueDownstream(t);
     if (group.complete) this.aggregate(t, group);
   }
 
@@ -239,9 +242,10 @@ export class RunDecider {
     const task = this.plan.tasks[t]!;
     const table = this.table;
     const removed = table.upRemoved[t]!;
+    const total = this.plan.upstreamTotal[t]! + table.upExtra[t]!;
     const action = triggerRuleAction(
       task.triggerRule,
-      this.plan.upstreamTotal[t]! - removed,
+      total - removed,
       table.upDone[t]! - removed,
       table.upSuccess[t]!,
       table.upFailed[t]!,
@@ -250,11 +254,10 @@ export class RunDecider {
     );
     if (action === ACTION_WAIT) return;
     const success = table.upSuccess[t]!;
+    const plain = removed === 0 && table.upExpanded[t] === 0;
     const common =
-      action === ACTION_RUN && removed === 0 && success === this.plan.upstreamTotal[t]
-        ? allSucceededReason(task.triggerRule, success)
-        : undefined;
-    const reason = common ?? verdictReason(task.triggerRule, action, table.countsOf(t));
+      action === ACTION_RUN && plain && success === total ? allSucceededReason(task.triggerRule, success) : undefined;
+    const reason = common ?? verdictReason(task.triggerRule, action, table.countsOf(t), table.mappedNote(t));
     if (action === ACTION_SKIP || action === ACTION_UPSTREAM_FAILED) {
       this.markTask(t, action === ACTION_SKIP ? SKIPPED : UPSTREAM_FAILED, reason);
       return;
@@ -298,6 +301,7 @@ export class RunDecider {
     const group = new MappedGroup(count, names, lists);
     table.groups.set(t, group);
     table.mapCounts[t] = count;
+    table.addInstances(t, count);
     table.states[t] = RUNNING;
     table.reasons[t] = `expanded into ${count} mapped instances`;
     this.out.push({ kind: 'expand', taskId, count, reason: `${readyReason}; expanded into ${count} mapped instances` });
@@ -353,9 +357,17 @@ export class RunDecider {
     );
   }
 
-  /** Counts a now-terminal task in its direct downstreams and queues those still waiting. */
+  /**
+   * Counts a now-terminal task in its direct downstreams and queues those still waiting. An expanded
+   * mapped task's instances were counted one by one as they ended, so its parent is not counted again.
+   */
   private propagate(t: number): void {
-    this.table.countDownstream(t);
+    if (!this.table.countsInstances(t)) this.table.countDownstream(t);
+    this.enqueueDownstream(t);
+  }
+
+  /** Queues the direct downstreams of `t` that have not started. */
+  private enqueueDownstream(t: number): void {
     const { downstreamStart, downstream } = this.plan;
     const states = this.table.states;
     for (let e = downstreamStart[t]!; e < downstreamStart[t + 1]!; e++) {

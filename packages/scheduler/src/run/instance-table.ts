@@ -38,13 +38,18 @@ export class InstanceTable {
   /** Task-level instances in a terminal state; the run ends when this reaches taskCount. */
   terminalCount = 0;
 
-  // Counts of each task's direct upstreams by (aggregate) state.
+  // Counts of each task's direct upstreams by state. An expanded mapped upstream counts each of its
+  // instances (Airflow's trigger_rule_dep does the same); an unexpanded one counts as one.
   readonly upSuccess: Int32Array;
   readonly upFailed: Int32Array;
   readonly upUpstreamFailed: Int32Array;
   readonly upSkipped: Int32Array;
   readonly upRemoved: Int32Array;
   readonly upDone: Int32Array;
+  /** Upstreams beyond the plan's edges: N−1 for each direct upstream expanded into N instances. */
+  readonly upExtra: Int32Array;
+  /** How many direct upstreams are expanded mapped tasks (only explanations read it). */
+  readonly upExpanded: Int32Array;
 
   readonly groups = new Map<number, MappedGroup>();
   /** Expansion size per task, -1 until resolved (0 for an empty list). */
@@ -70,6 +75,8 @@ export class InstanceTable {
     this.upSkipped = new Int32Array(n);
     this.upRemoved = new Int32Array(n);
     this.upDone = new Int32Array(n);
+    this.upExtra = new Int32Array(n);
+    this.upExpanded = new Int32Array(n);
     this.mapCounts = new Int32Array(n).fill(-1);
     this.walkMarks = new Int32Array(n);
   }
@@ -96,7 +103,7 @@ export class InstanceTable {
 
   countsOf(t: number): UpstreamCounts {
     return {
-      total: this.plan.upstreamTotal[t]!,
+      total: this.plan.upstreamTotal[t]! + this.upExtra[t]!,
       success: this.upSuccess[t]!,
       failed: this.upFailed[t]!,
       upstreamFailed: this.upUpstreamFailed[t]!,
@@ -106,10 +113,19 @@ export class InstanceTable {
     };
   }
 
+  /** True when task `t` expanded into instances, which its downstreams count one by one (not its parent). */
+  countsInstances(t: number): boolean {
+    return this.mapCounts[t]! > 0;
+  }
+
   /** Adds task `t`'s (terminal) state to the counts of its direct downstreams. */
   countDownstream(t: number): void {
+    this.countInDownstreams(t, this.states[t]!);
+  }
+
+  /** Adds one terminal state of task `t` (its own, or one mapped instance's) to its direct downstreams' counts. */
+  countInDownstreams(t: number, code: number): void {
     const { downstreamStart, downstream } = this.plan;
-    const code = this.states[t]!;
     const counter =
       code === SUCCESS
         ? this.upSuccess
@@ -125,6 +141,30 @@ export class InstanceTable {
       this.upDone[d]!++;
       counter[d]!++;
     }
+  }
+
+  /** Task `t` expanded into `count` (≥ 1) instances: each downstream now counts `count` upstreams where it counted one. */
+  addInstances(t: number, count: number): void {
+    const { downstreamStart, downstream } = this.plan;
+    for (let e = downstreamStart[t]!; e < downstreamStart[t + 1]!; e++) {
+      const d = downstream[e]!;
+      this.upExtra[d]! += count - 1;
+      this.upExpanded[d]!++;
+    }
+  }
+
+  /** "mapped 'each' counts its 4 instances" for the expanded mapped upstreams of `t`; '' when there are none. */
+  mappedNote(t: number): string {
+    if (this.upExpanded[t] === 0) return '';
+    const { upstreamStart, upstream, tasks } = this.plan;
+    const parts: string[] = [];
+    for (let e = upstreamStart[t]!; e < upstreamStart[t + 1]!; e++) {
+      const u = upstream[e]!;
+      const count = this.mapCounts[u]!;
+      if (count > 0)
+        parts.push(`mapped '${tasks[u]!.id}' counts its ${count} ${count === 1 ? 'instance' : 'instances'}`);
+    }
+    return parts.join(', ');
   }
 
   /** What a mapped task sees of a source: an unmapped task's output, or a mapped one's successful outputs. */
@@ -169,7 +209,10 @@ export class InstanceTable {
       case NONE:
         if (!runStarted) return 'waiting: the run has not started';
         if (group) return `waiting: map index ${m} has not been started`;
-        return this.holds.get(t) ?? evaluateTriggerRule(this.plan.tasks[t]!.triggerRule, this.countsOf(t)).reason;
+        return (
+          this.holds.get(t) ??
+          evaluateTriggerRule(this.plan.tasks[t]!.triggerRule, this.countsOf(t), this.mappedNote(t)).reason
+        );
       case SCHEDULED:
         return `scheduled: ${tries}; waiting for the executor to accept it`;
       case QUEUED:

@@ -68,11 +68,15 @@ export class MappedGroup {
     return this.done >= this.count;
   }
 
-  /** The parent's state once every instance is terminal: failed > upstream_failed > success > skipped. */
+  /**
+   * The parent's state once every instance is terminal: failed > upstream_failed > success > skipped;
+   * removed when every instance was removed (ADR 003: the task is absent, not skipped).
+   */
   aggregate(): number {
     if (this.failed > 0) return FAILED;
     if (this.upstreamFailed > 0) return UPSTREAM_FAILED;
     if (this.success > 0) return SUCCESS;
+    if (this.count > 0 && this.removed === this.count) return REMOVED;
     return SKIPPED;
   }
 

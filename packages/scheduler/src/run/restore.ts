@@ -1,6 +1,6 @@
 // Rebuilding an engine's instance table from persisted snapshots after a crash. Attempts that were
 // out with an executor come back as 'scheduled' (resume() runs them again with the same try);
-// counts of upstream states are recomputed from the terminal tasks.
+// counts of upstream states are recomputed from the terminal tasks and mapped instances.
 import { BatutaError } from '../errors.js';
 import type { InstanceTable } from './instance-table.js';
 import { MappedGroup } from './mapped-group.js';
@@ -77,11 +77,18 @@ export function restoreTable(
       restoreGroup(table, runId, t, own ?? [], outputs, followUp);
     }
   }
+  // The same counts the live engine keeps: an expanded mapped task counts per instance, others once.
   for (let t = 0; t < taskCount; t++) {
-    if (isTerminal(table.states[t]!)) {
-      table.terminalCount++;
-      table.countDownstream(t);
-    }
+    const terminal = isTerminal(table.states[t]!);
+    if (terminal) table.terminalCount++;
+    const group = table.countsInstances(t) ? table.groups.get(t) : undefined;
+    if (group) {
+      table.addInstances(t, group.count);
+      for (let i = 0; i < group.count; i++) {
+        const code = group.states[i]!;
+        if (isTerminal(code)) table.countInDownstreams(t, code);
+      }
+    } else if (terminal) table.countDownstream(t);
   }
   checkOutputs(table, runId, outputs, followUp);
   return followUp;

@@ -3,8 +3,13 @@
 // `triggerRuleAction` on its hot path; `evaluateTriggerRule` adds a reason a user can read.
 import type { TriggerRule } from '../dag/model.js';
 
-/** How many of a task's direct upstreams are in each state (a mapped upstream counts by its aggregate). */
+/**
+ * How many of a task's direct upstreams are in each state. A mapped upstream expanded into N
+ * instances counts as N upstreams, each instance by its own state (as Airflow counts them); before
+ * it expands, or when it is marked without expanding (an empty list), it counts as one.
+ */
 export interface UpstreamCounts {
+  /** upstreams incl. removed ones, each mapped instance counted */
   total: number;
   success: number;
   failed: number;
@@ -80,8 +85,11 @@ export function triggerRuleAction(
   }
 }
 
-/** Decides whether a task may run given its direct upstreams' states, and says why. */
-export function evaluateTriggerRule(rule: TriggerRule, counts: UpstreamCounts): RuleVerdict {
+/**
+ * Decides whether a task may run given its direct upstreams' states, and says why. `mappedNote`
+ * names the expanded mapped upstreams in the counts ("mapped 'each' counts its 4 instances").
+ */
+export function evaluateTriggerRule(rule: TriggerRule, counts: UpstreamCounts, mappedNote = ''): RuleVerdict {
   const total = counts.total - counts.removed;
   const done = counts.done - counts.removed;
   const action = triggerRuleAction(
@@ -93,16 +101,16 @@ export function evaluateTriggerRule(rule: TriggerRule, counts: UpstreamCounts): 
     counts.upstreamFailed,
     counts.skipped,
   );
-  return { action: ACTION_NAMES[action], reason: verdictReason(rule, action, counts) };
+  return { action: ACTION_NAMES[action], reason: verdictReason(rule, action, counts, mappedNote) };
 }
 
 const ACTION_NAMES = ['wait', 'run', 'skip', 'upstream_failed'] as const;
 
 /** The reason text of `evaluateTriggerRule`, for a caller that already has the action. */
-export function verdictReason(rule: TriggerRule, action: RuleAction, counts: UpstreamCounts): string {
+export function verdictReason(rule: TriggerRule, action: RuleAction, counts: UpstreamCounts, mappedNote = ''): string {
   const total = counts.total - counts.removed;
   const done = counts.done - counts.removed;
-  if (counts.removed === 0 && action === ACTION_RUN && (total <= 0 || counts.success === total)) {
+  if (mappedNote === '' && counts.removed === 0 && action === ACTION_RUN && (total <= 0 || counts.success === total)) {
     const common = allSucceededReason(rule, total);
     if (common !== undefined) return common;
   }
@@ -110,12 +118,13 @@ export function verdictReason(rule: TriggerRule, action: RuleAction, counts: Ups
   if (total <= 0) return `ready: no upstream tasks${ignored}`;
   const tail = `; rule ${rule}${ignored}`;
   const of = `${done} of ${total} ${plural(total, 'upstream')}`;
-  const breakdown = describeCounts(counts);
+  const mapped = mappedNote === '' ? '' : `; ${mappedNote}`;
+  const breakdown = `${describeCounts(counts)}${mapped}`;
   switch (action) {
     case ACTION_WAIT:
-      return `waiting: ${of} done${tail}`;
+      return `waiting: ${of} done${mappedNote === '' ? '' : ` (${mappedNote})`}${tail}`;
     case ACTION_RUN:
-      if (rule === 'always') return `ready: runs regardless of upstreams (${of} done)${tail}`;
+      if (rule === 'always') return `ready: runs regardless of upstreams (${of} done${mapped})${tail}`;
       return `ready: ${of} done (${breakdown})${tail}`;
     case ACTION_SKIP:
       return `skipped: ${skipCause(rule, counts, done, total)} (${breakdown})${tail}`;

@@ -278,7 +278,8 @@ describe('parseDagYaml normalization', () => {
     ).toEqual(['1']);
   });
 
-  it('loads a file of 10,000 tasks and 20,000 aliases in linear time', () => {
+  // How long this takes is measured by `npm run bench -- yamlload` (1,000 vs 10,000 tasks), not asserted here.
+  it('loads a file of 10,000 tasks and 20,000 aliases', () => {
     const tasks = [
       'tasks:',
       '  t0: &base',
@@ -289,9 +290,7 @@ describe('parseDagYaml normalization', () => {
     for (let index = 1; index < 10_000; index++) {
       tasks.push(`  t${index}:`, '    <<: *base', '    retry: *r', `    upstream: [t${index - 1}]`);
     }
-    const started = performance.now();
     const dag = load('', `${tasks.join('\n')}\n`);
-    expect(performance.now() - started).toBeLessThan(10_000);
     expect(dag.tasks).toHaveLength(10_000);
     expect(dag.tasks[9_999]).toMatchObject({ upstream: ['t9998'], retry: { retries: 1 }, resources: { memoryMb: 64 } });
   });

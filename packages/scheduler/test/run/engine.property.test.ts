@@ -137,15 +137,25 @@ function simulate(tasks: TaskSpec[], seed: number, crashes: boolean) {
   const problems: string[] = [];
   let crashCount = 0;
 
+  // How many instances each mapped task expanded into, from its 'expand' decision.
+  const expandedInto = new Map<string, number>();
+  // The reference count, Airflow's way: an expanded mapped upstream counts each instance by its own state.
   const counts = (t: TaskSpec): UpstreamCounts => {
     const c = { total: t.upstream.length, success: 0, failed: 0, upstreamFailed: 0, skipped: 0, removed: 0, done: 0 };
-    for (const u of t.upstream) {
-      const state = stateOf(instanceKey(u, -1));
+    const tally = (state: TaskState) => {
       if (TERMINAL_TASK_STATES.has(state)) c.done++;
       if (state === 'success') c.success++;
       if (state === 'failed') c.failed++;
       if (state === 'upstream_failed') c.upstreamFailed++;
       if (state === 'skipped') c.skipped++;
+    };
+    for (const u of t.upstream) {
+      const instances = expandedInto.get(u) ?? 0;
+      if (instances === 0) tally(stateOf(instanceKey(u, -1)));
+      else {
+        c.total += instances - 1;
+        for (let i = 0; i < instances; i++) tally(stateOf(instanceKey(u, i)));
+      }
     }
     return c;
   };
@@ -221,6 +231,7 @@ function simulate(tasks: TaskSpec[], seed: number, crashes: boolean) {
         retriesDue = retriesDue.filter((r) => instanceKey(r.taskId, r.mapIndex) !== key);
         retriesDue.push(d);
       } else if (d.kind === 'expand') {
+        expandedInto.set(d.taskId, d.count);
         record(d.taskId, -1, { state: 'running' });
       } else {
         record(d.taskId, d.mapIndex, { state: d.state });
