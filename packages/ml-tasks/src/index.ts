@@ -15,12 +15,20 @@ export {
   ingestPredictions,
   PredictionWriter,
 } from './ingest/ingest-predictions.js';
+export {
+  checkMinKeepShare,
+  DEFAULT_MIN_KEEP_SHARE,
+  type IngestGateInput,
+  type IngestGateRecord,
+  ingestSafetyVerdict,
+} from './ingest/ingest-safety-gate.js';
 export { MsetEncoder } from './ingest/mset-command.js';
 export {
   deleteMatching,
   type LayoutInfo,
   PredictionSets,
   rollback,
+  type VersionInfo,
   type VersionMeta,
 } from './ingest/prediction-sets.js';
 export { checkName, DEFAULT_NAMESPACE, PredictionKeys, type PredictionLayout } from './ingest/redis-layout.js';
