@@ -57,7 +57,7 @@ distributed (Redis + BullMQ):
   events publish NAME       publish an event (--payload JSON); DAGs scheduled on it run
   status                    schedulers, DAGs (next fire, paused), runs in flight, workers
   predictions get MODEL     look a row up (features… or --id ID) as a consumer would
-  predictions rollback MODEL  point the model's predictions back to the previous version
+  predictions rollback MODEL  point the model's predictions back to the previous version not marked bad
   predictions activate MODEL VERSION  serve a given complete version (--force for one marked bad)
   predictions versions MODEL  every version: rows, safety-gate verdict, bad marks, which is current
 

@@ -239,7 +239,7 @@ export class PredictionSets {
   }
 }
 
-/** Points a model's `current` back at its previous complete version (`batuta predictions rollback MODEL`). */
+/** Points a model's `current` back at its newest earlier version not marked bad (`batuta predictions rollback MODEL`). */
 export async function rollback(
   redis: Redis,
   model: string,
