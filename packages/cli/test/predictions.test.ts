@@ -105,6 +105,24 @@ describe('batuta predictions get', () => {
         '0.4',
       ),
     ).toMatchObject({ code: 2, err: expect.stringMatching(/'x' is not a number/) });
+    // A negative first feature would read as an option: '--' ends the options, as the help says.
+    await ingest(namespace, 'v2', [[-1.5, 2.9, Number.NaN, 0.4]], 'setosa');
+    expect(
+      await batuta(
+        'predictions',
+        'get',
+        'iris',
+        '--redis',
+        harness.url,
+        '--namespace',
+        namespace,
+        '--',
+        '-1.5',
+        '2.9',
+        'nan',
+        '0.4',
+      ),
+    ).toMatchObject({ code: 0, out: 'setosa' });
   });
 
   it('says clearly when the lookup has the wrong number of features', async () => {
