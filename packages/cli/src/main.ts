@@ -7,7 +7,12 @@ import { dagsTest } from './commands/dags-test.js';
 import { dagsValidate } from './commands/dags-validate.js';
 import { dbClean } from './commands/db-clean.js';
 import { demoCommand } from './commands/demo.js';
-import { predictionsGet, predictionsRollback } from './commands/predictions.js';
+import {
+  predictionsActivate,
+  predictionsGet,
+  predictionsRollback,
+  predictionsVersions,
+} from './commands/predictions.js';
 import {
   dagsBackfill,
   dagsCancel,
@@ -53,7 +58,9 @@ distributed (Redis + BullMQ):
   events publish NAME       publish an event (--payload JSON); DAGs scheduled on it run
   status                    schedulers, DAGs (next fire, paused), runs in flight, workers
   predictions get MODEL     look a row up (features… or --id ID) as a consumer would
-  predictions rollback MODEL  point the model's predictions back to the previous version
+  predictions rollback MODEL  point the model's predictions back to the previous version not marked bad
+  predictions activate MODEL VERSION  serve a given complete version (--force for one marked bad)
+  predictions versions MODEL  every version: rows, safety-gate verdict, bad marks, which is current
   db clean --older-than AGE remove ended runs older than AGE (--dag ID, --dry-run)
 
 Run 'batuta <command> --help' for a command's options.`,
@@ -165,7 +172,10 @@ Schedulers, DAGs of the folder (schedule, next fire, paused), runs in flight and
 ${CONNECTION}`,
   'predictions get': `usage: batuta predictions get MODEL FEATURE… | --id ID [connection]
 
-Looks a prediction up exactly as a consumer would (same key scheme as the ingest, the current version).`,
+Looks a prediction up exactly as a consumer would (same key scheme as the ingest, the current version),
+in the namespace of --namespace / BATUTA_NAMESPACE. Features are numbers; Python's nan, inf and -inf
+are accepted (put '--' before the features when the first is negative).
+${CONNECTION}`,
   'db clean': `usage: batuta db clean --older-than AGE [--dag ID] [--dry-run] [connection]
 
 Removes ended runs (success, failed) older than AGE (e.g. 30d), each with its task instances, outputs
@@ -175,7 +185,19 @@ background when retention.runs (BATUTA_RETENTION_RUNS) is set.
 ${CONNECTION}`,
   'predictions rollback': `usage: batuta predictions rollback MODEL [connection]
 
-Points MODEL's current predictions back to the previous complete version.`,
+Points MODEL's current predictions back to the newest earlier complete version that is not marked bad,
+and marks the version it leaves bad (so a later rollback never lands on it). Prints what it lands on.
+${CONNECTION}`,
+  'predictions activate': `usage: batuta predictions activate MODEL VERSION [--force] [connection]
+
+Points MODEL's current predictions at a complete VERSION (see 'predictions versions'). A version marked
+bad is refused unless --force, which also clears its mark.
+${CONNECTION}`,
+  'predictions versions': `usage: batuta predictions versions MODEL [connection]
+
+Lists MODEL's versions, oldest first: current (*), status, rows, commit time, the ingest safety gate's
+verdict (passed, or FORCED and why) and bad marks.
+${CONNECTION}`,
 };
 
 const TWO_WORD = new Set(['dags', 'runs', 'events', 'predictions', 'db']);
@@ -226,6 +248,7 @@ export async function main(argv: string[]): Promise<number> {
         id: { type: 'string' },
         autoscale: { type: 'boolean' },
         'older-than': { type: 'string' },
+        force: { type: 'boolean' },
       },
     });
     if (values.help) {
@@ -321,6 +344,13 @@ export async function main(argv: string[]): Promise<number> {
           ...(values.dag ? { dag: values.dag } : {}),
           dryRun: values['dry-run'] ?? false,
         });
+      case 'predictions activate': {
+        const [model, version, ...extra] = positionals;
+        if (!model || !version || extra.length > 0) throw new UsageError('predictions activate needs MODEL VERSION');
+        return await predictionsActivate(config(), model, version, values.force ?? false);
+      }
+      case 'predictions versions':
+        return await predictionsVersions(config(), one('MODEL'));
     }
     return 2;
   } catch (error) {

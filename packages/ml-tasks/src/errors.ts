@@ -16,7 +16,13 @@ export type MlTasksErrorCode =
   | 'NO_CURRENT_VERSION'
   | 'MODEL_INVALID'
   | 'MISSING_INPUT'
-  | 'REDIS_UNAVAILABLE';
+  | 'REDIS_UNAVAILABLE'
+  /** The ingest safety gate refused a batch: no rows, or too few against the current version. */
+  | 'INGEST_REFUSED'
+  /** A trusted set whose labels do not line up with its features (one label per row). */
+  | 'TRUSTED_SET_MISMATCH'
+  /** A version marked bad (rolled back from, or forced in empty) asked to serve without force. */
+  | 'VERSION_MARKED_BAD';
 
 /** The base class of every error @batuta/ml-tasks throws; `code` is stable, `details` carries the figures. */
 export class MlTasksError extends BatutaError<MlTasksErrorCode> {

@@ -15,7 +15,14 @@ export {
   ingestPredictions,
   PredictionWriter,
 } from './ingest/ingest-predictions.js';
-export { PredictionSets, rollback, type VersionMeta } from './ingest/prediction-sets.js';
+export {
+  checkMinKeepShare,
+  DEFAULT_MIN_KEEP_SHARE,
+  type IngestGateInput,
+  type IngestGateRecord,
+  ingestSafetyVerdict,
+} from './ingest/ingest-safety-gate.js';
+export { PredictionSets, rollback, type VersionInfo, type VersionMeta } from './ingest/prediction-sets.js';
 export { DEFAULT_NAMESPACE } from './ingest/redis-layout.js';
 export { type CsvOptions, type NumericTable, parseNumericCsv } from './io/csv.js';
 export { type LoadCsvOptions, type LoadedTable, loadCsv, loadModel, saveCsv } from './io/load.js';

@@ -1,4 +1,4 @@
-import { PredictionClient, rollback } from '@batuta/ml-tasks';
+import { PredictionClient, PredictionSets, rollback, type VersionInfo } from '@batuta/ml-tasks';
 import { Redis } from 'ioredis';
 import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
@@ -13,6 +13,26 @@ async function withRedis<T>(config: CliConfig, body: (redis: Redis) => Promise<T
   }
 }
 
+// Python writes NaN and the infinities as 'nan', 'inf' and '-inf' (the python-text key scheme
+// hashes exactly that text), so a row copied from Python's output must be accepted as it is.
+const PYTHON_SPECIALS: Readonly<Record<string, number>> = {
+  nan: Number.NaN,
+  '+nan': Number.NaN,
+  '-nan': Number.NaN,
+  inf: Number.POSITIVE_INFINITY,
+  '+inf': Number.POSITIVE_INFINITY,
+  '-inf': Number.NEGATIVE_INFINITY,
+};
+
+/** Parses one feature as a number, accepting Python's 'nan', 'inf' and '-inf' (any case). */
+export function parseFeature(text: string): number {
+  const special = PYTHON_SPECIALS[text.trim().toLowerCase()];
+  if (special !== undefined) return special;
+  const value = Number(text);
+  if (text.trim() === '' || Number.isNaN(value)) throw new UsageError(`'${text}' is not a number (nan and inf are)`);
+  return value;
+}
+
 /** `batuta predictions get MODEL 5.0 2.9 1.1 0.4` (or `--id ID`): a consumer's lookup. */
 export async function predictionsGet(
   config: CliConfig,
@@ -21,22 +41,18 @@ export async function predictionsGet(
   id: string | undefined,
 ): Promise<number> {
   if (!id && features.length === 0) throw new UsageError('give the features (e.g. 5.0 2.9 1.1 0.4) or --id ID');
-  const values = features.map((text) => {
-    const value = Number(text);
-    if (text.trim() === '' || Number.isNaN(value)) throw new UsageError(`'${text}' is not a number`);
-    return value;
-  });
+  const values = features.map(parseFeature);
   return withRedis(config, async (redis) => {
-    const client = new PredictionClient(redis, { model });
+    const client = new PredictionClient(redis, { model, namespace: config.namespace });
     const result = await client.lookup(id ? { id } : values);
     if ('value' in result) {
       console.log(result.value);
       console.error(
-        `(${result.status}; key ${result.key ?? '-'}${'version' in result && result.version ? `; version ${result.version}` : ''})`,
+        `(${result.status}; key ${result.key ?? '-'}${'version' in result && result.version ? `; version ${result.version}` : ''}; namespace ${config.namespace})`,
       );
       return 0;
     }
-    console.error(`missing (key ${result.key ?? '-'})`);
+    console.error(`missing (key ${result.key ?? '-'}; namespace ${config.namespace})`);
     return 1;
   });
 }
@@ -44,8 +60,66 @@ export async function predictionsGet(
 /** `batuta predictions rollback MODEL`. */
 export async function predictionsRollback(config: CliConfig, model: string): Promise<number> {
   return withRedis(config, async (redis) => {
-    const { from, to } = await rollback(redis, model, { namespace: config.namespace });
+    const { from, to, skipped } = await rollback(redis, model, { namespace: config.namespace });
     console.log(`${model}: current ${from} → ${to}`);
+    console.error(
+      `(${from} is now marked bad${skipped.length > 0 ? `; skipped versions marked bad: ${skipped.join(', ')}` : ''})`,
+    );
+    return 0;
+  });
+}
+
+/** `batuta predictions activate MODEL VERSION [--force]`. */
+export async function predictionsActivate(
+  config: CliConfig,
+  model: string,
+  version: string,
+  force: boolean,
+): Promise<number> {
+  return withRedis(config, async (redis) => {
+    const { previous } = await new PredictionSets(redis, { model, namespace: config.namespace }).activate(version, {
+      force,
+    });
+    console.log(`${model}: current ${previous ?? '(none)'} → ${version}`);
+    return 0;
+  });
+}
+
+function describeGate(info: VersionInfo): string {
+  if (!info.gate) return '-';
+  if (info.gate.verdict === 'passed') return 'passed';
+  return `FORCED: ${info.gate.reason ?? ''}`;
+}
+
+/** `batuta predictions versions MODEL`: every version, oldest first, with its rows, gate and marks. */
+export async function predictionsVersions(config: CliConfig, model: string): Promise<number> {
+  return withRedis(config, async (redis) => {
+    const versions = await new PredictionSets(redis, { model, namespace: config.namespace }).versions();
+    if (versions.length === 0) {
+      console.error(`no versions of ${model} in namespace ${config.namespace}`);
+      return 1;
+    }
+    const rows = versions.map((info) => [
+      info.current ? '*' : ' ',
+      info.version,
+      info.status,
+      String(info.rows),
+      info.completedAtMs === undefined ? '-' : new Date(info.completedAtMs).toISOString(),
+      describeGate(info),
+      info.bad ? `BAD: ${info.bad}` : '',
+    ]);
+    const header = [' ', 'VERSION', 'STATUS', 'ROWS', 'COMMITTED', 'GATE', 'MARK'];
+    const widths = header.map((title, column) =>
+      Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
+    );
+    for (const row of [header, ...rows]) {
+      console.log(
+        row
+          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      );
+    }
     return 0;
   });
 }

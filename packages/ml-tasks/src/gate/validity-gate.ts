@@ -32,6 +32,10 @@ export interface TrustedSet {
   features: Float64Array | Float32Array | readonly number[];
   labels: ArrayLike<number>;
   rows: number;
+  /** Features per row (columns of the file); when given it must equal the model's feature count. */
+  width?: number;
+  /** Where the features and labels came from, named in errors. */
+  source?: { features?: string; labels?: string };
 }
 
 /** What the gate measured and decided. */
@@ -50,8 +54,25 @@ const REGRESSION_METRICS: readonly MetricName[] = ['rmse', 'mae', 'r2'];
 export function measureModel(model: XgboostModel, trusted: TrustedSet): Partial<Record<MetricName, number>> {
   const { rows, labels } = trusted;
   if (rows === 0) throw new MlTasksError('INVALID_ARGUMENT', 'the trusted set is empty');
-  if (labels.length < rows) {
-    throw new MlTasksError('INVALID_ARGUMENT', `the trusted set has ${rows} rows but ${labels.length} labels`);
+  const featuresName = trusted.source?.features ?? 'the trusted features';
+  // Scoring rows of the wrong width reads features out of place and blames a healthy model with
+  // a low metric, so the shape is checked before a single row is scored.
+  const width = trusted.width ?? trusted.features.length / rows;
+  if (width !== model.featureCount || trusted.features.length !== rows * model.featureCount) {
+    throw new MlTasksError(
+      'FEATURE_COUNT_MISMATCH',
+      `${featuresName} has ${Number.isInteger(width) ? `${width} features per row` : `${trusted.features.length} values for ${rows} rows`}; ` +
+        `${model.source} expects ${model.featureCount}. Check the columns (or the header setting) of the trusted set`,
+      { details: { width, expected: model.featureCount, rows } },
+    );
+  }
+  if (labels.length !== rows) {
+    throw new MlTasksError(
+      'TRUSTED_SET_MISMATCH',
+      `${trusted.source?.labels ?? 'the trusted labels'} has ${labels.length} labels but ${featuresName} has ${rows} rows; ` +
+        'they must be the same rows, in the same order (check the header settings of both files)',
+      { details: { rows, labels: labels.length } },
+    );
   }
   if (!model.isClassifier) {
     const predictions = new Float64Array(rows * model.outputsPerRow);

@@ -3,10 +3,13 @@
 // and switches `current` to it. `current` moves only after every batch is acknowledged, so a
 // crash at any point before leaves consumers on the previous complete set; re-running the same
 // version rewrites the same keys (or, once complete, skips them) and commits: the run is idempotent.
+// Before `current` moves, the ingest safety gate weighs the batch against the version served now
+// (see ingest-safety-gate.ts): an empty or much smaller batch is refused unless forced.
 import type { Redis } from 'ioredis';
 import { MlTasksError } from '../errors.js';
 import { type KeyScheme, PYTHON_TEXT_SCHEME } from '../keys/key-schemes.js';
 import type { RowKeyEncoder } from '../keys/row-key-encoder.js';
+import { checkMinKeepShare, type IngestGateRecord, ingestSafetyVerdict } from './ingest-safety-gate.js';
 import { MsetEncoder, sendEncodedMset } from './mset-command.js';
 import { deleteMatching, PredictionSets, parseVersionMeta, versionMetaFields } from './prediction-sets.js';
 import { checkName, DEFAULT_NAMESPACE, PredictionKeys, type PredictionLayout } from './redis-layout.js';
@@ -37,6 +40,10 @@ export interface IngestOptions {
   expectedRows?: number;
   /** The clock, in ms since the epoch (default Date.now). */
   now?: () => number;
+  /** Versioned: refuse a batch with fewer rows than this share of the current version's (default 0.5; 0 = off). */
+  minKeepShare?: number;
+  /** Commit even a batch the safety gate refuses (0 rows, or below minKeepShare); recorded on the version. */
+  force?: boolean;
 }
 
 /** What an ingest did. */
@@ -52,6 +59,19 @@ export interface IngestResult {
   /** True when the version was already complete and nothing was rewritten. */
   skipped: boolean;
   elapsedMs: number;
+  /** What the ingest safety gate decided (absent when the version was already current). */
+  gate?: IngestGateRecord;
+}
+
+// The version consumers read now and its row count, for the safety gate; {} when there is none.
+async function servedRows(
+  redis: Redis,
+  keys: PredictionKeys,
+  current: string | null,
+): Promise<{ previousVersion?: string; previousRows?: number }> {
+  if (current === null) return {};
+  const meta = parseVersionMeta(current, await redis.hgetall(keys.meta(current)));
+  return meta ? { previousVersion: current, previousRows: meta.rows } : {};
 }
 
 /** A streaming writer: `open`, any number of `write`s, then `commit` (or `abort`). */
@@ -68,6 +88,8 @@ export class PredictionWriter {
   private readonly maxInFlight: number;
   private readonly keep: number;
   private readonly now: () => number;
+  private readonly minKeepShare: number | undefined;
+  private readonly force: boolean;
   private readonly startedAtMs: number;
   private readonly inFlight: Promise<void>[] = [];
   /** Encodes MSETs directly; undefined when the client adds its own keyPrefix (then plain mset). */
@@ -88,6 +110,8 @@ export class PredictionWriter {
     this.maxInFlight = options.maxInFlight ?? 8;
     this.keep = options.keep ?? 3;
     this.now = options.now ?? Date.now;
+    this.minKeepShare = options.minKeepShare;
+    this.force = options.force ?? false;
     this.startedAtMs = this.now();
     this.encoder = redis.options.keyPrefix ? undefined : new MsetEncoder(this.prefix);
   }
@@ -99,6 +123,8 @@ export class PredictionWriter {
     if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize > 0)) {
       throw new MlTasksError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${options.batchSize}`);
     }
+    if (options.minKeepShare !== undefined) checkMinKeepShare(options.minKeepShare);
+    const gate = { model: options.model, minKeepShare: options.minKeepShare, force: options.force };
     const keyScheme = options.keyScheme ?? PYTHON_TEXT_SCHEME;
     const classNames = options.classNames ? [...options.classNames] : undefined;
     const recorded = await redis.hget(keys.layout, 'layout');
@@ -109,11 +135,14 @@ export class PredictionWriter {
       );
     }
     if (layout === 'plain') {
+      // Plain keys are only ever overwritten, never removed, so only an empty batch is refused here.
+      if (options.expectedRows !== undefined) ingestSafetyVerdict({ ...gate, rows: options.expectedRows });
       await redis.hset(keys.layout, {
         layout: 'plain',
         keyScheme: JSON.stringify(keyScheme),
         prefix: options.prefix ?? '',
         ...(classNames ? { classNames: JSON.stringify(classNames) } : {}),
+        ...(options.featureCount === undefined ? {} : { featureCount: String(options.featureCount) }),
       });
       return new PredictionWriter(redis, options, layout, false);
     }
@@ -125,6 +154,11 @@ export class PredictionWriter {
     }
     const version = checkName('version', options.version);
     const existing = parseVersionMeta(version, await redis.hgetall(keys.meta(version)));
+    const current = await redis.get(keys.current);
+    if (options.expectedRows !== undefined && current !== version) {
+      // Refuse before writing a single key when the size is known up front; commit checks again.
+      ingestSafetyVerdict({ ...gate, rows: options.expectedRows, ...(await servedRows(redis, keys, current)) });
+    }
     if (existing?.status === 'complete') {
       if (options.expectedRows !== undefined && existing.rows !== options.expectedRows) {
         throw new MlTasksError(
@@ -267,16 +301,39 @@ export class PredictionWriter {
     await this.drain();
     this.closed = true;
     const base = { model: this.model, layout: this.layout, rows: this.rows, skipped: this.skipped };
-    if (this.layout === 'plain') return { ...base, evicted: [], elapsedMs: this.now() - this.startedAtMs };
+    const gateInput = { model: this.model, rows: this.rows, minKeepShare: this.minKeepShare, force: this.force };
+    if (this.layout === 'plain') {
+      const gate = ingestSafetyVerdict(gateInput);
+      await this.redis.hset(this.keys.layout, 'rows', String(this.rows));
+      return { ...base, evicted: [], elapsedMs: this.now() - this.startedAtMs, gate };
+    }
     const version = this.version as string;
-    if (!this.skipped) await this.redis.hset(this.keys.meta(version), 'rows', String(this.rows));
+    const current = await this.redis.get(this.keys.current);
+    const sets = new PredictionSets(this.redis, { model: this.model, namespace: this.keys.namespace });
+    let gate: IngestGateRecord | undefined;
+    if (current !== version) {
+      try {
+        gate = ingestSafetyVerdict({ ...gateInput, ...(await servedRows(this.redis, this.keys, current)) });
+      } catch (error) {
+        // A refused batch must not linger as a half-made version: drop what it wrote.
+        if (!this.skipped) await sets.deleteVersion(version);
+        throw error;
+      }
+    }
+    if (!this.skipped) {
+      await this.redis.hset(this.keys.meta(version), {
+        rows: String(this.rows),
+        ...(gate ? { gate: JSON.stringify(gate) } : {}),
+      });
+      // Served because the operator insisted, but never a version to roll back to.
+      if (gate?.verdict === 'forced' && gate.rows === 0) await sets.markBad(version, 'forced in with 0 rows');
+    }
     const [previous, ...evicted] = (await runScript(
       this.redis,
       COMMIT_VERSION_5,
       [this.keys.meta(version), this.keys.current, this.keys.versions, this.keys.seq, this.keys.pending],
       [version, this.now(), this.keep],
     )) as string[];
-    const sets = new PredictionSets(this.redis, { model: this.model, namespace: this.keys.namespace });
     for (const old of evicted) await sets.deleteVersion(old);
     return {
       ...base,
@@ -284,6 +341,7 @@ export class PredictionWriter {
       ...(previous ? { previous } : {}),
       evicted,
       elapsedMs: this.now() - this.startedAtMs,
+      ...(gate ? { gate } : {}),
     };
   }
 

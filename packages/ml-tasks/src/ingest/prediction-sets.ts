@@ -1,11 +1,13 @@
 // The versions of one model's predictions in Redis: which is current, which are complete, and the
 // operations on them — rollback, activate (deploying and rolling back are the same operation),
-// delete, and pruning what crashed or expired runs left behind.
+// delete, and pruning what crashed or expired runs left behind. A version can be marked bad (the
+// one a rollback left, or one forced in empty): rollback skips it and activate asks for force.
 import type { Redis } from 'ioredis';
 import { MlTasksError } from '../errors.js';
 import { type KeyScheme, keySchemeSchema } from '../keys/key-schemes.js';
+import type { IngestGateRecord } from './ingest-safety-gate.js';
 import { checkName, DEFAULT_NAMESPACE, PredictionKeys } from './redis-layout.js';
-import { ACTIVATE_VERSION_2, ROLLBACK_VERSION_2, runScript } from './scripts.js';
+import { ACTIVATE_VERSION_3, ROLLBACK_VERSION_3, runScript } from './scripts.js';
 
 /** What the ingest recorded about one version. */
 export interface VersionMeta {
@@ -18,12 +20,26 @@ export interface VersionMeta {
   featureCount?: number;
   startedAtMs: number;
   completedAtMs?: number;
+  /** What the ingest safety gate decided when the version was committed. */
+  gate?: IngestGateRecord;
 }
+
+/** A version as `versions()` lists it: its metadata, whether it is served, and why it is known bad. */
+export type VersionInfo = VersionMeta & { current: boolean; bad?: string };
 
 /** How a model's predictions are laid out (read by consumers before their first lookup). */
 export type LayoutInfo =
   | { layout: 'versioned' }
-  | { layout: 'plain'; keyScheme: KeyScheme; prefix: string; classNames?: string[] };
+  | {
+      layout: 'plain';
+      keyScheme: KeyScheme;
+      prefix: string;
+      classNames?: string[];
+      /** Features per row the ingest keyed, so a lookup with another count fails clearly. */
+      featureCount?: number;
+      /** Rows of the last committed batch. */
+      rows?: number;
+    };
 
 /** The fields of a version's metadata hash. */
 export function versionMetaFields(meta: VersionMeta): Record<string, string> {
@@ -35,6 +51,7 @@ export function versionMetaFields(meta: VersionMeta): Record<string, string> {
     ...(meta.classNames ? { classNames: JSON.stringify(meta.classNames) } : {}),
     ...(meta.featureCount === undefined ? {} : { featureCount: String(meta.featureCount) }),
     ...(meta.completedAtMs === undefined ? {} : { completedAt: String(meta.completedAtMs) }),
+    ...(meta.gate ? { gate: JSON.stringify(meta.gate) } : {}),
   };
 }
 
@@ -52,6 +69,7 @@ export function parseVersionMeta(version: string, fields: Record<string, string>
   if (!fields.status) return undefined;
   const keyScheme = keySchemeSchema.parse(parseJson(fields.keyScheme, 'keyScheme') ?? { scheme: 'python-text' });
   const classNames = parseJson(fields.classNames, 'classNames') as string[] | undefined;
+  const gate = parseJson(fields.gate, 'gate') as IngestGateRecord | undefined;
   return {
     version,
     status: fields.status === 'complete' ? 'complete' : 'writing',
@@ -61,6 +79,7 @@ export function parseVersionMeta(version: string, fields: Record<string, string>
     ...(fields.featureCount ? { featureCount: Number(fields.featureCount) } : {}),
     startedAtMs: Number(fields.startedAt ?? 0),
     ...(fields.completedAt ? { completedAtMs: Number(fields.completedAt) } : {}),
+    ...(gate ? { gate } : {}),
   };
 }
 
@@ -74,6 +93,8 @@ export function parseLayoutInfo(fields: Record<string, string>): LayoutInfo | un
     keyScheme: keySchemeSchema.parse(parseJson(fields.keyScheme, 'keyScheme') ?? { scheme: 'python-text' }),
     prefix: fields.prefix ?? '',
     ...(classNames ? { classNames } : {}),
+    ...(fields.featureCount ? { featureCount: Number(fields.featureCount) } : {}),
+    ...(fields.rows ? { rows: Number(fields.rows) } : {}),
   };
 }
 
@@ -117,41 +138,53 @@ export class PredictionSets {
   }
 
   /** Complete versions, oldest first (commit order), then versions still being written. */
-  async versions(): Promise<(VersionMeta & { current: boolean })[]> {
-    const [complete, pending, current] = await Promise.all([
+  async versions(): Promise<VersionInfo[]> {
+    const [complete, pending, current, bad] = await Promise.all([
       this.redis.zrange(this.keys.versions, 0, '-1'),
       this.redis.zrange(this.keys.pending, 0, '-1'),
       this.current(),
+      this.redis.hgetall(this.keys.bad),
     ]);
-    const result: (VersionMeta & { current: boolean })[] = [];
+    const result: VersionInfo[] = [];
     for (const version of [...complete, ...pending.filter((name) => !complete.includes(name))]) {
       const meta = await this.meta(version);
-      if (meta) result.push({ ...meta, current: version === current });
+      const reason = bad[version];
+      if (meta) result.push({ ...meta, current: version === current, ...(reason ? { bad: reason } : {}) });
     }
     return result;
   }
 
-  /** Points `current` back at the complete version committed before it. */
-  async rollback(): Promise<{ from: string; to: string }> {
-    const [from, to] = (await runScript(
+  /**
+   * Points `current` back at the newest earlier complete version not marked bad, and marks the
+   * version it leaves bad. Returns the versions it skipped because they were marked bad.
+   */
+  async rollback(options: { nowMs?: number } = {}): Promise<{ from: string; to: string; skipped: string[] }> {
+    const reason = `rolled back at ${new Date(options.nowMs ?? Date.now()).toISOString()}`;
+    const [from, to, ...skipped] = (await runScript(
       this.redis,
-      ROLLBACK_VERSION_2,
-      [this.keys.current, this.keys.versions],
-      [],
-    )) as [string, string];
-    return { from, to };
+      ROLLBACK_VERSION_3,
+      [this.keys.current, this.keys.versions, this.keys.bad],
+      [reason],
+    )) as [string, string, ...string[]];
+    return { from, to, skipped };
   }
 
-  /** Points `current` at a complete version. */
-  async activate(version: string): Promise<{ previous: string | undefined }> {
+  /** Points `current` at a complete version; one marked bad needs `force` (which clears the mark). */
+  async activate(version: string, options: { force?: boolean } = {}): Promise<{ previous: string | undefined }> {
     checkName('version', version);
     const previous = (await runScript(
       this.redis,
-      ACTIVATE_VERSION_2,
-      [this.keys.current, this.keys.versions],
-      [version],
+      ACTIVATE_VERSION_3,
+      [this.keys.current, this.keys.versions, this.keys.bad],
+      [version, options.force ? '1' : '0'],
     )) as string;
     return { previous: previous === '' ? undefined : previous };
+  }
+
+  /** Records that `version` is known bad: rollback will not land on it, activate will ask for force. */
+  async markBad(version: string, reason: string): Promise<void> {
+    checkName('version', version);
+    await this.redis.hset(this.keys.bad, version, reason);
   }
 
   /** Deletes a version's predictions and metadata (never the current one); returns the keys deleted. */
@@ -165,6 +198,7 @@ export class PredictionSets {
     }
     await this.redis.zrem(this.keys.versions, version);
     await this.redis.zrem(this.keys.pending, version);
+    await this.redis.hdel(this.keys.bad, version);
     const deleted = await deleteMatching(this.redis, `${this.keys.versionPrefix(version)}*`);
     await this.redis.unlink(this.keys.meta(version));
     return deleted;
@@ -205,11 +239,11 @@ export class PredictionSets {
   }
 }
 
-/** Points a model's `current` back at its previous complete version (`batuta predictions rollback MODEL`). */
+/** Points a model's `current` back at its newest earlier version not marked bad (`batuta predictions rollback MODEL`). */
 export async function rollback(
   redis: Redis,
   model: string,
   options: { namespace?: string } = {},
-): Promise<{ from: string; to: string }> {
+): Promise<{ from: string; to: string; skipped: string[] }> {
   return new PredictionSets(redis, { model, ...options }).rollback();
 }

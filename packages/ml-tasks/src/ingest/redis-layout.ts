@@ -8,7 +8,9 @@
 //   batuta:NS:pred:M:meta:VERSION    hash: status (writing|complete), rows, keyScheme, labels, times
 //   batuta:NS:pred:M:pending         sorted set of versions being written, scored by start time
 //   batuta:NS:pred:M:misses          stream of lookups that missed (for the next batch run)
-//   batuta:NS:pred:M:layout          hash: which layout the model uses (and, for plain, its scheme)
+//   batuta:NS:pred:M:layout          hash: which layout the model uses (and, for plain, its scheme,
+//                                    feature count and last batch's rows)
+//   batuta:NS:pred:M:bad             hash: version → why it is known bad (rollback never lands there)
 // Plain layout: `PREFIX + KEY` → label, exactly what the original example wrote (PREFIX is '' by
 // default, so the keys are bare SHA-256 hex strings), plus the `layout` and `misses` keys above.
 //
@@ -78,6 +80,10 @@ export class PredictionKeys {
 
   get layout(): string {
     return `${this.base}:layout`;
+  }
+
+  get bad(): string {
+    return `${this.base}:bad`;
   }
 
   meta(version: string): string {

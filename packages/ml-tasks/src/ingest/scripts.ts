@@ -53,32 +53,50 @@ return result
 );
 
 /**
- * Points `current` back at the complete version committed just before it.
- * KEYS: current, versions. Returns [from, to].
+ * Points `current` back at the newest complete version committed before it that is not marked bad,
+ * and marks the version it leaves bad (the operator just said it is), so a later rollback never
+ * lands on it again. KEYS: current, versions, bad. ARGV: the reason recorded for the version left.
+ * Returns [from, to, skipped bad versions…].
  */
-export const ROLLBACK_VERSION_2 = script(
-  'rollbackVersion-2',
+export const ROLLBACK_VERSION_3 = script(
+  'rollbackVersion-3',
   `
 local current = redis.call('GET', KEYS[1])
 if not current then return redis.error_reply('NO_CURRENT_VERSION') end
 local score = redis.call('ZSCORE', KEYS[2], current)
 if not score then return redis.error_reply('NO_CURRENT_VERSION current version ' .. current .. ' is not complete') end
-local previous = redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. score, '-inf', 'LIMIT', 0, 1)
-if #previous == 0 then return redis.error_reply('NO_PREVIOUS_VERSION') end
-redis.call('SET', KEYS[1], previous[1])
-return { current, previous[1] }
+local skipped = {}
+for _, version in ipairs(redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. score, '-inf')) do
+  if redis.call('HEXISTS', KEYS[3], version) == 0 then
+    redis.call('SET', KEYS[1], version)
+    redis.call('HSET', KEYS[3], current, ARGV[1])
+    local result = { current, version }
+    for _, bad in ipairs(skipped) do table.insert(result, bad) end
+    return result
+  end
+  table.insert(skipped, version)
+end
+return redis.error_reply('NO_PREVIOUS_VERSION ' .. table.concat(skipped, ', '))
 `,
 );
 
 /**
- * Points `current` at a given complete version (deploying and rolling back are one operation).
- * KEYS: current, versions. ARGV: version. Returns the previous current or ''.
+ * Points `current` at a given complete version (deploying and rolling back are one operation). A
+ * version marked bad is refused unless forced; forcing it clears the mark (the operator vouches for it).
+ * KEYS: current, versions, bad. ARGV: version, force ('1' or '0'). Returns the previous current or ''.
  */
-export const ACTIVATE_VERSION_2 = script(
-  'activateVersion-2',
+export const ACTIVATE_VERSION_3 = script(
+  'activateVersion-3',
   `
 if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
   return redis.error_reply('NOT_COMPLETE version ' .. ARGV[1] .. ' is not a complete version')
+end
+local bad = redis.call('HGET', KEYS[3], ARGV[1])
+if bad then
+  if ARGV[2] ~= '1' then
+    return redis.error_reply('VERSION_MARKED_BAD version ' .. ARGV[1] .. ' is marked bad (' .. bad .. ')')
+  end
+  redis.call('HDEL', KEYS[3], ARGV[1])
 end
 local previous = redis.call('GET', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[1])
@@ -109,7 +127,17 @@ function scriptError(lua: LuaScript, error: unknown): unknown {
   // Redis prefixes a script's error_reply with 'ERR ' when it carries no error code of its own.
   const message = String((error as Error).message ?? error).replace(/^ERR /, '');
   if (message.startsWith('NO_PREVIOUS_VERSION')) {
-    return new MlTasksError('NO_PREVIOUS_VERSION', 'there is no earlier complete version to roll back to');
+    const skipped = message.replace('NO_PREVIOUS_VERSION', '').trim();
+    return new MlTasksError(
+      'NO_PREVIOUS_VERSION',
+      `there is no earlier complete version to roll back to${skipped ? ` that is not marked bad (skipped ${skipped}); activate one with force` : ''}`,
+    );
+  }
+  if (message.startsWith('VERSION_MARKED_BAD')) {
+    return new MlTasksError(
+      'VERSION_MARKED_BAD',
+      `${message.replace('VERSION_MARKED_BAD', '').trim()}; activate it with force to serve it anyway`,
+    );
   }
   if (message.startsWith('NO_CURRENT_VERSION')) {
     return new MlTasksError(

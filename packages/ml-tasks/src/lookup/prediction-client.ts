@@ -141,20 +141,30 @@ export class PredictionClient {
     const layout = this.layoutInfo;
     if (!layout) return undefined;
     if (layout.layout === 'plain') {
+      this.checkArity(input, layout.featureCount, 'was ingested');
       const key = keyForLookup(layout.keyScheme, input);
       return { key, redisKey: layout.prefix + key };
     }
     const version = await this.current();
     if (!version) return undefined;
     const meta = await this.meta(version);
-    if ('features' in input && meta.featureCount !== undefined && input.features.length !== meta.featureCount) {
-      throw new MlTasksError(
-        'FEATURE_COUNT_MISMATCH',
-        `${this.keys.model} version ${version} was ingested with ${meta.featureCount} features; the lookup has ${input.features.length}`,
-      );
-    }
+    this.checkArity(input, meta.featureCount, `version ${version} was ingested`);
     const key = keyForLookup(meta.keyScheme, input);
     return { key, redisKey: this.keys.prediction(version, key), version };
+  }
+
+  // A lookup with another number of features hashes to a key that can never exist: say so
+  // instead of answering a silent miss.
+  private checkArity(
+    input: { features: readonly number[] } | { id: string | number },
+    featureCount: number | undefined,
+    what: string,
+  ): void {
+    if (!('features' in input) || featureCount === undefined || input.features.length === featureCount) return;
+    throw new MlTasksError(
+      'FEATURE_COUNT_MISMATCH',
+      `${this.keys.model} ${what} with ${featureCount} features; the lookup has ${input.features.length}`,
+    );
   }
 
   private async current(): Promise<string | undefined> {

@@ -22,6 +22,16 @@ export const ingestRedisArgs = z
     batchSize: z.number().int().min(1).optional(),
     keep: z.number().int().min(0).optional().describe('Complete versions kept (default 3)'),
     prefix: z.string().optional().describe('Plain layout only: prepended to every key'),
+    minKeepShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe("Refuse a batch with fewer rows than this share of the current version's (default 0.5; 0 = off)"),
+    force: z
+      .boolean()
+      .optional()
+      .describe('Commit even a batch the safety gate refuses (0 rows, or below minKeepShare)'),
     predictions: z
       .string()
       .optional()
@@ -104,6 +114,8 @@ export const ingestRedisOperator = defineOperator<IngestRedisArgs>({
         ...(args.batchSize ? { batchSize: args.batchSize } : {}),
         ...(args.keep === undefined ? {} : { keep: args.keep }),
         ...(args.prefix === undefined ? {} : { prefix: args.prefix }),
+        ...(args.minKeepShare === undefined ? {} : { minKeepShare: args.minKeepShare }),
+        ...(args.force === undefined ? {} : { force: args.force }),
       });
       let done = 0;
       for (const part of parts) {
@@ -119,7 +131,8 @@ export const ingestRedisOperator = defineOperator<IngestRedisArgs>({
           (result.version
             ? ` as version ${result.version} (previous: ${result.previous ?? 'none'})`
             : ' (plain keys)') +
-          ` into ${redisUrl}`,
+          ` into ${redisUrl}` +
+          (result.gate?.verdict === 'forced' ? `; FORCED past the safety gate: ${result.gate.reason}` : ''),
       );
       return result;
     } finally {

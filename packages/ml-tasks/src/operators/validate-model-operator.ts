@@ -40,7 +40,13 @@ export const validateModelOperator = defineOperator<z.infer<typeof validateModel
     const labelValues = labels.width === 1 ? labels.data : labels.data.filter((_, i) => i % labels.width === 0);
     const report = validateModel(
       model,
-      { features: features.data, labels: labelValues, rows: features.rows },
+      {
+        features: features.data,
+        labels: labelValues,
+        rows: features.rows,
+        width: features.width,
+        source: { features: args.features.url, labels: args.labels.url },
+      },
       args.bounds,
     );
     context.log(

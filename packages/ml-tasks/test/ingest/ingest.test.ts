@@ -108,11 +108,12 @@ describe('versioned layout', () => {
     for (const version of ['v1', 'v2', 'v3']) {
       await ingestPredictions(harness.redis, { model: 'iris', namespace, version, ...synthetic(10, version) });
     }
-    expect(await rollback(harness.redis, 'iris', { namespace })).toEqual({ from: 'v3', to: 'v2' });
-    expect(await rollback(harness.redis, 'iris', { namespace })).toEqual({ from: 'v2', to: 'v1' });
+    expect(await rollback(harness.redis, 'iris', { namespace })).toEqual({ from: 'v3', to: 'v2', skipped: [] });
+    expect(await rollback(harness.redis, 'iris', { namespace })).toEqual({ from: 'v2', to: 'v1', skipped: [] });
     await expect(rollback(harness.redis, 'iris', { namespace })).rejects.toMatchObject({ code: 'NO_PREVIOUS_VERSION' });
     const sets = new PredictionSets(harness.redis, { model: 'iris', namespace });
-    expect(await sets.activate('v3')).toEqual({ previous: 'v1' });
+    // v3 was rolled back from, so it is marked bad: serving it again takes force.
+    expect(await sets.activate('v3', { force: true })).toEqual({ previous: 'v1' });
     await expect(sets.activate('v9')).rejects.toMatchObject({ code: 'VERSION_CONFLICT' });
     await expect(rollback(harness.redis, 'nothing', { namespace })).rejects.toMatchObject({
       code: 'NO_CURRENT_VERSION',
