@@ -19,6 +19,7 @@ import {
 import { schedulerCommand } from './commands/scheduler.js';
 import { statusCommand } from './commands/status.js';
 import { workerMain } from './commands/worker-main.js';
+import { stallDetectionOf } from './commands/worker-stall-detection.js';
 import { loadConfig } from './config.js';
 import { loadOperators } from './operators.js';
 import { placementCheck } from './store.js';
@@ -110,6 +111,11 @@ SIGTERM finishes (or hands back) running tasks and exits.
 options:
   --pool NAME       the pool (BullMQ queue) to serve
   --capacity SPEC   what this worker offers, e.g. cpu=4,memoryMb=8192,gpu=1 (default: the pool's capacity)
+  --lock-duration D     how long a running task's lock lasts unrenewed (BATUTA_WORKER_LOCK_DURATION,
+                        default 30s); a killed worker's tasks are reported lost after about
+                        lock duration + stalled interval. Keep it above the longest event-loop stall
+  --stalled-interval D  how often this worker looks for dead workers' tasks
+                        (BATUTA_WORKER_STALLED_INTERVAL, default the lock duration)
 ${CONNECTION}`,
   'dags trigger': `usage: batuta dags trigger DAG [--conf JSON] [--wait] [connection]
 
@@ -204,6 +210,8 @@ export async function main(argv: string[]): Promise<number> {
         payload: { type: 'string' },
         id: { type: 'string' },
         autoscale: { type: 'boolean' },
+        'lock-duration': { type: 'string' },
+        'stalled-interval': { type: 'string' },
       },
     });
     if (values.help) {
@@ -245,6 +253,7 @@ export async function main(argv: string[]): Promise<number> {
         return await workerMain(config(), operators, {
           pool: values.pool,
           ...(values.capacity ? { capacity: values.capacity } : {}),
+          stallDetection: stallDetectionOf(values, process.env),
         });
       case 'dags trigger':
         return await dagsTrigger(config(), operators, one('DAG'), {
