@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadPoolsFile } from '@batuta/orchestrator';
-import { DagValidationError, isBatutaError } from '@batuta/scheduler';
+import { DagValidationError, isBatutaError, redactCredentials } from '@batuta/scheduler';
 import { UsageError } from './cli-error.js';
 import { dagsList } from './commands/dags-list.js';
 import { dagsTest } from './commands/dags-test.js';
@@ -299,7 +299,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   } catch (error) {
     if (error instanceof UsageError || isNodeParseArgsError(error)) {
-      console.error(`batuta ${command}: ${(error as Error).message}\nRun 'batuta ${command} --help' for usage.`);
+      console.error(
+        `batuta ${command}: ${redactCredentials((error as Error).message)}\nRun 'batuta ${command} --help' for usage.`,
+      );
       return 2;
     }
     if (error instanceof DagValidationError) {
@@ -308,7 +310,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Every Batuta error (any package) and Node's system errors (ENOENT, ECONNREFUSED…) are the user's to fix.
     if (isBatutaError(error) || isNodeSystemError(error)) {
-      console.error(`batuta ${command}: ${(error as Error).message}`);
+      console.error(`batuta ${command}: ${redactCredentials((error as Error).message)}`);
       return 1;
     }
     throw error;

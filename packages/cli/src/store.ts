@@ -1,5 +1,12 @@
 import { placeDag, type WorkerPool } from '@batuta/orchestrator';
-import { DagFolder, type DagIssue, type DagSpec, type OperatorRegistry, RedisStateStore } from '@batuta/scheduler';
+import {
+  DagFolder,
+  type DagIssue,
+  type DagSpec,
+  type OperatorRegistry,
+  RedisStateStore,
+  redactCredentials,
+} from '@batuta/scheduler';
 import { UsageError } from './cli-error.js';
 import type { CliConfig } from './config.js';
 
@@ -9,7 +16,7 @@ export async function openStore(config: CliConfig): Promise<RedisStateStore> {
     return await RedisStateStore.connect({ url: config.redisUrl, namespace: config.namespace });
   } catch (error) {
     throw new UsageError(
-      `cannot reach Redis at ${config.redisUrl} (${(error as Error).message}); start redis-server or set BATUTA_REDIS_URL / --redis`,
+      `cannot reach Redis at ${redactCredentials(config.redisUrl)} (${redactCredentials((error as Error).message)}); start redis-server or set BATUTA_REDIS_URL / --redis`,
     );
   }
 }

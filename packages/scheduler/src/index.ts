@@ -121,3 +121,4 @@ export {
   timeScheduleOf,
 } from './triggers/timetable.js';
 export { LatencyHistogram, type LatencyHistogramSnapshot } from './util/latency-histogram.js';
+export { redactCredentials } from './util/redact-credentials.js';

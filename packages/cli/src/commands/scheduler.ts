@@ -17,6 +17,7 @@ import {
   type Executor,
   type OperatorRegistry,
   RunCoordinator,
+  redactCredentials,
   SchedulerDaemon,
   type SchedulerLogEvent,
 } from '@batuta/scheduler';
@@ -26,9 +27,10 @@ import type { CliConfig } from '../config.js';
 import { loadFolder, openStore, placementCheck } from '../store.js';
 import { localCapacity } from './dags-test.js';
 
-/** One JSON line per event: what log shippers and `jq` read best. */
+/** One JSON line per event: what log shippers and `jq` read best. Passwords in URLs never reach the log. */
 export function jsonLog(event: SchedulerLogEvent): void {
-  process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level: event.level ?? 'info', ...event })}\n`);
+  const line = JSON.stringify({ ts: new Date().toISOString(), level: event.level ?? 'info', ...event });
+  process.stdout.write(`${redactCredentials(line)}\n`);
 }
 
 /** The pools of the deployment: the pools file, or one `default` pool sized to this machine. */

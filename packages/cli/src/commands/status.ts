@@ -1,7 +1,13 @@
 // `batuta status`: schedulers (live leases), DAGs (schedule, next fire, paused), runs in flight, workers.
 
 import { poolMetrics, poolQueue } from '@batuta/orchestrator';
-import { type OperatorRegistry, SCHEDULERS_STREAM, schedulerLease, Timetable } from '@batuta/scheduler';
+import {
+  type OperatorRegistry,
+  redactCredentials,
+  SCHEDULERS_STREAM,
+  schedulerLease,
+  Timetable,
+} from '@batuta/scheduler';
 import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
 import { loadFolder, openStore } from '../store.js';
@@ -12,7 +18,7 @@ export async function statusCommand(config: CliConfig, operators: OperatorRegist
   const store = await openStore(config);
   try {
     const now = Date.now();
-    console.log(`namespace ${config.namespace} at ${config.redisUrl}`);
+    console.log(`namespace ${config.namespace} at ${redactCredentials(config.redisUrl)}`);
     const announced = new Set<string>();
     let after: string | undefined;
     for (;;) {

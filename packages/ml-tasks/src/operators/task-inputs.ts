@@ -1,7 +1,7 @@
 // Helpers shared by the ML operators: reading typed upstream outputs, resolving paths against the
 // DAG file, naming a run's version, and opening Redis.
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { TaskContext } from '@batuta/scheduler';
+import { redactCredentials, type TaskContext } from '@batuta/scheduler';
 import { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { MlTasksError } from '../errors.js';
@@ -95,7 +95,7 @@ export async function openRedis(url: string): Promise<Redis> {
     redis.disconnect();
     throw new MlTasksError(
       'REDIS_UNAVAILABLE',
-      `cannot reach Redis at ${url}: ${(error as Error).message}. Start redis-server, or set BATUTA_REDIS_URL (or with.redisUrl)`,
+      `cannot reach Redis at ${redactCredentials(url)}: ${redactCredentials((error as Error).message)}. Start redis-server, or set BATUTA_REDIS_URL (or with.redisUrl)`,
       { cause: error, retryable: true },
     );
   }

@@ -24,7 +24,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function answersPing(port: number): Promise<boolean> {
+async function answersPing(port: number, password: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (ok: boolean) => {
@@ -33,14 +33,25 @@ async function answersPing(port: number): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    // With a password, AUTH first: the server answers PING with NOAUTH otherwise. Inline commands are
+    // space-separated, so the password may not contain spaces (tests choose their own).
+    socket.connect(port, '127.0.0.1', () =>
+      socket.write(`${password === undefined ? '' : `AUTH ${password}\r\n`}PING\r\n`),
+    );
+    let replies = '';
+    socket.on('data', (data) => {
+      replies += data.toString();
+      if (replies.includes('+PONG')) done(true);
+      else if (replies.includes('-')) done(false);
+    });
   });
 }
 
 export interface RedisServerOptions {
   /** Append-only file on (for restart-survival tests). Default false. */
   appendOnly?: boolean;
+  /** A password clients must give (`--requirepass`); `url` then carries it. No spaces. */
+  password?: string;
   /** Extra `--flag value` pairs. */
   args?: string[];
 }
@@ -66,7 +77,8 @@ export class RedisServer {
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const auth = this.options.password === undefined ? '' : `:${encodeURIComponent(this.options.password)}@`;
+    return `redis://${auth}127.0.0.1:${this.port}`;
   }
 
   private async launch(): Promise<void> {
@@ -83,6 +95,7 @@ export class RedisServer {
       this.options.appendOnly ? 'yes' : 'no',
       '--appendfsync',
       'always',
+      ...(this.options.password === undefined ? [] : ['--requirepass', this.options.password]),
       ...(this.options.args ?? []),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -96,7 +109,7 @@ export class RedisServer {
       if (failure) throw failure;
       if (child.exitCode !== null)
         throw new Error(`redis-server exited with code ${child.exitCode} on port ${this.port}`);
-      if (await answersPing(this.port)) return;
+      if (await answersPing(this.port, this.options.password)) return;
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error(`redis-server on port ${this.port} did not answer within 10 s`);
