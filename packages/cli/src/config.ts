@@ -1,7 +1,9 @@
 // CLI configuration: a config file (batuta.config.json or .yaml, or --config FILE), then the
-// environment (BATUTA_REDIS_URL, BATUTA_NAMESPACE, BATUTA_DAGS, BATUTA_POOLS), then flags. zod-checked.
+// environment (BATUTA_REDIS_URL, BATUTA_NAMESPACE, BATUTA_DAGS, BATUTA_POOLS, BATUTA_REDIS_TLS_*), then flags.
+// zod-checked.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { redisTlsFromEnv } from '@batuta/scheduler';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from './cli-error.js';
@@ -18,6 +20,19 @@ export const cliConfigSchema = z
     dags: z.string().default('dags').describe('The folder of DAG files'),
     pools: z.string().optional().describe('A pools file (YAML); default: one pool "default" sized to this machine'),
     executor: z.enum(['bullmq', 'local']).default('bullmq').describe('Where the scheduler sends tasks'),
+    redisTls: z
+      .object({
+        ca: z.string().optional().describe('CA certificate file (PEM) of the Redis server (BATUTA_REDIS_TLS_CA)'),
+        cert: z.string().optional().describe('Client certificate file (PEM) (BATUTA_REDIS_TLS_CERT)'),
+        key: z.string().optional().describe("The client certificate's key file (PEM) (BATUTA_REDIS_TLS_KEY)"),
+        serverName: z
+          .string()
+          .optional()
+          .describe("The name on the server's certificate, when not the URL's host (BATUTA_REDIS_TLS_SERVERNAME)"),
+      })
+      .strict()
+      .optional()
+      .describe('TLS for Redis (a rediss:// URL turns TLS on with the system CAs alone)'),
   })
   .strict();
 
@@ -44,12 +59,16 @@ export function loadConfig(flags: {
     fromFile = parsed as Record<string, unknown>;
   }
   const env = process.env;
+  const tlsFromEnv = redisTlsFromEnv(env);
   const merged: Record<string, unknown> = {
     ...fromFile,
     ...(env.BATUTA_REDIS_URL ? { redisUrl: env.BATUTA_REDIS_URL } : {}),
     ...(env.BATUTA_NAMESPACE ? { namespace: env.BATUTA_NAMESPACE } : {}),
     ...(env.BATUTA_DAGS ? { dags: env.BATUTA_DAGS } : {}),
     ...(env.BATUTA_POOLS ? { pools: env.BATUTA_POOLS } : {}),
+    ...(Object.keys(tlsFromEnv).length > 0
+      ? { redisTls: { ...(fromFile.redisTls as Record<string, unknown> | undefined), ...tlsFromEnv } }
+      : {}),
     ...(flags.redis ? { redisUrl: flags.redis } : {}),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),
     ...(flags.dags ? { dags: flags.dags } : {}),

@@ -27,6 +27,7 @@ export type SchedulerErrorCode =
   | 'MODULE_EXPORT'
   | 'MODULE_TS'
   | 'NO_DAG_EXPORTED'
+  | 'REDIS_TLS_FILE'
   | 'OPERATOR_EXISTS'
   | 'RUN_EXISTS'
   | 'SHELL_EXIT'

@@ -77,6 +77,7 @@ export type {
   RedisStateStoreUrlOptions,
 } from './store/redis/redis-store.js';
 export { RedisStateStore, redisStoreClientOptions } from './store/redis/redis-store.js';
+export { type RedisTlsSettings, redisTlsFromEnv, redisTlsOptions } from './store/redis/redis-tls.js';
 export * from './store/state-store.js';
 export { taskError, toTaskError } from './task-error.js';
 export {

@@ -24,6 +24,7 @@ import {
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
+import { redisOptionsOf } from '../redis-options.js';
 import { loadFolder, openStore, placementCheck } from '../store.js';
 import { localCapacity } from './dags-test.js';
 
@@ -44,7 +45,7 @@ export async function poolsOf(config: CliConfig): Promise<PoolsConfig> {
 
 /** Starts one LocalProcessScaler per pool: `batuta worker` processes follow each pool's backlog. */
 async function startScalers(config: CliConfig, pools: PoolsConfig): Promise<() => Promise<void>> {
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const connection = new Redis(config.redisUrl, { ...redisOptionsOf(config), maxRetriesPerRequest: null });
   const bin = fileURLToPath(new URL('../../bin/batuta.js', import.meta.url));
   const queues: Queue[] = [];
   const scalers = pools.pools.map((pool) => {
@@ -99,6 +100,7 @@ export async function schedulerCommand(
     const { pools, slotPools } = poolsConfig!;
     executor = new BullmqExecutor({
       redisUrl: config.redisUrl,
+      redisOptions: redisOptionsOf(config),
       namespace: config.namespace,
       pools,
       slotPools,

@@ -10,6 +10,7 @@ import {
 } from '@batuta/scheduler';
 import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
+import { redisOptionsOf } from '../redis-options.js';
 import { loadFolder, openStore } from '../store.js';
 import { scheduleText } from './dags-list.js';
 import { poolsOf } from './scheduler.js';
@@ -48,7 +49,7 @@ export async function statusCommand(config: CliConfig, operators: OperatorRegist
 
     if (config.executor === 'bullmq') {
       const { pools } = await poolsOf(config);
-      const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+      const connection = new Redis(config.redisUrl, { ...redisOptionsOf(config), maxRetriesPerRequest: null });
       try {
         console.log('\nworkers:');
         for (const pool of pools) {

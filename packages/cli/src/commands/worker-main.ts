@@ -5,6 +5,7 @@ import { parseCapacity, ResourceWorker } from '@batuta/orchestrator';
 import { createTaskInvoker, type OperatorRegistry } from '@batuta/scheduler';
 import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
+import { redisOptionsOf } from '../redis-options.js';
 import { loadFolder, openStore } from '../store.js';
 import { jsonLog, poolsOf } from './scheduler.js';
 import type { StallDetection } from './worker-stall-detection.js';
@@ -30,6 +31,7 @@ export async function workerMain(
   const reload = setInterval(() => void folder.scan(), 2_000);
   const worker = new ResourceWorker({
     redisUrl: config.redisUrl,
+    redisOptions: redisOptionsOf(config),
     namespace: config.namespace,
     pool: options.pool,
     capacity,

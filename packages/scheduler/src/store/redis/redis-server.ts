@@ -50,6 +50,11 @@ async function answersPing(port: number, password: string | undefined): Promise<
 export interface RedisServerOptions {
   /** Append-only file on (for restart-survival tests). Default false. */
   appendOnly?: boolean;
+  /**
+   * Also listen with TLS on a second free port (`tlsUrl`), with these PEM files; `authClients` makes the
+   * server demand a client certificate signed by the CA. The plain port stays for readiness checks.
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string; authClients?: boolean };
   /** A password clients must give (`--requirepass`); `url` then carries it. No spaces. */
   password?: string;
   /** Extra `--flag value` pairs. */
@@ -60,6 +65,8 @@ export interface RedisServerOptions {
 export class RedisServer {
   readonly port: number;
   readonly dir: string;
+  /** The TLS port, when started with `tls`. */
+  tlsPort: number | undefined;
   private child: ChildProcess | undefined;
   private readonly options: RedisServerOptions;
 
@@ -72,6 +79,7 @@ export class RedisServer {
   /** Starts a server and waits until it answers PING. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'batuta-redis-')), options);
+    if (options.tls) server.tlsPort = await freePort();
     await server.launch();
     return server;
   }
@@ -81,7 +89,14 @@ export class RedisServer {
     return `redis://${auth}127.0.0.1:${this.port}`;
   }
 
+  /** `rediss://127.0.0.1:<tls port>` (with the password, if any); only when started with `tls`. */
+  get tlsUrl(): string {
+    if (this.tlsPort === undefined) throw new Error('this redis-server was started without tls');
+    return this.url.replace(/^redis:/, 'rediss:').replace(`:${this.port}`, `:${this.tlsPort}`);
+  }
+
   private async launch(): Promise<void> {
+    const tls = this.options.tls;
     const args = [
       '--port',
       String(this.port),
@@ -96,6 +111,20 @@ export class RedisServer {
       '--appendfsync',
       'always',
       ...(this.options.password === undefined ? [] : ['--requirepass', this.options.password]),
+      ...(tls && this.tlsPort !== undefined
+        ? [
+            '--tls-port',
+            String(this.tlsPort),
+            '--tls-cert-file',
+            tls.certFile,
+            '--tls-key-file',
+            tls.keyFile,
+            '--tls-ca-cert-file',
+            tls.caFile,
+            '--tls-auth-clients',
+            tls.authClients ? 'yes' : 'no',
+          ]
+        : []),
       ...(this.options.args ?? []),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
