@@ -1,6 +1,5 @@
 // Every Redis connection Batuta opens speaks TLS when told to: a real redis-server listening with TLS
 // (certificates made by openssl for this test) that demands a client certificate.
-import { main } from '@batuta/cli';
 import { openRedis } from '@batuta/ml-tasks';
 import { ResourceWorker } from '@batuta/orchestrator';
 import { isBatutaError, RedisStateStore, redisTlsOptions } from '@batuta/scheduler';
@@ -11,7 +10,7 @@ import {
   type TestCertificates,
   uniqueNamespace,
 } from '@batuta/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
   let certificates: TestCertificates;
@@ -89,22 +88,6 @@ describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
       expect(await redis.ping()).toBe('PONG');
     } finally {
       redis.disconnect();
-    }
-  });
-
-  it('batuta status reaches a TLS Redis configured through the environment', async () => {
-    const printed: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...parts) => void printed.push(parts.join(' ')));
-    const error = vi.spyOn(console, 'error').mockImplementation((...parts) => void printed.push(parts.join(' ')));
-    try {
-      const code = await withTlsEnvironment(() =>
-        main(['status', '--redis', server.tlsUrl, '--dags', certificates.dir, '--namespace', uniqueNamespace('tls')]),
-      );
-      expect(printed.join('\n')).toContain(`at ${server.tlsUrl}`);
-      expect(code).toBe(0);
-    } finally {
-      log.mockRestore();
-      error.mockRestore();
     }
   });
 
