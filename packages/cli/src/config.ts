@@ -1,8 +1,9 @@
 // CLI configuration: a config file (batuta.config.json or .yaml, or --config FILE), then the
-// environment (BATUTA_REDIS_URL, BATUTA_NAMESPACE, BATUTA_DAGS, BATUTA_POOLS, BATUTA_RETENTION_RUNS), then
-// flags. zod-checked.
+// environment (BATUTA_REDIS_URL, BATUTA_NAMESPACE, BATUTA_DAGS, BATUTA_POOLS, BATUTA_RETENTION_RUNS,
+// BATUTA_REDIS_TLS_*), then flags. zod-checked.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { redisTlsFromEnv } from '@batuta/scheduler';
 import { durationProblem } from '@batuta/scheduler/internals';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -46,6 +47,19 @@ export const cliConfigSchema = z
       .positive()
       .default(64)
       .describe('The deepest nesting of objects and arrays accepted in a conf or event payload'),
+    redisTls: z
+      .object({
+        ca: z.string().optional().describe('CA certificate file (PEM) of the Redis server (BATUTA_REDIS_TLS_CA)'),
+        cert: z.string().optional().describe('Client certificate file (PEM) (BATUTA_REDIS_TLS_CERT)'),
+        key: z.string().optional().describe("The client certificate's key file (PEM) (BATUTA_REDIS_TLS_KEY)"),
+        serverName: z
+          .string()
+          .optional()
+          .describe("The name on the server's certificate, when not the URL's host (BATUTA_REDIS_TLS_SERVERNAME)"),
+      })
+      .strict()
+      .optional()
+      .describe('TLS for Redis (a rediss:// URL turns TLS on with the system CAs alone)'),
   })
   .strict();
 
@@ -72,6 +86,7 @@ export function loadConfig(flags: {
     fromFile = parsed as Record<string, unknown>;
   }
   const env = process.env;
+  const tlsFromEnv = redisTlsFromEnv(env);
   const merged: Record<string, unknown> = {
     ...fromFile,
     ...(env.BATUTA_REDIS_URL ? { redisUrl: env.BATUTA_REDIS_URL } : {}),
@@ -85,6 +100,9 @@ export function loadConfig(flags: {
             runs: env.BATUTA_RETENTION_RUNS,
           },
         }
+      : {}),
+    ...(Object.keys(tlsFromEnv).length > 0
+      ? { redisTls: { ...(fromFile.redisTls as Record<string, unknown> | undefined), ...tlsFromEnv } }
       : {}),
     ...(flags.redis ? { redisUrl: flags.redis } : {}),
     ...(flags.namespace ? { namespace: flags.namespace } : {}),

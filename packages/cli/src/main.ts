@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadPoolsFile } from '@batuta/orchestrator';
-import { DagValidationError, isBatutaError } from '@batuta/scheduler';
+import { DagValidationError, isBatutaError, redactCredentials } from '@batuta/scheduler';
 import { NotFoundError, UsageError } from './cli-error.js';
 import { dagsList } from './commands/dags-list.js';
 import { dagsTest } from './commands/dags-test.js';
@@ -25,6 +25,7 @@ import {
 import { schedulerCommand } from './commands/scheduler.js';
 import { statusCommand } from './commands/status.js';
 import { workerMain } from './commands/worker-main.js';
+import { stallDetectionOf } from './commands/worker-stall-detection.js';
 import { loadConfig } from './config.js';
 import { loadOperators } from './operators.js';
 import { placementCheck } from './store.js';
@@ -120,6 +121,11 @@ SIGTERM finishes (or hands back) running tasks and exits.
 options:
   --pool NAME       the pool (BullMQ queue) to serve
   --capacity SPEC   what this worker offers, e.g. cpu=4,memoryMb=8192,gpu=1 (default: the pool's capacity)
+  --lock-duration D     how long a running task's lock lasts unrenewed (BATUTA_WORKER_LOCK_DURATION,
+                        default 30s); a killed worker's tasks are reported lost after about
+                        lock duration + stalled interval. Keep it above the longest event-loop stall
+  --stalled-interval D  how often this worker looks for dead workers' tasks
+                        (BATUTA_WORKER_STALLED_INTERVAL, default the lock duration)
 ${CONNECTION}`,
   'dags trigger': `usage: batuta dags trigger DAG [--conf JSON | --conf-file PATH] [--wait] [connection]
 
@@ -249,6 +255,8 @@ export async function main(argv: string[]): Promise<number> {
         autoscale: { type: 'boolean' },
         'older-than': { type: 'string' },
         force: { type: 'boolean' },
+        'lock-duration': { type: 'string' },
+        'stalled-interval': { type: 'string' },
       },
     });
     if (values.help) {
@@ -291,6 +299,7 @@ export async function main(argv: string[]): Promise<number> {
         return await workerMain(config(), operators, {
           pool: values.pool,
           ...(values.capacity ? { capacity: values.capacity } : {}),
+          stallDetection: stallDetectionOf(values, process.env),
         });
       case 'dags trigger':
         return await dagsTrigger(config(), operators, one('DAG'), {
@@ -355,7 +364,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   } catch (error) {
     if (error instanceof UsageError || isNodeParseArgsError(error)) {
-      console.error(`batuta ${command}: ${(error as Error).message}\nRun 'batuta ${command} --help' for usage.`);
+      console.error(
+        `batuta ${command}: ${redactCredentials((error as Error).message)}\nRun 'batuta ${command} --help' for usage.`,
+      );
       return 2;
     }
     if (error instanceof NotFoundError) {
@@ -368,7 +379,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // Every Batuta error (any package) and Node's system errors (ENOENT, ECONNREFUSED…) are the user's to fix.
     if (isBatutaError(error) || isNodeSystemError(error)) {
-      console.error(`batuta ${command}: ${(error as Error).message}`);
+      console.error(`batuta ${command}: ${redactCredentials((error as Error).message)}`);
       return 1;
     }
     throw error;

@@ -1,15 +1,27 @@
 import { placeDag, type WorkerPool } from '@batuta/orchestrator';
-import { DagFolder, type DagIssue, type DagSpec, type OperatorRegistry, RedisStateStore } from '@batuta/scheduler';
+import {
+  DagFolder,
+  type DagIssue,
+  type DagSpec,
+  type OperatorRegistry,
+  RedisStateStore,
+  redactCredentials,
+} from '@batuta/scheduler';
 import { NotFoundError, UsageError } from './cli-error.js';
 import type { CliConfig } from './config.js';
+import { redisOptionsOf } from './redis-options.js';
 
 /** Opens the Redis state store of the configured namespace (the caller closes it). */
 export async function openStore(config: CliConfig): Promise<RedisStateStore> {
   try {
-    return await RedisStateStore.connect({ url: config.redisUrl, namespace: config.namespace });
+    return await RedisStateStore.connect({
+      url: config.redisUrl,
+      namespace: config.namespace,
+      redisOptions: redisOptionsOf(config),
+    });
   } catch (error) {
     throw new UsageError(
-      `cannot reach Redis at ${config.redisUrl} (${(error as Error).message}); start redis-server or set BATUTA_REDIS_URL / --redis`,
+      `cannot reach Redis at ${redactCredentials(config.redisUrl)} (${redactCredentials((error as Error).message)}); start redis-server or set BATUTA_REDIS_URL / --redis`,
     );
   }
 }

@@ -33,6 +33,7 @@ export type SchedulerErrorCode =
   | 'REDIS_SERVER_FAILED'
   | 'MODULE_TS'
   | 'NO_DAG_EXPORTED'
+  | 'REDIS_TLS_FILE'
   | 'OPERATOR_EXISTS'
   | 'RUN_EXISTS'
   | 'SHELL_EXIT'

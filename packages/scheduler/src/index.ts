@@ -56,8 +56,10 @@ export type {
   RedisStateStoreUrlOptions,
 } from './store/redis/redis-store.js';
 export { RedisStateStore } from './store/redis/redis-store.js';
+export { type RedisTlsSettings, redisTlsFromEnv, redisTlsOptions } from './store/redis/redis-tls.js';
 export * from './store/state-store.js';
 export { taskError, toTaskError } from './task-error.js';
+export { redactCredentials } from './util/redact-credentials.js';
 export {
   checkSafeJson,
   DEFAULT_JSON_LIMITS,

@@ -3,4 +3,5 @@
 // the published CLI starts one at run time; tests import it from here (docs/adr/009-test-support.md).
 export { freePort, RedisServer, type RedisServerOptions } from '@batuta/scheduler/redis-server';
 export { type RedisHarness, type RedisHarnessOptions, useRedisServer } from './redis-harness.js';
+export { generateTestCertificates, opensslAvailable, type TestCertificates } from './test-certificates.js';
 export { uniqueNamespace } from './unique-namespace.js';

@@ -2,9 +2,14 @@ import { PredictionClient, PredictionSets, rollback, type VersionInfo } from '@b
 import { Redis } from 'ioredis';
 import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
+import { redisOptionsOf } from '../redis-options.js';
 
 async function withRedis<T>(config: CliConfig, body: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 3000 });
+  const redis = new Redis(config.redisUrl, {
+    ...redisOptionsOf(config),
+    maxRetriesPerRequest: 1,
+    connectTimeout: 3000,
+  });
   redis.on('error', () => {});
   try {
     return await body(redis);

@@ -18,18 +18,21 @@ import {
   type OperatorRegistry,
   parseDuration,
   RunCoordinator,
+  redactCredentials,
   SchedulerDaemon,
   type SchedulerLogEvent,
 } from '@batuta/scheduler';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
+import { redisOptionsOf } from '../redis-options.js';
 import { loadFolder, openStore, placementCheck } from '../store.js';
 import { localCapacity } from './dags-test.js';
 
-/** One JSON line per event: what log shippers and `jq` read best. */
+/** One JSON line per event: what log shippers and `jq` read best. Passwords in URLs never reach the log. */
 export function jsonLog(event: SchedulerLogEvent): void {
-  process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level: event.level ?? 'info', ...event })}\n`);
+  const line = JSON.stringify({ ts: new Date().toISOString(), level: event.level ?? 'info', ...event });
+  process.stdout.write(`${redactCredentials(line)}\n`);
 }
 
 /** The pools of the deployment: the pools file, or one `default` pool sized to this machine. */
@@ -43,7 +46,7 @@ export async function poolsOf(config: CliConfig): Promise<PoolsConfig> {
 
 /** Starts one LocalProcessScaler per pool: `batuta worker` processes follow each pool's backlog. */
 async function startScalers(config: CliConfig, pools: PoolsConfig): Promise<() => Promise<void>> {
-  const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const connection = new Redis(config.redisUrl, { ...redisOptionsOf(config), maxRetriesPerRequest: null });
   const bin = fileURLToPath(new URL('../../bin/batuta.js', import.meta.url));
   const queues: Queue[] = [];
   const scalers = pools.pools.map((pool) => {
@@ -98,6 +101,7 @@ export async function schedulerCommand(
     const { pools, slotPools } = poolsConfig!;
     executor = new BullmqExecutor({
       redisUrl: config.redisUrl,
+      redisOptions: redisOptionsOf(config),
       namespace: config.namespace,
       pools,
       slotPools,

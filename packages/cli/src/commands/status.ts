@@ -2,10 +2,11 @@
 
 import { poolMetrics } from '@batuta/orchestrator';
 import { poolQueue } from '@batuta/orchestrator/internals';
-import type { OperatorRegistry } from '@batuta/scheduler';
+import { type OperatorRegistry, redactCredentials } from '@batuta/scheduler';
 import { SCHEDULERS_STREAM, schedulerLease, Timetable } from '@batuta/scheduler/internals';
 import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
+import { redisOptionsOf } from '../redis-options.js';
 import { loadFolder, openStore } from '../store.js';
 import { scheduleText } from './dags-list.js';
 import { poolsOf } from './scheduler.js';
@@ -14,7 +15,7 @@ export async function statusCommand(config: CliConfig, operators: OperatorRegist
   const store = await openStore(config);
   try {
     const now = Date.now();
-    console.log(`namespace ${config.namespace} at ${config.redisUrl}`);
+    console.log(`namespace ${config.namespace} at ${redactCredentials(config.redisUrl)}`);
     const announced = new Set<string>();
     let after: string | undefined;
     for (;;) {
@@ -44,7 +45,7 @@ export async function statusCommand(config: CliConfig, operators: OperatorRegist
 
     if (config.executor === 'bullmq') {
       const { pools } = await poolsOf(config);
-      const connection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+      const connection = new Redis(config.redisUrl, { ...redisOptionsOf(config), maxRetriesPerRequest: null });
       try {
         console.log('\nworkers:');
         for (const pool of pools) {

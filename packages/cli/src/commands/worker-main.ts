@@ -5,8 +5,10 @@ import { parseCapacity, ResourceWorker } from '@batuta/orchestrator';
 import { createTaskInvoker, type OperatorRegistry } from '@batuta/scheduler';
 import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
+import { redisOptionsOf } from '../redis-options.js';
 import { loadFolder, openStore } from '../store.js';
 import { jsonLog, poolsOf } from './scheduler.js';
+import type { StallDetection } from './worker-stall-detection.js';
 
 /** How long a stopping worker lets running attempts finish before handing them back. */
 const DRAIN_DEADLINE_MS = 60_000;
@@ -14,7 +16,7 @@ const DRAIN_DEADLINE_MS = 60_000;
 export async function workerMain(
   config: CliConfig,
   operators: OperatorRegistry,
-  options: { pool: string; capacity?: string },
+  options: { pool: string; capacity?: string; stallDetection?: StallDetection },
 ): Promise<number> {
   const { pools, slotPools } = await poolsOf(config);
   const pool = pools.find((p) => p.name === options.pool);
@@ -29,10 +31,12 @@ export async function workerMain(
   const reload = setInterval(() => void folder.scan(), 2_000);
   const worker = new ResourceWorker({
     redisUrl: config.redisUrl,
+    redisOptions: redisOptionsOf(config),
     namespace: config.namespace,
     pool: options.pool,
     capacity,
     slotPools,
+    ...options.stallDetection,
     name: `${hostname()}:${process.pid}:${options.pool}`,
     invoke: createTaskInvoker({ resolveDag: (id) => folder.dags.get(id), store, operators }),
     onEvent: (event) =>

@@ -1,4 +1,4 @@
-import { defineOperator } from '@batuta/scheduler';
+import { defineOperator, redactCredentials } from '@batuta/scheduler';
 import { z } from 'zod';
 import { MlTasksError } from '../errors.js';
 import { type IngestResult, PredictionWriter } from '../ingest/ingest-predictions.js';
@@ -131,7 +131,7 @@ export const ingestRedisOperator = defineOperator<IngestRedisArgs>({
           (result.version
             ? ` as version ${result.version} (previous: ${result.previous ?? 'none'})`
             : ' (plain keys)') +
-          ` into ${redisUrl}` +
+          ` into ${redactCredentials(redisUrl)}` +
           (result.gate?.verdict === 'forced' ? `; FORCED past the safety gate: ${result.gate.reason}` : ''),
       );
       return result;

@@ -1,7 +1,7 @@
 // Helpers shared by the ML operators: reading typed upstream outputs, resolving paths against the
 // DAG file, naming a run's version, and opening Redis.
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { TaskContext } from '@batuta/scheduler';
+import { redactCredentials, redisTlsFromEnv, redisTlsOptions, type TaskContext } from '@batuta/scheduler';
 import { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { MlTasksError } from '../errors.js';
@@ -81,6 +81,8 @@ export function versionOfRun(context: TaskContext): string {
 /** Opens Redis, failing fast (retryable) with the URL and how to point at another server. */
 export async function openRedis(url: string): Promise<Redis> {
   const redis = new Redis(url, {
+    // In-process operators share the worker's environment, TLS settings included.
+    ...redisTlsOptions(redisTlsFromEnv(process.env)),
     lazyConnect: true,
     connectTimeout: 5000,
     maxRetriesPerRequest: 2,
@@ -95,7 +97,7 @@ export async function openRedis(url: string): Promise<Redis> {
     redis.disconnect();
     throw new MlTasksError(
       'REDIS_UNAVAILABLE',
-      `cannot reach Redis at ${url}: ${(error as Error).message}. Start redis-server, or set BATUTA_REDIS_URL (or with.redisUrl)`,
+      `cannot reach Redis at ${redactCredentials(url)}: ${redactCredentials((error as Error).message)}. Start redis-server, or set BATUTA_REDIS_URL (or with.redisUrl)`,
       { cause: error, retryable: true },
     );
   }

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { TaskContext } from '../dag/model.js';
 import { BatutaError } from '../errors.js';
+import { superviseProcessGroup } from './process-group-supervisor.js';
 import { defineOperator, OperatorRegistry } from './registry.js';
 
 /** Does nothing and succeeds; useful for start/end markers and joins. */
@@ -22,7 +23,10 @@ export const emptyOperator = defineOperator({
 const shellArgs = z
   .object({
     command: z.string().min(1).describe('The command line, run by /bin/sh -c'),
-    env: z.record(z.string(), z.string()).optional().describe('Extra environment variables'),
+    env: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("Environment variables the command needs (the worker's own BATUTA_* settings are not passed on)"),
     cwd: z.string().optional().describe('Working directory (relative to the DAG file when loaded from one)'),
     output: z.enum(['none', 'last-line', 'stdout', 'json']).default('last-line').describe('What the task returns'),
   })
@@ -33,6 +37,8 @@ const shellArgs = z
  * The run's context is in the environment: BATUTA_DAG_ID, BATUTA_RUN_ID, BATUTA_TASK_ID, BATUTA_TRY_NUMBER,
  * BATUTA_MAP_INDEX, BATUTA_MAP_ITEM (JSON, mapped instances), BATUTA_LOGICAL_DATE (ISO), BATUTA_PARAMS_FILE
  * (a file holding the params as JSON, always) and BATUTA_PARAMS (the same JSON, when it is at most 32 KiB).
+ * The worker's own BATUTA_* settings (its Redis URL and password among them) are not inherited: a task
+ * declares what it needs in `env`. The command's process group dies with the worker (a watchdog).
  */
 export const shellOperator = defineOperator({
   name: 'shell',
@@ -74,7 +80,7 @@ async function runShellWith(
   const child = spawn('/bin/sh', ['-c', args.command], {
     cwd: args.cwd && context.dagFile ? resolve(dirname(context.dagFile), args.cwd) : args.cwd,
     env: {
-      ...process.env,
+      ...withoutBatutaSettings(process.env),
       ...args.env,
       BATUTA_DAG_ID: context.dagId,
       BATUTA_RUN_ID: context.runId,
@@ -92,6 +98,8 @@ async function runShellWith(
     // would otherwise leave `sleep` holding the pipes, and the attempt, open).
     detached: true,
   });
+  // Being in its own group also means the command would outlive a killed worker and overlap the retry.
+  const supervisor = child.pid === undefined ? undefined : superviseProcessGroup(child.pid);
   const stop = () => {
     try {
       if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
@@ -113,7 +121,10 @@ async function runShellWith(
   const code = await new Promise<number | null>((resolvePromise, reject) => {
     child.once('error', (error) => (context.signal.aborted ? resolvePromise(null) : reject(error)));
     child.once('close', (exitCode) => resolvePromise(exitCode));
-  }).finally(() => context.signal.removeEventListener('abort', stop));
+  }).finally(() => {
+    context.signal.removeEventListener('abort', stop);
+    supervisor?.release();
+  });
   if (context.signal.aborted) throw context.signal.reason ?? new Error('aborted');
   if (code !== 0) {
     const tail = stderr.trim().split('\n').slice(-5).join('\n');
@@ -129,6 +140,11 @@ async function runShellWith(
     default:
       return stdout.trimEnd().split('\n').at(-1) ?? '';
   }
+}
+
+/** The worker's environment without its BATUTA_* settings, which may carry credentials. */
+function withoutBatutaSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('BATUTA_')));
 }
 
 const moduleArgs = z

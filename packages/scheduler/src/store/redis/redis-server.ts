@@ -25,7 +25,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function answersPing(port: number): Promise<boolean> {
+async function answersPing(port: number, password: string | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (ok: boolean) => {
@@ -34,14 +34,30 @@ async function answersPing(port: number): Promise<boolean> {
     };
     socket.setTimeout(500, () => done(false));
     socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+    // With a password, AUTH first: the server answers PING with NOAUTH otherwise. Inline commands are
+    // space-separated, so the password may not contain spaces (tests choose their own).
+    socket.connect(port, '127.0.0.1', () =>
+      socket.write(`${password === undefined ? '' : `AUTH ${password}\r\n`}PING\r\n`),
+    );
+    let replies = '';
+    socket.on('data', (data) => {
+      replies += data.toString();
+      if (replies.includes('+PONG')) done(true);
+      else if (replies.includes('-')) done(false);
+    });
   });
 }
 
 export interface RedisServerOptions {
   /** Append-only file on (for restart-survival tests). Default false. */
   appendOnly?: boolean;
+  /**
+   * Also listen with TLS on a second free port (`tlsUrl`), with these PEM files; `authClients` makes the
+   * server demand a client certificate signed by the CA. The plain port stays for readiness checks.
+   */
+  tls?: { certFile: string; keyFile: string; caFile: string; authClients?: boolean };
+  /** A password clients must give (`--requirepass`); `url` then carries it. No spaces. */
+  password?: string;
   /** Extra `--flag value` pairs. */
   args?: string[];
 }
@@ -50,6 +66,8 @@ export interface RedisServerOptions {
 export class RedisServer {
   readonly port: number;
   readonly dir: string;
+  /** The TLS port, when started with `tls`. */
+  tlsPort: number | undefined;
   private child: ChildProcess | undefined;
   private readonly options: RedisServerOptions;
 
@@ -62,15 +80,24 @@ export class RedisServer {
   /** Starts a server and waits until it answers PING. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const server = new RedisServer(await freePort(), mkdtempSync(join(tmpdir(), 'batuta-redis-')), options);
+    if (options.tls) server.tlsPort = await freePort();
     await server.launch();
     return server;
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const auth = this.options.password === undefined ? '' : `:${encodeURIComponent(this.options.password)}@`;
+    return `redis://${auth}127.0.0.1:${this.port}`;
+  }
+
+  /** `rediss://127.0.0.1:<tls port>` (with the password, if any); only when started with `tls`. */
+  get tlsUrl(): string {
+    if (this.tlsPort === undefined) throw new Error('this redis-server was started without tls');
+    return this.url.replace(/^redis:/, 'rediss:').replace(`:${this.port}`, `:${this.tlsPort}`);
   }
 
   private async launch(): Promise<void> {
+    const tls = this.options.tls;
     const args = [
       '--port',
       String(this.port),
@@ -84,6 +111,21 @@ export class RedisServer {
       this.options.appendOnly ? 'yes' : 'no',
       '--appendfsync',
       'always',
+      ...(this.options.password === undefined ? [] : ['--requirepass', this.options.password]),
+      ...(tls && this.tlsPort !== undefined
+        ? [
+            '--tls-port',
+            String(this.tlsPort),
+            '--tls-cert-file',
+            tls.certFile,
+            '--tls-key-file',
+            tls.keyFile,
+            '--tls-ca-cert-file',
+            tls.caFile,
+            '--tls-auth-clients',
+            tls.authClients ? 'yes' : 'no',
+          ]
+        : []),
       ...(this.options.args ?? []),
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -103,7 +145,7 @@ export class RedisServer {
           'REDIS_SERVER_FAILED',
           `redis-server exited with code ${child.exitCode} on port ${this.port}`,
         );
-      if (await answersPing(this.port)) return;
+      if (await answersPing(this.port, this.options.password)) return;
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new BatutaError('REDIS_SERVER_FAILED', `redis-server on port ${this.port} did not answer within 10 s`);

@@ -4,6 +4,7 @@
 // Key layout: redis-keys.ts and docs/redis-keys.md.
 import { Redis, type RedisOptions } from 'ioredis';
 import { BatutaError } from '../../errors.js';
+import { redactCredentials } from '../../util/redact-credentials.js';
 import { toStoredJson } from '../json-value.js';
 import type {
   DagRunRecord,
@@ -479,12 +480,13 @@ export class RedisStateStore implements StateStore {
 
   private explain(error: unknown, what: string, writes: boolean): BatutaError {
     if (error instanceof BatutaError) return error;
-    const message = error instanceof Error ? error.message : String(error);
+    // A connection error may quote the URL it was given, password included.
+    const message = redactCredentials(error instanceof Error ? error.message : String(error));
     const where = `${this.redis.options.host ?? '?'}:${this.redis.options.port ?? '?'}`;
     if (error instanceof Error && error.name === 'ReplyError') {
       return new BatutaError('STORE_REDIS_ERROR', `Redis at ${where} refused ${what}: ${message}`, { cause: error });
     }
-    const reason = this.lastConnectionError ? ` (${this.lastConnectionError.message})` : '';
+    const reason = this.lastConnectionError ? ` (${redactCredentials(this.lastConnectionError.message)})` : '';
     if (what === 'connect') {
       return new BatutaError(
         'STORE_UNAVAILABLE',
