@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadPoolsFile } from '@batuta/orchestrator';
-import { DagValidationError, isBatutaError } from '@batuta/scheduler';
+import { DagValidationError, isBatutaError, parseDuration } from '@batuta/scheduler';
 import { UsageError } from './cli-error.js';
 import { dagsList } from './commands/dags-list.js';
 import { dagsTest } from './commands/dags-test.js';
@@ -101,6 +101,8 @@ options:
   --pools FILE              the pools file (BATUTA_POOLS); default one pool 'default' sized to this machine
   --autoscale               start and stop 'batuta worker' processes on this machine to follow each
                             pool's backlog, within its minWorkers/maxWorkers
+  --shutdown-timeout DUR    longest stop after SIGTERM (e.g. 10s, the default); past it the process
+                            logs shutdown_timeout and exits 1 (Redis unreachable)
 ${CONNECTION}`,
   worker: `usage: batuta worker --pool NAME [--capacity SPEC] [--pools FILE] [connection]
 
@@ -110,6 +112,8 @@ SIGTERM finishes (or hands back) running tasks and exits.
 options:
   --pool NAME       the pool (BullMQ queue) to serve
   --capacity SPEC   what this worker offers, e.g. cpu=4,memoryMb=8192,gpu=1 (default: the pool's capacity)
+  --shutdown-timeout DUR  longest stop after SIGTERM once running tasks are done or handed back (default
+                    10s); past it the worker logs shutdown_timeout and exits 1 (Redis unreachable)
 ${CONNECTION}`,
   'dags trigger': `usage: batuta dags trigger DAG [--conf JSON] [--wait] [connection]
 
@@ -158,6 +162,16 @@ Looks a prediction up exactly as a consumer would (same key scheme as the ingest
 Points MODEL's current predictions back to the previous complete version.`,
 };
 
+/** `--shutdown-timeout DUR` as the daemons' option; nothing when not given (they use their default). */
+function shutdownTimeout(text: string | undefined): { shutdownTimeoutMs?: number } {
+  if (text === undefined) return {};
+  try {
+    return { shutdownTimeoutMs: parseDuration(text) };
+  } catch (error) {
+    throw new UsageError(`--shutdown-timeout: ${(error as Error).message}`);
+  }
+}
+
 const TWO_WORD = new Set(['dags', 'runs', 'events', 'predictions']);
 
 /** Entry point of the `batuta` command; returns the process exit code. */
@@ -204,6 +218,7 @@ export async function main(argv: string[]): Promise<number> {
         payload: { type: 'string' },
         id: { type: 'string' },
         autoscale: { type: 'boolean' },
+        'shutdown-timeout': { type: 'string' },
       },
     });
     if (values.help) {
@@ -237,9 +252,13 @@ export async function main(argv: string[]): Promise<number> {
           ...(values.dag ? { dagId: values.dag } : {}),
           ...(values.conf ? { conf: values.conf } : {}),
           ...(values.capacity ? { capacity: values.capacity } : {}),
+          ...shutdownTimeout(values['shutdown-timeout']),
         });
       case 'scheduler':
-        return await schedulerCommand(config(), operators, { autoscale: values.autoscale ?? false });
+        return await schedulerCommand(config(), operators, {
+          autoscale: values.autoscale ?? false,
+          ...shutdownTimeout(values['shutdown-timeout']),
+        });
       case 'worker':
         if (!values.pool) throw new UsageError('worker needs --pool NAME');
         return await workerMain(config(), operators, {
