@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadPoolsFile } from '@batuta/orchestrator';
-import { DagValidationError, isBatutaError, redactCredentials } from '@batuta/scheduler';
+import { DagValidationError, isBatutaError, parseDuration, redactCredentials } from '@batuta/scheduler';
 import { NotFoundError, UsageError } from './cli-error.js';
 import { dagsList } from './commands/dags-list.js';
 import { dagsTest } from './commands/dags-test.js';
@@ -112,6 +112,8 @@ options:
   --pools FILE              the pools file (BATUTA_POOLS); default one pool 'default' sized to this machine
   --autoscale               start and stop 'batuta worker' processes on this machine to follow each
                             pool's backlog, within its minWorkers/maxWorkers
+  --shutdown-timeout DUR    longest stop after SIGTERM (e.g. 10s, the default); past it the process
+                            logs shutdown_timeout and exits 1 (Redis unreachable)
 ${CONNECTION}`,
   worker: `usage: batuta worker --pool NAME [--capacity SPEC] [--pools FILE] [connection]
 
@@ -126,6 +128,8 @@ options:
                         lock duration + stalled interval. Keep it above the longest event-loop stall
   --stalled-interval D  how often this worker looks for dead workers' tasks
                         (BATUTA_WORKER_STALLED_INTERVAL, default the lock duration)
+  --shutdown-timeout DUR  longest stop after SIGTERM once running tasks are done or handed back (default
+                    10s); past it the worker logs shutdown_timeout and exits 1 (Redis unreachable)
 ${CONNECTION}`,
   'dags trigger': `usage: batuta dags trigger DAG [--conf JSON | --conf-file PATH] [--wait] [connection]
 
@@ -206,6 +210,16 @@ verdict (passed, or FORCED and why) and bad marks.
 ${CONNECTION}`,
 };
 
+/** `--shutdown-timeout DUR` as the daemons' option; nothing when not given (they use their default). */
+function shutdownTimeout(text: string | undefined): { shutdownTimeoutMs?: number } {
+  if (text === undefined) return {};
+  try {
+    return { shutdownTimeoutMs: parseDuration(text) };
+  } catch (error) {
+    throw new UsageError(`--shutdown-timeout: ${(error as Error).message}`);
+  }
+}
+
 const TWO_WORD = new Set(['dags', 'runs', 'events', 'predictions', 'db']);
 
 /** Entry point of the `batuta` command; returns the process exit code. */
@@ -257,6 +271,7 @@ export async function main(argv: string[]): Promise<number> {
         force: { type: 'boolean' },
         'lock-duration': { type: 'string' },
         'stalled-interval': { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
       },
     });
     if (values.help) {
@@ -293,13 +308,17 @@ export async function main(argv: string[]): Promise<number> {
           ...(values.capacity ? { capacity: values.capacity } : {}),
         });
       case 'scheduler':
-        return await schedulerCommand(config(), operators, { autoscale: values.autoscale ?? false });
+        return await schedulerCommand(config(), operators, {
+          autoscale: values.autoscale ?? false,
+          ...shutdownTimeout(values['shutdown-timeout']),
+        });
       case 'worker':
         if (!values.pool) throw new UsageError('worker needs --pool NAME');
         return await workerMain(config(), operators, {
           pool: values.pool,
           ...(values.capacity ? { capacity: values.capacity } : {}),
           stallDetection: stallDetectionOf(values, process.env),
+          ...shutdownTimeout(values['shutdown-timeout']),
         });
       case 'dags trigger':
         return await dagsTrigger(config(), operators, one('DAG'), {

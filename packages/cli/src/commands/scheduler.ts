@@ -26,6 +26,7 @@ import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
 import { redisOptionsOf } from '../redis-options.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownWithin } from '../shutdown-deadline.js';
 import { loadFolder, openStore, placementCheck } from '../store.js';
 import { localCapacity } from './dags-test.js';
 
@@ -84,7 +85,7 @@ async function startScalers(config: CliConfig, pools: PoolsConfig): Promise<() =
 export async function schedulerCommand(
   config: CliConfig,
   operators: OperatorRegistry,
-  options: { autoscale?: boolean } = {},
+  options: { autoscale?: boolean; shutdownTimeoutMs?: number } = {},
 ): Promise<number> {
   const store = await openStore(config);
   const poolsConfig = config.executor === 'bullmq' ? await poolsOf(config) : undefined;
@@ -154,10 +155,8 @@ export async function schedulerCommand(
     namespace: config.namespace,
     retentionRuns: config.retention.runs ?? 'forever',
   });
-  await daemon.start();
-  const stopScalers =
-    options.autoscale && config.executor === 'bullmq' ? await startScalers(config, await poolsOf(config)) : undefined;
-  await new Promise<void>((resolve) => {
+  // Listening before the start: a start held up by an unreachable Redis must still be stoppable.
+  const signalled = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       jsonLog({ event: 'signal', signal });
       resolve();
@@ -165,9 +164,27 @@ export async function schedulerCommand(
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  await stopScalers?.();
-  await daemon.stop();
-  await coordinator.close();
-  await store.close();
-  return 0;
+  const starting = (async () => {
+    await daemon.start();
+    return options.autoscale && config.executor === 'bullmq'
+      ? await startScalers(config, await poolsOf(config))
+      : undefined;
+  })();
+  const first = await Promise.race([starting.then((stop) => ({ stop })), signalled.then(() => undefined)]);
+  if (first) await signalled;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  jsonLog({ event: 'scheduler_stopping', schedulerId, shutdownTimeoutMs });
+  return shutdownWithin(
+    'scheduler',
+    shutdownTimeoutMs,
+    async () => {
+      // A start still under way finishes first (inside the bound), so nothing it starts is left running.
+      const stopScalers = await starting;
+      await stopScalers?.();
+      await daemon.stop();
+      await coordinator.close();
+      await store.close();
+    },
+    jsonLog,
+  );
 }

@@ -6,6 +6,7 @@ import { createTaskInvoker, type OperatorRegistry } from '@batuta/scheduler';
 import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { redisOptionsOf } from '../redis-options.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownWithin } from '../shutdown-deadline.js';
 import { loadFolder, openStore } from '../store.js';
 import { jsonLog, poolsOf } from './scheduler.js';
 import type { StallDetection } from './worker-stall-detection.js';
@@ -16,7 +17,7 @@ const DRAIN_DEADLINE_MS = 60_000;
 export async function workerMain(
   config: CliConfig,
   operators: OperatorRegistry,
-  options: { pool: string; capacity?: string; stallDetection?: StallDetection },
+  options: { pool: string; capacity?: string; stallDetection?: StallDetection; shutdownTimeoutMs?: number },
 ): Promise<number> {
   const { pools, slotPools } = await poolsOf(config);
   const pool = pools.find((p) => p.name === options.pool);
@@ -48,13 +49,22 @@ export async function workerMain(
     process.once('SIGTERM', () => resolve());
     process.once('SIGINT', () => resolve());
   });
-  jsonLog({ event: 'worker_stopping', pool: options.pool, drainDeadlineMs: DRAIN_DEADLINE_MS });
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+  // Running attempts may use the drain deadline; closing the connections after them gets the shutdown timeout.
+  const boundMs = (worker.runningCount() > 0 ? DRAIN_DEADLINE_MS : 0) + shutdownTimeoutMs;
+  jsonLog({ event: 'worker_stopping', pool: options.pool, drainDeadlineMs: DRAIN_DEADLINE_MS, shutdownTimeoutMs });
   clearInterval(reload);
   // A second signal stops waiting: running attempts are handed back for another worker (same try).
   const handBack = () => void worker.close({ drain: false });
   process.once('SIGTERM', handBack);
   process.once('SIGINT', handBack);
-  await worker.close({ drain: true, deadlineMs: DRAIN_DEADLINE_MS });
-  await store.close();
-  return 0;
+  return shutdownWithin(
+    'worker',
+    boundMs,
+    async () => {
+      await worker.close({ drain: true, deadlineMs: DRAIN_DEADLINE_MS });
+      await store.close();
+    },
+    jsonLog,
+  );
 }

@@ -38,22 +38,41 @@ export class OrphanAdopter {
       if (mine.has(record.runId)) continue;
       if ((record.startMs ?? record.createdMs) > nowMs - this.leaseTtlMs) continue;
       if (await this.leases.ownerOf(record.runId, nowMs)) continue;
-      const dag = dags.get(record.dagId);
-      if (!dag) continue;
-      try {
-        if (!(await this.leases.acquire(record.runId, nowMs))) continue;
-        await this.coordinator.resumeRun(dag, record.runId);
-        this.log({ event: 'run_adopted', dagId: dag.id, runId: record.runId });
-      } catch (error) {
-        // One run that cannot be resumed must not leave the orphans after it without a driver.
-        this.log({
-          event: 'run_adopt_failed',
-          level: 'error',
-          dagId: dag.id,
-          runId: record.runId,
-          message: (error as Error).message,
-        });
-      }
+      await this.take(dags, record.dagId, record.runId, nowMs, false);
+    }
+  }
+
+  /**
+   * Adopts runs a stopping peer released on purpose: at once, young or not (its lease was let go, so no
+   * creator can still be about to take it), when this scheduler wins the lease.
+   */
+  async adoptReleased(dags: ReadonlyMap<string, DagSpec>, runIds: readonly string[], nowMs: number): Promise<void> {
+    if (runIds.length === 0) return;
+    const mine = new Set(this.coordinator.activeRunIds());
+    for (const runId of runIds) {
+      if (mine.has(runId)) continue;
+      const record = await this.store.getRun(runId);
+      if (record?.state !== 'running') continue;
+      await this.take(dags, record.dagId, runId, nowMs, true);
+    }
+  }
+
+  private async take(
+    dags: ReadonlyMap<string, DagSpec>,
+    dagId: string,
+    runId: string,
+    nowMs: number,
+    handedOver: boolean,
+  ): Promise<void> {
+    const dag = dags.get(dagId);
+    if (!dag) return;
+    try {
+      if (!(await this.leases.acquire(runId, nowMs))) return;
+      await this.coordinator.resumeRun(dag, runId);
+      this.log({ event: 'run_adopted', dagId: dag.id, runId, ...(handedOver ? { handedOver } : {}) });
+    } catch (error) {
+      // One run that cannot be resumed must not leave the orphans after it without a driver.
+      this.log({ event: 'run_adopt_failed', level: 'error', dagId: dag.id, runId, message: (error as Error).message });
     }
   }
 }

@@ -37,6 +37,8 @@ export class PeerDirectory {
   /** Every announced scheduler not yet forgotten, with when it was last seen alive. */
   private readonly lastAliveMs = new Map<string, number>();
   private live: string[] = [];
+  /** Runs whose leases a stopping peer handed over, not yet taken by `takeReleased`. */
+  private released: string[] = [];
 
   constructor(options: PeerDirectoryOptions) {
     this.store = options.store;
@@ -56,9 +58,51 @@ export class PeerDirectory {
     await this.refresh(nowMs);
   }
 
-  /** Lets go of this scheduler's lease: the others take its share back at their next look. */
-  async leave(): Promise<void> {
+  /**
+   * Lets go of this scheduler's lease and tells the others which runs' leases it released: they read the
+   * stream every pass, so they adopt those runs at once instead of waiting for lapsed leases.
+   */
+  async leave(releasedRunIds: readonly string[], nowMs: number): Promise<void> {
     await this.store.releaseLease(schedulerLease(this.schedulerId), this.schedulerId);
+    await this.store.appendEvent(
+      SCHEDULERS_STREAM,
+      'scheduler-stopped',
+      { schedulerId: this.schedulerId, runIds: [...releasedRunIds] },
+      nowMs,
+    );
+  }
+
+  /** Reads what the schedulers stream says since the last read (one round trip when nothing is new). */
+  async readAnnouncements(nowMs: number): Promise<void> {
+    for (;;) {
+      const page = await this.store.readEvents(SCHEDULERS_STREAM, this.cursor, PAGE);
+      for (const event of page) {
+        this.cursor = event.id;
+        const payload = event.payload as { schedulerId?: unknown; runIds?: unknown } | null;
+        const id = payload?.schedulerId;
+        if (typeof id !== 'string' || id === this.schedulerId) {
+          if (typeof id === 'string' && !this.lastAliveMs.has(id)) this.lastAliveMs.set(id, nowMs);
+          continue;
+        }
+        if (event.type === 'scheduler-stopped') {
+          // Gone on purpose: its share is taken back now rather than when its lease would have lapsed.
+          this.live = this.live.filter((live) => live !== id);
+          if (Array.isArray(payload?.runIds)) {
+            for (const runId of payload.runIds) if (typeof runId === 'string') this.released.push(runId);
+          }
+        } else if (!this.lastAliveMs.has(id)) {
+          this.lastAliveMs.set(id, nowMs);
+        }
+      }
+      if (page.length < PAGE) break;
+    }
+  }
+
+  /** The runs stopping peers handed over since the last call. */
+  takeReleased(): string[] {
+    const released = this.released;
+    this.released = [];
+    return released;
   }
 
   /**
@@ -66,15 +110,7 @@ export class PeerDirectory {
    * is seen gone once its lease lapses.
    */
   async refresh(nowMs: number): Promise<void> {
-    for (;;) {
-      const page = await this.store.readEvents(SCHEDULERS_STREAM, this.cursor, PAGE);
-      for (const event of page) {
-        this.cursor = event.id;
-        const id = (event.payload as { schedulerId?: unknown } | null)?.schedulerId;
-        if (typeof id === 'string' && !this.lastAliveMs.has(id)) this.lastAliveMs.set(id, nowMs);
-      }
-      if (page.length < PAGE) break;
-    }
+    await this.readAnnouncements(nowMs);
     const ids = [...this.lastAliveMs.keys()];
     const owners = await Promise.all(ids.map((id) => this.store.getLeaseOwner(schedulerLease(id), nowMs)));
     const live: string[] = [this.schedulerId];

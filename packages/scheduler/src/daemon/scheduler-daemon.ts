@@ -128,8 +128,9 @@ export class SchedulerDaemon {
     this.cancelTimer?.();
     await this.passing;
     const now = this.clock.now();
-    await this.leases.release(this.coordinator.activeRunIds());
-    await this.peers.leave();
+    const runIds = this.coordinator.activeRunIds();
+    await this.leases.release(runIds);
+    await this.peers.leave(runIds, now);
     this.log({ event: 'scheduler_stopped', schedulerId: this.schedulerId, atMs: now });
   }
 
@@ -178,6 +179,9 @@ export class SchedulerDaemon {
         await this.peers.heartbeat(now);
         await this.leases.renew(this.coordinator.activeRunIds(), now);
       }
+      // A stopping peer's runs are adopted now, not when its leases would have lapsed.
+      await this.peers.readAnnouncements(now);
+      await this.orphans.adoptReleased(dags, this.peers.takeReleased(), now);
       await this.control.read(now);
       await this.events.read(dags, now);
       await this.datasets.read(dags, now);

@@ -56,4 +56,28 @@ describe('OrphanAdopter', () => {
     expect(resumed).toEqual([]);
     expect(await leases.ownerOf('stranger', START + TTL + 1)).toBeUndefined();
   });
+
+  it('adopts a run a stopping peer released at once, however young, and leaves one another peer holds', async () => {
+    const store = new MemoryStateStore();
+    await store.createRun(runRecord('released', 'etl', { state: 'running', startMs: START }));
+    await store.createRun(runRecord('retaken', 'etl', { state: 'running', startMs: START }));
+    await store.createRun(runRecord('ended', 'etl', { state: 'success', startMs: START }));
+    await new RunLeases({ store, schedulerId: 'c', ttlMs: TTL }).acquire('retaken', START);
+    const resumed: string[] = [];
+    const coordinator = {
+      activeRunIds: () => [],
+      async resumeRun(_dag: DagSpec, runId: string): Promise<RunHandle> {
+        resumed.push(runId);
+        return { runId, done: new Promise(() => {}) };
+      },
+    };
+    const leases = new RunLeases({ store, schedulerId: 'a', ttlMs: TTL });
+    const { events, log } = recordingLog();
+    const adopter = new OrphanAdopter({ store, coordinator, leases, leaseTtlMs: TTL, log });
+    // One millisecond after the run started: `adopt` would call it too young to be an orphan.
+    await adopter.adoptReleased(byId(dagOf('etl')), ['released', 'retaken', 'ended'], START + 1);
+    expect(resumed).toEqual(['released']);
+    expect(await leases.ownerOf('released', START + 1)).toBe('a');
+    expect(events).toEqual([{ event: 'run_adopted', dagId: 'etl', runId: 'released', handedOver: true }]);
+  });
 });

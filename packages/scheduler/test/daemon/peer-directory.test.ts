@@ -48,7 +48,7 @@ describe('PeerDirectory', () => {
       PeerDirectory,
     ];
     for (const p of [a, b, c]) await join(p, START);
-    await b.leave();
+    await b.leave([], START);
     await a.refresh(START + 1);
     expect(a.liveSchedulers()).toEqual(['a', 'c']);
     await a.heartbeat(START + TTL - 1); // c, killed, renews nothing
@@ -80,5 +80,18 @@ describe('PeerDirectory', () => {
     const late = directory(store, 'late');
     await join(late, START);
     expect(late.knownCount).toBe(1_501);
+  });
+
+  it("hands a stopping peer's released runs to the others at their next read, and drops it from the shares", async () => {
+    const store = new MemoryStateStore();
+    const [a, b] = ['a', 'b'].map((id) => directory(store, id)) as [PeerDirectory, PeerDirectory];
+    for (const p of [a, b]) await join(p, START);
+    await a.refresh(START);
+    expect(a.liveSchedulers()).toEqual(['a', 'b']);
+    await b.leave(['run-1', 'run-2'], START + 1);
+    await a.readAnnouncements(START + 2);
+    expect(a.takeReleased()).toEqual(['run-1', 'run-2']);
+    expect(a.takeReleased()).toEqual([]);
+    expect(a.liveSchedulers()).toEqual(['a']);
   });
 });
