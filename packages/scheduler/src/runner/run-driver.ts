@@ -152,7 +152,7 @@ export class RunDriver {
         return;
       case 'retryDue':
         this.timers.delete(instanceKey(event.key.taskId, event.key.mapIndex));
-        decisions.push(...this.engine.retryDue(event.key, now));
+        append(decisions, this.engine.retryDue(event.key, now));
         return;
       case 'cancel': {
         for (const job of this.book.ready.removeWhere(() => true)) {
@@ -160,7 +160,7 @@ export class RunDriver {
         }
         this.stopTimers();
         void this.context.executor.cancel({ runId: this.runId }, event.reason);
-        decisions.push(...this.engine.cancel(event.reason, now));
+        append(decisions, this.engine.cancel(event.reason, now));
         return;
       }
     }
@@ -199,7 +199,7 @@ export class RunDriver {
     }
     step.touched.add(instanceKey(job.taskId, job.mapIndex));
     // The engine's first decision is this instance's own final state (or its retry); callbacks fire there.
-    decisions.push(...this.engine.complete(job, outcome, now));
+    append(decisions, this.engine.complete(job, outcome, now));
   }
 
   /** Writes the step as one transition (with its dataset updates), then its effects: callbacks, timers, submissions. */
@@ -274,4 +274,9 @@ export class RunDriver {
       this.reject(error);
     }
   }
+}
+
+/** Appends one by one: a fan-out's cascade can hold 100,000 decisions, past what a spread call takes. */
+function append(into: Decision[], decisions: readonly Decision[]): void {
+  for (const decision of decisions) into.push(decision);
 }
