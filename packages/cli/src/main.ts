@@ -25,7 +25,7 @@ import {
 import { schedulerCommand } from './commands/scheduler.js';
 import { statusCommand } from './commands/status.js';
 import { workerMain } from './commands/worker-main.js';
-import { stallDetectionOf } from './commands/worker-stall-detection.js';
+import { outageGraceOf, stallDetectionOf } from './commands/worker-stall-detection.js';
 import { loadConfig } from './config.js';
 import { loadOperators } from './operators.js';
 import { placementCheck } from './store.js';
@@ -112,6 +112,8 @@ options:
   --pools FILE              the pools file (BATUTA_POOLS); default one pool 'default' sized to this machine
   --autoscale               start and stop 'batuta worker' processes on this machine to follow each
                             pool's backlog, within its minWorkers/maxWorkers
+  --outage-grace DUR        how long a lost task is not declared lost while its worker is alive (a
+                            Redis outage cost its lock; BATUTA_OUTAGE_GRACE, default 5m, as the workers')
   --shutdown-timeout DUR    longest stop after SIGTERM (e.g. 10s, the default); past it the process
                             logs shutdown_timeout and exits 1 (Redis unreachable)
 ${CONNECTION}`,
@@ -128,6 +130,9 @@ options:
                         lock duration + stalled interval. Keep it above the longest event-loop stall
   --stalled-interval D  how often this worker looks for dead workers' tasks
                         (BATUTA_WORKER_STALLED_INTERVAL, default the lock duration)
+  --outage-grace D      how long a task whose lock a Redis outage cost keeps running, its late report
+                        still counting (BATUTA_OUTAGE_GRACE, default 5m; 0s turns it off). Give the
+                        schedulers the same value
   --shutdown-timeout DUR  longest stop after SIGTERM once running tasks are done or handed back (default
                     10s); past it the worker logs shutdown_timeout and exits 1 (Redis unreachable)
 ${CONNECTION}`,
@@ -271,6 +276,7 @@ export async function main(argv: string[]): Promise<number> {
         force: { type: 'boolean' },
         'lock-duration': { type: 'string' },
         'stalled-interval': { type: 'string' },
+        'outage-grace': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
       },
     });
@@ -311,6 +317,7 @@ export async function main(argv: string[]): Promise<number> {
         return await schedulerCommand(config(), operators, {
           autoscale: values.autoscale ?? false,
           ...shutdownTimeout(values['shutdown-timeout']),
+          outageGraceMs: outageGraceOf(values['outage-grace'], process.env),
         });
       case 'worker':
         if (!values.pool) throw new UsageError('worker needs --pool NAME');

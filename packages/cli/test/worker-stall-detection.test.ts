@@ -9,6 +9,8 @@ describe('worker stall detection settings', () => {
     [{}, { BATUTA_WORKER_LOCK_DURATION: '8s' }, { lockDurationMs: 8_000 }],
     [{}, { BATUTA_WORKER_STALLED_INTERVAL: '1500ms' }, { stalledIntervalMs: 1_500 }],
     [{ 'lock-duration': '10s' }, { BATUTA_WORKER_LOCK_DURATION: '1m' }, { lockDurationMs: 10_000 }],
+    [{ 'outage-grace': '2m' }, { BATUTA_OUTAGE_GRACE: '10m' }, { outageGraceMs: 120_000 }],
+    [{}, { BATUTA_OUTAGE_GRACE: '0s' }, { outageGraceMs: 0 }],
   ])('reads flags %j over environment %j', (flags, env, expected) => {
     expect(stallDetectionOf(flags, env)).toEqual(expected);
   });
@@ -17,6 +19,7 @@ describe('worker stall detection settings', () => {
     [{ 'lock-duration': '10' }, /not a duration/],
     [{ 'lock-duration': '1s' }, /below the minimum/],
     [{ 'stalled-interval': '100ms' }, /below the minimum/],
+    [{ 'outage-grace': 'soon' }, /--outage-grace .*not a duration/],
   ])('refuses %j', (flags, message) => {
     expect(() => stallDetectionOf(flags, {})).toThrow(message);
   });

@@ -85,7 +85,7 @@ async function startScalers(config: CliConfig, pools: PoolsConfig): Promise<() =
 export async function schedulerCommand(
   config: CliConfig,
   operators: OperatorRegistry,
-  options: { autoscale?: boolean; shutdownTimeoutMs?: number } = {},
+  options: { autoscale?: boolean; shutdownTimeoutMs?: number; outageGraceMs?: number | undefined } = {},
 ): Promise<number> {
   const store = await openStore(config);
   const poolsConfig = config.executor === 'bullmq' ? await poolsOf(config) : undefined;
@@ -107,6 +107,7 @@ export async function schedulerCommand(
       pools,
       slotPools,
       consumer: schedulerId,
+      ...(options.outageGraceMs === undefined ? {} : { outageGraceMs: options.outageGraceMs }),
       onError: (error) => jsonLog({ event: 'executor_error', level: 'error', message: String(error) }),
     });
   }

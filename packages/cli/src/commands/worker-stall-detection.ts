@@ -12,10 +12,15 @@ const MIN_LOCK_DURATION_MS = 2_000;
 /** The shortest pause between stalled checks: each one is a Lua script over the pool's active jobs. */
 const MIN_STALLED_INTERVAL_MS = 500;
 
-/** The worker's stall-detection settings; absent ones keep the worker's defaults (30 s, the lock duration). */
+/**
+ * The worker's stall-detection settings; absent ones keep the worker's defaults (30 s, the lock duration,
+ * and a 5-minute outage grace).
+ */
 export interface StallDetection {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** How long a task whose lock was lost to a Redis outage keeps running, its late report still counting. */
+  outageGraceMs?: number;
 }
 
 function durationSetting(text: string | undefined, name: string, minimumMs: number): number | undefined {
@@ -28,11 +33,16 @@ function durationSetting(text: string | undefined, name: string, minimumMs: numb
 }
 
 /**
- * Reads `--lock-duration` / `--stalled-interval` (flags win) or BATUTA_WORKER_LOCK_DURATION /
- * BATUTA_WORKER_STALLED_INTERVAL, as durations such as `6s`. A usage error names a bad value.
+ * Reads `--lock-duration` / `--stalled-interval` / `--outage-grace` (flags win) or
+ * BATUTA_WORKER_LOCK_DURATION / BATUTA_WORKER_STALLED_INTERVAL / BATUTA_OUTAGE_GRACE, as durations such
+ * as `6s`. A usage error names a bad value.
  */
 export function stallDetectionOf(
-  flags: { 'lock-duration'?: string | undefined; 'stalled-interval'?: string | undefined },
+  flags: {
+    'lock-duration'?: string | undefined;
+    'stalled-interval'?: string | undefined;
+    'outage-grace'?: string | undefined;
+  },
   env: NodeJS.ProcessEnv,
 ): StallDetection {
   const lockDurationMs = durationSetting(
@@ -45,8 +55,19 @@ export function stallDetectionOf(
     '--stalled-interval (BATUTA_WORKER_STALLED_INTERVAL)',
     MIN_STALLED_INTERVAL_MS,
   );
+  const outageGraceMs = outageGraceOf(flags['outage-grace'], env);
   return {
     ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
     ...(stalledIntervalMs === undefined ? {} : { stalledIntervalMs }),
+    ...(outageGraceMs === undefined ? {} : { outageGraceMs }),
   };
+}
+
+/**
+ * `--outage-grace` (or BATUTA_OUTAGE_GRACE): how long a Redis outage is forgiven. Workers keep running a
+ * task whose lock it cost, and schedulers hold its WORKER_LOST while its worker lives; `0s` turns it off.
+ * Give workers and schedulers the same value.
+ */
+export function outageGraceOf(flag: string | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  return durationSetting(flag ?? env.BATUTA_OUTAGE_GRACE, '--outage-grace (BATUTA_OUTAGE_GRACE)', 0);
 }

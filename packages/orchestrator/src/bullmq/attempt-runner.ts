@@ -1,5 +1,5 @@
 // The attempts running on one pool worker: starting a body, its timeout, its end, and stopping it early
-// (timeout, cancellation, a lost lock, the worker closing). Fetching and admission stay in ResourceWorker;
+// (timeout, cancellation, a lock lost for longer than the outage grace, the worker closing). Fetching and admission stay in ResourceWorker;
 // this class only hears "run this" and tells the worker "report this" and "these resources are free".
 import { type Outcome, TASK_CANCELLED, TASK_TIMEOUT, type TaskInvoker, type TaskJob } from '@batuta/scheduler';
 import { storableOutcome } from '@batuta/scheduler/internals';
@@ -30,6 +30,8 @@ export interface RunningAttempt {
    */
   state: 'running' | 'reported' | 'released';
   timer: NodeJS.Timeout | undefined;
+  /** Set once its lock was lost: the body is given up when this fires (the outage grace ran out). */
+  graceTimer: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -41,6 +43,8 @@ export type AfterFinish = 'fetch-next' | 'fetch-nothing';
 /** What the runner needs from its worker. */
 export interface AttemptRunnerHooks {
   workerName: string;
+  /** How long a body whose lock was lost keeps running, in case Redis was only away (its report then counts). */
+  outageGraceMs: number;
   invoke: TaskInvoker;
   outbox: ReportOutbox;
   renewer: LockRenewer;
@@ -91,6 +95,7 @@ export class AttemptRunner {
       startedMs: Date.now(),
       state: 'running',
       timer: undefined,
+      graceTimer: undefined,
     };
     this.running.set(jobId, attempt);
     this.hooks.renewer.track(jobId, token, this.hooks.renewSlots(attempt));
@@ -120,12 +125,24 @@ export class AttemptRunner {
     }
   }
 
-  /** The lock of `jobId` was lost: another worker may hold it or report it lost; stop it, report nothing. */
+  /**
+   * The lock of `jobId` was lost, most likely because Redis was away longer than the lock lasts. The body
+   * keeps running for the outage grace: if it finishes by then its report goes out late and the executor,
+   * which holds the attempt's WORKER_LOST while this worker is alive, takes it, so the work is not done
+   * twice. After the grace the body is stopped and nothing is reported from here.
+   */
   lockLost(jobId: string): void {
     const attempt = this.running.get(jobId);
-    if (attempt?.state !== 'running') return;
-    this.release(attempt, new OrchestratorError(WORKER_LOST, `${describeJob(attempt.task)} lost its lock`));
+    if (attempt?.state !== 'running' || attempt.graceTimer) return;
     this.hooks.onLockLost(attempt.task);
+    const lost = new OrchestratorError(WORKER_LOST, `${describeJob(attempt.task)} lost its lock`);
+    if (this.hooks.outageGraceMs <= 0) {
+      this.release(attempt, lost);
+      return;
+    }
+    attempt.graceTimer = setTimeout(() => {
+      if (attempt.state === 'running') this.release(attempt, lost);
+    }, this.hooks.outageGraceMs);
   }
 
   /** Resolves when no body runs and no outcome is being recorded, or after `deadlineMs`, or on `cutWait`. */
@@ -159,6 +176,7 @@ export class AttemptRunner {
   private release(attempt: RunningAttempt, reason: OrchestratorError): void {
     attempt.state = 'released';
     clearTimeout(attempt.timer);
+    clearTimeout(attempt.graceTimer);
     this.hooks.renewer.untrack(attempt.jobId);
     attempt.controller.abort(reason);
   }
@@ -186,6 +204,7 @@ export class AttemptRunner {
   /** The body settled: release its resources first, so the job fetched with the completion can fit. */
   private async settle(attempt: RunningAttempt, outcome: Outcome): Promise<void> {
     clearTimeout(attempt.timer);
+    clearTimeout(attempt.graceTimer);
     this.running.delete(attempt.jobId);
     this.hooks.renewer.untrack(attempt.jobId);
     this.hooks.release(attempt);
@@ -206,6 +225,7 @@ export class AttemptRunner {
     if (attempt.state !== 'running') return;
     attempt.state = 'reported';
     clearTimeout(attempt.timer);
+    clearTimeout(attempt.graceTimer);
     this.hooks.renewer.untrack(attempt.jobId);
     const error = stoppedError(attempt.task, code, why);
     attempt.controller.abort(new OrchestratorError(code, error.message));

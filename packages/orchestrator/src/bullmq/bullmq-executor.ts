@@ -17,6 +17,8 @@ import { OrchestratorError } from '../errors.js';
 import { choosePool } from '../placement/placement.js';
 import type { SlotPool, WorkerPool } from '../pools/worker-pool.js';
 import { checkSubmittable } from '../submit-check.js';
+import { DEFAULT_ALIVE_TTL_MS, DEFAULT_OUTAGE_GRACE_MS } from './alive-beacon.js';
+import { WORKER_LOST } from './attempt-outcomes.js';
 import { JOB_ADDED_FIELD, JOB_FINISHED_FIELD, jobHashKey } from './bullmq-internals.js';
 import { type ConnectionOptions, connectRedis } from './connection.js';
 import {
@@ -26,6 +28,7 @@ import {
   checkNamespace,
   checkPoolName,
   resultsStreamKey,
+  workerAliveKey,
 } from './keys.js';
 import { poolQueue } from './pool-queue.js';
 import { ReportReader } from './report-reader.js';
@@ -59,6 +62,15 @@ export interface BullmqExecutorOptions {
    * reported failed (`JOB_LOST`, retryable).
    */
   checkSilentAfterMs?: number;
+  /**
+   * How long a WORKER_LOST is held back while the attempt's worker may still deliver its report (its lock
+   * was lost to a Redis outage, not to its death): default 5 min, as the workers' `outageGraceMs`. A
+   * WORKER_LOST is settled at once when the worker's alive key is gone (after Redis has been back for
+   * `aliveTtlMs`, so live workers had time to write it again).
+   */
+  outageGraceMs?: number;
+  /** The workers' alive-key time to live (default 10 s; use the workers' value). */
+  aliveTtlMs?: number;
   /** Extra ioredis options (tls, password …). */
   redisOptions?: ConnectionOptions;
   /** Jobs per `addBulk` call when many attempts are submitted at once (default 1,000). */
@@ -74,6 +86,10 @@ interface Submitted {
   /** `buffered`: not yet sent (the next flush adds it); `adding`: being added; `queued`: in BullMQ. */
   state: 'buffered' | 'adding' | 'queued';
   started: boolean;
+  /** The worker its `started` report named: the one that may still deliver after a lost lock. */
+  worker: string | undefined;
+  /** A WORKER_LOST held back while that worker may still deliver, and until when at most. */
+  lost: { report: FinishedReport; untilMs: number } | undefined;
   /** When the safety net looks this attempt up next, and the wait after that. */
   checkAtMs: number;
   checkAfterMs: number;
@@ -115,6 +131,11 @@ export class BullmqExecutor implements Executor {
   private readonly keepFinished: { age: number; count: number };
   private readonly reportRetentionMs: number;
   private readonly checkSilentAfterMs: number;
+  private readonly outageGraceMs: number;
+  private readonly aliveTtlMs: number;
+  /** When this executor's connection last became ready (a reconnect after an outage resets it). */
+  private readySinceMs = Date.now();
+  private checkingLost = false;
   private readonly batchSize: number;
   private readonly onError: (error: unknown) => void;
   private readonly connection: Redis;
@@ -146,11 +167,16 @@ export class BullmqExecutor implements Executor {
     };
     this.reportRetentionMs = options.reportRetentionMs ?? 600_000;
     this.checkSilentAfterMs = options.checkSilentAfterMs ?? 10_000;
+    this.outageGraceMs = options.outageGraceMs ?? DEFAULT_OUTAGE_GRACE_MS;
+    this.aliveTtlMs = options.aliveTtlMs ?? DEFAULT_ALIVE_TTL_MS;
     this.batchSize = Math.max(1, options.batchSize ?? 1_000);
     this.onError = options.onError ?? (() => {});
     this.connection = connectRedis(options.redisUrl, options.redisOptions);
     this.blocking = connectRedis(options.redisUrl, options.redisOptions);
     for (const client of [this.connection, this.blocking]) client.on('error', (error) => this.onError(error));
+    this.connection.on('ready', () => {
+      this.readySinceMs = Date.now();
+    });
     this.reader = new ReportReader(
       this.connection,
       this.blocking,
@@ -168,7 +194,10 @@ export class BullmqExecutor implements Executor {
     if (this.listener) throw new OrchestratorError('EXECUTOR_STARTED', 'the BullMQ executor was already started');
     this.listener = listener;
     await this.reader.start();
-    this.checkTimer = setInterval(() => void this.checkSilent(), CHECK_EVERY_MS);
+    this.checkTimer = setInterval(() => {
+      void this.checkSilent();
+      void this.checkLost();
+    }, CHECK_EVERY_MS);
   }
 
   /** Places and queues an attempt; refused (thrown) when no pool can run it or after `close`. */
@@ -183,6 +212,8 @@ export class BullmqExecutor implements Executor {
       pool,
       state: 'buffered',
       started: false,
+      worker: undefined,
+      lost: undefined,
       checkAtMs: Date.now() + this.checkSilentAfterMs,
       checkAfterMs: this.checkSilentAfterMs,
     };
@@ -373,11 +404,16 @@ export class BullmqExecutor implements Executor {
       case 'started':
         if (!entry || entry.started || !listener) return;
         entry.started = true;
+        entry.worker = report.worker;
         notify(() => listener.started(entry.job, report.atMs, report.worker));
         return;
       case 'finished':
         if (!entry) {
           this.rememberOrphan(report);
+          return;
+        }
+        if (this.mayStillDeliver(entry, report)) {
+          entry.lost ??= { report, untilMs: Date.now() + this.outageGraceMs };
           return;
         }
         this.settle(entry, report.outcome, report.startedMs, report.endedMs, report.worker);
@@ -388,6 +424,54 @@ export class BullmqExecutor implements Executor {
       case 'progress':
         if (entry && listener?.progress) notify(() => listener.progress?.(entry.job, report.fraction));
         return;
+    }
+  }
+
+  /**
+   * A WORKER_LOST comes from a stalled check, which cannot tell a dead worker from one cut off from Redis
+   * for longer than the lock lasts. The latter may still deliver the attempt's real report; it is held
+   * back for that (see `checkLost`) while the attempt's worker is known and the grace is not off.
+   */
+  private mayStillDeliver(entry: Submitted, report: FinishedReport): boolean {
+    const lost = report.outcome.status === 'failed' && report.outcome.error.code === WORKER_LOST;
+    return lost && this.outageGraceMs > 0 && entry.worker !== undefined;
+  }
+
+  /**
+   * Settles the held WORKER_LOSTs whose worker is really gone (its alive key expired, and Redis has been
+   * back long enough for a live worker to have written it again) or whose grace ran out. While Redis is
+   * away nothing is settled: the lookup fails and is tried again on the next tick.
+   */
+  private async checkLost(): Promise<void> {
+    if (this.checkingLost || this.closed) return;
+    const held = [...this.submitted.values()].filter((entry) => entry.lost !== undefined);
+    if (held.length === 0) return;
+    this.checkingLost = true;
+    try {
+      const now = Date.now();
+      const trustAbsence = now - this.readySinceMs >= this.aliveTtlMs;
+      const lookups = held.filter((entry) => (entry.lost?.untilMs ?? 0) > now && trustAbsence);
+      const alive = new Map<string, boolean>();
+      if (lookups.length > 0) {
+        const pipeline = this.connection.pipeline();
+        for (const entry of lookups) pipeline.exists(workerAliveKey(this.namespace, entry.worker ?? ''));
+        const replies = (await pipeline.exec()) ?? [];
+        for (const [index, entry] of lookups.entries()) {
+          const [error, count] = replies[index] ?? [];
+          if (!error) alive.set(entry.jobId, count !== 0);
+        }
+      }
+      for (const entry of held) {
+        const lost = entry.lost;
+        if (!lost || this.submitted.get(entry.jobId) !== entry) continue;
+        if (lost.untilMs <= Date.now() || alive.get(entry.jobId) === false) {
+          this.settle(entry, lost.report.outcome, lost.report.startedMs, lost.report.endedMs, lost.report.worker);
+        }
+      }
+    } catch (error) {
+      this.onError(error);
+    } finally {
+      this.checkingLost = false;
     }
   }
 

@@ -44,6 +44,11 @@ export function cancelChannel(namespace: string): string {
   return `batuta:${namespace}:orch:cancel`;
 }
 
+/** The key a worker keeps alive (short time to live) while its process runs and reaches Redis. */
+export function workerAliveKey(namespace: string, workerName: string): string {
+  return `batuta:${namespace}:orch:alive:${workerName}`;
+}
+
 /** The holders of a slot pool: a sorted set (holder → lease expiry ms) and a hash (holder → slots held). */
 export function slotPoolKeys(namespace: string, slotPool: string): { holders: string; amounts: string } {
   const base = `batuta:${namespace}:orch:slots:${slotPool}`;

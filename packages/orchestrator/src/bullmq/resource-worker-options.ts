@@ -23,6 +23,13 @@ export interface ResourceWorkerOptions {
    * that stops renewing (killed, or its event loop blocked this long) loses the job: default 30 s.
    */
   lockDurationMs?: number;
+  /**
+   * How long an attempt whose lock was lost (Redis away longer than the lock lasts) keeps running, so its
+   * report can still count once Redis is back (default 5 min). Executors should use the same value.
+   */
+  outageGraceMs?: number;
+  /** How long this worker's alive key lasts; refreshed every third of it (default 10 s). */
+  aliveTtlMs?: number;
   /** How often this worker looks for jobs whose worker died (default: the lock duration). */
   stalledIntervalMs?: number;
   /** How long a job waiting for slot-pool slots sits in `delayed` before it is tried again (default 500 ms). */
@@ -43,6 +50,8 @@ export type WorkerEvent =
   | { type: 'delayedForSlots'; job: TaskJob }
   | { type: 'finished'; job: TaskJob; outcome: Outcome }
   | { type: 'lockLost'; job: TaskJob }
+  /** A finished report went out after the job's lock was lost; the executor decides whether it counts. */
+  | { type: 'reportedLate'; job: TaskJob }
   | { type: 'error'; error: unknown };
 
 /** What `close` does with running attempts. */

@@ -8,6 +8,7 @@ import { OrchestratorError } from '../errors.js';
 import { slotNeed, slotPoolNames, workerNeed } from '../pools/worker-pool.js';
 import { type AdmissionMemory, admitFetched, mayFetch, NO_ADMISSION_MEMORY } from '../resources/admission-policy.js';
 import { ResourceLedger } from '../resources/resource-ledger.js';
+import { AliveBeacon, DEFAULT_ALIVE_TTL_MS, DEFAULT_OUTAGE_GRACE_MS } from './alive-beacon.js';
 import { bullmqErrorOf, lostWithWorkerError, stoppedError, tooBigError } from './attempt-outcomes.js';
 import { type AfterFinish, AttemptRunner, type RunningAttempt } from './attempt-runner.js';
 import {
@@ -39,9 +40,12 @@ import { decodeCancel, parseTaskJob } from './wire.js';
  *   fetch jobs just to hand them back.
  * - **Throughput**: completing a job fetches the next one in the same round trip (BullMQ's `fetchNext`)
  *   while there is room; one blocking fetch waits when the queue is empty.
- * - **Reports**: `started` and `finished` go to the results stream; `finished` is appended only while the
- *   job's lock is ours, and before the job is moved to completed/failed, so a crash in between is seen
- *   as a lost worker rather than a lost result.
+ * - **Reports**: `started` and `finished` go to the results stream, before the job is moved to
+ *   completed/failed (only while its lock is ours), so a crash in between is seen as a lost worker rather
+ *   than a lost result. A report Redis refuses is kept and sent again until Redis is back.
+ * - **Redis outages**: a lock lost to an outage does not stop the body for `outageGraceMs`; its report
+ *   goes out late and wins over the WORKER_LOST a stalled check produces, because the executor holds that
+ *   while this worker's alive key (refreshed every `aliveTtlMs / 3`) says the worker lives.
  * - **Timeouts** abort the body's signal and report `TASK_TIMEOUT` (retryable) at once; **cancellations**
  *   (published by the executor) report `TASK_CANCELLED`. Resources are released only when the body
  *   settles, so capacity is never oversubscribed by a body that ignores its signal.
@@ -63,6 +67,7 @@ export class ResourceWorker {
   private readonly slots: SlotPools | undefined;
   private readonly slotNames: ReadonlySet<string>;
   private readonly outbox: ReportOutbox;
+  private readonly beacon: AliveBeacon;
   private readonly ledger: ResourceLedger;
   private readonly renewer: LockRenewer;
   private readonly attempts: AttemptRunner;
@@ -92,6 +97,12 @@ export class ResourceWorker {
     this.subscriber = connectRedis(options.redisUrl, options.redisOptions);
     for (const client of [this.connection, this.subscriber]) client.on('error', (error) => this.error(error));
     this.outbox = new ReportOutbox(this.connection, resultsStreamKey(this.namespace), (error) => this.error(error));
+    this.beacon = new AliveBeacon(
+      this.connection,
+      this.namespace,
+      this.name,
+      options.aliveTtlMs ?? DEFAULT_ALIVE_TTL_MS,
+    );
     this.slotNames = slotPoolNames(options.slotPools);
     this.slots =
       this.slotNames.size > 0
@@ -124,6 +135,7 @@ export class ResourceWorker {
     });
     this.attempts = new AttemptRunner({
       workerName: this.name,
+      outageGraceMs: options.outageGraceMs ?? DEFAULT_OUTAGE_GRACE_MS,
       invoke: options.invoke,
       outbox: this.outbox,
       renewer: this.renewer,
@@ -145,6 +157,7 @@ export class ResourceWorker {
     await this.subscriber.subscribe(cancelChannel(this.namespace));
     await this.bull.startStalledCheckTimer();
     this.renewer.start();
+    this.beacon.start();
     this.fetching = this.fetchLoop();
   }
 
@@ -330,11 +343,14 @@ export class ResourceWorker {
     const jobId = job.id!;
     const report = { kind: 'finished', jobId, outcome, startedMs, endedMs: Date.now(), worker: this.name } as const;
     try {
+      // Waits out a Redis outage: the outbox keeps the report and sends it when Redis is back.
       const appended = await this.outbox.postLocked(report, jobHashKey(this.bull, jobId), token);
-      if (!appended) this.onEvent({ type: 'lockLost', job: task });
-      return appended;
+      // Late: the job is not ours to move any more; a stalled check fails it, and the executor prefers
+      // this report to that WORKER_LOST while the attempt is unsettled.
+      if (appended === 'late') this.onEvent({ type: 'reportedLate', job: task });
+      return appended === 'locked';
     } catch {
-      // Unreported: leave the job active; its lock expires and it is reported lost, not dropped.
+      // The worker closed before Redis took it: the job stays active and is reported lost, not dropped.
       return false;
     }
   }
@@ -375,6 +391,8 @@ export class ResourceWorker {
       if (attempt.slots && this.slots) await this.slots.release(attempt.jobId, attempt.slots).catch(() => {});
     }
     this.renewer.stop();
+    this.outbox.stop();
+    await this.beacon.stop();
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
     await this.bull.close().catch((error: unknown) => this.error(error));
     await this.connection.quit().catch(() => this.connection.disconnect());

@@ -47,6 +47,8 @@ export class ChildWorker {
     lockDurationMs?: number;
     stalledIntervalMs?: number;
     drainDeadlineMs?: number;
+    aliveTtlMs?: number;
+    outageGraceMs?: number;
   }): Promise<ChildWorker> {
     const worker = new ChildWorker(config);
     await worker.waitFor((message) => message.type === 'ready', 'the worker to be ready', 20_000);

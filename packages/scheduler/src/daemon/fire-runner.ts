@@ -116,6 +116,18 @@ export class FireRunner {
         if (outcome.run.state === 'running' || outcome.run.state === 'queued') this.readAhead.countActive(dag.id);
         if (outcome.created) {
           created.push({ dag, run: outcome.run });
+          // Logged by the scheduler that created the run, so once: these dates will never run.
+          if (plannedRun.skipped) {
+            this.log({
+              event: 'fire_skipped',
+              level: 'warn',
+              dagId: dag.id,
+              logicalDatesMs: plannedRun.skipped.logicalDatesMs,
+              more: plannedRun.skipped.more,
+              instead: run.logicalDateMs,
+              reason: 'catchup is off: of the fires missed (no scheduler could create runs), only the latest runs',
+            });
+          }
           this.log({
             event: 'run_created',
             dagId: dag.id,

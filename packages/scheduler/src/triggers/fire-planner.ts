@@ -4,6 +4,7 @@
 import type { DagSpec } from '../dag/model.js';
 import { datasetRunsDue } from './datasets.js';
 import { type FireShares, isInShare } from './fire-shares.js';
+import { skippedFires } from './skipped-fires.js';
 import { dueRuns, type PlannedRun, Timetable } from './timetable.js';
 
 /** Where one DAG stands in its timetable, as this scheduler last planned it. */
@@ -24,11 +25,15 @@ export interface FireCounts {
   paused: ReadonlyMap<string, boolean>;
 }
 
-/** One run to create at a fire; `owed` says older fires of its DAG wait for a free slot. */
+/**
+ * One run to create at a fire; `owed` says older fires of its DAG wait for a free slot; `skipped` lists
+ * the older fires that will never run (catchup off and they were missed, e.g. during an outage).
+ */
 export interface PlannedFireRun {
   dag: DagSpec;
   run: PlannedRun;
   owed: boolean;
+  skipped?: { logicalDatesMs: number[]; more: boolean };
 }
 
 /** True for a DAG whose runs come (at least partly) from the clock. */
@@ -118,9 +123,25 @@ export class FirePlanner {
       }
       // With catchup and no free slot left, older fires are still owed: look again at the next poll.
       const owed = dag.catchup && activeRunCount + runs.length >= dag.maxActiveRuns;
-      for (const run of runs) planned.push({ dag, run, owed });
+      const skipped = this.skippedBefore(dag, state.lastFireMs, runs);
+      for (const [index, run] of runs.entries()) {
+        planned.push({ dag, run, owed, ...(index === 0 && skipped ? { skipped } : {}) });
+      }
     }
     return planned;
+  }
+
+  /** Without catchup, the missed fires between the last scheduled run and the one created now. */
+  private skippedBefore(
+    dag: DagSpec,
+    lastFireMs: number | undefined,
+    runs: readonly PlannedRun[],
+  ): PlannedFireRun['skipped'] {
+    const first = runs[0];
+    const timetable = Timetable.of(dag);
+    if (dag.catchup || lastFireMs === undefined || !first || !timetable) return undefined;
+    const skipped = skippedFires(timetable, lastFireMs, first.logicalDateMs);
+    return skipped.logicalDatesMs.length > 0 ? skipped : undefined;
   }
 
   /** Moves a DAG past a planned run the store has answered for (created, found, or rejected). */

@@ -87,6 +87,45 @@ describe('FireRunner', () => {
     expect((await store.listRuns({})).map((r) => r.logicalDateMs)).toEqual([START]);
   });
 
+  it('after a store outage, logs the fires a DAG without catchup skips and creates them all with catchup', async () => {
+    class FailingStore extends MemoryStateStore {
+      failing = false;
+      override async createRuns(runs: readonly DagRunRecord[]) {
+        if (this.failing) throw new Error('Redis is away');
+        return super.createRuns(runs);
+      }
+    }
+    const store = new FailingStore();
+    const clock = new ManualClock(START);
+    const dags = byId(
+      dagOf('latest_only', { schedule: '* * * * *' }),
+      dagOf('every_fire', { schedule: '* * * * *', catchup: true }),
+    );
+    const { runner, events } = runnerFor(store, clock);
+    await runner.fire(dags, START);
+    store.failing = true;
+    for (const minute of [1, 2, 3]) {
+      clock.set(START + minute * MINUTE);
+      await expect(runner.fire(dags, clock.now())).rejects.toThrow('Redis is away');
+    }
+    store.failing = false;
+    clock.set(START + 3 * MINUTE + 5);
+    await runner.fire(dags, clock.now());
+    const dates = async (dagId: string) =>
+      (await store.listRuns({ dagId })).map((run) => run.logicalDateMs).sort((a, b) => a - b);
+    expect(await dates('latest_only')).toEqual([START, START + 3 * MINUTE]);
+    expect(await dates('every_fire')).toEqual([0, 1, 2, 3].map((minute) => START + minute * MINUTE));
+    const skipped = events.filter((e) => e.event === 'fire_skipped');
+    expect(skipped).toEqual([
+      expect.objectContaining({
+        dagId: 'latest_only',
+        logicalDatesMs: [START + MINUTE, START + 2 * MINUTE],
+        more: false,
+        instead: START + 3 * MINUTE,
+      }),
+    ]);
+  });
+
   it('creates no run of a paused DAG', async () => {
     const store = new MemoryStateStore();
     const clock = new ManualClock(START);

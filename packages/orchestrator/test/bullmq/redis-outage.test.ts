@@ -1,0 +1,181 @@
+// Redis outages longer than the lock duration, with real processes: a task that finishes while Redis is
+// down is reported success once Redis is back (ran once, the run with retries: 0 succeeds), and a worker
+// killed during the outage is still reported WORKER_LOST after Redis returns (the executor does not wait
+// out the grace for a worker whose alive key has expired).
+import { MemoryStateStore, RunCoordinator, type TaskInstanceRecord } from '@batuta/scheduler';
+import { RedisServer } from '@batuta/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WORKER_LOST } from '../../src/bullmq/attempt-outcomes.js';
+import { BullmqExecutor } from '../../src/bullmq/bullmq-executor.js';
+import { ResourceWorker } from '../../src/bullmq/resource-worker.js';
+import { RecordingListener } from '../local/harness.js';
+import { ChildWorker } from './child-worker.js';
+import { testDag, testTask } from './dags.js';
+import { eventually, pool, spec, uniqueNamespace } from './harness.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+/** Short locks so an outage of a few seconds outlasts them; alive keys short so a dead worker shows soon. */
+const LOCK_MS = 2_000;
+const OUTAGE_MS = 3 * LOCK_MS;
+const fast = { lockDurationMs: LOCK_MS, stalledIntervalMs: 500, aliveTtlMs: 1_000 };
+
+async function redisServer(): Promise<RedisServer> {
+  const server = await RedisServer.start({ appendOnly: true });
+  cleanups.push(() => server.stop());
+  return server;
+}
+
+/** `promise`, or a failure naming `what` after a generous deadline (never a measure of speed). */
+function within<T>(promise: Promise<T>, what: string, deadlineMs = 60_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${deadlineMs} ms`)), deadlineMs);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** Keeps Redis down for `ms` (its data kept on disk), then starts it again on the same port. */
+async function outage(redis: RedisServer, ms: number, during: () => void | Promise<void> = () => {}): Promise<void> {
+  await redis.kill();
+  await during();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await redis.restart();
+}
+
+describe('a Redis outage longer than the lock duration', () => {
+  it('keeps a result that finished during the outage: reported success once Redis is back, ran once, the run succeeds', async () => {
+    const redis = await redisServer();
+    const namespace = uniqueNamespace('outage');
+    const executor = new BullmqExecutor({
+      redisUrl: redis.url,
+      namespace,
+      pools: [pool('cpu', { cpu: 2 })],
+      aliveTtlMs: fast.aliveTtlMs,
+    });
+    const store = new MemoryStateStore();
+    const changes: TaskInstanceRecord[] = [];
+    const coordinator = new RunCoordinator({
+      store,
+      executor,
+      listener: { taskChanged: (_run, instance) => changes.push({ ...instance }) },
+    });
+    cleanups.push(() => coordinator.close());
+    let finishBody!: () => void;
+    const bodyMayFinish = new Promise<void>((resolve) => {
+      finishBody = resolve;
+    });
+    const bodies: number[] = [];
+    const events: string[] = [];
+    const worker = new ResourceWorker({
+      redisUrl: redis.url,
+      namespace,
+      pool: 'cpu',
+      capacity: spec({ cpu: 2 }),
+      name: 'steady',
+      ...fast,
+      onEvent: (event) => events.push(event.type),
+      invoke: async (task) => {
+        bodies.push(task.tryNumber);
+        await bodyMayFinish;
+        return 'done';
+      },
+    });
+    cleanups.push(() => worker.close({ drain: false }));
+    await worker.start();
+
+    const once = testTask('finishes_in_outage', [], {
+      retry: { ...testTask('x').retry, retries: 0 },
+    });
+    const handle = await coordinator.startRun(testDag('outage', [once]));
+    await eventually(() => bodies.length === 1, 'the body to start');
+    await outage(redis, OUTAGE_MS, () => finishBody());
+
+    const run = await within(handle.done, 'the end of the run');
+    expect(run.state).toBe('success');
+    expect(bodies).toEqual([1]);
+    expect(changes.some((change) => change.error?.code === WORKER_LOST)).toBe(false);
+    const instance = await store.getTaskInstance(run.runId, 'finishes_in_outage', -1);
+    expect(instance).toMatchObject({ state: 'success', tryNumber: 1, worker: 'steady' });
+    // The worker hears Redis's answer a moment after the executor read the report: its lock had expired.
+    await eventually(() => events.includes('reportedLate'), 'the worker to see its report went out late');
+  }, 90_000);
+
+  it('tells a worker killed during the outage (WORKER_LOST once Redis is back) from one only cut off (its result kept)', async () => {
+    const redis = await redisServer();
+    const namespace = uniqueNamespace('outage-kill');
+    const executor = new BullmqExecutor({
+      redisUrl: redis.url,
+      namespace,
+      pools: [pool('doomed', { cpu: 1 }), pool('steady', { cpu: 1 })],
+      aliveTtlMs: fast.aliveTtlMs,
+    });
+    cleanups.push(() => executor.close());
+    const listener = new RecordingListener();
+    await executor.start(listener);
+    const doomed = await ChildWorker.start({
+      redisUrl: redis.url,
+      namespace,
+      pool: 'doomed',
+      capacity: spec({ cpu: 1 }),
+      name: 'doomed',
+      ...fast,
+    });
+    cleanups.push(() => doomed.stop());
+    let finishBody!: () => void;
+    const bodyMayFinish = new Promise<void>((resolve) => {
+      finishBody = resolve;
+    });
+    const steadyBodies: string[] = [];
+    const steady = new ResourceWorker({
+      redisUrl: redis.url,
+      namespace,
+      pool: 'steady',
+      capacity: spec({ cpu: 1 }),
+      name: 'steady',
+      ...fast,
+      invoke: async (task) => {
+        steadyBodies.push(task.taskId);
+        await bodyMayFinish;
+        return 'done';
+      },
+    });
+    cleanups.push(() => steady.close({ drain: false }));
+    await steady.start();
+    const attempt = { dagId: 'dag', runId: 'run', mapIndex: -1, tryNumber: 1, priorityWeight: 1 };
+    await executor.submit({ ...attempt, taskId: 'hang', pool: 'doomed', resources: spec({ cpu: 1 }) });
+    await executor.submit({ ...attempt, taskId: 'gated', pool: 'steady', resources: spec({ cpu: 1 }) });
+    await doomed.waitFor((m) => m.type === 'body' && m.phase === 'start', 'the body to start on the doomed worker');
+    await eventually(() => steadyBodies.length === 1, 'the body to start on the steady worker');
+    await outage(redis, OUTAGE_MS, async () => {
+      doomed.kill('SIGKILL');
+      await doomed.exited;
+      finishBody();
+    });
+
+    // Another worker of the doomed pool finds the stalled job; the executor settles it as soon as it
+    // sees that the doomed worker's alive key is gone, long before the default 5-minute grace.
+    const survivor = new ResourceWorker({
+      redisUrl: redis.url,
+      namespace,
+      pool: 'doomed',
+      capacity: spec({ cpu: 1 }),
+      name: 'survivor',
+      ...fast,
+      invoke: async () => 'unexpected',
+    });
+    cleanups.push(() => survivor.close({ drain: false }));
+    await survivor.start();
+    const lost = await within(listener.finishedOf('hang'), 'the report of the lost attempt');
+    expect(lost.outcome).toMatchObject({ status: 'failed', error: { code: WORKER_LOST, retryable: true } });
+    expect(doomed.bodies('hang', 'end')).toEqual([]);
+    const kept = await within(listener.finishedOf('gated'), 'the report of the attempt that finished');
+    expect(kept.outcome).toMatchObject({ status: 'success', output: 'done' });
+    expect(kept.worker).toBe('steady');
+    expect(steadyBodies).toEqual(['gated']);
+    expect(listener.resultsOf('gated')).toHaveLength(1);
+  }, 90_000);
+});
