@@ -178,4 +178,51 @@ describe('a Redis outage longer than the lock duration', () => {
     expect(steadyBodies).toEqual(['gated']);
     expect(listener.resultsOf('gated')).toHaveLength(1);
   }, 90_000);
+
+  it('stops an attempt still running when the grace runs out after Redis is back, and reports it WORKER_LOST', async () => {
+    const redis = await redisServer();
+    const namespace = uniqueNamespace('outage-grace');
+    const graceMs = 1_000;
+    const executor = new BullmqExecutor({
+      redisUrl: redis.url,
+      namespace,
+      pools: [pool('cpu', { cpu: 1 })],
+      aliveTtlMs: fast.aliveTtlMs,
+      outageGraceMs: graceMs,
+    });
+    cleanups.push(() => executor.close());
+    const listener = new RecordingListener();
+    await executor.start(listener);
+    let started = false;
+    let stopped = false;
+    const worker = new ResourceWorker({
+      redisUrl: redis.url,
+      namespace,
+      pool: 'cpu',
+      capacity: spec({ cpu: 1 }),
+      name: 'slow',
+      ...fast,
+      outageGraceMs: graceMs,
+      // A body that would run for ever: only the end of the grace stops it.
+      invoke: (_task, signal) =>
+        new Promise<never>((_, reject) => {
+          started = true;
+          signal.addEventListener('abort', () => {
+            stopped = true;
+            reject(signal.reason);
+          });
+        }),
+    });
+    cleanups.push(() => worker.close({ drain: false }));
+    await worker.start();
+    const attempt = { dagId: 'dag', runId: 'run', mapIndex: -1, tryNumber: 1, priorityWeight: 1 };
+    await executor.submit({ ...attempt, taskId: 'long', pool: 'cpu', resources: spec({ cpu: 1 }) });
+    await eventually(() => started, 'the body to start');
+    await outage(redis, OUTAGE_MS);
+
+    const lost = await within(listener.finishedOf('long'), 'the report of the attempt past the grace');
+    expect(lost.outcome).toMatchObject({ status: 'failed', error: { code: WORKER_LOST, retryable: true } });
+    await eventually(() => stopped, 'the body to be stopped at the end of the grace');
+    expect(listener.resultsOf('long')).toHaveLength(1);
+  }, 90_000);
 });
