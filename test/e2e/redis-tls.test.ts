@@ -3,48 +3,24 @@
 import { openRedis } from '@batuta/ml-tasks';
 import { ResourceWorker } from '@batuta/orchestrator';
 import { isBatutaError, RedisStateStore, redisTlsOptions } from '@batuta/scheduler';
-import {
-  generateTestCertificates,
-  opensslAvailable,
-  RedisServer,
-  type TestCertificates,
-  uniqueNamespace,
-} from '@batuta/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opensslAvailable, uniqueNamespace, useTlsRedisServer } from '@batuta/testing';
+import { describe, expect, it } from 'vitest';
 
 describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
-  let certificates: TestCertificates;
-  let server: RedisServer;
-
-  beforeAll(async () => {
-    certificates = generateTestCertificates();
-    server = await RedisServer.start({
-      tls: {
-        certFile: certificates.serverCertFile,
-        keyFile: certificates.serverKeyFile,
-        caFile: certificates.caFile,
-        authClients: true,
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    certificates?.remove();
-  });
+  const tls = useTlsRedisServer();
 
   const settings = () => ({
-    ca: certificates.caFile,
-    cert: certificates.clientCertFile,
-    key: certificates.clientKeyFile,
+    ca: tls.certificates.caFile,
+    cert: tls.certificates.clientCertFile,
+    key: tls.certificates.clientKeyFile,
   });
 
   /** Sets BATUTA_REDIS_TLS_* for the duration of `body`. */
   async function withTlsEnvironment<T>(body: () => Promise<T>): Promise<T> {
     const names = {
-      BATUTA_REDIS_TLS_CA: certificates.caFile,
-      BATUTA_REDIS_TLS_CERT: certificates.clientCertFile,
-      BATUTA_REDIS_TLS_KEY: certificates.clientKeyFile,
+      BATUTA_REDIS_TLS_CA: tls.certificates.caFile,
+      BATUTA_REDIS_TLS_CERT: tls.certificates.clientCertFile,
+      BATUTA_REDIS_TLS_KEY: tls.certificates.clientKeyFile,
       BATUTA_REDIS_TLS_SERVERNAME: 'localhost',
     };
     Object.assign(process.env, names);
@@ -57,7 +33,7 @@ describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
 
   it('the scheduler store connects with the CA and client certificate', async () => {
     const store = await RedisStateStore.connect({
-      url: server.tlsUrl,
+      url: tls.server.tlsUrl,
       namespace: uniqueNamespace('tls'),
       redisOptions: redisTlsOptions(settings()),
     });
@@ -70,7 +46,7 @@ describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
 
   it('an orchestrator worker starts and closes over TLS', async () => {
     const worker = new ResourceWorker({
-      redisUrl: server.tlsUrl,
+      redisUrl: tls.server.tlsUrl,
       redisOptions: redisTlsOptions(settings()),
       namespace: uniqueNamespace('tls'),
       pool: 'default',
@@ -83,7 +59,7 @@ describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
   });
 
   it('the ML operators connect with BATUTA_REDIS_TLS_* from the environment', async () => {
-    const redis = await withTlsEnvironment(() => openRedis(server.tlsUrl));
+    const redis = await withTlsEnvironment(() => openRedis(tls.server.tlsUrl));
     try {
       expect(await redis.ping()).toBe('PONG');
     } finally {
@@ -94,12 +70,12 @@ describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
   it('a missing certificate file is a clear REDIS_TLS_FILE error', () => {
     let failure: unknown;
     try {
-      redisTlsOptions({ ca: `${certificates.dir}/no-such-ca.crt` });
+      redisTlsOptions({ ca: `${tls.certificates.dir}/no-such-ca.crt` });
     } catch (error) {
       failure = error;
     }
     expect(isBatutaError(failure, 'REDIS_TLS_FILE')).toBe(true);
-    expect(() => redisTlsOptions({ cert: certificates.clientCertFile })).toThrow(/needs its key/);
+    expect(() => redisTlsOptions({ cert: tls.certificates.clientCertFile })).toThrow(/needs its key/);
     expect(redisTlsOptions({})).toEqual({});
   });
 });

@@ -1,42 +1,18 @@
 // `batuta status` against a real redis-server that speaks only TLS and demands a client certificate,
 // configured through BATUTA_REDIS_TLS_* (certificates made by openssl for this test).
 import { main } from '@batuta/cli';
-import {
-  generateTestCertificates,
-  opensslAvailable,
-  RedisServer,
-  type TestCertificates,
-  uniqueNamespace,
-} from '@batuta/testing';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { opensslAvailable, uniqueNamespace, useTlsRedisServer } from '@batuta/testing';
+import { describe, expect, it, vi } from 'vitest';
 
 describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
-  let certificates: TestCertificates;
-  let server: RedisServer;
-
-  beforeAll(async () => {
-    certificates = generateTestCertificates();
-    server = await RedisServer.start({
-      tls: {
-        certFile: certificates.serverCertFile,
-        keyFile: certificates.serverKeyFile,
-        caFile: certificates.caFile,
-        authClients: true,
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    certificates?.remove();
-  });
+  const tls = useTlsRedisServer();
 
   /** Sets BATUTA_REDIS_TLS_* for the duration of `body`. */
   async function withTlsEnvironment<T>(body: () => Promise<T>): Promise<T> {
     const names = {
-      BATUTA_REDIS_TLS_CA: certificates.caFile,
-      BATUTA_REDIS_TLS_CERT: certificates.clientCertFile,
-      BATUTA_REDIS_TLS_KEY: certificates.clientKeyFile,
+      BATUTA_REDIS_TLS_CA: tls.certificates.caFile,
+      BATUTA_REDIS_TLS_CERT: tls.certificates.clientCertFile,
+      BATUTA_REDIS_TLS_KEY: tls.certificates.clientKeyFile,
       BATUTA_REDIS_TLS_SERVERNAME: 'localhost',
     };
     Object.assign(process.env, names);
@@ -53,9 +29,17 @@ describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
     const error = vi.spyOn(console, 'error').mockImplementation((...parts) => void printed.push(parts.join(' ')));
     try {
       const code = await withTlsEnvironment(() =>
-        main(['status', '--redis', server.tlsUrl, '--dags', certificates.dir, '--namespace', uniqueNamespace('tls')]),
+        main([
+          'status',
+          '--redis',
+          tls.server.tlsUrl,
+          '--dags',
+          tls.certificates.dir,
+          '--namespace',
+          uniqueNamespace('tls'),
+        ]),
       );
-      expect(printed.join('\n')).toContain(`at ${server.tlsUrl}`);
+      expect(printed.join('\n')).toContain(`at ${tls.server.tlsUrl}`);
       expect(code).toBe(0);
     } finally {
       log.mockRestore();

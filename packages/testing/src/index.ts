@@ -4,4 +4,5 @@
 export { freePort, RedisServer, type RedisServerOptions } from '@batuta/scheduler/redis-server';
 export { type RedisHarness, type RedisHarnessOptions, useRedisServer } from './redis-harness.js';
 export { generateTestCertificates, opensslAvailable, type TestCertificates } from './test-certificates.js';
+export { type TlsRedisHarness, useTlsRedisServer } from './tls-redis-harness.js';
 export { uniqueNamespace } from './unique-namespace.js';
