@@ -15,22 +15,6 @@ describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
     key: tls.certificates.clientKeyFile,
   });
 
-  /** Sets BATUTA_REDIS_TLS_* for the duration of `body`. */
-  async function withTlsEnvironment<T>(body: () => Promise<T>): Promise<T> {
-    const names = {
-      BATUTA_REDIS_TLS_CA: tls.certificates.caFile,
-      BATUTA_REDIS_TLS_CERT: tls.certificates.clientCertFile,
-      BATUTA_REDIS_TLS_KEY: tls.certificates.clientKeyFile,
-      BATUTA_REDIS_TLS_SERVERNAME: 'localhost',
-    };
-    Object.assign(process.env, names);
-    try {
-      return await body();
-    } finally {
-      for (const name of Object.keys(names)) delete process.env[name];
-    }
-  }
-
   it('the scheduler store connects with the CA and client certificate', async () => {
     const store = await RedisStateStore.connect({
       url: tls.server.tlsUrl,
@@ -59,7 +43,7 @@ describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
   });
 
   it('the ML operators connect with BATUTA_REDIS_TLS_* from the environment', async () => {
-    const redis = await withTlsEnvironment(() => openRedis(tls.server.tlsUrl));
+    const redis = await tls.withEnvironment(() => openRedis(tls.server.tlsUrl));
     try {
       expect(await redis.ping()).toBe('PONG');
     } finally {

@@ -7,28 +7,12 @@ import { describe, expect, it, vi } from 'vitest';
 describe.skipIf(!opensslAvailable())('Redis over TLS', () => {
   const tls = useTlsRedisServer();
 
-  /** Sets BATUTA_REDIS_TLS_* for the duration of `body`. */
-  async function withTlsEnvironment<T>(body: () => Promise<T>): Promise<T> {
-    const names = {
-      BATUTA_REDIS_TLS_CA: tls.certificates.caFile,
-      BATUTA_REDIS_TLS_CERT: tls.certificates.clientCertFile,
-      BATUTA_REDIS_TLS_KEY: tls.certificates.clientKeyFile,
-      BATUTA_REDIS_TLS_SERVERNAME: 'localhost',
-    };
-    Object.assign(process.env, names);
-    try {
-      return await body();
-    } finally {
-      for (const name of Object.keys(names)) delete process.env[name];
-    }
-  }
-
   it('batuta status reaches a TLS Redis configured through the environment', async () => {
     const printed: string[] = [];
     const log = vi.spyOn(console, 'log').mockImplementation((...parts) => void printed.push(parts.join(' ')));
     const error = vi.spyOn(console, 'error').mockImplementation((...parts) => void printed.push(parts.join(' ')));
     try {
-      const code = await withTlsEnvironment(() =>
+      const code = await tls.withEnvironment(() =>
         main([
           'status',
           '--redis',

@@ -10,6 +10,8 @@ export interface TlsRedisHarness {
   readonly certificates: TestCertificates;
   /** BATUTA_REDIS_TLS_* naming the client certificate, as an operator would set them. */
   environment(): Record<string, string>;
+  /** Runs `body` with those variables set in this process, and removes them after it. */
+  withEnvironment<T>(body: () => Promise<T>): Promise<T>;
 }
 
 /** Registers the hooks that start the TLS server before the file's tests and stop it after them. */
@@ -50,6 +52,15 @@ export function useTlsRedisServer(): TlsRedisHarness {
         BATUTA_REDIS_TLS_KEY: files.clientKeyFile,
         BATUTA_REDIS_TLS_SERVERNAME: 'localhost',
       };
+    },
+    async withEnvironment(body) {
+      const names = this.environment();
+      Object.assign(process.env, names);
+      try {
+        return await body();
+      } finally {
+        for (const name of Object.keys(names)) delete process.env[name];
+      }
     },
   };
 }
