@@ -179,6 +179,56 @@ describe('a Redis outage longer than the lock duration', () => {
     expect(listener.resultsOf('gated')).toHaveLength(1);
   }, 90_000);
 
+  it('reports WORKER_LOST once for a finished attempt whose worker was restarted during the outage (its unsent report died with it)', async () => {
+    const redis = await redisServer();
+    const namespace = uniqueNamespace('outage-restart');
+    const executor = new BullmqExecutor({
+      redisUrl: redis.url,
+      namespace,
+      pools: [pool('cpu', { cpu: 1 })],
+      aliveTtlMs: fast.aliveTtlMs,
+    });
+    cleanups.push(() => executor.close());
+    const listener = new RecordingListener();
+    await executor.start(listener);
+    // The default worker name carries the process id, so a restarted worker is another worker to the
+    // executor: the first one's alive key expires and its attempt is settled long before the grace.
+    const first = await ChildWorker.start({
+      redisUrl: redis.url,
+      namespace,
+      pool: 'cpu',
+      capacity: spec({ cpu: 1 }),
+      name: 'before-restart',
+      ...fast,
+    });
+    cleanups.push(() => first.stop());
+    const attempt = { dagId: 'dag', runId: 'run', mapIndex: -1, tryNumber: 1, priorityWeight: 1 };
+    await executor.submit({ ...attempt, taskId: 'sleep1500', pool: 'cpu', resources: spec({ cpu: 1 }) });
+    await first.waitFor((m) => m.type === 'body' && m.phase === 'start', 'the body to start');
+    await outage(redis, OUTAGE_MS, async () => {
+      // The body finishes while Redis is away: its report waits in the worker's memory, then dies with it.
+      await first.waitFor((m) => m.type === 'body' && m.phase === 'end', 'the body to finish during the outage');
+      first.kill('SIGKILL');
+      await first.exited;
+    });
+    const restarted = await ChildWorker.start({
+      redisUrl: redis.url,
+      namespace,
+      pool: 'cpu',
+      capacity: spec({ cpu: 1 }),
+      name: 'after-restart',
+      ...fast,
+    });
+    cleanups.push(() => restarted.stop());
+
+    const lost = await within(listener.finishedOf('sleep1500'), 'the report of the attempt whose report was lost');
+    expect(lost.outcome).toMatchObject({ status: 'failed', error: { code: WORKER_LOST, retryable: true } });
+    expect(first.bodies('sleep1500', 'end')).toHaveLength(1);
+    expect(listener.resultsOf('sleep1500')).toHaveLength(1);
+    // The restarted worker does not run try 1 again on its own: the retry is the scheduler's (try 2).
+    expect(restarted.bodies('sleep1500', 'start')).toEqual([]);
+  }, 90_000);
+
   it('stops an attempt still running when the grace runs out after Redis is back, and reports it WORKER_LOST', async () => {
     const redis = await redisServer();
     const namespace = uniqueNamespace('outage-grace');
