@@ -96,6 +96,7 @@ interface Submitted {
 }
 
 type FinishedReport = Extract<WorkerReport, { kind: 'finished' }>;
+type StartedReport = Extract<WorkerReport, { kind: 'started' }>;
 
 /** Finished reports for attempts this executor does not know (yet), kept for a resubmission to claim. */
 const ORPHAN_LIMIT = 100_000;
@@ -146,6 +147,12 @@ export class BullmqExecutor implements Executor {
   private readonly buffer: Submitted[] = [];
   private readonly backlog: Record<string, number> = {};
   private readonly orphans = new Map<string, FinishedReport>();
+  /**
+   * `started` reports of attempts this executor does not know (yet): a restarted or adopting scheduler
+   * reads them from the stream's past before it resubmits, and needs the worker they name to hold a
+   * WORKER_LOST back while that worker may still deliver (a Redis outage) instead of settling it at once.
+   */
+  private readonly orphanStarts = new Map<string, StartedReport>();
   private flushScheduled: NodeJS.Immediate | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private listener: ExecutorListener | undefined;
@@ -219,6 +226,11 @@ export class BullmqExecutor implements Executor {
     };
     this.submitted.set(jobId, entry);
     this.backlog[pool] = (this.backlog[pool] ?? 0) + 1;
+    const orphanStart = this.orphanStarts.get(jobId);
+    if (orphanStart) {
+      this.orphanStarts.delete(jobId);
+      queueMicrotask(() => this.receive(orphanStart));
+    }
     const orphan = this.orphans.get(jobId);
     if (orphan) {
       // It already ran (reported while this executor did not know it, e.g. before a restart).
@@ -402,7 +414,11 @@ export class BullmqExecutor implements Executor {
     const listener = this.listener;
     switch (report.kind) {
       case 'started':
-        if (!entry || entry.started || !listener) return;
+        if (!entry) {
+          remember(this.orphanStarts, report);
+          return;
+        }
+        if (entry.started || !listener) return;
         entry.started = true;
         entry.worker = report.worker;
         notify(() => listener.started(entry.job, report.atMs, report.worker));
@@ -491,8 +507,8 @@ export class BullmqExecutor implements Executor {
   }
 
   private rememberOrphan(report: FinishedReport): void {
-    if (this.orphans.size >= ORPHAN_LIMIT) this.orphans.delete(this.orphans.keys().next().value as string);
-    this.orphans.set(report.jobId, report);
+    this.orphanStarts.delete(report.jobId);
+    remember(this.orphans, report);
   }
 
   private async shutdown(): Promise<void> {
@@ -509,4 +525,12 @@ export class BullmqExecutor implements Executor {
     await Promise.all([...this.queues.values()].map((queue) => queue.close().catch(() => {})));
     await this.connection.quit().catch(() => this.connection.disconnect());
   }
+}
+
+/** Keeps a report of an attempt not submitted (yet), the oldest dropped past ORPHAN_LIMIT. */
+function remember<R extends WorkerReport>(orphans: Map<string, R>, report: R): void {
+  if (orphans.size >= ORPHAN_LIMIT && !orphans.has(report.jobId)) {
+    orphans.delete(orphans.keys().next().value as string);
+  }
+  orphans.set(report.jobId, report);
 }

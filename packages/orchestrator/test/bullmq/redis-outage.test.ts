@@ -179,6 +179,73 @@ describe('a Redis outage longer than the lock duration', () => {
     expect(listener.resultsOf('gated')).toHaveLength(1);
   }, 90_000);
 
+  it('holds a WORKER_LOST back for a restarted scheduler too: it learns the worker from the stream’s past and keeps the late result', async () => {
+    const redis = await redisServer();
+    const namespace = uniqueNamespace('outage-adopt');
+    const options = {
+      redisUrl: redis.url,
+      namespace,
+      pools: [pool('cpu', { cpu: 1 })],
+      aliveTtlMs: fast.aliveTtlMs,
+    };
+    const before = new BullmqExecutor(options);
+    await before.start(new RecordingListener());
+    let finishBody!: () => void;
+    const bodyMayFinish = new Promise<void>((resolve) => {
+      finishBody = resolve;
+    });
+    const bodies: number[] = [];
+    const lostReports: string[] = [];
+    const worker = new ResourceWorker({
+      redisUrl: redis.url,
+      namespace,
+      pool: 'cpu',
+      capacity: spec({ cpu: 1 }),
+      name: 'steady',
+      ...fast,
+      onEvent: (event) => {
+        if (
+          event.type === 'finished' &&
+          event.outcome.status === 'failed' &&
+          event.outcome.error.code === WORKER_LOST
+        ) {
+          lostReports.push(event.job.taskId);
+        }
+      },
+      invoke: async (task) => {
+        bodies.push(task.tryNumber);
+        await bodyMayFinish;
+        return 'done';
+      },
+    });
+    cleanups.push(() => worker.close({ drain: false }));
+    await worker.start();
+    const attempt = { dagId: 'dag', runId: 'run', mapIndex: -1, tryNumber: 1, priorityWeight: 1 };
+    const job = { ...attempt, taskId: 'adopted', pool: 'cpu', resources: spec({ cpu: 1 }) };
+    await before.submit(job);
+    await eventually(() => bodies.length === 1, 'the body to start');
+    await before.close();
+
+    // The scheduler restarts: a new executor reads the stream's past (the `started` report), then the
+    // resumed run resubmits the attempt (a no-op in BullMQ: same job id).
+    const listener = new RecordingListener();
+    const after = new BullmqExecutor(options);
+    cleanups.push(() => after.close());
+    await after.start(listener);
+    await after.submit(job);
+    // The body outlives the outage: the stalled check reports the attempt WORKER_LOST first, and only then
+    // does the body finish and its worker deliver the real result.
+    await outage(redis, OUTAGE_MS);
+    await eventually(() => lostReports.includes('adopted'), 'the stalled check to report the attempt lost');
+    finishBody();
+
+    const result = await within(listener.finishedOf('adopted'), 'the report of the adopted attempt');
+    expect(result.outcome).toMatchObject({ status: 'success', output: 'done' });
+    expect(result.worker).toBe('steady');
+    expect(bodies).toEqual([1]);
+    expect(listener.resultsOf('adopted')).toHaveLength(1);
+  }, 90_000);
+
   it('reports WORKER_LOST once for a finished attempt whose worker was restarted during the outage (its unsent report died with it)', async () => {
     const redis = await redisServer();
     const namespace = uniqueNamespace('outage-restart');
