@@ -14,9 +14,10 @@ import { testDag, testTask } from './dags.js';
 import { eventually, pool, spec, uniqueNamespace } from './harness.js';
 
 const cleanups: Array<() => Promise<void>> = [];
+// Closing clients that are still reconnecting after an outage can take several seconds on a busy machine.
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-});
+}, 60_000);
 
 /** Short locks so an outage of a few seconds outlasts them; alive keys short so a dead worker shows soon. */
 const LOCK_MS = 2_000;
