@@ -54,6 +54,46 @@ export { DEFAULT_REDIS_URL, openRedis, redisUrlFor } from './operators/task-inpu
 export { ML_OPERATOR_NAMES, registerMlOperators } from './operators.js';
 export { type BatchPredictions, type BatchPredictOptions, batchPredict } from './predict/batch-predict.js';
 export { type PredictAndIngestOptions, predictAndIngest } from './predict/predict-and-ingest.js';
+export { type ArmStats, type BanditAlgorithm, BanditPolicy } from './rollout/bandit.js';
+export {
+  type ArmFigures,
+  type CanaryAction,
+  type CanaryDecision,
+  type CanaryFigures,
+  decideCanary,
+  emptyArmFigures,
+} from './rollout/canary.js';
+export { type RandomSource, SeededRandom } from './rollout/random.js';
+export {
+  type CanaryGuards,
+  type CanaryStep,
+  type RolloutSpec,
+  type RolloutSpecInput,
+  type RolloutStrategy,
+  rolloutSpecSchema,
+} from './rollout/rollout-spec.js';
+export {
+  candidateShare,
+  promotedVersion,
+  type RolloutState,
+  type RolloutStatus,
+  type Route,
+  route,
+  stickyBucket,
+} from './rollout/router.js';
+export {
+  type DifferenceReport,
+  fixedHorizonSampleSize,
+  type Interval,
+  type MeanSummary,
+  meanDifference,
+  type Proportion,
+  proportionDifference,
+  type SampleRatioReport,
+  SequentialTest,
+  sampleRatioMismatch,
+  wilsonInterval,
+} from './rollout/statistics.js';
 export { SUPPORTED_OBJECTIVES } from './xgboost/objectives.js';
 export {
   type FeatureLayout,
