@@ -22,7 +22,11 @@ export type MlTasksErrorCode =
   /** A trusted set whose labels do not line up with its features (one label per row). */
   | 'TRUSTED_SET_MISMATCH'
   /** A version marked bad (rolled back from, or forced in empty) asked to serve without force. */
-  | 'VERSION_MARKED_BAD';
+  | 'VERSION_MARKED_BAD'
+  /** A rollout already running for the model, or a state changed by someone else meanwhile. */
+  | 'ROLLOUT_CONFLICT'
+  /** No rollout for the model, or not one in the state the operation needs. */
+  | 'NO_ROLLOUT';
 
 /** The base class of every error @batuta/ml-tasks throws; `code` is stable, `details` carries the figures. */
 export class MlTasksError extends BatutaError<MlTasksErrorCode> {

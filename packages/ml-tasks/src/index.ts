@@ -73,6 +73,15 @@ export {
   rolloutSpecSchema,
 } from './rollout/rollout-spec.js';
 export {
+  HOLDOUT,
+  type RolloutFigures,
+  type RolloutReport,
+  RolloutStore,
+  type RolloutStoreOptions,
+  type StoredRollout,
+  versionsOf,
+} from './rollout/rollout-store.js';
+export {
   candidateShare,
   promotedVersion,
   type RolloutState,

@@ -11,6 +11,9 @@
 //   batuta:NS:pred:M:layout          hash: which layout the model uses (and, for plain, its scheme,
 //                                    feature count and last batch's rows)
 //   batuta:NS:pred:M:bad             hash: version → why it is known bad (rollback never lands there)
+//   batuta:NS:pred:M:rollout         hash: the model's rollout (`state` JSON, `rev` for compare-and-set)
+//   batuta:NS:pred:M:rollout:figures hash: the rollout's counters (`<arm>:<figure>`), reset at each start
+//   batuta:NS:pred:M:rollout:log     stream (capped): assignments and decisions, for audits and reports
 // Plain layout: `PREFIX + KEY` → label, exactly what the original example wrote (PREFIX is '' by
 // default, so the keys are bare SHA-256 hex strings), plus the `layout` and `misses` keys above.
 //
@@ -88,5 +91,17 @@ export class PredictionKeys {
 
   meta(version: string): string {
     return `${this.base}:meta:${version}`;
+  }
+
+  get rollout(): string {
+    return `${this.base}:rollout`;
+  }
+
+  get rolloutFigures(): string {
+    return `${this.base}:rollout:figures`;
+  }
+
+  get rolloutLog(): string {
+    return `${this.base}:rollout:log`;
   }
 }

@@ -1,0 +1,392 @@
+// A model's rollout in Redis, next to its prediction sets: the state (compare-and-set, so two servers or
+// a server and an operator never overwrite each other's step), the counters the guards and reports read,
+// and a capped log of assignments and decisions. Promoting can switch the model's `current` prediction set
+// to the winner and aborting a promoted rollout switches it back: rollback is the same operation as deploy.
+import { parseSafeJson } from '@batuta/scheduler';
+import type { Redis } from 'ioredis';
+import { MlTasksError } from '../errors.js';
+import { PredictionSets } from '../ingest/prediction-sets.js';
+import { checkName, DEFAULT_NAMESPACE, PredictionKeys } from '../ingest/redis-layout.js';
+import { type ArmStats, BanditPolicy } from './bandit.js';
+import { type ArmFigures, type CanaryDecision, decideCanary, emptyArmFigures } from './canary.js';
+import { type RolloutSpec, type RolloutSpecInput, rolloutSpecSchema } from './rollout-spec.js';
+import { promotedVersion, type RolloutState, type Route } from './router.js';
+import {
+  type DifferenceReport,
+  proportionDifference,
+  type SampleRatioReport,
+  sampleRatioMismatch,
+} from './statistics.js';
+
+/** The stored rollout: the router's state plus what the guards and the bandit carry between checks. */
+export interface StoredRollout extends RolloutState {
+  startedMs: number;
+  /** The running always-valid p-value of the canary's accuracy guard. */
+  accuracyPValue?: number;
+  /** The bandit's rewards per arm (a bandit rollout only). */
+  bandit?: Record<string, ArmStats>;
+}
+
+/** The counters per version (and for the holdout, under `HOLDOUT`) since the rollout started. */
+export interface RolloutFigures {
+  arms: Record<string, ArmFigures>;
+  candidateRequestsThisStep: number;
+}
+
+/** What `report` returns: the state, the figures, and the statistics fit for the strategy. */
+export interface RolloutReport {
+  rollout: StoredRollout;
+  figures: RolloutFigures;
+  /** Served requests per arm against the declared split (A/B) or the holdout share (any with a holdout). */
+  sampleRatio?: SampleRatioReport;
+  /** Candidate − baseline feedback accuracy, with its interval (strategies with one candidate). */
+  accuracy?: DifferenceReport;
+  /** Candidate − baseline error rate, with its interval. */
+  errorRate?: DifferenceReport;
+}
+
+/** The figures key of requests routed around every model. */
+export const HOLDOUT = '~holdout';
+const STEP_REQUESTS = '~step:requests';
+const FIGURES = ['requests', 'errors', 'compared', 'disagreements', 'feedbackTrials', 'feedbackCorrect'] as const;
+
+/** Sets the state when `rev` is still the one read; optionally resets the figures or the step counter. */
+const COMPARE_AND_SET = `
+local rev = redis.call('HGET', KEYS[1], 'rev') or '0'
+if rev ~= ARGV[1] then return -1 end
+local next = tonumber(rev) + 1
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'rev', tostring(next))
+if ARGV[3] == 'figures' then redis.call('DEL', KEYS[2]) end
+if ARGV[3] == 'step' then redis.call('HSET', KEYS[2], '${STEP_REQUESTS}', '0') end
+return next
+`;
+
+export interface RolloutStoreOptions {
+  model: string;
+  namespace?: string;
+  /** Switch the model's `current` prediction set on start (single), promote and abort (default false). */
+  activatePredictionSets?: boolean;
+  /** Entries kept in the rollout log (approximately; default 100,000). */
+  logMaxLength?: number;
+}
+
+export class RolloutStore {
+  readonly keys: PredictionKeys;
+  private readonly sets: PredictionSets | undefined;
+  private readonly logMaxLength: number;
+
+  constructor(
+    private readonly redis: Redis,
+    options: RolloutStoreOptions,
+  ) {
+    this.keys = new PredictionKeys(options.namespace ?? DEFAULT_NAMESPACE, options.model);
+    this.sets = options.activatePredictionSets
+      ? new PredictionSets(redis, { model: options.model, namespace: this.keys.namespace })
+      : undefined;
+    this.logMaxLength = options.logMaxLength ?? 100_000;
+  }
+
+  /** The rollout and its revision, or undefined when the model never had one. */
+  async read(): Promise<{ rollout: StoredRollout; rev: string } | undefined> {
+    const [state, rev] = await this.redis.hmget(this.keys.rollout, 'state', 'rev');
+    if (!state || !rev) return undefined;
+    const parsed = parseSafeJson(state, `the rollout of ${this.keys.model}`, {
+      maxBytes: 1024 * 1024,
+    }) as StoredRollout;
+    return { rollout: { ...parsed, spec: rolloutSpecSchema.parse(parsed.spec) }, rev };
+  }
+
+  /** The rollout, or NO_ROLLOUT. */
+  async get(): Promise<StoredRollout> {
+    const found = await this.read();
+    if (!found) throw new MlTasksError('NO_ROLLOUT', `model ${this.keys.model} has no rollout; start one first`);
+    return found.rollout;
+  }
+
+  /**
+   * Starts a rollout (its figures start from zero). Refused while another is running unless `replace`.
+   * A `single` rollout switches the served version at once and is promoted from the start.
+   */
+  async start(input: RolloutSpecInput, options: { nowMs?: number; replace?: boolean } = {}): Promise<StoredRollout> {
+    const parsed = rolloutSpecSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new MlTasksError('INVALID_ARGUMENT', `rollout: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    const spec = parsed.data;
+    if (spec.model !== this.keys.model) {
+      throw new MlTasksError(
+        'INVALID_ARGUMENT',
+        `rollout of model '${spec.model}' given to the store of '${this.keys.model}'`,
+      );
+    }
+    for (const version of versionsOf(spec)) checkName('version', version);
+    const nowMs = options.nowMs ?? Date.now();
+    const found = await this.read();
+    if (found?.rollout.status === 'running' && !options.replace) {
+      throw new MlTasksError(
+        'ROLLOUT_CONFLICT',
+        `model ${this.keys.model} has a ${found.rollout.spec.strategy} rollout running since ${new Date(found.rollout.startedMs).toISOString()}; promote or abort it, or replace it`,
+      );
+    }
+    const single = spec.strategy === 'single';
+    const rollout: StoredRollout = {
+      spec,
+      status: single ? 'promoted' : 'running',
+      stepIndex: 0,
+      stepStartedMs: nowMs,
+      startedMs: nowMs,
+      ...(single ? { winner: spec.baseline, reason: 'single replacement' } : {}),
+      ...(spec.strategy === 'bandit' ? { bandit: new BanditPolicy(armsOf(spec)).snapshot() } : {}),
+    };
+    if (single) await this.sets?.activate(spec.baseline);
+    await this.write(found?.rev ?? '0', rollout, 'figures');
+    await this.log('started', { strategy: spec.strategy, versions: versionsOf(spec).join(',') });
+    return rollout;
+  }
+
+  /** Counts a request by its route; `outcome` says whether the answering version failed, and whether a
+   *  second version (shadow, or a canary's comparison) scored it and disagreed. `key`: logged as assigned. */
+  async record(route: Route, outcome: { error?: boolean; compared?: boolean; disagreed?: boolean; key?: string } = {}) {
+    const pipeline = this.redis.pipeline();
+    const figures = this.keys.rolloutFigures;
+    const arm = route.arm === 'holdout' ? HOLDOUT : route.version;
+    pipeline.hincrby(figures, `${arm}:requests`, 1);
+    if (outcome.error) pipeline.hincrby(figures, `${arm}:errors`, 1);
+    if (route.arm === 'candidate') pipeline.hincrby(figures, STEP_REQUESTS, 1);
+    const compared =
+      route.arm !== 'holdout' ? (route.shadow ?? (route.arm === 'candidate' ? route.version : undefined)) : undefined;
+    if (outcome.compared && compared) {
+      pipeline.hincrby(figures, `${compared}:compared`, 1);
+      if (outcome.disagreed) pipeline.hincrby(figures, `${compared}:disagreements`, 1);
+    }
+    if (outcome.key !== undefined) {
+      pipeline.xadd(
+        this.keys.rolloutLog,
+        'MAXLEN',
+        '~',
+        this.logMaxLength,
+        '*',
+        'type',
+        'assigned',
+        'key',
+        outcome.key,
+        'arm',
+        arm,
+      );
+    }
+    await pipeline.exec();
+  }
+
+  /** Records feedback on an answer a version gave: `reward` 1 right, 0 wrong (fractions allowed). */
+  async feedback(version: string, reward: number): Promise<void> {
+    if (!(reward >= 0 && reward <= 1))
+      throw new MlTasksError('INVALID_ARGUMENT', `a reward must be in [0, 1], got ${reward}`);
+    checkName('version', version);
+    const pipeline = this.redis.pipeline();
+    pipeline.hincrby(this.keys.rolloutFigures, `${version}:feedbackTrials`, 1);
+    pipeline.hincrbyfloat(this.keys.rolloutFigures, `${version}:feedbackCorrect`, reward);
+    await pipeline.exec();
+  }
+
+  /** The counters since the rollout started. */
+  async figures(): Promise<RolloutFigures> {
+    const raw = await this.redis.hgetall(this.keys.rolloutFigures);
+    const arms: Record<string, ArmFigures> = {};
+    for (const [field, value] of Object.entries(raw)) {
+      if (field === STEP_REQUESTS) continue;
+      const at = field.lastIndexOf(':');
+      const arm = field.slice(0, at);
+      const figure = field.slice(at + 1) as (typeof FIGURES)[number];
+      if (!FIGURES.includes(figure)) continue;
+      const target = arms[arm] ?? emptyArmFigures();
+      arms[arm] = target;
+      const number = Number(value);
+      if (figure === 'feedbackTrials') target.feedback.trials = number;
+      else if (figure === 'feedbackCorrect') target.feedback.successes = Math.round(number);
+      else target[figure] = number;
+    }
+    return { arms, candidateRequestsThisStep: Number(raw[STEP_REQUESTS] ?? 0) };
+  }
+
+  /**
+   * A canary's check: decides from the figures and the time, and applies the decision (advance, promote
+   * or abort). Returns the decision; NO_ROLLOUT when the model's rollout is not a running canary.
+   */
+  async check(nowMs = Date.now()): Promise<CanaryDecision> {
+    const found = await this.read();
+    const rollout = found?.rollout;
+    if (!found || !rollout || rollout.spec.strategy !== 'canary' || rollout.status !== 'running') {
+      throw new MlTasksError('NO_ROLLOUT', `model ${this.keys.model} has no running canary to check`);
+    }
+    const figures = await this.figures();
+    const spec = rollout.spec;
+    const decision = decideCanary(
+      rollout,
+      {
+        baseline: figures.arms[spec.baseline] ?? emptyArmFigures(),
+        candidate: figures.arms[spec.candidate] ?? emptyArmFigures(),
+        candidateRequestsThisStep: figures.candidateRequestsThisStep,
+      },
+      nowMs,
+    );
+    const next: StoredRollout = { ...rollout, ...decision.state };
+    await this.write(found.rev, next, decision.action === 'advance' ? 'step' : undefined);
+    if (decision.action !== 'hold') await this.afterDecision(rollout, next, decision.action, decision.reason);
+    return decision;
+  }
+
+  /** Moves a canary to its next step now (an operator's override of the hold time and request count). */
+  async advance(nowMs = Date.now()): Promise<StoredRollout> {
+    const { rollout, rev } = await this.running('advance');
+    if (rollout.spec.strategy !== 'canary') {
+      throw new MlTasksError(
+        'NO_ROLLOUT',
+        `only a canary advances; ${this.keys.model} runs a ${rollout.spec.strategy} rollout`,
+      );
+    }
+    if (rollout.stepIndex + 1 >= rollout.spec.steps.length) return this.promote(nowMs, 'advanced past the last step');
+    const next = { ...rollout, stepIndex: rollout.stepIndex + 1, stepStartedMs: nowMs };
+    await this.write(rev, next, 'step');
+    await this.log('advance', { step: String(next.stepIndex + 1), reason: 'by hand' });
+    return next;
+  }
+
+  /** Promotes: the candidate (a bandit: its best arm) serves everything. */
+  async promote(nowMs = Date.now(), reason = 'promoted by hand'): Promise<StoredRollout> {
+    const { rollout, rev } = await this.running('promote');
+    const winner =
+      rollout.spec.strategy === 'bandit'
+        ? new BanditPolicy(armsOf(rollout.spec), 'thompson', 0, rollout.bandit).best()
+        : promotedVersion(rollout);
+    const next: StoredRollout = { ...rollout, status: 'promoted', winner, reason, stepStartedMs: nowMs };
+    await this.write(rev, next);
+    await this.afterDecision(rollout, next, 'promote', reason);
+    return next;
+  }
+
+  /** Aborts: the baseline serves everything again (and is `current` again when sets are switched). */
+  async abort(nowMs = Date.now(), reason = 'aborted by hand'): Promise<StoredRollout> {
+    const found = await this.read();
+    if (!found || found.rollout.status === 'aborted') {
+      throw new MlTasksError('NO_ROLLOUT', `model ${this.keys.model} has no rollout to abort`);
+    }
+    const next: StoredRollout = { ...found.rollout, status: 'aborted', reason, stepStartedMs: nowMs };
+    await this.write(found.rev, next);
+    await this.afterDecision(found.rollout, next, 'abort', reason);
+    return next;
+  }
+
+  /** Records a bandit's reward for an arm (and counts the feedback). */
+  async reward(version: string, reward: number): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const { rollout, rev } = await this.running('reward');
+      if (rollout.spec.strategy !== 'bandit') return this.feedback(version, reward);
+      const policy = new BanditPolicy(
+        armsOf(rollout.spec),
+        rollout.spec.algorithm,
+        rollout.spec.explorationFloor,
+        rollout.bandit,
+      );
+      policy.reward(version, reward);
+      if (await this.tryWrite(rev, { ...rollout, bandit: policy.snapshot() })) return this.feedback(version, reward);
+    }
+    throw new MlTasksError('ROLLOUT_CONFLICT', `the bandit of ${this.keys.model} kept changing; try again`);
+  }
+
+  /** The figures with the statistics that fit the strategy. */
+  async report(): Promise<RolloutReport> {
+    const rollout = await this.get();
+    const figures = await this.figures();
+    const spec = rollout.spec;
+    const report: RolloutReport = { rollout, figures };
+    const requests = (arm: string) => figures.arms[arm]?.requests ?? 0;
+    if (spec.strategy === 'ab' && rollout.status === 'running') {
+      report.sampleRatio = sampleRatioMismatch(
+        [requests(spec.baseline), requests(spec.candidate)],
+        [1 - spec.split, spec.split],
+      );
+    } else if (spec.holdout > 0) {
+      const served = Object.keys(figures.arms)
+        .filter((arm) => arm !== HOLDOUT)
+        .reduce((sum, arm) => sum + requests(arm), 0);
+      report.sampleRatio = sampleRatioMismatch([requests(HOLDOUT), served], [spec.holdout, 1 - spec.holdout]);
+    }
+    if ('candidate' in spec) {
+      const baseline = figures.arms[spec.baseline] ?? emptyArmFigures();
+      const candidate = figures.arms[spec.candidate] ?? emptyArmFigures();
+      if (baseline.feedback.trials > 0 && candidate.feedback.trials > 0) {
+        report.accuracy = proportionDifference(baseline.feedback, candidate.feedback);
+      }
+      if (baseline.requests > 0 && candidate.requests > 0) {
+        report.errorRate = proportionDifference(
+          { successes: baseline.errors, trials: baseline.requests },
+          { successes: candidate.errors, trials: candidate.requests },
+        );
+      }
+    }
+    return report;
+  }
+
+  private async running(what: string): Promise<{ rollout: StoredRollout; rev: string }> {
+    const found = await this.read();
+    if (found?.rollout.status !== 'running') {
+      throw new MlTasksError('NO_ROLLOUT', `model ${this.keys.model} has no running rollout to ${what}`);
+    }
+    return found;
+  }
+
+  private async tryWrite(rev: string, rollout: StoredRollout, reset?: 'figures' | 'step'): Promise<boolean> {
+    const result = await this.redis.eval(
+      COMPARE_AND_SET,
+      2,
+      this.keys.rollout,
+      this.keys.rolloutFigures,
+      rev,
+      JSON.stringify(rollout),
+      reset ?? '',
+    );
+    return result !== -1;
+  }
+
+  private async write(rev: string, rollout: StoredRollout, reset?: 'figures' | 'step'): Promise<void> {
+    if (!(await this.tryWrite(rev, rollout, reset))) {
+      throw new MlTasksError(
+        'ROLLOUT_CONFLICT',
+        `the rollout of ${this.keys.model} changed meanwhile; read it again and retry`,
+      );
+    }
+  }
+
+  private async afterDecision(
+    before: StoredRollout,
+    after: StoredRollout,
+    action: string,
+    reason: string,
+  ): Promise<void> {
+    if (this.sets && action === 'promote') await this.sets.activate(promotedVersion(after));
+    if (this.sets && action === 'abort' && before.status === 'promoted') await this.sets.activate(before.spec.baseline);
+    await this.log(action, { reason, step: String(after.stepIndex + 1) });
+  }
+
+  private async log(type: string, fields: Record<string, string>): Promise<void> {
+    const flat = Object.entries(fields).flat();
+    await this.redis.xadd(this.keys.rolloutLog, 'MAXLEN', '~', this.logMaxLength, '*', 'type', type, ...flat);
+  }
+}
+
+/** Every version a rollout names. */
+export function versionsOf(spec: RolloutSpec): string[] {
+  switch (spec.strategy) {
+    case 'single':
+      return [spec.baseline];
+    case 'bandit':
+      return armsOf(spec);
+    default:
+      return [spec.baseline, spec.candidate];
+  }
+}
+
+function armsOf(spec: Extract<RolloutSpec, { strategy: 'bandit' }>): string[] {
+  return [spec.baseline, ...spec.candidates.filter((version) => version !== spec.baseline)];
+}
