@@ -17,6 +17,7 @@ export default defineConfig({
       entry('@batuta/orchestrator/internals', 'orchestrator/src/internals.ts'),
       entry('@batuta/ml-tasks', 'ml-tasks/src/index.ts'),
       entry('@batuta/ml-tasks/internals', 'ml-tasks/src/internals.ts'),
+      entry('@batuta/web', 'web/src/index.ts'),
       entry('@batuta/cli', 'cli/src/index.ts'),
     ],
   },

@@ -38,7 +38,8 @@ const allowedPackages: Record<string, string[]> = {
   testing: ['@batuta/scheduler'],
   orchestrator: ['@batuta/scheduler'],
   'ml-tasks': ['@batuta/scheduler'],
-  cli: ['@batuta/scheduler', '@batuta/orchestrator', '@batuta/ml-tasks'],
+  web: ['@batuta/scheduler', '@batuta/orchestrator', '@batuta/ml-tasks'],
+  cli: ['@batuta/scheduler', '@batuta/orchestrator', '@batuta/ml-tasks', '@batuta/web'],
 };
 
 const pureFolders = [

@@ -1,0 +1,520 @@
+// The HTTP app: every route declared with zod (the OpenAPI 3.1 document at /api/openapi.json is generated
+// from the same schemas that validate requests), authentication on every route but /api/health and the
+// login, a role per route, problem documents for every error, security headers on every answer. It reads
+// and writes through the StateStore port only: the scheduler daemons do the work.
+
+import {
+  BatutaError,
+  checkSafeJson,
+  type DagSpec,
+  newRunId,
+  parseSafeJson,
+  resolveParams,
+  type StateStore,
+} from '@batuta/scheduler';
+import { CONTROL_STREAM, eventStream } from '@batuta/scheduler/internals';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AuthStore } from './auth/auth-store.js';
+import { type Principal, type Role, roleAllows } from './auth/roles.js';
+import { type FieldError, ProblemError, problemForError, sendProblem } from './problem.js';
+import * as schemas from './schemas.js';
+
+export interface WebAppOptions {
+  store: StateStore;
+  auth: AuthStore;
+  /** The DAGs the scheduler loads (the web server reads the same folder). */
+  dags: () => ReadonlyMap<string, DagSpec>;
+  /** Anonymous requests get this role; undefined (the default) means none is let in. */
+  anonymousRole?: Role;
+  /** Largest request body (default 256 KiB). */
+  maxBodyBytes?: number;
+  /** Cookies only over HTTPS (default true; false for plain-HTTP development). */
+  secureCookies?: boolean;
+  now?: () => number;
+  onError?: (error: unknown) => void;
+}
+
+type Env = { Variables: { principal: Principal } };
+
+export const SESSION_COOKIE = 'batuta_session';
+export const CSRF_HEADER = 'x-csrf-token';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const PUBLIC = new Set(['/api/health', '/api/auth/login', '/api/openapi.json']);
+
+/** zod issues as the fields at fault, prefixed with where they were (`body`, `query`, `param`). */
+function fieldErrors(
+  target: string,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): FieldError[] {
+  return issues.map((issue) => ({
+    field: [target, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+}
+
+function require(c: Context<Env>, role: Role): Principal {
+  const principal = c.get('principal');
+  if (!roleAllows(principal.role, role)) {
+    throw new ProblemError('forbidden', `this needs the ${role} role; ${principal.name} is ${principal.role}`);
+  }
+  return principal;
+}
+
+export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
+  const { store, auth } = options;
+  const now = options.now ?? Date.now;
+  const app = new OpenAPIHono<Env>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const target = (result as { target?: string }).target ?? 'request';
+        return sendProblem(
+          c,
+          'invalid-request',
+          'the request does not match the API',
+          fieldErrors(target, result.error.issues),
+        );
+      }
+      return undefined;
+    },
+  });
+
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+      },
+      referrerPolicy: 'no-referrer',
+    }),
+  );
+  app.use('/api/*', async (c, next) => {
+    await next();
+    c.header('cache-control', 'no-store');
+  });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes ?? 256 * 1024,
+      onError: (c) =>
+        sendProblem(c, 'invalid-request', `the body is larger than ${options.maxBodyBytes ?? 256 * 1024} bytes`),
+    }),
+  );
+
+  // JSON bodies are parsed prototype-safe and bounded before any schema sees them: a `__proto__` key must
+  // be refused here, because building the validated object would turn it into a prototype change.
+  app.use('/api/*', async (c, next) => {
+    if (!UNSAFE.has(c.req.method) || !(c.req.header('content-type') ?? '').includes('json')) return next();
+    const text = await c.req.text();
+    if (text.trim() === '') return next();
+    try {
+      parseSafeJson(text, 'body');
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      const field = error instanceof BatutaError && typeof error.field === 'string' ? error.field : 'body';
+      return sendProblem(c, 'invalid-request', detail, [{ field, message: detail }]);
+    }
+    return next();
+  });
+
+  // Who is asking: a bearer token, a session cookie (with its CSRF token on unsafe methods), or anonymous.
+  app.use('/api/*', async (c, next) => {
+    if (PUBLIC.has(c.req.path)) {
+      c.set('principal', { kind: 'anonymous', name: 'anonymous', role: 'viewer' });
+      return next();
+    }
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const token = /^Bearer (.+)$/i.exec(header)?.[1];
+      const principal = token ? await auth.verifyToken(token) : undefined;
+      if (!principal) {
+        c.header('www-authenticate', 'Bearer');
+        return sendProblem(c, 'unauthenticated', 'the bearer token is malformed, unknown or revoked');
+      }
+      c.set('principal', principal);
+      return next();
+    }
+    const sessionId = getCookie(c, SESSION_COOKIE);
+    if (sessionId !== undefined) {
+      const session = await auth.session(sessionId);
+      if (!session) return sendProblem(c, 'unauthenticated', 'the session has ended; log in again');
+      if (UNSAFE.has(c.req.method) && c.req.header(CSRF_HEADER) !== session.csrf) {
+        return sendProblem(
+          c,
+          'forbidden',
+          `a session's ${c.req.method} needs its CSRF token in the ${CSRF_HEADER} header`,
+        );
+      }
+      c.set('principal', { kind: 'user', name: session.user, role: session.role });
+      return next();
+    }
+    if (options.anonymousRole) {
+      c.set('principal', { kind: 'anonymous', name: 'anonymous', role: options.anonymousRole });
+      return next();
+    }
+    c.header('www-authenticate', 'Bearer');
+    return sendProblem(c, 'unauthenticated', 'send a bearer token (batuta tokens create) or log in');
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      const kind =
+        status === 404
+          ? 'not-found'
+          : status === 401
+            ? 'unauthenticated'
+            : status === 403
+              ? 'forbidden'
+              : 'invalid-request';
+      return sendProblem(c, kind, error.message || 'the request could not be read (is the body valid JSON?)');
+    }
+    const mapped = problemForError(error);
+    if (mapped.kind === 'internal') options.onError?.(error);
+    return sendProblem(c, mapped.kind, mapped.detail, mapped.errors);
+  });
+  app.notFound((c) => sendProblem(c, 'not-found', `no route ${c.req.method} ${c.req.path}`));
+
+  const dagOf = (dagId: string): DagSpec => {
+    const dag = options.dags().get(dagId);
+    if (!dag) throw new ProblemError('not-found', `no DAG '${dagId}'`);
+    return dag;
+  };
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/health',
+      responses: {
+        200: { description: 'The server answers', content: { 'application/json': { schema: schemas.health } } },
+      },
+    }),
+    (c) => c.json({ status: 'ok' as const }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/auth/login',
+      request: { body: { required: true, content: { 'application/json': { schema: schemas.login } } } },
+      responses: {
+        200: {
+          description: 'Logged in; the session cookie is set',
+          content: { 'application/json': { schema: schemas.me } },
+        },
+        401: {
+          description: 'Wrong name or password',
+          content: { 'application/problem+json': { schema: schemas.problem } },
+        },
+        429: {
+          description: 'Too many failed logins',
+          content: { 'application/problem+json': { schema: schemas.problem } },
+        },
+      },
+    }),
+    async (c) => {
+      const { username, password } = c.req.valid('json');
+      const result = await auth.login(username, password);
+      if (result === 'limited')
+        return sendProblem(c, 'too-many-requests', 'too many failed logins for this user; wait and try again') as never;
+      if (!result) return sendProblem(c, 'unauthenticated', 'wrong user name or password') as never;
+      setCookie(c, SESSION_COOKIE, result.sessionId, {
+        httpOnly: true,
+        sameSite: 'Strict',
+        secure: options.secureCookies ?? true,
+        path: '/',
+      });
+      return c.json(
+        { name: result.session.user, role: result.session.role, kind: 'user' as const, csrfToken: result.session.csrf },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/auth/logout',
+      responses: { 204: { description: 'Logged out' } },
+    }),
+    async (c) => {
+      const sessionId = getCookie(c, SESSION_COOKIE);
+      if (sessionId) await auth.logout(sessionId);
+      deleteCookie(c, SESSION_COOKIE, { path: '/' });
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/auth/me',
+      responses: {
+        200: { description: 'Who the request acts for', content: { 'application/json': { schema: schemas.me } } },
+      },
+    }),
+    (c) => {
+      const principal = c.get('principal');
+      return c.json({ name: principal.name, role: principal.role, kind: principal.kind }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/dags',
+      responses: {
+        200: {
+          description: 'Every DAG the scheduler loads',
+          content: { 'application/json': { schema: schemas.dagList } },
+        },
+      },
+    }),
+    async (c) => {
+      const dags = [...options.dags().values()].sort((a, b) => a.id.localeCompare(b.id));
+      const summaries = await Promise.all(
+        dags.map(async (dag) => {
+          const [paused, runs] = await Promise.all([
+            store.isDagPaused(dag.id),
+            store.listRuns({ dagId: dag.id, limit: 5 }),
+          ]);
+          return schemas.dagSummaryOf(dag, paused, runs);
+        }),
+      );
+      return c.json({ dags: summaries }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/dags/{dagId}',
+      request: { params: schemas.dagParams },
+      responses: {
+        200: {
+          description: 'A DAG with its tasks and params',
+          content: { 'application/json': { schema: schemas.dagDetail } },
+        },
+        404: { description: 'No such DAG', content: { 'application/problem+json': { schema: schemas.problem } } },
+      },
+    }),
+    async (c) => {
+      const dag = dagOf(c.req.valid('param').dagId);
+      const [paused, runs] = await Promise.all([
+        store.isDagPaused(dag.id),
+        store.listRuns({ dagId: dag.id, limit: 5 }),
+      ]);
+      return c.json(schemas.dagDetailOf(dag, paused, runs), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/api/dags/{dagId}',
+      request: {
+        params: schemas.dagParams,
+        body: { required: true, content: { 'application/json': { schema: schemas.dagPatch } } },
+      },
+      responses: {
+        200: {
+          description: 'The DAG after the change',
+          content: { 'application/json': { schema: schemas.dagDetail } },
+        },
+        404: { description: 'No such DAG', content: { 'application/problem+json': { schema: schemas.problem } } },
+      },
+    }),
+    async (c) => {
+      require(c, 'operator');
+      const dag = dagOf(c.req.valid('param').dagId);
+      const { paused } = c.req.valid('json');
+      await store.setDagPaused(dag.id, paused);
+      const runs = await store.listRuns({ dagId: dag.id, limit: 5 });
+      return c.json(schemas.dagDetailOf(dag, paused, runs), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/dags/{dagId}/runs',
+      request: {
+        params: schemas.dagParams,
+        body: { required: false, content: { 'application/json': { schema: schemas.trigger } } },
+      },
+      responses: {
+        201: {
+          description: 'The run, queued; a scheduler starts it',
+          content: { 'application/json': { schema: schemas.run } },
+        },
+        400: {
+          description: 'The conf does not fit the params',
+          content: { 'application/problem+json': { schema: schemas.problem } },
+        },
+      },
+    }),
+    async (c) => {
+      require(c, 'operator');
+      const dag = dagOf(c.req.valid('param').dagId);
+      const given = (c.req.header('content-length') === '0' ? {} : c.req.valid('json')?.conf) ?? {};
+      const conf = confFor(dag, given);
+      const at = now();
+      const runId = newRunId('manual', dag.id, at);
+      const { run } = await store.createRun({
+        runId,
+        dagId: dag.id,
+        kind: 'manual',
+        state: 'queued',
+        logicalDateMs: at,
+        conf,
+        createdMs: at,
+      });
+      return c.json(schemas.runOf(run), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/runs',
+      request: { query: schemas.runQuery },
+      responses: {
+        200: {
+          description: 'Runs, newest logical date first',
+          content: { 'application/json': { schema: schemas.runList } },
+        },
+      },
+    }),
+    async (c) => {
+      const query = c.req.valid('query');
+      const runs = await store.listRuns({
+        ...(query.dagId ? { dagId: query.dagId } : {}),
+        ...(query.state ? { states: [query.state] } : {}),
+        limit: query.limit,
+      });
+      return c.json({ runs: runs.map(schemas.runOf) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/runs/{runId}',
+      request: { params: schemas.runParams },
+      responses: {
+        200: {
+          description: 'A run with its task instances',
+          content: { 'application/json': { schema: schemas.runDetail } },
+        },
+        404: { description: 'No such run', content: { 'application/problem+json': { schema: schemas.problem } } },
+      },
+    }),
+    async (c) => {
+      const { runId } = c.req.valid('param');
+      const run = await store.getRun(runId);
+      if (!run) throw new ProblemError('not-found', `no run '${runId}'`);
+      const instances = await store.getTaskInstances(runId);
+      return c.json({ ...schemas.runOf(run), tasks: instances.map(schemas.instanceOf) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/runs/{runId}/cancel',
+      request: { params: schemas.runParams },
+      responses: {
+        202: {
+          description: 'Cancelled (queued) or asked of the scheduler driving it',
+          content: { 'application/json': { schema: schemas.cancelResult } },
+        },
+        404: { description: 'No such run', content: { 'application/problem+json': { schema: schemas.problem } } },
+      },
+    }),
+    async (c) => {
+      const principal = require(c, 'operator');
+      const { runId } = c.req.valid('param');
+      const run = await store.getRun(runId);
+      if (!run) throw new ProblemError('not-found', `no run '${runId}'`);
+      if (run.state === 'success' || run.state === 'failed')
+        return c.json({ runId, outcome: 'already-ended' as const }, 202);
+      const reason = `cancelled by ${principal.name}`;
+      if (run.state === 'queued') {
+        const ok = await store.applyTransition(runId, {
+          run: {
+            patch: { state: 'failed', endMs: now(), reason: `${reason} before it started` },
+            expectState: 'queued',
+          },
+        });
+        if (ok) return c.json({ runId, outcome: 'cancelled' as const }, 202);
+      }
+      await store.appendEvent(CONTROL_STREAM, 'cancel', { runId, reason }, now());
+      return c.json({ runId, outcome: 'requested' as const }, 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/api/events/{name}',
+      request: {
+        params: schemas.eventParams,
+        body: { required: false, content: { 'application/json': { schema: schemas.eventBody } } },
+      },
+      responses: { 202: { description: 'Published', content: { 'application/json': { schema: schemas.published } } } },
+    }),
+    async (c) => {
+      require(c, 'operator');
+      const { name } = c.req.valid('param');
+      const payload = (c.req.header('content-length') === '0' ? {} : c.req.valid('json')?.payload) ?? {};
+      safe(payload, 'body.payload');
+      const id = await store.appendEvent(eventStream(name), 'event', payload, now());
+      return c.json({ name, id }, 202);
+    },
+  );
+
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'Batuta API',
+      version: '0.1.0',
+      description: 'DAGs, runs, task instances and events of a Batuta deployment.',
+    },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  return app;
+}
+
+/** A conf checked like the CLI's: prototype-safe, within depth, resolved against the DAG's params. */
+function confFor(dag: DagSpec, given: Record<string, unknown>): Record<string, unknown> {
+  safe(given, 'body.conf');
+  try {
+    return resolveParams(dag.params, given, 'body.conf');
+  } catch (error) {
+    if (error instanceof BatutaError) {
+      throw new ProblemError('invalid-request', error.message, [{ field: 'body.conf', message: error.message }]);
+    }
+    throw error;
+  }
+}
+
+function safe(value: unknown, field: string): void {
+  try {
+    checkSafeJson(value, field);
+  } catch (error) {
+    if (error instanceof BatutaError)
+      throw new ProblemError('invalid-request', error.message, [{ field, message: error.message }]);
+    throw error;
+  }
+}

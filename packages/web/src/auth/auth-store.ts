@@ -1,0 +1,197 @@
+// Users, API tokens and UI sessions in Redis (`batuta:<ns>:auth:…`). Passwords and tokens are stored as
+// scrypt hashes only; a token is shown once, at creation. A token is `bt_<id>_<secret>`: the id finds its
+// record without a scan, the secret is checked against the hash. A verified token is remembered in memory
+// for `cacheMs` (default 30 s) so a busy client does not pay the KDF on every request; revocation takes
+// effect within that time. Sessions are random ids stored hashed, with a CSRF token and a time to live.
+import { createHash, randomBytes } from 'node:crypto';
+import { parseSafeJson } from '@batuta/scheduler';
+import type { Redis } from 'ioredis';
+import { hashSecret, verifySecret } from './password.js';
+import { type Principal, ROLES, type Role } from './roles.js';
+
+const USER_NAME = /^[A-Za-z0-9_.@-]{1,64}$/;
+
+export interface UserRecord {
+  name: string;
+  role: Role;
+  passwordHash: string;
+  createdMs: number;
+}
+
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: Role;
+  hash: string;
+  createdMs: number;
+}
+
+export interface SessionRecord {
+  user: string;
+  role: Role;
+  csrf: string;
+  createdMs: number;
+}
+
+export interface AuthStoreOptions {
+  namespace: string;
+  /** How long a verified token is trusted without checking it again (default 30 s). */
+  cacheMs?: number;
+  /** Session lifetime (default 12 h). */
+  sessionTtlMs?: number;
+  /** Failed logins of one user allowed per window before logins are refused (default 10 per 15 min). */
+  loginAttempts?: number;
+  loginWindowMs?: number;
+  /** scrypt cost (tests lower it; the default is DEFAULT_SCRYPT). */
+  scryptCost?: { N: number; r: number; p: number };
+  now?: () => number;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function checkRole(role: string): Role {
+  if (!(ROLES as readonly string[]).includes(role))
+    throw new RangeError(`role must be one of ${ROLES.join(', ')}, got '${role}'`);
+  return role as Role;
+}
+
+export function checkUserName(name: string): string {
+  if (!USER_NAME.test(name)) throw new RangeError(`user name '${name}' is not valid: 1–64 letters, digits, _ . @ -`);
+  return name;
+}
+
+export class AuthStore {
+  private readonly base: string;
+  private readonly cacheMs: number;
+  private readonly sessionTtlMs: number;
+  private readonly loginAttempts: number;
+  private readonly loginWindowMs: number;
+  private readonly now: () => number;
+  private readonly verified = new Map<string, { principal: Principal; untilMs: number }>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: AuthStoreOptions,
+  ) {
+    this.base = `batuta:${options.namespace}:auth`;
+    this.cacheMs = options.cacheMs ?? 30_000;
+    this.sessionTtlMs = options.sessionTtlMs ?? 12 * 3_600_000;
+    this.loginAttempts = options.loginAttempts ?? 10;
+    this.loginWindowMs = options.loginWindowMs ?? 15 * 60_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  async addUser(name: string, password: string, role: Role): Promise<void> {
+    checkUserName(name);
+    checkRole(role);
+    if (password.length < 8) throw new RangeError('a password needs at least 8 characters');
+    const record: UserRecord = {
+      name,
+      role,
+      passwordHash: await hashSecret(password, this.options.scryptCost),
+      createdMs: this.now(),
+    };
+    await this.redis.hset(`${this.base}:users`, name, JSON.stringify(record));
+  }
+
+  async removeUser(name: string): Promise<boolean> {
+    return (await this.redis.hdel(`${this.base}:users`, name)) === 1;
+  }
+
+  async listUsers(): Promise<Array<Omit<UserRecord, 'passwordHash'>>> {
+    const all = await this.redis.hgetall(`${this.base}:users`);
+    return Object.values(all)
+      .map((text) => parseSafeJson(text, 'a user record') as UserRecord)
+      .map(({ passwordHash: _hidden, ...user }) => user)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Creates a token; the returned `token` is the only time the secret is seen. */
+  async createToken(name: string, role: Role): Promise<{ id: string; token: string }> {
+    checkRole(role);
+    if (!/^[\w .@-]{1,100}$/.test(name)) throw new RangeError('a token name: 1–100 letters, digits, spaces, _ . @ -');
+    const id = randomBytes(9).toString('base64url');
+    const secret = randomBytes(32).toString('base64url');
+    const record: TokenRecord = {
+      id,
+      name,
+      role,
+      hash: await hashSecret(secret, this.options.scryptCost),
+      createdMs: this.now(),
+    };
+    await this.redis.hset(`${this.base}:tokens`, id, JSON.stringify(record));
+    return { id, token: `bt_${id}_${secret}` };
+  }
+
+  async revokeToken(id: string): Promise<boolean> {
+    for (const [key, entry] of this.verified) if (entry.principal.name.endsWith(`#${id}`)) this.verified.delete(key);
+    return (await this.redis.hdel(`${this.base}:tokens`, id)) === 1;
+  }
+
+  async listTokens(): Promise<Array<Omit<TokenRecord, 'hash'>>> {
+    const all = await this.redis.hgetall(`${this.base}:tokens`);
+    return Object.values(all)
+      .map((text) => parseSafeJson(text, 'a token record') as TokenRecord)
+      .map(({ hash: _hidden, ...token }) => token);
+  }
+
+  /** The principal of a bearer token, or undefined when it is malformed, unknown, revoked or wrong. */
+  async verifyToken(token: string): Promise<Principal | undefined> {
+    const match = /^bt_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{43})$/.exec(token);
+    if (!match) return undefined;
+    const cacheKey = sha256(token);
+    const cached = this.verified.get(cacheKey);
+    if (cached && cached.untilMs > this.now()) return cached.principal;
+    const text = await this.redis.hget(`${this.base}:tokens`, match[1]!);
+    if (!text) return undefined;
+    const record = parseSafeJson(text, 'a token record') as TokenRecord;
+    if (!(await verifySecret(match[2]!, record.hash))) return undefined;
+    const principal: Principal = { kind: 'token', name: `${record.name}#${record.id}`, role: record.role };
+    this.verified.set(cacheKey, { principal, untilMs: this.now() + this.cacheMs });
+    if (this.verified.size > 10_000) this.verified.delete(this.verified.keys().next().value as string);
+    return principal;
+  }
+
+  /**
+   * Checks a password and opens a session. `limited` when this user has failed too often lately (the
+   * attempt is not even checked); undefined when the name or password is wrong.
+   */
+  async login(
+    name: string,
+    password: string,
+  ): Promise<{ sessionId: string; session: SessionRecord } | 'limited' | undefined> {
+    const failures = `${this.base}:login-failures:${sha256(name)}`;
+    const count = Number((await this.redis.get(failures)) ?? 0);
+    if (count >= this.loginAttempts) return 'limited';
+    const text = USER_NAME.test(name) ? await this.redis.hget(`${this.base}:users`, name) : null;
+    const user = text ? (parseSafeJson(text, 'a user record') as UserRecord) : undefined;
+    // A wrong name costs a hash too, so timing does not tell which names exist.
+    const ok = user
+      ? await verifySecret(password, user.passwordHash)
+      : (await hashSecret(password, this.options.scryptCost), false);
+    if (!user || !ok) {
+      await this.redis.multi().incr(failures).pexpire(failures, this.loginWindowMs).exec();
+      return undefined;
+    }
+    await this.redis.del(failures);
+    const sessionId = randomBytes(32).toString('base64url');
+    const session: SessionRecord = {
+      user: user.name,
+      role: user.role,
+      csrf: randomBytes(24).toString('base64url'),
+      createdMs: this.now(),
+    };
+    await this.redis.set(`${this.base}:session:${sha256(sessionId)}`, JSON.stringify(session), 'PX', this.sessionTtlMs);
+    return { sessionId, session };
+  }
+
+  async session(sessionId: string): Promise<SessionRecord | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return undefined;
+    const text = await this.redis.get(`${this.base}:session:${sha256(sessionId)}`);
+    return text ? (parseSafeJson(text, 'a session') as SessionRecord) : undefined;
+  }
+
+  async logout(sessionId: string): Promise<void> {
+    await this.redis.del(`${this.base}:session:${sha256(sessionId)}`);
+  }
+}

@@ -1,0 +1,6 @@
+export { CSRF_HEADER, createWebApp, SESSION_COOKIE, type WebAppOptions } from './app.js';
+export { AuthStore, type AuthStoreOptions, checkUserName } from './auth/auth-store.js';
+export { DEFAULT_SCRYPT, hashSecret, verifySecret } from './auth/password.js';
+export { type Principal, ROLES, type Role, roleAllows } from './auth/roles.js';
+export { type FieldError, type Problem, ProblemError, problemOf } from './problem.js';
+export { startWebServer, type WebServer } from './server.js';
