@@ -27,7 +27,7 @@ function shutdownTimeout(text: string | undefined): { shutdownTimeoutMs?: number
 }
 
 interface DaemonOptions extends ConnectionOptions {
-  plugin: string[];
+  plugin?: string[];
   pools?: string;
   outageGrace?: string;
   shutdownTimeout?: string;
@@ -153,7 +153,7 @@ installed, a private one is started for the run.`,
       )
       .option('--predictions <target>', 'file:PATH writes the predictions to a CSV file instead of Redis'),
   ).action(
-    action(state, async (options: { plugin: string[]; predictions?: string }) =>
+    action(state, async (options: { plugin?: string[]; predictions?: string }) =>
       demoCommand({
         operators: await operatorsOf(options),
         ...(options.predictions ? { predictions: options.predictions } : {}),

@@ -21,7 +21,7 @@ import {
 } from './shared.js';
 
 interface PluginOptions {
-  plugin: string[];
+  plugin?: string[];
 }
 
 const CONF = '--conf <json>';

@@ -37,19 +37,31 @@ export function cliVersion(): string {
   return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
-/** Prints commander's text through the console, as every command prints (one trailing newline less). */
-function toConsole(print: (text: string) => void): (text: string) => void {
-  return (text) => print(text.endsWith('\n') ? text.slice(0, -1) : text);
+/** Where commander's own text (help, usage errors) goes. */
+export interface ProgramOutput {
+  out(text: string): void;
+  err(text: string): void;
 }
 
+/** Commander's text through the console, as every command prints (one trailing newline less). */
+const CONSOLE_OUTPUT: ProgramOutput = {
+  out: (text) => console.log(text.endsWith('\n') ? text.slice(0, -1) : text),
+  err: (text) => console.error(text.endsWith('\n') ? text.slice(0, -1) : text),
+};
+
 /** Builds a fresh program (commander keeps parse state on it, so one per `main` call). */
-export function buildProgram(state: RunState, groups: readonly RegisterGroup[] = GROUPS): Command {
+export function buildProgram(
+  state: RunState,
+  output: ProgramOutput = CONSOLE_OUTPUT,
+  groups: readonly RegisterGroup[] = GROUPS,
+): Command {
+  const configured = { writeOut: output.out, writeErr: output.err };
   const program = new Command('batuta')
     .description('batuta — an Airflow-style workflow scheduler and orchestrator for TypeScript')
     .version(cliVersion(), '-V, --version', 'print the version')
     .helpCommand('help [command]', 'help for a command')
     .configureHelp({ helpWidth: HELP_WIDTH, showGlobalOptions: false })
-    .configureOutput({ writeOut: toConsole((t) => console.log(t)), writeErr: toConsole((t) => console.error(t)) })
+    .configureOutput(configured)
     .showSuggestionAfterError(true)
     .exitOverride()
     .addHelpText(
@@ -61,7 +73,10 @@ Run 'batuta <command> --help' for a command's options, 'batuta <group> --help' f
   for (const register of groups) register(program, state);
   for (const command of allCommands(program)) {
     // Settings commander copies only to commands created after them: set them on every command.
-    command.exitOverride().showSuggestionAfterError(true);
+    command.exitOverride().showSuggestionAfterError(true).configureOutput(configured);
+    // Descriptions are written as prose over several lines: one paragraph, wrapped by commander to the
+    // help width (an indented line is kept as written).
+    command.description(command.description().replace(/\n(?![\n ])/g, ' '));
     if (command !== program) command.showHelpAfterError(`Run '${commandPath(command)} --help' for usage.`);
     if (command.commands.length > 0 && command !== program) command.helpCommand(false);
   }

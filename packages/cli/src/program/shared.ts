@@ -50,8 +50,7 @@ export function withPlugins(command: Command): Command {
   return command.option(
     '--plugin <file>',
     'a module exporting register(registry) that adds operators (repeatable)',
-    (value: string, previous: string[]) => [...previous, value],
-    [] as string[],
+    (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
   );
 }
 

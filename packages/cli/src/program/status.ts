@@ -29,7 +29,7 @@ export function registerStatus(program: Command, state: RunState): void {
   )
     .addHelpText('after', '\nExit: 4 when Redis is unreachable.')
     .action(
-      action(state, async (options: ConnectionOptions & { plugin: string[]; pools?: string; json?: boolean }) =>
+      action(state, async (options: ConnectionOptions & { plugin?: string[]; pools?: string; json?: boolean }) =>
         statusCommand(configOf(options), await operatorsOf(options), { json: options.json ?? false }),
       ),
     );
