@@ -73,11 +73,16 @@ Run 'batuta <command> --help' for a command's options, 'batuta <group> --help' f
   for (const register of groups) register(program, state);
   for (const command of allCommands(program)) {
     // Settings commander copies only to commands created after them: set them on every command.
-    command.exitOverride().showSuggestionAfterError(true).configureOutput(configured);
+    // Commander's "error: …" reads as every other error of the CLI: "batuta dags test: …".
+    const prefix = `${commandPath(command)}: `;
+    command
+      .exitOverride()
+      .showSuggestionAfterError(true)
+      .configureOutput({ ...configured, outputError: (text, write) => write(text.replace(/^error: /, prefix)) })
+      .showHelpAfterError(`Run '${commandPath(command)} --help' for usage.`);
     // Descriptions are written as prose over several lines: one paragraph, wrapped by commander to the
     // help width (an indented line is kept as written).
     command.description(command.description().replace(/\n(?![\n ])/g, ' '));
-    if (command !== program) command.showHelpAfterError(`Run '${commandPath(command)} --help' for usage.`);
     if (command.commands.length > 0 && command !== program) command.helpCommand(false);
   }
   program.hook('preAction', (_program, actionCommand) => {
