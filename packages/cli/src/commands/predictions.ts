@@ -5,6 +5,7 @@ import { UnreachableError, UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { predictionsGetJson, printJson } from '../json-shapes.js';
 import { redisOptionsOf } from '../redis-options.js';
+import { renderTable } from '../render/table.js';
 
 async function withRedis<T>(config: CliConfig, body: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis(config.redisUrl, {
@@ -141,18 +142,7 @@ export async function predictionsVersions(config: CliConfig, model: string): Pro
       describeGate(info),
       info.bad ? `BAD: ${info.bad}` : '',
     ]);
-    const header = [' ', 'VERSION', 'STATUS', 'ROWS', 'COMMITTED', 'GATE', 'MARK'];
-    const widths = header.map((title, column) =>
-      Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
-    );
-    for (const row of [header, ...rows]) {
-      console.log(
-        row
-          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-          .join('  ')
-          .trimEnd(),
-      );
-    }
+    console.log(renderTable([' ', 'VERSION', 'STATUS', 'ROWS', 'COMMITTED', 'GATE', 'MARK'], rows));
     return 0;
   });
 }

@@ -42,7 +42,8 @@ describe('batuta completion', () => {
     expect(result.code).toBe(0);
     for (const word of ['dags', 'validate', 'backfill', 'runs', 'predictions', 'rollback', 'completion'])
       expect(result.stdout).toContain(word);
-    for (const option of ['max-active-runs', 'older-than', 'json', 'namespace']) expect(result.stdout).toContain(option);
+    for (const option of ['max-active-runs', 'older-than', 'json', 'namespace'])
+      expect(result.stdout).toContain(option);
   });
 
   it.skipIf(!shell('bash'))('bash: the script parses and completes a verb and an option', async () => {

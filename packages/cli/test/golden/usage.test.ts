@@ -35,7 +35,7 @@ describe('typos get "Did you mean"', () => {
   });
 });
 
-describe("an option of another command is refused (exit 2), the command does not run", () => {
+describe('an option of another command is refused (exit 2), the command does not run', () => {
   it.each([
     ['dags test --dry-run (used to run the DAG)', ['dags', 'test', dagFile, '--dry-run']],
     ['dags validate --wait --autoscale (used to exit 0)', ['dags', 'validate', dagFile, '--wait', '--autoscale']],
@@ -58,21 +58,67 @@ describe('bad values exit 2 with a clear message', () => {
     ['runs list --limit ten', ['runs', 'list', '--limit', 'ten', ...NOWHERE], '--limit'],
     ['runs list --state runing', ['runs', 'list', '--state', 'running,runing', ...NOWHERE], "'runing'"],
     ['runs list --dag ../x', ['runs', 'list', '--dag', '../x', ...NOWHERE], '../x'],
-    ['dags backfill --reprocess sometimes', ['dags', 'backfill', 'hello', '--from', '2026-01-01', '--to', '2026-01-02', '--reprocess', 'sometimes', ...NOWHERE], 'sometimes'],
-    ['dags backfill --max-active-runs -1', ['dags', 'backfill', 'hello', '--from', '2026-01-01', '--to', '2026-01-02', '--max-active-runs', '-1', ...NOWHERE], '--max-active-runs'],
+    [
+      'dags backfill --reprocess sometimes',
+      [
+        'dags',
+        'backfill',
+        'hello',
+        '--from',
+        '2026-01-01',
+        '--to',
+        '2026-01-02',
+        '--reprocess',
+        'sometimes',
+        ...NOWHERE,
+      ],
+      'sometimes',
+    ],
+    [
+      'dags backfill --max-active-runs -1',
+      [
+        'dags',
+        'backfill',
+        'hello',
+        '--from',
+        '2026-01-01',
+        '--to',
+        '2026-01-02',
+        '--max-active-runs',
+        '-1',
+        ...NOWHERE,
+      ],
+      '--max-active-runs',
+    ],
     ['dags backfill without --to', ['dags', 'backfill', 'hello', '--from', '2026-01-01', ...NOWHERE], '--to'],
     ['dags trigger without a DAG', ['dags', 'trigger', ...NOWHERE], 'dag'],
     ['dags trigger --conf that is not JSON', ['dags', 'trigger', 'hello', '--conf', '{nope', ...NOWHERE], '--conf'],
-    ['dags trigger --conf with --conf-file', ['dags', 'trigger', 'hello', '--conf', '{}', '--conf-file', dagFile, ...NOWHERE], '--conf-file'],
+    [
+      'dags trigger --conf with --conf-file',
+      ['dags', 'trigger', 'hello', '--conf', '{}', '--conf-file', dagFile, ...NOWHERE],
+      '--conf-file',
+    ],
     ['dags cancel with two runs', ['dags', 'cancel', 'r1', 'r2', ...NOWHERE], 'too many arguments'],
     ['events publish a bad name', ['events', 'publish', 'a/b', ...NOWHERE], 'a/b'],
-    ['predictions get a feature that is no number', ['predictions', 'get', 'iris', '5.0', 'wide', ...NOWHERE], "'wide'"],
+    [
+      'predictions get a feature that is no number',
+      ['predictions', 'get', 'iris', '5.0', 'wide', ...NOWHERE],
+      "'wide'",
+    ],
     ['db clean without --older-than', ['db', 'clean', ...NOWHERE], '--older-than'],
     ['db clean --older-than forever', ['db', 'clean', '--older-than', 'forever', ...NOWHERE], '--older-than'],
     ['scheduler --executor k8s', ['scheduler', '--executor', 'k8s', ...NOWHERE], 'k8s'],
-    ['scheduler --shutdown-timeout soon', ['scheduler', '--shutdown-timeout', 'soon', ...NOWHERE], '--shutdown-timeout'],
+    [
+      'scheduler --shutdown-timeout soon',
+      ['scheduler', '--shutdown-timeout', 'soon', ...NOWHERE],
+      '--shutdown-timeout',
+    ],
     ['worker without --pool', ['worker', ...NOWHERE], '--pool'],
-    ['worker --lock-duration 1s (below the minimum)', ['worker', '--pool', 'default', '--lock-duration', '1s', ...NOWHERE], '--lock-duration'],
+    [
+      'worker --lock-duration 1s (below the minimum)',
+      ['worker', '--pool', 'default', '--lock-duration', '1s', ...NOWHERE],
+      '--lock-duration',
+    ],
     ['completion tcsh', ['completion', 'tcsh'], 'tcsh'],
     ['a bad --redis URL', ['status', '--redis', 'not a url', '--dags', dir], 'redisUrl'],
   ])('%s', async (_what, argv, named) => {
