@@ -109,7 +109,10 @@ export const predictionsGetJson = z.object({
   version: z.string().nullable(),
 });
 
-/** Every --json shape by command, for the docs and the tests. */
+/**
+ * Every --json shape by command, for the docs and the tests. A new query (e.g. `tasks logs`) adds its
+ * schema above and here, takes `withJson(…)` in its program/ file and prints with `printJson`.
+ */
 export const JSON_SHAPES = {
   'dags validate': dagsValidateJson,
   'dags list': dagsListJson,
