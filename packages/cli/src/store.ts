@@ -7,7 +7,7 @@ import {
   RedisStateStore,
   redactCredentials,
 } from '@batuta/scheduler';
-import { NotFoundError, UsageError } from './cli-error.js';
+import { NotFoundError, UnreachableError } from './cli-error.js';
 import type { CliConfig } from './config.js';
 import { redisOptionsOf } from './redis-options.js';
 
@@ -20,7 +20,7 @@ export async function openStore(config: CliConfig): Promise<RedisStateStore> {
       redisOptions: redisOptionsOf(config),
     });
   } catch (error) {
-    throw new UsageError(
+    throw new UnreachableError(
       `cannot reach Redis at ${redactCredentials(config.redisUrl)} (${redactCredentials((error as Error).message)}); start redis-server or set BATUTA_REDIS_URL / --redis`,
     );
   }

@@ -7,10 +7,16 @@ import {
   type OperatorRegistry,
   type ScheduleSpec,
 } from '@batuta/scheduler';
+import { dagsListJson, printJson } from '../json-shapes.js';
 
-/** `batuta dags list PATH…`: one line per DAG found; bad files are reported on stderr. */
-export async function dagsList(paths: string[], operators: OperatorRegistry): Promise<number> {
+/** `batuta dags list PATH… [--json]`: one line per DAG found; bad files are reported on stderr. */
+export async function dagsList(
+  paths: string[],
+  operators: OperatorRegistry,
+  output: { json?: boolean } = {},
+): Promise<number> {
   const dags: DagSpec[] = [];
+  const errors: { file: string; message: string }[] = [];
   let bad = 0;
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined);
@@ -19,16 +25,30 @@ export async function dagsList(paths: string[], operators: OperatorRegistry): Pr
       dags.push(...result.dags);
       for (const failure of result.errors) {
         bad++;
-        for (const issue of failure.error.issues) console.error(formatDagIssue(issue));
+        errors.push({ file: failure.file, message: failure.error.message });
+        if (!output.json) for (const issue of failure.error.issues) console.error(formatDagIssue(issue));
       }
     } else {
       try {
         dags.push(...(await loadDagsFromFile(path, { operators })));
       } catch (error) {
         bad++;
-        console.error(`${path}: ${(error as Error).message}`);
+        errors.push({ file: path, message: (error as Error).message });
+        if (!output.json) console.error(`${path}: ${(error as Error).message}`);
       }
     }
+  }
+  if (output.json) {
+    printJson(dagsListJson, {
+      dags: dags.map((dag) => ({
+        dagId: dag.id,
+        schedule: scheduleText(dag.schedule),
+        tasks: dag.tasks.length,
+        file: dag.sourceFile ?? null,
+      })),
+      errors,
+    });
+    return bad > 0 ? 1 : 0;
   }
   const width = Math.max(6, ...dags.map((d) => d.id.length));
   console.log(`${'dag_id'.padEnd(width)}  ${'schedule'.padEnd(28)}  tasks  file`);

@@ -1,16 +1,30 @@
 import { PredictionClient, PredictionSets, rollback, type VersionInfo } from '@batuta/ml-tasks';
+import { redactCredentials } from '@batuta/scheduler';
 import { Redis } from 'ioredis';
-import { UsageError } from '../cli-error.js';
+import { UnreachableError, UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
+import { predictionsGetJson, printJson } from '../json-shapes.js';
 import { redisOptionsOf } from '../redis-options.js';
+import { renderTable } from '../render/table.js';
 
 async function withRedis<T>(config: CliConfig, body: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis(config.redisUrl, {
     ...redisOptionsOf(config),
     maxRetriesPerRequest: 1,
     connectTimeout: 3000,
+    lazyConnect: true,
+    // One failed connect is the answer: the command exits 4 rather than retrying for ever.
+    retryStrategy: () => null,
   });
   redis.on('error', () => {});
+  try {
+    await redis.connect();
+  } catch (error) {
+    redis.disconnect();
+    throw new UnreachableError(
+      `cannot reach Redis at ${redactCredentials(config.redisUrl)} (${redactCredentials((error as Error).message)}); start redis-server or set BATUTA_REDIS_URL / --redis`,
+    );
+  }
   try {
     return await body(redis);
   } finally {
@@ -38,22 +52,37 @@ export function parseFeature(text: string): number {
   return value;
 }
 
-/** `batuta predictions get MODEL 5.0 2.9 1.1 0.4` (or `--id ID`): a consumer's lookup. */
+/** `batuta predictions get MODEL 5.0 2.9 1.1 0.4` (or `--id ID`) `[--json]`: a consumer's lookup. */
 export async function predictionsGet(
   config: CliConfig,
   model: string,
   features: string[],
   id: string | undefined,
+  options: { json?: boolean } = {},
 ): Promise<number> {
   if (!id && features.length === 0) throw new UsageError('give the features (e.g. 5.0 2.9 1.1 0.4) or --id ID');
   const values = features.map(parseFeature);
   return withRedis(config, async (redis) => {
     const client = new PredictionClient(redis, { model, namespace: config.namespace });
     const result = await client.lookup(id ? { id } : values);
-    if ('value' in result) {
+    const found = 'value' in result;
+    const version = 'version' in result && result.version ? String(result.version) : null;
+    if (options.json) {
+      printJson(predictionsGetJson, {
+        model,
+        namespace: config.namespace,
+        found,
+        value: found ? String(result.value) : null,
+        status: found ? String(result.status) : null,
+        key: result.key ?? null,
+        version,
+      });
+      return found ? 0 : 1;
+    }
+    if (found) {
       console.log(result.value);
       console.error(
-        `(${result.status}; key ${result.key ?? '-'}${'version' in result && result.version ? `; version ${result.version}` : ''}; namespace ${config.namespace})`,
+        `(${result.status}; key ${result.key ?? '-'}${version ? `; version ${version}` : ''}; namespace ${config.namespace})`,
       );
       return 0;
     }
@@ -113,18 +142,7 @@ export async function predictionsVersions(config: CliConfig, model: string): Pro
       describeGate(info),
       info.bad ? `BAD: ${info.bad}` : '',
     ]);
-    const header = [' ', 'VERSION', 'STATUS', 'ROWS', 'COMMITTED', 'GATE', 'MARK'];
-    const widths = header.map((title, column) =>
-      Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)),
-    );
-    for (const row of [header, ...rows]) {
-      console.log(
-        row
-          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-          .join('  ')
-          .trimEnd(),
-      );
-    }
+    console.log(renderTable([' ', 'VERSION', 'STATUS', 'ROWS', 'COMMITTED', 'GATE', 'MARK'], rows));
     return 0;
   });
 }

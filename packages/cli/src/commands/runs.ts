@@ -15,6 +15,8 @@ import { checkName } from '../check-name.js';
 import { NotFoundError, UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { readJsonObject } from '../json-input.js';
+import { durationOrNull, isoOrNull, printJson, runsListJson, runsShowJson } from '../json-shapes.js';
+import { formatDurationMs, renderTable } from '../render/table.js';
 import { findDag, openStore } from '../store.js';
 
 /** The conf limits of the configuration, for readJsonObject. */
@@ -222,41 +224,72 @@ export async function dagsBackfill(
   });
 }
 
-/** `batuta runs show RUN`: the task grid of a run. */
-export async function runsShow(config: CliConfig, runId: string): Promise<number> {
+/** A run as the JSON of `runs list` and `runs show` (src/json-shapes.ts). */
+function runJsonOf(run: DagRunRecord) {
+  return {
+    runId: run.runId,
+    dagId: run.dagId,
+    kind: run.kind,
+    state: run.state,
+    logicalDate: new Date(run.logicalDateMs).toISOString(),
+    start: isoOrNull(run.startMs),
+    end: isoOrNull(run.endMs),
+    durationMs: durationOrNull(run.startMs, run.endMs),
+    reason: run.reason ?? null,
+  };
+}
+
+/** `batuta runs show RUN [--json]`: the task grid of a run. */
+export async function runsShow(config: CliConfig, runId: string, options: { json?: boolean } = {}): Promise<number> {
   return withStore(config, async (store) => {
     const run = await store.getRun(runId);
     if (!run) throw new NotFoundError(`no run '${runId}' in namespace '${config.namespace}'`);
-    console.log(
-      `run ${run.runId}  dag ${run.dagId}  ${run.kind}  ${run.state}  logical ${new Date(run.logicalDateMs).toISOString()}`,
-    );
-    if (run.reason) console.log(`  ${run.reason}`);
     const instances = (await store.getTaskInstances(runId)).sort(
       (a, b) =>
         (a.startMs ?? Infinity) - (b.startMs ?? Infinity) ||
         a.taskId.localeCompare(b.taskId) ||
         a.mapIndex - b.mapIndex,
     );
-    const width = Math.max(
-      4,
-      ...instances.map((i) => i.taskId.length + (i.mapIndex >= 0 ? String(i.mapIndex).length + 1 : 0)),
-    );
-    console.log(`${'task'.padEnd(width)}  ${'state'.padEnd(15)}  tries  ${'duration'.padStart(9)}  worker      detail`);
-    for (const i of instances) {
-      const name = i.mapIndex >= 0 ? `${i.taskId}#${i.mapIndex}` : i.taskId;
-      const ms = i.startMs !== undefined && i.endMs !== undefined ? `${i.endMs - i.startMs} ms` : '';
-      console.log(
-        `${name.padEnd(width)}  ${i.state.padEnd(15)}  ${String(i.tryNumber).padStart(5)}  ${ms.padStart(9)}  ${(i.worker ?? '').padEnd(10)}  ${i.error?.message ?? i.reason ?? ''}`,
-      );
+    const tasks = instances.map((i) => ({
+      taskId: i.taskId,
+      mapIndex: i.mapIndex,
+      state: i.state,
+      tryNumber: i.tryNumber,
+      start: isoOrNull(i.startMs),
+      end: isoOrNull(i.endMs),
+      durationMs: durationOrNull(i.startMs, i.endMs),
+      worker: i.worker ?? null,
+      detail: i.error?.message ?? i.reason ?? null,
+    }));
+    if (options.json) {
+      printJson(runsShowJson, { run: runJsonOf(run), tasks });
+      return 0;
     }
+    console.log(
+      `run ${run.runId}  dag ${run.dagId}  ${run.kind}  ${run.state}  logical ${new Date(run.logicalDateMs).toISOString()}`,
+    );
+    if (run.reason) console.log(`  ${run.reason}`);
+    console.log(
+      renderTable(
+        ['TASK', 'STATE', 'TRIES', 'DURATION', 'WORKER', 'DETAIL'],
+        tasks.map((t) => [
+          t.mapIndex >= 0 ? `${t.taskId}#${t.mapIndex}` : t.taskId,
+          t.state,
+          String(t.tryNumber),
+          formatDurationMs(t.durationMs),
+          t.worker ?? '',
+          t.detail ?? '',
+        ]),
+      ),
+    );
     return 0;
   });
 }
 
-/** `batuta runs list [--dag ID] [--state S]`. */
+/** `batuta runs list [--dag ID] [--state S] [--limit N] [--json]`: newest first. */
 export async function runsList(
   config: CliConfig,
-  options: { dag?: string; state?: string; limit?: string },
+  options: { dag?: string; state?: string; limit?: string; json?: boolean },
 ): Promise<number> {
   const states = options.state?.split(',').map((state) => {
     if (!(RUN_STATES as readonly string[]).includes(state))
@@ -268,13 +301,31 @@ export async function runsList(
     throw new UsageError(`--limit takes a whole number ≥ 1, not '${options.limit}'`);
   if (options.dag !== undefined) checkName('DAG', options.dag);
   return withStore(config, async (store) => {
-    const runs = await store.listRuns({
-      ...(options.dag ? { dagId: options.dag } : {}),
-      ...(states ? { states } : {}),
-      limit,
-    });
-    for (const r of runs)
-      console.log(`${r.state.padEnd(8)}  ${r.kind.padEnd(9)}  ${new Date(r.logicalDateMs).toISOString()}  ${r.runId}`);
+    const runs = (
+      await store.listRuns({
+        ...(options.dag ? { dagId: options.dag } : {}),
+        ...(states ? { states } : {}),
+        limit,
+      })
+    ).map(runJsonOf);
+    if (options.json) {
+      printJson(runsListJson, { runs });
+      return 0;
+    }
+    console.log(
+      renderTable(
+        ['STATE', 'KIND', 'LOGICAL DATE', 'START', 'END', 'DURATION', 'RUN'],
+        runs.map((r) => [
+          r.state,
+          r.kind,
+          r.logicalDate,
+          r.start ?? '',
+          r.end ?? '',
+          formatDurationMs(r.durationMs),
+          r.runId,
+        ]),
+      ),
+    );
     return 0;
   });
 }

@@ -75,8 +75,11 @@ export class RunGrid {
       const changed = row.state !== instance.state;
       row.state = instance.state;
       row.tries = Math.max(row.tries, instance.tryNumber);
+      // Start and end come from the same record (the same try): a new try has no end yet.
       if (instance.startMs !== undefined) row.startMs = instance.startMs;
+      else delete row.startMs;
       if (instance.endMs !== undefined) row.endMs = instance.endMs;
+      else delete row.endMs;
       if (instance.reason !== undefined) row.reason = instance.reason;
       if (!this.live && changed) this.out.write(`${this.line(row, Date.now())}\n`);
     }
@@ -124,6 +127,7 @@ export class RunGrid {
 
 function duration(row: Row, nowMs: number): string {
   if (row.startMs === undefined) return '';
-  const ms = (row.endMs ?? nowMs) - row.startMs;
+  // Clocks of different machines may disagree by a little; a duration is never negative.
+  const ms = Math.max(0, (row.endMs ?? nowMs) - row.startMs);
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }

@@ -154,6 +154,10 @@ function applyRun(book: RunBook, decision: Extract<Decision, { kind: 'run' }>, s
   record.tryNumber = decision.tryNumber;
   record.reason = decision.reason;
   delete record.nextTryAtMs;
+  // A new try's times are its own: an earlier try's end kept beside this try's start made
+  // `end - start` negative (seen as "try 2 -1186 ms") until this try ended.
+  delete record.startMs;
+  delete record.endMs;
   step.touched.add(instanceKey(decision.taskId, decision.mapIndex));
   const job: TaskJob = {
     dagId: book.dag.id,

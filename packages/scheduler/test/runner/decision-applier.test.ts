@@ -82,4 +82,33 @@ describe('applyDecisions', () => {
     expect(book.instances.get('flaky#-1')).toMatchObject({ state: 'up_for_retry', nextTryAtMs: 1010 });
     expect(book.instances.get('plain#-1')).toMatchObject({ state: 'failed', endMs: 10 });
   });
+
+  it("clears the previous try's start and end when the next try is scheduled, so no duration goes negative", () => {
+    const spec = dag([task('flaky', [], { retry: retries(1) })]);
+    const { book, engine } = bookFor(spec);
+    applyDecisions(book, engine, engine.start(0), newRunStep(), 0);
+    const record = book.instances.get('flaky#-1')!;
+    // What the run driver records for try 1 from the executor's reports.
+    record.startMs = 100;
+    record.endMs = 200;
+    const failedStep = newRunStep();
+    const error = { message: 'boom' };
+    applyDecisions(
+      book,
+      engine,
+      engine.complete({ taskId: 'flaky', mapIndex: -1 }, { status: 'failed', error }, 200),
+      failedStep,
+      200,
+    );
+    expect(record).toMatchObject({ state: 'up_for_retry', startMs: 100, endMs: 200 });
+    const retryStep = newRunStep();
+    applyDecisions(book, engine, engine.retryDue({ taskId: 'flaky', mapIndex: -1 }, 1200), retryStep, 1200);
+    expect(record.tryNumber).toBe(2);
+    expect(record.startMs).toBeUndefined();
+    expect(record.endMs).toBeUndefined();
+    const written = transitionOf(book, retryStep, 1200).transition.instances!.find(
+      ({ record: r }) => r.taskId === 'flaky',
+    );
+    expect(written?.record).not.toHaveProperty('endMs');
+  });
 });
