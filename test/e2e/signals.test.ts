@@ -1,6 +1,7 @@
 // Signals through real processes: a scheduler or an idle worker told to stop while Redis is away still
 // exits (bounded by --shutdown-timeout, with one log line saying so), and a scheduler stopped with
-// SIGTERM hands its runs to a live peer, which adopts them at once (not when the leases would lapse).
+// SIGTERM hands its runs to a live peer, which adopts them at once (not when the leases would lapse); a
+// daemon started while Redis is down waits for it instead of exiting.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,6 +119,21 @@ tasks:
     worker.child.kill('SIGTERM');
     expect(await exitOf(worker)).toBe(1);
     expect(worker.lines.find((line) => line.event === 'shutdown_timeout')).toMatchObject({ what: 'worker' });
+  }, 60_000);
+
+  it('a scheduler and a worker started while Redis is down wait for it (redis_unreachable), then start', async () => {
+    const redis = await RedisServer.start({ appendOnly: true });
+    servers.push(redis);
+    await redis.kill();
+    const scheduler = start(['scheduler'], redis.url);
+    const worker = start(['worker', '--pool', 'default'], redis.url);
+    await waitFor(scheduler, (line) => line.event === 'redis_unreachable', 'the scheduler waiting for Redis');
+    await waitFor(worker, (line) => line.event === 'redis_unreachable', 'the worker waiting for Redis');
+    await redis.restart();
+    await waitFor(scheduler, (line) => line.event === 'scheduler_started', 'scheduler_started');
+    await waitFor(worker, (line) => line.event === 'worker_started', 'worker_started');
+    expect(scheduler.child.exitCode).toBeNull();
+    expect(worker.child.exitCode).toBeNull();
   }, 60_000);
 
   it('a scheduler stopped with SIGTERM hands its running run to a live peer, which adopts it at once', async () => {

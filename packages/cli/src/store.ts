@@ -6,6 +6,7 @@ import {
   type OperatorRegistry,
   RedisStateStore,
   redactCredentials,
+  type SchedulerLogEvent,
 } from '@batuta/scheduler';
 import { NotFoundError, UnreachableError } from './cli-error.js';
 import type { CliConfig } from './config.js';
@@ -23,6 +24,35 @@ export async function openStore(config: CliConfig): Promise<RedisStateStore> {
     throw new UnreachableError(
       `cannot reach Redis at ${redactCredentials(config.redisUrl)} (${redactCredentials((error as Error).message)}); start redis-server or set BATUTA_REDIS_URL / --redis`,
     );
+  }
+}
+
+/** How long a daemon waits for Redis at start by default: the default outage grace (5 min). */
+export const STARTUP_WAIT_MS = 300_000;
+
+/**
+ * openStore for a daemon starting while Redis may be briefly away (a restart, a failover): tries again
+ * with a growing pause (0.5 s doubling to 5 s), logging each failure (`redis_unreachable`), for at most
+ * `waitMs`; then fails as openStore does (exit 4). A daemon that exits at once would need its supervisor
+ * to restart it, and one started just before an outage would be lost for good without one.
+ */
+export async function openStoreWaiting(
+  config: CliConfig,
+  waitMs: number,
+  log: (event: SchedulerLogEvent) => void,
+): Promise<RedisStateStore> {
+  const startedMs = Date.now();
+  let pauseMs = 500;
+  for (;;) {
+    try {
+      return await openStore(config);
+    } catch (error) {
+      const waitedMs = Date.now() - startedMs;
+      if (!(error instanceof UnreachableError) || waitedMs + pauseMs > waitMs) throw error;
+      log({ event: 'redis_unreachable', level: 'warn', waitedMs, retryInMs: pauseMs, waitMs, message: error.message });
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      pauseMs = Math.min(pauseMs * 2, 5_000);
+    }
   }
 }
 

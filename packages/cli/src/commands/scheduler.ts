@@ -27,7 +27,7 @@ import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
 import { redisOptionsOf } from '../redis-options.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownWithin } from '../shutdown-deadline.js';
-import { loadFolder, openStore, placementCheck } from '../store.js';
+import { loadFolder, openStoreWaiting, placementCheck, STARTUP_WAIT_MS } from '../store.js';
 import { localCapacity } from './dags-test.js';
 
 /** One JSON line per event: what log shippers and `jq` read best. Passwords in URLs never reach the log. */
@@ -87,7 +87,8 @@ export async function schedulerCommand(
   operators: OperatorRegistry,
   options: { autoscale?: boolean; shutdownTimeoutMs?: number; outageGraceMs?: number | undefined } = {},
 ): Promise<number> {
-  const store = await openStore(config);
+  // Started during a Redis outage (or just before one): wait for it as long as the outage grace.
+  const store = await openStoreWaiting(config, options.outageGraceMs ?? STARTUP_WAIT_MS, jsonLog);
   const poolsConfig = config.executor === 'bullmq' ? await poolsOf(config) : undefined;
   // A task that fits no pool is refused when its DAG loads, not left waiting at run time.
   const folder = await loadFolder(config, operators, poolsConfig ? placementCheck(poolsConfig.pools) : undefined);

@@ -7,7 +7,7 @@ import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { redisOptionsOf } from '../redis-options.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownWithin } from '../shutdown-deadline.js';
-import { loadFolder, openStore } from '../store.js';
+import { loadFolder, openStoreWaiting, STARTUP_WAIT_MS } from '../store.js';
 import { jsonLog, poolsOf } from './scheduler.js';
 import type { StallDetection } from './worker-stall-detection.js';
 
@@ -27,7 +27,8 @@ export async function workerMain(
     );
   }
   const capacity = options.capacity ? parseCapacity(options.capacity) : pool!.capacity;
-  const store = await openStore(config);
+  // Started during a Redis outage (or just before one): wait for it as long as the outage grace.
+  const store = await openStoreWaiting(config, options.stallDetection?.outageGraceMs ?? STARTUP_WAIT_MS, jsonLog);
   const folder = await loadFolder(config, operators);
   const reload = setInterval(() => void folder.scan(), 2_000);
   const worker = new ResourceWorker({
