@@ -103,6 +103,13 @@ export {
   sampleRatioMismatch,
   wilsonInterval,
 } from './rollout/statistics.js';
+export {
+  ModelServer,
+  type ModelServerOptions,
+  type ModelStatus,
+  type Prediction,
+  type ServedVersion,
+} from './serving/model-server.js';
 export { SUPPORTED_OBJECTIVES } from './xgboost/objectives.js';
 export {
   type FeatureLayout,

@@ -1,0 +1,220 @@
+// Online scoring of one model with its rollout: each request is routed (router.ts), scored by the native
+// XGBoost scorer, and counted in the rollout's figures; a shadow or canary candidate is also compared with
+// the baseline so the disagreement guard has data. Validity, always: every version passes the validity
+// gate before it serves (at start and on every `checkGates`); a request routed to a version that fails it
+// is answered by the baseline when that one passes, and refused (MODEL_INVALID → 503) when none does.
+import { z } from 'zod';
+import { MlTasksError } from '../errors.js';
+import { evaluateModel, type GateReport, type MetricBounds, type TrustedSet } from '../gate/validity-gate.js';
+import { type RandomSource, SeededRandom } from '../rollout/random.js';
+import type { RolloutStore, StoredRollout } from '../rollout/rollout-store.js';
+import { type Route, route } from '../rollout/router.js';
+import type { XgboostModel } from '../xgboost/xgboost-model.js';
+
+export interface ServedVersion {
+  version: string;
+  model: XgboostModel;
+  /** Class names, for a classifier's answer (default: the class index). */
+  labels?: readonly string[];
+}
+
+export interface ModelServerOptions {
+  name: string;
+  /** The feature names, in the model's column order: requests must give exactly these. */
+  featureNames: readonly string[];
+  versions: readonly ServedVersion[];
+  /** The version served when the model has no rollout. */
+  defaultVersion: string;
+  /** The validity gate: a trusted set and the metric bounds every served version must meet. */
+  gate?: { trusted: TrustedSet; bounds: MetricBounds };
+  rollouts: RolloutStore;
+  /** How long a read rollout state is reused (default 1 s). */
+  stateRefreshMs?: number;
+  /** Draws for requests without an entity key and for bandits (default: seeded from the clock). */
+  random?: RandomSource;
+  now?: () => number;
+  /** `gate_failed`, `gate_passed`, `served_fallback` … for the server's log. */
+  onEvent?: (event: { event: string; model: string; version?: string; detail?: string }) => void;
+}
+
+/** One scored request. `version` null: held out (answered by no model). */
+export interface Prediction {
+  version: string | null;
+  arm: Route['arm'];
+  prediction: string | number | null;
+  /** A shadow's answer, logged not returned by callers that follow the strategy. */
+  shadow?: { version: string; prediction: string | number; agreed: boolean };
+}
+
+export interface ModelStatus {
+  model: string;
+  versions: Array<{ version: string; servable: boolean; gate?: GateReport }>;
+  rollout?: { strategy: string; status: string; step: number; baseline: string; candidate?: string };
+}
+
+export class ModelServer {
+  readonly name: string;
+  readonly requestSchema: z.ZodType<{ features: Record<string, number>; key?: string | undefined }>;
+  private readonly versions: Map<string, ServedVersion>;
+  private readonly gates = new Map<string, GateReport>();
+  private readonly random: RandomSource;
+  private readonly now: () => number;
+  private cached: { state: StoredRollout | undefined; readMs: number } | undefined;
+
+  constructor(private readonly options: ModelServerOptions) {
+    this.name = options.name;
+    this.versions = new Map(options.versions.map((served) => [served.version, served]));
+    if (!this.versions.has(options.defaultVersion)) {
+      throw new MlTasksError(
+        'INVALID_ARGUMENT',
+        `default version '${options.defaultVersion}' of ${options.name} is not among its versions`,
+      );
+    }
+    for (const served of options.versions) {
+      if (served.model.featureCount !== options.featureNames.length) {
+        throw new MlTasksError(
+          'FEATURE_COUNT_MISMATCH',
+          `${options.name} ${served.version} takes ${served.model.featureCount} features; ${options.featureNames.length} names given`,
+        );
+      }
+    }
+    const features = z
+      .object(Object.fromEntries(options.featureNames.map((name) => [name, z.number().finite()])))
+      .strict();
+    this.requestSchema = z.object({ features, key: z.string().min(1).max(500).optional() }).strict() as never;
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? new SeededRandom(this.now() >>> 0);
+  }
+
+  /** Runs the validity gate on every version; call at start and on a schedule. */
+  checkGates(): void {
+    const gate = this.options.gate;
+    for (const served of this.versions.values()) {
+      if (!gate) continue;
+      const report = evaluateModel(served.model, gate.trusted, gate.bounds);
+      const before = this.gates.get(served.version);
+      this.gates.set(served.version, report);
+      if (!report.passed || before?.passed === false) {
+        this.emit(report.passed ? 'gate_passed' : 'gate_failed', served.version, report.failures.join('; '));
+      }
+    }
+  }
+
+  /** True when the version exists and passed its last gate (or no gate is configured). */
+  servable(version: string): boolean {
+    return this.versions.has(version) && this.gates.get(version)?.passed !== false;
+  }
+
+  async status(): Promise<ModelStatus> {
+    const state = await this.state();
+    return {
+      model: this.name,
+      versions: [...this.versions.keys()].map((version) => {
+        const gate = this.gates.get(version);
+        return { version, servable: this.servable(version), ...(gate ? { gate } : {}) };
+      }),
+      ...(state
+        ? {
+            rollout: {
+              strategy: state.spec.strategy,
+              status: state.status,
+              step: state.stepIndex + 1,
+              baseline: state.spec.baseline,
+              ...('candidate' in state.spec ? { candidate: state.spec.candidate } : {}),
+            },
+          }
+        : {}),
+    };
+  }
+
+  /** Scores a batch of requests (already validated against `requestSchema`). */
+  async predict(
+    requests: ReadonlyArray<{ features: Record<string, number>; key?: string | undefined }>,
+  ): Promise<Prediction[]> {
+    const state = await this.state();
+    const answers: Prediction[] = [];
+    for (const request of requests) {
+      const row = this.options.featureNames.map((name) => request.features[name]!);
+      const key = request.key ?? `anonymous-${Math.floor(this.random.next() * 2 ** 48)}`;
+      const chosen: Route = state
+        ? route(state, key, { random: this.random })
+        : { arm: 'baseline', version: this.options.defaultVersion };
+      if (chosen.arm === 'holdout') {
+        answers.push({ version: null, arm: 'holdout', prediction: null });
+        await this.options.rollouts.record(chosen, { key }).catch(() => {});
+        continue;
+      }
+      const baseline = state?.spec.baseline ?? this.options.defaultVersion;
+      let version = chosen.version;
+      if (!this.servable(version)) {
+        if (version === baseline || !this.servable(baseline)) {
+          throw new MlTasksError(
+            'MODEL_INVALID',
+            `${this.name}: no servable version (${version} failed its validity gate)`,
+            {
+              retryable: true,
+            },
+          );
+        }
+        this.emit('served_fallback', version, `answered by ${baseline}`);
+        version = baseline;
+      }
+      let prediction: string | number;
+      let failed = false;
+      try {
+        prediction = this.score(version, row);
+      } catch (error) {
+        failed = true;
+        prediction = Number.NaN;
+        if (chosen.version === version)
+          await this.options.rollouts.record(chosen, { error: true, key }).catch(() => {});
+        throw error;
+      }
+      const answer: Prediction = { version, arm: version === chosen.version ? chosen.arm : 'baseline', prediction };
+      // A second opinion for the disagreement guard: the shadow, or the baseline beside a candidate.
+      const other = chosen.shadow ?? (chosen.arm === 'candidate' && version !== baseline ? baseline : undefined);
+      let compared = false;
+      let disagreed = false;
+      if (other !== undefined && this.servable(other)) {
+        const second = this.score(other, row);
+        compared = true;
+        disagreed = second !== prediction;
+        if (chosen.shadow) answer.shadow = { version: other, prediction: second, agreed: !disagreed };
+      }
+      if (!failed) {
+        await this.options.rollouts.record(version === chosen.version ? chosen : { arm: 'baseline', version }, {
+          compared,
+          disagreed,
+          key,
+        });
+      }
+      answers.push(answer);
+    }
+    return answers;
+  }
+
+  private score(version: string, row: number[]): string | number {
+    const served = this.versions.get(version)!;
+    const model = served.model;
+    if (model.isClassifier) {
+      const classes = new Int32Array(1);
+      model.predictClassesInto(Float64Array.from(row), 1, classes);
+      const index = classes[0]!;
+      return served.labels?.[index] ?? index;
+    }
+    return model.predictRow(row)[0]!;
+  }
+
+  private async state(): Promise<StoredRollout | undefined> {
+    const refreshMs = this.options.stateRefreshMs ?? 1_000;
+    const now = this.now();
+    if (this.cached && now - this.cached.readMs < refreshMs) return this.cached.state;
+    const found = await this.options.rollouts.read();
+    this.cached = { state: found?.rollout, readMs: now };
+    return found?.rollout;
+  }
+
+  private emit(event: string, version: string, detail: string): void {
+    this.options.onEvent?.({ event, model: this.name, version, detail });
+  }
+}

@@ -1,0 +1,129 @@
+// Online scoring with rollouts, on a private Redis and the real iris model: every version gated before it
+// serves, a gated-out candidate answered for by the baseline, a shadow that never changes the answer, a
+// bad canary (disagreeing with the baseline) aborted by its guard with every request answered, and
+// request validation by feature name and value.
+import { readFileSync } from 'node:fs';
+import { useRedisServer } from '@batuta/testing';
+import { describe, expect, it } from 'vitest';
+import { ModelServer, RolloutStore, SeededRandom, XgboostModel } from '../../src/index.js';
+import { exampleDataDir, irisRows } from '../support/golden.js';
+
+const harness = useRedisServer();
+const LABELS = ['setosa', 'versicolor', 'virginica'];
+const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+const modelText = readFileSync(`${exampleDataDir}model.json`, 'utf8');
+const good = XgboostModel.fromJsonText(modelText);
+/** The same trees with every leaf and threshold zeroed: every row gets class 0. */
+const broken = (() => {
+  const document = JSON.parse(modelText);
+  for (const tree of document.learner.gradient_booster.model.trees) {
+    tree.base_weights = tree.base_weights.map(() => 0);
+    tree.split_conditions = tree.split_conditions.map(() => 0);
+  }
+  return XgboostModel.fromJson(document);
+})();
+const iris = irisRows();
+const trusted = { features: iris.features, labels: iris.labels, rows: iris.rows, width: 4 };
+const rows = Array.from({ length: iris.rows }, (_, i) => ({
+  features: Object.fromEntries(FEATURES.map((name, j) => [name, iris.features[i * 4 + j]!])),
+  key: `flower-${i}`,
+}));
+
+function server(namespace: string, options: { gate?: boolean; events?: string[] } = {}) {
+  const rollouts = new RolloutStore(harness.redis, { model: 'iris', namespace });
+  const model = new ModelServer({
+    name: 'iris',
+    featureNames: FEATURES,
+    versions: [
+      { version: 'v1', model: good, labels: LABELS },
+      { version: 'v2', model: broken, labels: LABELS },
+    ],
+    defaultVersion: 'v1',
+    ...(options.gate === false ? {} : { gate: { trusted, bounds: { accuracy: { min: 0.9 } } } }),
+    rollouts,
+    stateRefreshMs: 0,
+    random: new SeededRandom(4),
+    onEvent: (event) => options.events?.push(`${event.event} ${event.version}`),
+  });
+  model.checkGates();
+  return { model, rollouts };
+}
+
+describe('the model server', () => {
+  it('gates every version: the broken one is not servable and a canary routed to it is answered by the baseline', async () => {
+    const events: string[] = [];
+    const { model, rollouts } = server(harness.namespace('gate'), { events });
+    expect(events).toEqual(['gate_failed v2']);
+    expect((await model.status()).versions).toMatchObject([
+      { version: 'v1', servable: true },
+      { version: 'v2', servable: false },
+    ]);
+    await rollouts.start({ strategy: 'ab', model: 'iris', baseline: 'v1', candidate: 'v2', split: 0.5 });
+    const answers = await model.predict(rows);
+    expect(answers.every((answer) => answer.version === 'v1')).toBe(true);
+    const expected = Array.from({ length: iris.rows }, (_, i) => LABELS[iris.labels[i]!]);
+    const accuracy = answers.filter((answer, i) => answer.prediction === expected[i]).length / iris.rows;
+    expect(accuracy).toBeGreaterThan(0.9);
+    expect(events.filter((event) => event === 'served_fallback v2').length).toBeGreaterThan(0);
+  });
+
+  it('refuses to answer when no version passes its gate (MODEL_INVALID, retryable)', async () => {
+    const rollouts = new RolloutStore(harness.redis, { model: 'iris', namespace: harness.namespace('none') });
+    const model = new ModelServer({
+      name: 'iris',
+      featureNames: FEATURES,
+      versions: [{ version: 'v2', model: broken }],
+      defaultVersion: 'v2',
+      gate: { trusted, bounds: { accuracy: { min: 0.9 } } },
+      rollouts,
+    });
+    model.checkGates();
+    await expect(model.predict(rows.slice(0, 1))).rejects.toMatchObject({ code: 'MODEL_INVALID', retryable: true });
+  });
+
+  it('answers with the baseline in a shadow rollout, exactly as without one, and logs the shadow’s agreement', async () => {
+    const { model, rollouts } = server(harness.namespace('shadow'), { gate: false });
+    const alone = await model.predict(rows);
+    await rollouts.start({ strategy: 'shadow', model: 'iris', baseline: 'v1', candidate: 'v2' });
+    const shadowed = await model.predict(rows);
+    expect(shadowed.map((a) => a.prediction)).toEqual(alone.map((a) => a.prediction));
+    expect(shadowed.every((a) => a.version === 'v1' && a.shadow?.version === 'v2')).toBe(true);
+    const figures = await rollouts.figures();
+    expect(figures.arms.v2?.compared).toBe(iris.rows);
+    expect(figures.arms.v2?.disagreements).toBe(shadowed.filter((a) => a.shadow?.agreed === false).length);
+    expect(figures.arms.v2?.disagreements).toBeGreaterThan(50);
+  });
+
+  it('aborts a bad canary on its disagreement guard, answering every request before and after', async () => {
+    const { model, rollouts } = server(harness.namespace('canary'), { gate: false });
+    await rollouts.start({
+      strategy: 'canary',
+      model: 'iris',
+      baseline: 'v1',
+      candidate: 'v2',
+      steps: [
+        { share: 0.3, holdMs: 0, minRequests: 10 },
+        { share: 1, holdMs: 0, minRequests: 10 },
+      ],
+      guards: { maxDisagreementRate: 0.2 },
+    });
+    const first = await model.predict(rows);
+    expect(first.every((answer) => answer.prediction !== null)).toBe(true);
+    expect(first.some((answer) => answer.version === 'v2')).toBe(true);
+    const decision = await rollouts.check();
+    expect(decision).toMatchObject({ action: 'abort', reason: /^disagreement/ });
+    const after = await model.predict(rows);
+    expect(after.every((answer) => answer.version === 'v1' && answer.prediction !== null)).toBe(true);
+  });
+
+  it('validates requests by feature name and value', () => {
+    const { model } = server(harness.namespace('schema'), { gate: false });
+    expect(model.requestSchema.safeParse(rows[0]).success).toBe(true);
+    const unknown = model.requestSchema.safeParse({ features: { ...rows[0]!.features, petal_colour: 1 } });
+    expect(unknown.success).toBe(false);
+    const missing = model.requestSchema.safeParse({ features: { sepal_length: 1 } });
+    expect(missing.error?.issues.map((issue) => issue.path.join('.'))).toContain('features.sepal_width');
+    const infinite = model.requestSchema.safeParse({ features: { ...rows[0]!.features, sepal_length: Infinity } });
+    expect(infinite.error?.issues[0]?.path).toEqual(['features', 'sepal_length']);
+  });
+});
