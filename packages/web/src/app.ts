@@ -3,25 +3,15 @@
 // login, a role per route, problem documents for every error, security headers on every answer. It reads
 // and writes through the StateStore port only: the scheduler daemons do the work.
 
-import {
-  BatutaError,
-  checkSafeJson,
-  type DagSpec,
-  newRunId,
-  parseSafeJson,
-  resolveParams,
-  type StateStore,
-} from '@batuta/scheduler';
+import { BatutaError, checkSafeJson, type DagSpec, newRunId, resolveParams, type StateStore } from '@batuta/scheduler';
 import { CONTROL_STREAM, eventStream } from '@batuta/scheduler/internals';
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import { HTTPException } from 'hono/http-exception';
-import { secureHeaders } from 'hono/secure-headers';
 import type { AuthStore } from './auth/auth-store.js';
 import { type Principal, type Role, roleAllows } from './auth/roles.js';
-import { type FieldError, ProblemError, problemForError, sendProblem } from './problem.js';
+import { type Env, installCommon, SESSION_COOKIE } from './http-common.js';
+import { type FieldError, ProblemError, sendProblem } from './problem.js';
 import * as schemas from './schemas.js';
 
 export interface WebAppOptions {
@@ -39,11 +29,6 @@ export interface WebAppOptions {
   onError?: (error: unknown) => void;
 }
 
-type Env = { Variables: { principal: Principal } };
-
-export const SESSION_COOKIE = 'batuta_session';
-export const CSRF_HEADER = 'x-csrf-token';
-const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const PUBLIC = new Set(['/api/health', '/api/auth/login', '/api/openapi.json']);
 
 /** zod issues as the fields at fault, prefixed with where they were (`body`, `query`, `param`). */
@@ -83,108 +68,14 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
     },
   });
 
-  app.use(
-    '*',
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-      },
-      referrerPolicy: 'no-referrer',
-    }),
-  );
-  app.use('/api/*', async (c, next) => {
-    await next();
-    c.header('cache-control', 'no-store');
+  installCommon(app, {
+    prefix: '/api',
+    auth,
+    publicPaths: PUBLIC,
+    ...(options.anonymousRole ? { anonymousRole: options.anonymousRole } : {}),
+    ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
   });
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: options.maxBodyBytes ?? 256 * 1024,
-      onError: (c) =>
-        sendProblem(c, 'invalid-request', `the body is larger than ${options.maxBodyBytes ?? 256 * 1024} bytes`),
-    }),
-  );
-
-  // JSON bodies are parsed prototype-safe and bounded before any schema sees them: a `__proto__` key must
-  // be refused here, because building the validated object would turn it into a prototype change.
-  app.use('/api/*', async (c, next) => {
-    if (!UNSAFE.has(c.req.method) || !(c.req.header('content-type') ?? '').includes('json')) return next();
-    const text = await c.req.text();
-    if (text.trim() === '') return next();
-    try {
-      parseSafeJson(text, 'body');
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      const field = error instanceof BatutaError && typeof error.field === 'string' ? error.field : 'body';
-      return sendProblem(c, 'invalid-request', detail, [{ field, message: detail }]);
-    }
-    return next();
-  });
-
-  // Who is asking: a bearer token, a session cookie (with its CSRF token on unsafe methods), or anonymous.
-  app.use('/api/*', async (c, next) => {
-    if (PUBLIC.has(c.req.path)) {
-      c.set('principal', { kind: 'anonymous', name: 'anonymous', role: 'viewer' });
-      return next();
-    }
-    const header = c.req.header('authorization');
-    if (header !== undefined) {
-      const token = /^Bearer (.+)$/i.exec(header)?.[1];
-      const principal = token ? await auth.verifyToken(token) : undefined;
-      if (!principal) {
-        c.header('www-authenticate', 'Bearer');
-        return sendProblem(c, 'unauthenticated', 'the bearer token is malformed, unknown or revoked');
-      }
-      c.set('principal', principal);
-      return next();
-    }
-    const sessionId = getCookie(c, SESSION_COOKIE);
-    if (sessionId !== undefined) {
-      const session = await auth.session(sessionId);
-      if (!session) return sendProblem(c, 'unauthenticated', 'the session has ended; log in again');
-      if (UNSAFE.has(c.req.method) && c.req.header(CSRF_HEADER) !== session.csrf) {
-        return sendProblem(
-          c,
-          'forbidden',
-          `a session's ${c.req.method} needs its CSRF token in the ${CSRF_HEADER} header`,
-        );
-      }
-      c.set('principal', { kind: 'user', name: session.user, role: session.role });
-      return next();
-    }
-    if (options.anonymousRole) {
-      c.set('principal', { kind: 'anonymous', name: 'anonymous', role: options.anonymousRole });
-      return next();
-    }
-    c.header('www-authenticate', 'Bearer');
-    return sendProblem(c, 'unauthenticated', 'send a bearer token (batuta tokens create) or log in');
-  });
-
-  app.onError((error, c) => {
-    if (error instanceof HTTPException) {
-      const status = error.status;
-      const kind =
-        status === 404
-          ? 'not-found'
-          : status === 401
-            ? 'unauthenticated'
-            : status === 403
-              ? 'forbidden'
-              : 'invalid-request';
-      return sendProblem(c, kind, error.message || 'the request could not be read (is the body valid JSON?)');
-    }
-    const mapped = problemForError(error);
-    if (mapped.kind === 'internal') options.onError?.(error);
-    return sendProblem(c, mapped.kind, mapped.detail, mapped.errors);
-  });
-  app.notFound((c) => sendProblem(c, 'not-found', `no route ${c.req.method} ${c.req.path}`));
 
   const dagOf = (dagId: string): DagSpec => {
     const dag = options.dags().get(dagId);

@@ -193,6 +193,20 @@ export class ModelServer {
     return answers;
   }
 
+  /** Feedback on an answer a version gave (reward 1 right, 0 wrong): counted, and a bandit learns from it. */
+  async feedback(version: string, reward: number): Promise<void> {
+    if (!this.versions.has(version)) {
+      throw new MlTasksError(
+        'INVALID_ARGUMENT',
+        `${this.name} has no version '${version}' (versions: ${[...this.versions.keys()].join(', ')})`,
+      );
+    }
+    const state = await this.state();
+    if (state?.status === 'running' && state.spec.strategy === 'bandit')
+      await this.options.rollouts.reward(version, reward);
+    else await this.options.rollouts.feedback(version, reward);
+  }
+
   private score(version: string, row: number[]): string | number {
     const served = this.versions.get(version)!;
     const model = served.model;

@@ -22,6 +22,8 @@ export interface TokenRecord {
   id: string;
   name: string;
   role: Role;
+  /** Models it may call for predictions; undefined: as its role allows. */
+  models?: string[];
   hash: string;
   createdMs: number;
 }
@@ -107,7 +109,11 @@ export class AuthStore {
   }
 
   /** Creates a token; the returned `token` is the only time the secret is seen. */
-  async createToken(name: string, role: Role): Promise<{ id: string; token: string }> {
+  async createToken(
+    name: string,
+    role: Role,
+    options: { models?: readonly string[] } = {},
+  ): Promise<{ id: string; token: string }> {
     checkRole(role);
     if (!/^[\w .@-]{1,100}$/.test(name)) throw new RangeError('a token name: 1–100 letters, digits, spaces, _ . @ -');
     const id = randomBytes(9).toString('base64url');
@@ -116,6 +122,7 @@ export class AuthStore {
       id,
       name,
       role,
+      ...(options.models ? { models: [...options.models] } : {}),
       hash: await hashSecret(secret, this.options.scryptCost),
       createdMs: this.now(),
     };
@@ -146,7 +153,12 @@ export class AuthStore {
     if (!text) return undefined;
     const record = parseSafeJson(text, 'a token record') as TokenRecord;
     if (!(await verifySecret(match[2]!, record.hash))) return undefined;
-    const principal: Principal = { kind: 'token', name: `${record.name}#${record.id}`, role: record.role };
+    const principal: Principal = {
+      kind: 'token',
+      name: `${record.name}#${record.id}`,
+      role: record.role,
+      ...(record.models ? { models: record.models } : {}),
+    };
     this.verified.set(cacheKey, { principal, untilMs: this.now() + this.cacheMs });
     if (this.verified.size > 10_000) this.verified.delete(this.verified.keys().next().value as string);
     return principal;
@@ -166,9 +178,9 @@ export class AuthStore {
     const text = USER_NAME.test(name) ? await this.redis.hget(`${this.base}:users`, name) : null;
     const user = text ? (parseSafeJson(text, 'a user record') as UserRecord) : undefined;
     // A wrong name costs a hash too, so timing does not tell which names exist.
-    const ok = user
-      ? await verifySecret(password, user.passwordHash)
-      : (await hashSecret(password, this.options.scryptCost), false);
+    let ok = false;
+    if (user) ok = await verifySecret(password, user.passwordHash);
+    else await hashSecret(password, this.options.scryptCost);
     if (!user || !ok) {
       await this.redis.multi().incr(failures).pexpire(failures, this.loginWindowMs).exec();
       return undefined;

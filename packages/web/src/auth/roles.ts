@@ -8,6 +8,18 @@ export interface Principal {
   kind: 'user' | 'token' | 'anonymous';
   name: string;
   role: Role;
+  /** The models this principal may call for predictions (a token's `predict` permission); undefined: by role. */
+  models?: readonly string[];
+}
+
+/**
+ * Whether a principal may ask a model for predictions (and send it feedback): an admin may, a token
+ * limited to some models may call those, and anyone else from operator up.
+ */
+export function mayPredict(principal: Principal, model: string): boolean {
+  if (principal.role === 'admin') return true;
+  if (principal.models !== undefined) return principal.models.includes(model);
+  return roleAllows(principal.role, 'operator');
 }
 
 /** True when `role` is at least `needed`. */

@@ -1,0 +1,135 @@
+// What every Batuta HTTP app shares (the web API and the model server): security headers, no caching of
+// API answers, a body size limit, prototype-safe JSON bodies, authentication (bearer token, or a session
+// cookie with its CSRF token on unsafe methods, or a configured anonymous role), and problem documents
+// for every error, including the framework's own.
+import { BatutaError, parseSafeJson } from '@batuta/scheduler';
+import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { getCookie } from 'hono/cookie';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AuthStore } from './auth/auth-store.js';
+import type { Principal, Role } from './auth/roles.js';
+import { problemForError, sendProblem } from './problem.js';
+
+export type Env = { Variables: { principal: Principal } };
+
+export const SESSION_COOKIE = 'batuta_session';
+export const CSRF_HEADER = 'x-csrf-token';
+export const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface CommonOptions {
+  /** The path prefix the API lives under (`/api`, `/v1`). */
+  prefix: string;
+  auth: AuthStore;
+  /** Paths answered without credentials (the principal is an anonymous viewer). */
+  publicPaths: ReadonlySet<string>;
+  anonymousRole?: Role;
+  maxBodyBytes?: number;
+  onError?: (error: unknown) => void;
+}
+
+export function installCommon(app: Hono<Env>, options: CommonOptions): void {
+  const scope = `${options.prefix}/*`;
+  const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+      },
+      referrerPolicy: 'no-referrer',
+    }),
+  );
+  app.use(scope, async (c, next) => {
+    await next();
+    c.header('cache-control', 'no-store');
+  });
+  app.use(
+    scope,
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => sendProblem(c, 'invalid-request', `the body is larger than ${maxBodyBytes} bytes`),
+    }),
+  );
+
+  // JSON bodies are parsed prototype-safe and bounded before any schema sees them: a `__proto__` key must
+  // be refused here, because building the validated object would turn it into a prototype change.
+  app.use(scope, async (c, next) => {
+    if (!UNSAFE_METHODS.has(c.req.method) || !(c.req.header('content-type') ?? '').includes('json')) return next();
+    const text = await c.req.text();
+    if (text.trim() === '') return next();
+    try {
+      parseSafeJson(text, 'body');
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      const field = error instanceof BatutaError && typeof error.field === 'string' ? error.field : 'body';
+      return sendProblem(c, 'invalid-request', detail, [{ field, message: detail }]);
+    }
+    return next();
+  });
+
+  app.use(scope, async (c, next) => {
+    if (options.publicPaths.has(c.req.path)) {
+      c.set('principal', { kind: 'anonymous', name: 'anonymous', role: 'viewer' });
+      return next();
+    }
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const token = /^Bearer (.+)$/i.exec(header)?.[1];
+      const principal = token ? await options.auth.verifyToken(token) : undefined;
+      if (!principal) {
+        c.header('www-authenticate', 'Bearer');
+        return sendProblem(c, 'unauthenticated', 'the bearer token is malformed, unknown or revoked');
+      }
+      c.set('principal', principal);
+      return next();
+    }
+    const sessionId = getCookie(c, SESSION_COOKIE);
+    if (sessionId !== undefined) {
+      const session = await options.auth.session(sessionId);
+      if (!session) return sendProblem(c, 'unauthenticated', 'the session has ended; log in again');
+      if (UNSAFE_METHODS.has(c.req.method) && c.req.header(CSRF_HEADER) !== session.csrf) {
+        return sendProblem(
+          c,
+          'forbidden',
+          `a session's ${c.req.method} needs its CSRF token in the ${CSRF_HEADER} header`,
+        );
+      }
+      c.set('principal', { kind: 'user', name: session.user, role: session.role });
+      return next();
+    }
+    if (options.anonymousRole) {
+      c.set('principal', { kind: 'anonymous', name: 'anonymous', role: options.anonymousRole });
+      return next();
+    }
+    c.header('www-authenticate', 'Bearer');
+    return sendProblem(c, 'unauthenticated', 'send a bearer token (batuta tokens create) or log in');
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      const kind =
+        status === 404
+          ? 'not-found'
+          : status === 401
+            ? 'unauthenticated'
+            : status === 403
+              ? 'forbidden'
+              : 'invalid-request';
+      return sendProblem(c, kind, error.message || 'the request could not be read (is the body valid JSON?)');
+    }
+    const mapped = problemForError(error);
+    if (mapped.kind === 'internal') options.onError?.(error);
+    return sendProblem(c, mapped.kind, mapped.detail, mapped.errors);
+  });
+  app.notFound((c) => sendProblem(c, 'not-found', `no route ${c.req.method} ${c.req.path}`));
+}
