@@ -30,6 +30,7 @@ export type SchedulerErrorCode =
   | 'JSON_TOO_LARGE'
   | 'LUA_INCLUDE'
   | 'MODULE_EXPORT'
+  | 'MODULE_FORMAT'
   | 'REDIS_SERVER_FAILED'
   | 'MODULE_TS'
   | 'NO_DAG_EXPORTED'

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import {
   type DagSpec,
+  DagValidationError,
   formatDagIssue,
   loadDagDirectory,
   loadDagsFromFile,
@@ -15,11 +16,15 @@ export async function dagsList(paths: string[], operators: OperatorRegistry): Pr
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined);
     if (info?.isDirectory()) {
+      // The scheduler's own folder scan: the list is what a scheduler would load.
       const result = await loadDagDirectory(path, { operators });
       dags.push(...result.dags);
       for (const failure of result.errors) {
         bad++;
-        for (const issue of failure.error.issues) console.error(formatDagIssue(issue));
+        if (failure.error instanceof DagValidationError) {
+          for (const issue of failure.error.issues)
+            console.error(issue.location ? formatDagIssue(issue) : `${failure.file}: ${formatDagIssue(issue)}`);
+        } else console.error(`${failure.file}: ${failure.error.message}`);
       }
     } else {
       try {

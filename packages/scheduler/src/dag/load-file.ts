@@ -1,7 +1,7 @@
 // Loads DAGs from any supported file: YAML (.yaml/.yml) or a TypeScript/JavaScript module that
 // exports `defineDag(...)` results (default or named exports).
-import { stat } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { BatutaError } from '../errors.js';
 import { importModule } from '../operators/builtin.js';
 import { Dag } from './define-dag.js';
@@ -25,15 +25,60 @@ export async function loadDagsFromFile(
   if (!MODULE_EXTENSIONS.has(extension)) {
     throw new BatutaError('UNSUPPORTED_FILE', `${path}: expected a .yaml, .yml, .ts or .js DAG file`);
   }
+  await assertEsModule(file, extension);
   const exports = await importModule(file, { fresh: options.fresh ?? false });
   const dags: DagSpec[] = [];
   for (const value of new Set(Object.values(exports))) {
-    if (value instanceof Dag || isDagLike(value)) dags.push({ ...(value as Dag).spec, sourceFile: file });
+    if (value instanceof Dag || isDagLike(value)) dags.push({ ...(value as Dag).spec, sourceFile: path });
   }
   if (dags.length === 0) {
     throw new BatutaError('NO_DAG_EXPORTED', `${path}: the module exports no DAG (export the result of defineDag)`);
   }
   return dags;
+}
+
+/**
+ * Refuses a module Node would load as CommonJS, before any of its code runs: a CommonJS DAG `require`s
+ * @batuta/scheduler, an ES module, which Node 20 cannot do (tsx's stand-in fails on CommonJS packages the
+ * scheduler uses, with "Cannot redefine property: default"). The message says which file decides and how
+ * to fix it.
+ */
+async function assertEsModule(file: string, extension: string): Promise<void> {
+  if (extension === '.mts' || extension === '.mjs') return;
+  const esName = extension.endsWith('ts') ? '.mts' : '.mjs';
+  const renamed = `${basename(file, extname(file))}${esName}`;
+  if (extension === '.cts' || extension === '.cjs') {
+    throw new BatutaError(
+      'MODULE_FORMAT',
+      `a ${extension} file is CommonJS, and a DAG module must be an ES module to import @batuta/scheduler; rename it to ${renamed}`,
+    );
+  }
+  const scope = await nearestPackageJson(dirname(file));
+  if (scope?.type === 'module') return;
+  const why = scope ? `${scope.file} does not say "type": "module"` : 'no package.json above it says "type": "module"';
+  const fix = scope
+    ? `add "type": "module" to ${scope.file}`
+    : `create ${join(dirname(file), 'package.json')} containing {"type": "module"}`;
+  throw new BatutaError(
+    'MODULE_FORMAT',
+    `Node loads this file as CommonJS (${why}), and a DAG module must be an ES module to import @batuta/scheduler; ${fix}, or rename the file to ${renamed}`,
+  );
+}
+
+/** The package.json that decides how Node loads files in `dir` (the nearest one), and its `type`. */
+async function nearestPackageJson(dir: string): Promise<{ file: string; type: unknown } | undefined> {
+  for (let folder = dir; ; folder = dirname(folder)) {
+    const file = join(folder, 'package.json');
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text !== undefined) {
+      try {
+        return { file, type: (JSON.parse(text) as { type?: unknown }).type };
+      } catch {
+        return { file, type: undefined };
+      }
+    }
+    if (dirname(folder) === folder) return undefined;
+  }
 }
 
 // A Dag from another copy of this package (e.g. examples resolving their own node_modules).
