@@ -67,8 +67,8 @@ distributed (Redis + BullMQ):
 Run 'batuta <command> --help' for a command's options.`,
   'dags validate': `usage: batuta dags validate PATH… [--pools FILE] [--plugin FILE]…
 
-Loads every DAG file (.yaml, .yml, .ts, .js) named, and every YAML file under each folder, and
-checks it: schema, ids, upstreams, cycles, cron, resources, operators and their arguments.
+Loads every DAG file (.yaml, .yml, .ts, .js) named, and every DAG file under each folder (the
+scheduler's own scan), and checks it: schema, ids, upstreams, cycles, cron, resources, operators and their arguments.
 Each problem is printed as file:line:column: CODE field: message. A bad file does not stop the others.
 
 options:
@@ -116,6 +116,8 @@ options:
                             Redis outage cost its lock; BATUTA_OUTAGE_GRACE, default 5m, as the workers')
   --shutdown-timeout DUR    longest stop after SIGTERM (e.g. 10s, the default); past it the process
                             logs shutdown_timeout and exits 1 (Redis unreachable)
+  --paused-on-creation true|false  store a DAG no scheduler has seen yet paused (BATUTA_PAUSED_ON_CREATION,
+                            config pausedOnCreation; default false)
 ${CONNECTION}`,
   worker: `usage: batuta worker --pool NAME [--capacity SPEC] [--pools FILE] [connection]
 
@@ -259,6 +261,7 @@ export async function main(argv: string[]): Promise<number> {
         config: { type: 'string' },
         pools: { type: 'string' },
         executor: { type: 'string' },
+        'paused-on-creation': { type: 'string' },
         pool: { type: 'string' },
         wait: { type: 'boolean' },
         from: { type: 'string' },
