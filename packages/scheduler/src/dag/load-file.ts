@@ -4,6 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { BatutaError } from '../errors.js';
 import { importModule } from '../operators/builtin.js';
+import { registerEsModuleHook } from '../operators/es-module-hook.js';
 import { Dag } from './define-dag.js';
 import type { DagSpec } from './model.js';
 import { type LoadOptions, loadDagFile } from './yaml-loader.js';
@@ -25,8 +26,8 @@ export async function loadDagsFromFile(
   if (!MODULE_EXTENSIONS.has(extension)) {
     throw new BatutaError('UNSUPPORTED_FILE', `${path}: expected a .yaml, .yml, .ts or .js DAG file`);
   }
-  await assertEsModule(file, extension);
-  const exports = await importModule(file, { fresh: options.fresh ?? false });
+  const esModule = await needsEsModuleHook(file, extension);
+  const exports = await importModule(file, { fresh: options.fresh ?? false, esModule });
   const dags: DagSpec[] = [];
   for (const value of new Set(Object.values(exports))) {
     if (value instanceof Dag || isDagLike(value)) dags.push({ ...(value as Dag).spec, sourceFile: path });
@@ -38,13 +39,14 @@ export async function loadDagsFromFile(
 }
 
 /**
- * Refuses a module Node would load as CommonJS, before any of its code runs: a CommonJS DAG `require`s
- * @batuta/scheduler, an ES module, which Node 20 cannot do (tsx's stand-in fails on CommonJS packages the
- * scheduler uses, with "Cannot redefine property: default"). The message says which file decides and how
- * to fix it.
+ * True when Node would load the module as CommonJS (no `"type": "module"` in the nearest package.json, or
+ * none), so it must be loaded as an ES module by the hook: a CommonJS DAG `require`s @batuta/scheduler, an
+ * ES module, which Node 20 cannot do (tsx's stand-in fails on CommonJS packages the scheduler uses, with
+ * "Cannot redefine property: default"). A .cts/.cjs file is CommonJS by name, and without the hook (Node
+ * before 20.6) such a file is refused before any of its code runs; the message says what to do.
  */
-async function assertEsModule(file: string, extension: string): Promise<void> {
-  if (extension === '.mts' || extension === '.mjs') return;
+async function needsEsModuleHook(file: string, extension: string): Promise<boolean> {
+  if (extension === '.mts' || extension === '.mjs') return false;
   const esName = extension.endsWith('ts') ? '.mts' : '.mjs';
   const renamed = `${basename(file, extname(file))}${esName}`;
   if (extension === '.cts' || extension === '.cjs') {
@@ -54,7 +56,8 @@ async function assertEsModule(file: string, extension: string): Promise<void> {
     );
   }
   const scope = await nearestPackageJson(dirname(file));
-  if (scope?.type === 'module') return;
+  if (scope?.type === 'module') return false;
+  if (registerEsModuleHook()) return true;
   const why = scope ? `${scope.file} does not say "type": "module"` : 'no package.json above it says "type": "module"';
   const fix = scope
     ? `add "type": "module" to ${scope.file}`
