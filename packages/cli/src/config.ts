@@ -1,6 +1,6 @@
 // CLI configuration: a config file (batuta.config.json or .yaml, or --config FILE), then the
 // environment (BATUTA_REDIS_URL, BATUTA_NAMESPACE, BATUTA_DAGS, BATUTA_POOLS, BATUTA_RETENTION_RUNS,
-// BATUTA_REDIS_TLS_*), then flags. zod-checked.
+// BATUTA_PAUSED_ON_CREATION, BATUTA_REDIS_TLS_*), then flags. zod-checked.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { redisTlsFromEnv } from '@batuta/scheduler';
@@ -21,6 +21,12 @@ export const cliConfigSchema = z
     dags: z.string().default('dags').describe('The folder of DAG files'),
     pools: z.string().optional().describe('A pools file (YAML); default: one pool "default" sized to this machine'),
     executor: z.enum(['bullmq', 'local']).default('bullmq').describe('Where the scheduler sends tasks'),
+    pausedOnCreation: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Store a DAG paused the first time any scheduler of the namespace sees it (a DAG may override it); see docs/operations.md',
+      ),
     retention: z
       .object({
         runs: z
@@ -75,6 +81,7 @@ export function loadConfig(flags: {
   dags?: string | undefined;
   pools?: string | undefined;
   executor?: string | undefined;
+  'paused-on-creation'?: string | undefined;
 }): CliConfig {
   let fromFile: Record<string, unknown> = {};
   const file = flags.config ?? FILES.find((f) => existsSync(f));
@@ -93,6 +100,9 @@ export function loadConfig(flags: {
     ...(env.BATUTA_NAMESPACE ? { namespace: env.BATUTA_NAMESPACE } : {}),
     ...(env.BATUTA_DAGS ? { dags: env.BATUTA_DAGS } : {}),
     ...(env.BATUTA_POOLS ? { pools: env.BATUTA_POOLS } : {}),
+    ...(env.BATUTA_PAUSED_ON_CREATION
+      ? { pausedOnCreation: booleanSetting(env.BATUTA_PAUSED_ON_CREATION, 'BATUTA_PAUSED_ON_CREATION') }
+      : {}),
     ...(env.BATUTA_RETENTION_RUNS
       ? {
           retention: {
@@ -109,6 +119,9 @@ export function loadConfig(flags: {
     ...(flags.dags ? { dags: flags.dags } : {}),
     ...(flags.pools ? { pools: flags.pools } : {}),
     ...(flags.executor ? { executor: flags.executor } : {}),
+    ...(flags['paused-on-creation']
+      ? { pausedOnCreation: booleanSetting(flags['paused-on-creation'], '--paused-on-creation') }
+      : {}),
   };
   const result = cliConfigSchema.safeParse(merged);
   if (!result.success) {
@@ -116,4 +129,12 @@ export function loadConfig(flags: {
     throw new UsageError(`bad configuration${file ? ` (${resolve(file)}, environment, flags)` : ''}: ${problems}`);
   }
   return result.data;
+}
+
+/** `true`/`false` (or `1`/`0`, `yes`/`no`) from an environment variable or a flag. */
+function booleanSetting(text: string, where: string): boolean {
+  const value = text.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(value)) return true;
+  if (['false', '0', 'no'].includes(value)) return false;
+  throw new UsageError(`${where} must be true or false, got '${text}'`);
 }

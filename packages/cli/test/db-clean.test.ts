@@ -21,6 +21,7 @@ describe('batuta db clean', () => {
       namespace: harness.namespace(),
       dags: 'dags',
       executor: 'local',
+      pausedOnCreation: false,
       retention: {},
       maxConfBytes: 256 * 1024,
       maxConfDepth: 64,

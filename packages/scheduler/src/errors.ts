@@ -30,6 +30,7 @@ export type SchedulerErrorCode =
   | 'JSON_TOO_LARGE'
   | 'LUA_INCLUDE'
   | 'MODULE_EXPORT'
+  | 'MODULE_FORMAT'
   | 'REDIS_SERVER_FAILED'
   | 'MODULE_TS'
   | 'NO_DAG_EXPORTED'
@@ -83,6 +84,11 @@ export interface DagIssue {
   /** Dotted path of the field in the DAG document, e.g. `tasks.predict.upstream[1]`. */
   field: string;
   location?: SourceLocation;
+  /**
+   * A second position, after `location`: where the YAML parser gave up on a quote, `[` or `{` that
+   * `location` shows opening and that is never closed (the message names it too).
+   */
+  endLocation?: SourceLocation;
 }
 
 /** A DAG definition failed validation; `issues` lists every problem found, each with file:line:column. */

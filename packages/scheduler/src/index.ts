@@ -2,7 +2,12 @@
 // port and its memory adapter, and the coordinator that drives runs through an Executor.
 export type { Clock } from './clock.js';
 export { ManualClock, systemClock } from './clock.js';
-export { DagFolder, type FolderChange } from './daemon/dag-folder.js';
+export {
+  DagFolder,
+  type DirectoryLoadResult,
+  type FolderChange,
+  loadDagDirectory,
+} from './daemon/dag-folder.js';
 export type { RetentionPolicy } from './daemon/retention-pruner.js';
 export { SchedulerDaemon, type SchedulerDaemonOptions } from './daemon/scheduler-daemon.js';
 export type { SchedulerLogEvent } from './daemon/scheduler-log-event.js';
@@ -32,8 +37,8 @@ export {
 } from './dag/schema.js';
 export type { ValidateOptions } from './dag/validate.js';
 export { assertValidDag, validateDag } from './dag/validate.js';
-export type { DirectoryLoadResult, LoadOptions } from './dag/yaml-loader.js';
-export { loadDagDirectory, loadDagFile, parseDagYaml } from './dag/yaml-loader.js';
+export type { LoadOptions } from './dag/yaml-loader.js';
+export { loadDagFile, parseDagYaml } from './dag/yaml-loader.js';
 export * from './errors.js';
 export * from './executor.js';
 export {

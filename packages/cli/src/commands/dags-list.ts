@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import {
   type DagSpec,
+  DagValidationError,
   formatDagIssue,
   loadDagDirectory,
   loadDagsFromFile,
@@ -21,12 +22,17 @@ export async function dagsList(
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined);
     if (info?.isDirectory()) {
+      // The scheduler's own folder scan: the list is what a scheduler would load.
       const result = await loadDagDirectory(path, { operators });
       dags.push(...result.dags);
       for (const failure of result.errors) {
         bad++;
         errors.push({ file: failure.file, message: failure.error.message });
-        if (!output.json) for (const issue of failure.error.issues) console.error(formatDagIssue(issue));
+        if (output.json) continue;
+        if (failure.error instanceof DagValidationError) {
+          for (const issue of failure.error.issues)
+            console.error(issue.location ? formatDagIssue(issue) : `${failure.file}: ${formatDagIssue(issue)}`);
+        } else console.error(`${failure.file}: ${failure.error.message}`);
       }
     } else {
       try {

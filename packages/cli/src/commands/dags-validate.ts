@@ -49,7 +49,8 @@ export async function dagsValidate(
   for (const path of paths) {
     const info = await stat(path).catch(() => undefined);
     if (info?.isDirectory()) {
-      const result = await loadDagDirectory(path, { operators });
+      // The scheduler's own folder scan: what passes here is exactly what a scheduler would load.
+      const result = await loadDagDirectory(path, { operators, ...(check ? { check } : {}) });
       for (const dag of result.dags) accept(dag.sourceFile ?? path, dag);
       for (const failure of result.errors) report(failure.file, failure.error);
       continue;

@@ -130,6 +130,7 @@ export async function schedulerCommand(
     coordinator,
     schedulerId,
     dags: () => folder.dags,
+    pausedOnCreation: config.pausedOnCreation,
     ...(config.retention.runs ? { retention: { runsMs: parseDuration(config.retention.runs) } } : {}),
     reload: async () => {
       const change = await folder.scan();
@@ -156,6 +157,7 @@ export async function schedulerCommand(
     executor: config.executor,
     namespace: config.namespace,
     retentionRuns: config.retention.runs ?? 'forever',
+    pausedOnCreation: config.pausedOnCreation,
   });
   // Listening before the start: a start held up by an unreachable Redis must still be stoppable.
   const signalled = new Promise<void>((resolve) => {

@@ -64,6 +64,10 @@ runs whose daemon died. One JSON line per event on stdout. SIGTERM or SIGINT sto
         .option(
           '--shutdown-timeout <duration>',
           'longest stop after SIGTERM (default 10s); past it the process logs shutdown_timeout and exits 1',
+        )
+        .option(
+          '--paused-on-creation <true|false>',
+          'store a DAG no scheduler has seen yet paused (BATUTA_PAUSED_ON_CREATION, config pausedOnCreation; default false)',
         ),
     ),
   )
@@ -72,12 +76,18 @@ runs whose daemon died. One JSON line per event on stdout. SIGTERM or SIGINT sto
       '\nExit: 0 after a clean stop, 1 when the stop ran out of time, 2 on a usage error, 4 when Redis is unreachable.',
     )
     .action(
-      action(state, async (options: DaemonOptions & { executor?: string; autoscale?: boolean }) =>
-        schedulerCommand(configOf(options), await operatorsOf(options), {
-          autoscale: options.autoscale ?? false,
-          ...shutdownTimeout(options.shutdownTimeout),
-          outageGraceMs: outageGraceOf(options.outageGrace, process.env),
-        }),
+      action(
+        state,
+        async (options: DaemonOptions & { executor?: string; autoscale?: boolean; pausedOnCreation?: string }) =>
+          schedulerCommand(
+            configOf({ ...options, 'paused-on-creation': options.pausedOnCreation }),
+            await operatorsOf(options),
+            {
+              autoscale: options.autoscale ?? false,
+              ...shutdownTimeout(options.shutdownTimeout),
+              outageGraceMs: outageGraceOf(options.outageGrace, process.env),
+            },
+          ),
       ),
     );
 

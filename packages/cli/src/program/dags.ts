@@ -40,8 +40,9 @@ export function registerDags(program: Command, state: RunState): void {
         .command('validate')
         .summary('check DAG files (YAML, TS, JS) and folders; errors as file:line:col')
         .description(
-          `Loads every DAG file (.yaml, .yml, .ts, .js) named, and every YAML file under each folder, and
-checks it: schema, ids, upstreams, cycles, cron, resources, operators and their arguments.
+          `Loads every DAG file (.yaml, .yml, .ts, .js) named, and every DAG file under each folder (the
+scheduler's own scan), and checks it: schema, ids, upstreams, cycles, cron, resources, operators and
+their arguments.
 Each problem is printed as file:line:column: CODE field: message. A bad file does not stop the others.`,
         )
         .argument('<path...>', 'DAG files and folders')

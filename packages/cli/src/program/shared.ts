@@ -60,7 +60,9 @@ export function withJson(command: Command): Command {
 }
 
 /** The configuration from flags > environment > config file > defaults. */
-export function configOf(options: ConnectionOptions & { pools?: string; executor?: string }): CliConfig {
+export function configOf(
+  options: ConnectionOptions & { pools?: string; executor?: string; 'paused-on-creation'?: string | undefined },
+): CliConfig {
   return loadConfig(options);
 }
 

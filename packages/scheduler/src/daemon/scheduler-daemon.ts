@@ -12,6 +12,7 @@ import type { StateStore } from '../store/state-store.js';
 import { FirePlanner } from '../triggers/fire-planner.js';
 import { Cadence } from './cadence.js';
 import { ControlReader } from './control-reader.js';
+import { DagRegistrar } from './dag-registrar.js';
 import { DatasetIntake } from './dataset-intake.js';
 import { EventIntake } from './event-intake.js';
 import { FireRunner } from './fire-runner.js';
@@ -43,6 +44,12 @@ export interface SchedulerDaemonOptions {
   /** Called every `reloadMs` (e.g. DagFolder.scan). */
   reload?: () => Promise<void>;
   reloadMs?: number;
+  /**
+   * A DAG the store has never seen (no scheduler sharing it loaded it, nobody paused or unpaused it) is
+   * stored paused, so it creates no run until `dags unpause`; a DAG's own `pausedOnCreation` overrides
+   * this. Default false: a new DAG runs its latest interval at once (with catchup, every missed one).
+   */
+  pausedOnCreation?: boolean;
   /** Removes ended runs older than `retention.runsMs` in the background; without it runs are kept for ever. */
   retention?: RetentionPolicy;
   log?: (event: SchedulerLogEvent) => void;
@@ -60,6 +67,7 @@ export class SchedulerDaemon {
   private readonly pollMs: number;
   private readonly log: SchedulerLog;
   private readonly planner: FirePlanner;
+  private readonly registrar: DagRegistrar;
   private readonly peers: PeerDirectory;
   private readonly leases: RunLeases;
   private readonly fires: FireRunner;
@@ -92,6 +100,7 @@ export class SchedulerDaemon {
     this.pollMs = pollMs;
     this.log = log;
     this.planner = new FirePlanner({ pollMs });
+    this.registrar = new DagRegistrar({ store, pausedOnCreation: options.pausedOnCreation ?? false, log });
     this.peers = new PeerDirectory({
       store,
       schedulerId,
@@ -170,11 +179,12 @@ export class SchedulerDaemon {
       // Fires first: a run's creation is what its fire time promises; a folder rescan can wait a few ms.
       // A failed fire must not cost the rest of the pass: skipped lease renewals would let another
       // scheduler adopt runs this one still drives.
-      await this.fires.fire(this.dags(), now).catch((error: unknown) => {
+      // A DAG takes part only once the store knows it: a new one may have to be stored paused first.
+      await this.fires.fire(await this.registrar.admit(this.dags()), now).catch((error: unknown) => {
         this.log({ event: 'scheduler_fire_failed', level: 'error', message: (error as Error).message });
       });
       await this.folder.reloadIfDue(now);
-      const dags = this.dags();
+      const dags = await this.registrar.admit(this.dags());
       if (this.leaseCadence.due(now)) {
         await this.peers.heartbeat(now);
         await this.leases.renew(this.coordinator.activeRunIds(), now);

@@ -84,6 +84,8 @@ export interface DagOptions {
   startDate?: Date | string;
   endDate?: Date | string;
   catchup?: boolean;
+  /** Stored paused when a scheduler first sees it; unset: the scheduler's `pausedOnCreation` decides. */
+  pausedOnCreation?: boolean;
   maxActiveRuns?: number;
   maxActiveTasks?: number;
   params?: Record<string, ParamSpec>;
@@ -237,6 +239,7 @@ export class Dag {
       tasks: [...this.tasks],
       ...(o.description === undefined ? {} : { description: o.description }),
       ...(o.owner === undefined ? {} : { owner: o.owner }),
+      ...(o.pausedOnCreation === undefined ? {} : { pausedOnCreation: o.pausedOnCreation }),
       ...(schedule ? { schedule } : {}),
       ...(o.startDate === undefined ? {} : { startDateMs: new Date(o.startDate).getTime() }),
       ...(o.endDate === undefined ? {} : { endDateMs: new Date(o.endDate).getTime() }),

@@ -209,6 +209,8 @@ export interface DagSpec {
   startDateMs?: number;
   endDateMs?: number;
   catchup: boolean;
+  /** Stored paused when a scheduler first sees it; unset: the scheduler's `pausedOnCreation` decides. */
+  pausedOnCreation?: boolean;
   maxActiveRuns: number;
   maxActiveTasks: number;
   params: Record<string, ParamSpec>;

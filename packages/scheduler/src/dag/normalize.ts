@@ -154,6 +154,7 @@ export function normalizeDagDocument(document: DagDocument, options: NormalizeOp
   };
   if (document.description !== undefined) dag.description = document.description;
   if (document.owner !== undefined) dag.owner = document.owner;
+  if (document.pausedOnCreation !== undefined) dag.pausedOnCreation = document.pausedOnCreation;
   const schedule = parseSchedule(document.schedule);
   if (schedule !== undefined) dag.schedule = schedule;
   const startDateMs = document.startDate === undefined ? undefined : parseDateTime(document.startDate);

@@ -380,6 +380,10 @@ export const dagDocumentSchema = z
       .boolean()
       .default(false)
       .meta({ description: 'Create a run for every missed fire time (default false).' }),
+    pausedOnCreation: z.boolean().optional().meta({
+      description:
+        "Store the DAG paused when a scheduler first sees it (overrides the scheduler's pausedOnCreation setting).",
+    }),
     maxActiveRuns: hinted(
       z
         .int()

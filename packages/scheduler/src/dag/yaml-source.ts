@@ -16,6 +16,7 @@ import {
 } from 'yaml';
 import type { DagIssue, SourceLocation } from '../errors.js';
 import { type DagIssueCode, formatFieldPath, type PathIssue, type PathSegment, RESERVED_KEY } from './issues.js';
+import { CONSTRUCT_NAMES, findUnclosedConstructs, type UnclosedConstruct, unclosedKindOf } from './yaml-unclosed.js';
 
 /** Alias expansion a file may always use, in nodes; a larger file may expand to 10× its own size. */
 export const MIN_ALIAS_EXPANSION = 100_000;
@@ -77,9 +78,8 @@ export class YamlSource {
     this.document = documents[0];
     if (this.fatal.length > 0) return;
     const [first, second] = documents;
-    for (const error of first?.errors ?? []) this.fatal.push(this.issue('YAML_SYNTAX', error.message, error.pos[0]));
+    this.fatal.push(...this.syntaxIssues([...(first?.errors ?? []), ...(second?.errors ?? [])]));
     if (second !== undefined) {
-      for (const error of second.errors) this.fatal.push(this.issue('YAML_SYNTAX', error.message, error.pos[0]));
       this.problems.push(
         this.issue(
           'MULTIPLE_DOCUMENTS',
@@ -190,6 +190,44 @@ export class YamlSource {
       if (key !== undefined) keys.push(key);
     }
     return keys;
+  }
+
+  /**
+   * The parser's errors as issues. One about a quote, `[` or `{` left open is placed where that construct
+   * opens (the parser only notices where it gives up, often the end of the file), with the give-up point
+   * as the issue's `endLocation`.
+   */
+  private syntaxIssues(errors: ReadonlyArray<{ message: string; pos: [number, number] }>): DagIssue[] {
+    let unclosed: UnclosedConstruct[] | undefined;
+    const claimed = new Set<UnclosedConstruct>();
+    return errors.map((error) => {
+      const kind = unclosedKindOf(error.message);
+      if (kind === undefined) return this.issue('YAML_SYNTAX', error.message, error.pos[0]);
+      unclosed ??= findUnclosedConstructs(this.text);
+      // The innermost construct of that kind open before the give-up point: the last one to open.
+      const construct = unclosed.findLast((c) => c.kind === kind && c.offset < error.pos[0] && !claimed.has(c));
+      if (construct === undefined) return this.issue('YAML_SYNTAX', error.message, error.pos[0]);
+      claimed.add(construct);
+      const gaveUp = this.locationAt(error.pos[0]);
+      const where = this.text.slice(error.pos[0]).trim() === '' ? 'the end of the file' : 'line';
+      const { name, close } = CONSTRUCT_NAMES[kind];
+      const at =
+        where === 'line'
+          ? `line ${gaveUp.line}, column ${gaveUp.column}`
+          : `the end of the file (line ${gaveUp.line}, column ${gaveUp.column})`;
+      return {
+        ...this.issue(
+          'YAML_SYNTAX',
+          `this ${name} is never closed; the parser gave up at ${at}. Close it with ${close}` +
+            (kind.startsWith('flow') && where === 'line'
+              ? ', or indent its continuation lines more than the key that holds it'
+              : '') +
+            ` (${error.message})`,
+          construct.offset,
+        ),
+        endLocation: gaveUp,
+      };
+    });
   }
 
   private issue(code: DagIssueCode, message: string, offset: number, field = ''): DagIssue {

@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { TaskContext } from '../dag/model.js';
 import { BatutaError } from '../errors.js';
+import { ES_MODULE_MARKER } from './es-module-hook.js';
 import { superviseProcessGroup } from './process-group-supervisor.js';
 import { defineOperator, OperatorRegistry } from './registry.js';
 
@@ -175,10 +176,19 @@ export const moduleOperator = defineOperator({
   },
 });
 
-/** Imports JS directly and TypeScript through tsx, when it is installed. */
-export async function importModule(file: string, options: { fresh?: boolean } = {}): Promise<Record<string, unknown>> {
+/**
+ * Imports JS directly and TypeScript through tsx, when it is installed. `esModule` loads the file as an ES
+ * module even where Node would load it as CommonJS (see es-module-hook.ts).
+ */
+export async function importModule(
+  file: string,
+  options: { fresh?: boolean; esModule?: boolean } = {},
+): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(file);
   // A query string makes the module loader treat a changed file as a new module (hot reload).
-  const href = pathToFileURL(file).href + (options.fresh ? `?v=${Date.now()}` : '');
+  if (options.fresh) url.searchParams.set('v', String(Date.now()));
+  if (options.esModule) url.searchParams.set(ES_MODULE_MARKER, 'module');
+  const href = url.href;
   if (/\.(c|m)?ts$/.test(file)) {
     const tsx = (await import('tsx/esm/api').catch(() => undefined)) as
       | { tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>> }

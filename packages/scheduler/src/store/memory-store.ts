@@ -70,6 +70,7 @@ export class MemoryStateStore implements StateStore {
   private readonly leases = new Map<string, Lease>();
   private readonly cursors = new Map<string, string>();
   private readonly pausedDags = new Set<string>();
+  private readonly knownDags = new Set<string>();
   private closed = false;
 
   async createRun(run: DagRunRecord): Promise<{ created: boolean; run: DagRunRecord }> {
@@ -316,6 +317,7 @@ export class MemoryStateStore implements StateStore {
 
   async setDagPaused(dagId: string, paused: boolean): Promise<void> {
     this.assertOpen();
+    this.knownDags.add(dagId);
     if (paused) this.pausedDags.add(dagId);
     else this.pausedDags.delete(dagId);
   }
@@ -323,6 +325,23 @@ export class MemoryStateStore implements StateStore {
   async isDagPaused(dagId: string): Promise<boolean> {
     this.assertOpen();
     return this.pausedDags.has(dagId);
+  }
+
+  async registerDags(dags: ReadonlyArray<{ dagId: string; pausedOnCreation: boolean }>): Promise<string[]> {
+    this.assertOpen();
+    const added: string[] = [];
+    for (const { dagId, pausedOnCreation } of dags) {
+      if (this.knownDags.has(dagId)) continue;
+      this.knownDags.add(dagId);
+      added.push(dagId);
+      if (pausedOnCreation && !this.hasRunsOf(dagId)) this.pausedDags.add(dagId);
+    }
+    return added;
+  }
+
+  private hasRunsOf(dagId: string): boolean {
+    for (const run of this.runs.values()) if (run.dagId === dagId) return true;
+    return false;
   }
 
   /** Marks the store closed; later calls throw `STORE_CLOSED`. The data stays readable by nobody. */

@@ -141,6 +141,12 @@ export interface StateStore {
   /** Per-DAG flags (paused…), persisted. */
   setDagPaused(dagId: string, paused: boolean): Promise<void>;
   isDagPaused(dagId: string): Promise<boolean>;
+  /**
+   * Records DAGs as seen (a scheduler calls it for every DAG it loads). A DAG new to the store is stored
+   * paused when its `pausedOnCreation` is set, unless it already has runs; a known DAG, or one paused or
+   * unpaused explicitly before (setDagPaused marks it known), is left alone. Returns the ids that were new.
+   */
+  registerDags(dags: ReadonlyArray<{ dagId: string; pausedOnCreation: boolean }>): Promise<string[]>;
   close(): Promise<void>;
 }
 

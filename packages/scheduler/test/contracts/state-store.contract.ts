@@ -858,6 +858,39 @@ export function stateStoreContract(
         await store.setDagPaused('never-paused', false);
         expect(await store.isDagPaused('never-paused')).toBe(false);
       });
+
+      it('stores a DAG seen for the first time paused when asked, and never re-pauses it once known', async () => {
+        const added = await store.registerDags([
+          { dagId: 'fresh', pausedOnCreation: true },
+          { dagId: 'eager', pausedOnCreation: false },
+        ]);
+        expect(added).toEqual(['fresh', 'eager']);
+        expect(await store.isDagPaused('fresh')).toBe(true);
+        expect(await store.isDagPaused('eager')).toBe(false);
+        await store.setDagPaused('fresh', false);
+        expect(await store.registerDags([{ dagId: 'fresh', pausedOnCreation: true }])).toEqual([]);
+        expect(await store.isDagPaused('fresh')).toBe(false);
+      });
+
+      it('keeps an explicit pause or unpause made before a scheduler first saw the DAG', async () => {
+        await store.setDagPaused('unpaused_first', false);
+        await store.setDagPaused('paused_first', true);
+        expect(
+          await store.registerDags([
+            { dagId: 'unpaused_first', pausedOnCreation: true },
+            { dagId: 'paused_first', pausedOnCreation: false },
+          ]),
+        ).toEqual([]);
+        expect(await store.isDagPaused('unpaused_first')).toBe(false);
+        expect(await store.isDagPaused('paused_first')).toBe(true);
+      });
+
+      it('does not pause a DAG that already has runs (history from before DAGs were recorded)', async () => {
+        await store.createRun(runRecord({ runId: 'old__etl', dagId: 'etl' }));
+        expect(await store.registerDags([{ dagId: 'etl', pausedOnCreation: true }])).toEqual(['etl']);
+        expect(await store.isDagPaused('etl')).toBe(false);
+        expect(await store.registerDags([])).toEqual([]);
+      });
     });
 
     describe('values round-trip', () => {

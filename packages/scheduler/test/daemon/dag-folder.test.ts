@@ -73,4 +73,23 @@ describe('DagFolder', () => {
     expect(change.failed[0]!.message).toMatch(/NO_POOL_FITS tasks\.train\.resources: no pool has a gpu/);
     expect(folder.dags.size).toBe(0);
   });
+
+  it('refuses a second file with a DAG id already loaded, once, and takes it when the first file goes', async () => {
+    const folder = new DagFolder(dir, createOperatorRegistry());
+    write('a.yaml', good('same', 'echo a'));
+    write('b.yaml', good('same', 'echo b'));
+    const first = await folder.scan();
+    expect(first.failed.map((f) => f.file)).toEqual([join(dir, 'b.yaml')]);
+    expect(first.failed[0]!.message).toMatch(
+      /b\.yaml:1:5: DUPLICATE_DAG_ID id: DAG id 'same' is already defined in \S+a\.yaml/,
+    );
+    expect(folder.dags.get('same')?.tasks[0]?.with.command).toBe('echo a');
+    expect((await folder.scan()).failed).toEqual([]);
+    expect([...folder.failures.keys()]).toEqual([join(dir, 'b.yaml')]);
+
+    rmSync(join(dir, 'a.yaml'));
+    await folder.scan();
+    expect(folder.dags.get('same')?.tasks[0]?.with.command).toBe('echo b');
+    expect(folder.failures.size).toBe(0);
+  });
 });

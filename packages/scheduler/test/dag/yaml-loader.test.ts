@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadDagDirectory } from '../../src/daemon/dag-folder.js';
 import { DEFAULT_RESOURCES, DEFAULT_RETRY, type TaskSpec } from '../../src/dag/model.js';
-import { loadDagDirectory, loadDagFile, parseDagYaml } from '../../src/dag/yaml-loader.js';
+import { loadDagFile, parseDagYaml } from '../../src/dag/yaml-loader.js';
 import { DagValidationError } from '../../src/errors.js';
 import { testOperators } from './operators.js';
 
@@ -339,11 +340,11 @@ describe('loadDagDirectory', () => {
       `${dir}/nested/b-second.yml`,
       `${dir}/nested/deeper/c-third.YAML`,
     ]);
-    expect(errors.map(({ file, error }) => [file, error.code])).toEqual([
+    expect(errors.map(({ file, error }) => [file, (error as DagValidationError).code])).toEqual([
       [`${dir}/broken.yaml`, 'UNKNOWN_UPSTREAM'],
       [`${dir}/z-duplicate.yaml`, 'DUPLICATE_DAG_ID'],
     ]);
-    const duplicate = errors[1]?.error.issues[0];
+    const duplicate = (errors[1]?.error as DagValidationError | undefined)?.issues[0];
     expect(duplicate).toMatchObject({
       field: 'id',
       location: { file: `${dir}/z-duplicate.yaml`, line: 2, column: 5 },

@@ -11,6 +11,7 @@
 //   batuta:<ns>:stream:<name>                    stream  events: fields type, payload (JSON), atMs (JSON)
 //   batuta:<ns>:lease:<name>                     hash    owner, expiresMs (the caller's clock)
 //   batuta:<ns>:paused-dags                      set     ids of paused DAGs
+//   batuta:<ns>:known-dags                       set     ids of DAGs a scheduler has seen (or paused/unpaused)
 //   batuta:<ns>:cursors                          hash    cursor name → the event id it has reached
 //
 // Scores are −logicalDateMs so an ascending range is newest first, and Redis orders equal scores by
@@ -38,6 +39,8 @@ export class RedisKeys {
   readonly allRuns: string;
   /** The set of paused DAG ids. */
   readonly pausedDags: string;
+  /** The set of DAG ids seen by a scheduler or paused/unpaused explicitly (first-load pausing). */
+  readonly knownDags: string;
   /** Persisted read positions: name → event id. */
   readonly cursors: string;
 
@@ -52,6 +55,7 @@ export class RedisKeys {
     this.prefix = `batuta:${namespace}:`;
     this.allRuns = `${this.prefix}runs`;
     this.pausedDags = `${this.prefix}paused-dags`;
+    this.knownDags = `${this.prefix}known-dags`;
     this.cursors = `${this.prefix}cursors`;
   }
 

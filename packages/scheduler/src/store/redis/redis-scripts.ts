@@ -17,6 +17,7 @@ const SCRIPT_FILES = {
   acquireLease: 'acquireLease-1.lua',
   advanceCursor: 'advanceCursor-1.lua',
   releaseLease: 'releaseLease-1.lua',
+  registerDags: 'registerDags-2.lua',
 } as const;
 
 type ScriptName = keyof typeof SCRIPT_FILES;
@@ -37,6 +38,7 @@ export interface RedisStoreScripts {
   acquireLease(...args: Argument[]): Promise<unknown>;
   advanceCursor(...args: Argument[]): Promise<unknown>;
   releaseLease(...args: Argument[]): Promise<unknown>;
+  registerDags(...args: Argument[]): Promise<unknown>;
 }
 
 interface LoadedScript {
@@ -91,5 +93,6 @@ export function defineStoreScripts(redis: Redis): RedisStoreScripts {
     acquireLease: bind('acquireLease'),
     advanceCursor: bind('advanceCursor'),
     releaseLease: bind('releaseLease'),
+    registerDags: bind('registerDags'),
   };
 }

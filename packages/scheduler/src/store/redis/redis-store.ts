@@ -411,9 +411,20 @@ export class RedisStateStore implements StateStore {
   }
 
   async setDagPaused(dagId: string, paused: boolean): Promise<void> {
-    await this.write(`setDagPaused of DAG '${dagId}'`, () =>
-      paused ? this.redis.sadd(this.keys.pausedDags, dagId) : this.redis.srem(this.keys.pausedDags, dagId),
+    // Known in the same step: a scheduler seeing the DAG for the first time afterwards leaves the flag alone.
+    await this.write(`setDagPaused of DAG '${dagId}'`, () => {
+      const step = this.redis.multi().sadd(this.keys.knownDags, dagId);
+      return (paused ? step.sadd(this.keys.pausedDags, dagId) : step.srem(this.keys.pausedDags, dagId)).exec();
+    });
+  }
+
+  async registerDags(dags: ReadonlyArray<{ dagId: string; pausedOnCreation: boolean }>): Promise<string[]> {
+    if (dags.length === 0) return [];
+    const args = dags.flatMap((dag) => [dag.dagId, dag.pausedOnCreation ? '1' : '0']);
+    const reply = await this.write(`registerDags of ${dags.length} DAG(s)`, () =>
+      this.scripts.registerDags(this.keys.knownDags, this.keys.pausedDags, this.keys.prefix, args),
     );
+    return (reply as string[]).map(String);
   }
 
   async isDagPaused(dagId: string): Promise<boolean> {

@@ -108,6 +108,7 @@ describe('RedisStateStore', () => {
       await store.setDagPaused('etl', true);
       expect(await keysOf(shared, 'batuta:layout:*')).toEqual(
         [
+          'batuta:layout:known-dags',
           'batuta:layout:lease:scheduler',
           'batuta:layout:paused-dags',
           'batuta:layout:run:r1:out',
