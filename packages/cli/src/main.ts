@@ -24,6 +24,7 @@ import {
 } from './commands/runs.js';
 import { schedulerCommand } from './commands/scheduler.js';
 import { statusCommand } from './commands/status.js';
+import { tasksLogs } from './commands/tasks-logs.js';
 import { workerMain } from './commands/worker-main.js';
 import { outageGraceOf, stallDetectionOf } from './commands/worker-stall-detection.js';
 import { loadConfig } from './config.js';
@@ -56,6 +57,7 @@ distributed (Redis + BullMQ):
   dags cancel RUN           stop a run's attempts and fail it
   runs show RUN             the task grid of a run
   runs list                 recent runs (--dag ID, --state S)
+  tasks logs RUN TASK       a task's log lines, any try (--try N, --map-index I, --follow, --json)
   events publish NAME       publish an event (--payload JSON); DAGs scheduled on it run
   status                    schedulers, DAGs (next fire, paused), runs in flight, workers
   predictions get MODEL     look a row up (features… or --id ID) as a consumer would
@@ -169,6 +171,15 @@ ${CONNECTION}`,
 
 Prints the run and its task grid: state, tries, duration, worker, error.
 ${CONNECTION}`,
+  'tasks logs': `usage: batuta tasks logs RUN TASK [--try N] [--map-index I] [--follow] [--json] [connection]
+
+Prints one attempt's log lines (a shell task's stdout and stderr, a TS task's log() and console), each
+as '<ISO time> <stream> <text>', from the configured log store (logs.store: redis, file or none).
+--try N picks the try (default the latest); --map-index I a mapped instance (default -1, unmapped);
+--follow keeps printing a running attempt's lines until it ends; --json prints one JSON object per line:
+{"runId","taskId","mapIndex","tryNumber","atMs","time","stream","text"}.
+exit: 3 when the run has no such task and no log
+${CONNECTION}`,
   'runs list': `usage: batuta runs list [--dag ID] [--state running,queued] [--limit N] [connection]
 
 Lists recent runs, newest first. --state takes queued, running, success, failed (comma-separated);
@@ -225,7 +236,7 @@ function shutdownTimeout(text: string | undefined): { shutdownTimeoutMs?: number
   }
 }
 
-const TWO_WORD = new Set(['dags', 'runs', 'events', 'predictions', 'db']);
+const TWO_WORD = new Set(['dags', 'runs', 'events', 'predictions', 'db', 'tasks']);
 
 /** Entry point of the `batuta` command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -278,6 +289,10 @@ export async function main(argv: string[]): Promise<number> {
         'stalled-interval': { type: 'string' },
         'outage-grace': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
+        try: { type: 'string' },
+        'map-index': { type: 'string' },
+        follow: { type: 'boolean', short: 'f' },
+        json: { type: 'boolean' },
       },
     });
     if (values.help) {
@@ -349,6 +364,33 @@ export async function main(argv: string[]): Promise<number> {
           newestFirst: values['newest-first'] ?? false,
           dryRun: values['dry-run'] ?? false,
         });
+      case 'tasks logs': {
+        const [runId, taskId, ...extra] = positionals;
+        if (!runId || !taskId || extra.length > 0) throw new UsageError('tasks logs needs RUN TASK');
+        const whole = (flag: string, text: string | undefined): number | undefined => {
+          if (text === undefined) return undefined;
+          if (!/^-?\d+$/.test(text)) throw new UsageError(`${flag} needs a whole number, got '${text}'`);
+          return Number(text);
+        };
+        const tryNumber = whole('--try', values.try);
+        const mapIndex = whole('--map-index', values['map-index']);
+        const stop = new AbortController();
+        const interrupt = () => stop.abort();
+        process.once('SIGINT', interrupt);
+        try {
+          return await tasksLogs(config(), {
+            runId,
+            taskId,
+            ...(tryNumber === undefined ? {} : { tryNumber }),
+            ...(mapIndex === undefined ? {} : { mapIndex }),
+            follow: values.follow ?? false,
+            json: values.json ?? false,
+            signal: stop.signal,
+          });
+        } finally {
+          process.off('SIGINT', interrupt);
+        }
+      }
       case 'runs show':
         return await runsShow(config(), one('RUN'));
       case 'runs list':

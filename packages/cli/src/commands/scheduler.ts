@@ -27,7 +27,7 @@ import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
 import { redisOptionsOf } from '../redis-options.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownWithin } from '../shutdown-deadline.js';
-import { loadFolder, openStore, placementCheck } from '../store.js';
+import { loadFolder, openLogStore, openStore, placementCheck } from '../store.js';
 import { localCapacity } from './dags-test.js';
 
 /** One JSON line per event: what log shippers and `jq` read best. Passwords in URLs never reach the log. */
@@ -88,6 +88,7 @@ export async function schedulerCommand(
   options: { autoscale?: boolean; shutdownTimeoutMs?: number; outageGraceMs?: number | undefined } = {},
 ): Promise<number> {
   const store = await openStore(config);
+  const logStore = openLogStore(config);
   const poolsConfig = config.executor === 'bullmq' ? await poolsOf(config) : undefined;
   // A task that fits no pool is refused when its DAG loads, not left waiting at run time.
   const folder = await loadFolder(config, operators, poolsConfig ? placementCheck(poolsConfig.pools) : undefined);
@@ -97,6 +98,7 @@ export async function schedulerCommand(
     executor = new LocalExecutor({
       capacity: localCapacity(),
       invoke: createTaskInvoker({ resolveDag: (id) => folder.dags.get(id), store, operators }),
+      logStore,
     });
   } else {
     const { pools, slotPools } = poolsConfig!;
@@ -130,6 +132,7 @@ export async function schedulerCommand(
     schedulerId,
     dags: () => folder.dags,
     ...(config.retention.runs ? { retention: { runsMs: parseDuration(config.retention.runs) } } : {}),
+    logStore,
     reload: async () => {
       const change = await folder.scan();
       for (const loaded of change.loaded)
@@ -184,6 +187,7 @@ export async function schedulerCommand(
       await stopScalers?.();
       await daemon.stop();
       await coordinator.close();
+      await logStore.close();
       await store.close();
     },
     jsonLog,
