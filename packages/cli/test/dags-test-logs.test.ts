@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const bin = join(import.meta.dirname, '..', 'bin', 'batuta.js');
+const ESC = String.fromCharCode(27);
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
 function run(command: string, args: string[]): Promise<{ code: number | null; out: string }> {
@@ -52,7 +53,7 @@ tasks:
       const { code, out } = await run('script', ['-qfec', `${process.execPath} ${bin} dags test ${dag}`, '/dev/null']);
       expect(code).toBe(0);
       // Frames are separated by the cursor-up sequence of each redraw.
-      const frames = out.split(/\x1b\[\d+F/);
+      const frames = out.split(new RegExp(`${ESC}\\[\\d+F`));
       const withTail = frames.filter((frame) => frame.includes('── chat ──'));
       expect(withTail.length).toBeGreaterThan(0);
       const shown = withTail.flatMap((frame) => [...frame.matchAll(/ {2}tick (\d)/g)].map((m) => Number(m[1])));
@@ -79,6 +80,6 @@ tasks:
       '  [chat] tick 6',
       '  [chat] (stderr) a warning',
     ]);
-    expect(out).not.toContain('\x1b[');
+    expect(out).not.toContain(`${ESC}[`);
   }, 60_000);
 });
