@@ -1,5 +1,5 @@
-// The LogStore on Redis: one stream per attempt (one entry per line: `t` atMs, `s` stream code, `m`
-// text), and one hash per run with each attempt's stored and dropped line counts, its end mark and the
+// The LogStore on Redis: one stream per attempt (one entry per batch: `n` its line count, `d` its lines
+// as a JSON array of `[atMs, stream code, text]`, so a batch costs Redis one XADD), and one hash per run with each attempt's stored and dropped line counts, its end mark and the
 // run's total. A batch is one `appendLog-2.lua` call, which applies both caps atomically. Keys expire
 // `ttlMs` after the last line (the deployment's run retention) and go with their run when it is pruned.
 import { Redis, type RedisOptions } from 'ioredis';
@@ -32,8 +32,11 @@ export interface RedisLogStoreOptions {
   ttlMs?: number;
 }
 
-/** Lines per script call: big enough to amortise the round trip, small enough not to block Redis long. */
-const LINES_PER_CALL = 2_000;
+/** Lines per stream entry (one script call): amortises the round trip, never blocks Redis for long. */
+const LINES_PER_ENTRY = 10_000;
+
+/** Entries read per XRANGE. */
+const ENTRIES_PER_READ = 50;
 
 const STREAM_CODES: Record<LogStream, string> = { stdout: 'o', stderr: 'e', log: 'l' };
 const STREAMS_BY_CODE: Record<string, LogStream> = { o: 'stdout', e: 'stderr', l: 'log' };
@@ -41,6 +44,31 @@ const STREAMS_BY_CODE: Record<string, LogStream> = { o: 'stdout', e: 'stderr', l
 const COMMAND = 'batuta_appendLog';
 
 type AppendCommand = (...args: Array<string | number | Array<string | number>>) => Promise<number>;
+
+/** One stream entry's lines: field `d` holds `[[atMs, code, text], …]`. */
+function decodeEntry(fields: string[]): LogLine[] {
+  let packed: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'd') packed = fields[i + 1];
+  if (packed === undefined) return [];
+  let rows: unknown;
+  try {
+    rows = JSON.parse(packed);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(rows)) return [];
+  const lines: LogLine[] = [];
+  for (const row of rows) {
+    if (!Array.isArray(row)) continue;
+    const [atMs, code, text] = row as [unknown, unknown, unknown];
+    lines.push({
+      atMs: typeof atMs === 'number' ? atMs : 0,
+      stream: STREAMS_BY_CODE[String(code)] ?? 'log',
+      text: typeof text === 'string' ? text : String(text),
+    });
+  }
+  return lines;
+}
 
 /** Logs in Redis, readable from every process of the deployment. */
 export class RedisLogStore implements LogStore {
@@ -83,47 +111,63 @@ export class RedisLogStore implements LogStore {
   async append(attempt: LogAttempt, lines: readonly LogLine[], options: { end?: boolean } = {}): Promise<void> {
     const id = attemptLogId(attempt);
     const keys = [this.metaKey(attempt.runId), this.streamKey(attempt.runId, id)];
-    for (let start = 0; start < lines.length || start === 0; start += LINES_PER_CALL) {
-      const chunk = lines.slice(start, start + LINES_PER_CALL);
-      const last = start + LINES_PER_CALL >= lines.length;
-      const args: Array<string | number> = [
-        id,
-        this.caps.maxLinesPerAttempt,
-        this.caps.maxLinesPerRun,
-        this.ttlMs,
-        options.end && last ? '1' : '0',
-      ];
-      for (const line of chunk) args.push(line.atMs, STREAM_CODES[line.stream], line.text);
-      await this.call('append log lines', () => this.appendScript(...keys, args));
+    for (let start = 0; start < lines.length || start === 0; start += LINES_PER_ENTRY) {
+      const chunk = lines.slice(start, start + LINES_PER_ENTRY);
+      const last = start + LINES_PER_ENTRY >= lines.length;
+      let packed = '[';
+      for (let i = 0; i < chunk.length; i++) {
+        const line = chunk[i]!;
+        packed += `${i === 0 ? '' : ','}[${line.atMs},"${STREAM_CODES[line.stream]}",${JSON.stringify(line.text)}]`;
+      }
+      packed += ']';
+      await this.call('append log lines', () =>
+        this.appendScript(
+          ...keys,
+          id,
+          this.caps.maxLinesPerAttempt,
+          this.caps.maxLinesPerRun,
+          this.ttlMs,
+          options.end && last ? '1' : '0',
+          chunk.length,
+          packed,
+        ),
+      );
       if (lines.length === 0) break;
     }
   }
 
+  /**
+   * Reads whole batches (stream entries) after the cursor until at least `limit` lines (or the end);
+   * the cursor is the last entry's id, so a page may hold up to one batch more than `limit`.
+   */
   async read(attempt: LogAttempt, options: { after?: string; limit?: number } = {}): Promise<LogPage> {
     const id = attemptLogId(attempt);
     const after = options.after ?? '0-0';
     if (!/^\d+-\d+$/.test(after)) {
       throw new BatutaError('LOG_BAD_CURSOR', `log cursor '${after}' is not one this store returned`);
     }
-    const [entries, meta] = await this.call('read log lines', async () => {
-      const pipeline = this.redis.multi();
-      pipeline.xrange(this.streamKey(attempt.runId, id), `(${after}`, '+', 'COUNT', options.limit ?? 10_000);
-      pipeline.hmget(this.metaKey(attempt.runId), `${id}:e`, `${id}:d`);
-      const replies = (await pipeline.exec()) ?? [];
-      for (const [error] of replies) if (error) throw error;
-      return [replies[0]?.[1] as Array<[string, string[]]>, replies[1]?.[1] as Array<string | null>];
-    });
-    const lines: LogLine[] = entries.map(([, fields]) => {
-      const values: Record<string, string> = {};
-      for (let i = 0; i + 1 < fields.length; i += 2) values[fields[i]!] = fields[i + 1]!;
-      return { atMs: Number(values.t), stream: STREAMS_BY_CODE[values.s ?? ''] ?? 'log', text: values.m ?? '' };
-    });
-    return {
-      lines,
-      cursor: entries.at(-1)?.[0] ?? after,
-      ended: meta[0] === '1',
-      droppedLines: Number(meta[1] ?? 0),
-    };
+    const limit = options.limit ?? 10_000;
+    const lines: LogLine[] = [];
+    let cursor = after;
+    let meta: Array<string | null> = [];
+    for (;;) {
+      const [entries, facts] = await this.call('read log lines', async () => {
+        const pipeline = this.redis.multi();
+        pipeline.xrange(this.streamKey(attempt.runId, id), `(${cursor}`, '+', 'COUNT', ENTRIES_PER_READ);
+        pipeline.hmget(this.metaKey(attempt.runId), `${id}:e`, `${id}:d`);
+        const replies = (await pipeline.exec()) ?? [];
+        for (const [error] of replies) if (error) throw error;
+        return [replies[0]?.[1] as Array<[string, string[]]>, replies[1]?.[1] as Array<string | null>];
+      });
+      meta = facts;
+      for (const [entryId, fields] of entries) {
+        lines.push(...decodeEntry(fields));
+        cursor = entryId;
+        if (lines.length >= limit) break;
+      }
+      if (lines.length >= limit || entries.length < ENTRIES_PER_READ) break;
+    }
+    return { lines, cursor, ended: meta[0] === '1', droppedLines: Number(meta[1] ?? 0) };
   }
 
   async tries(runId: string, taskId: string, mapIndex: number): Promise<number[]> {
