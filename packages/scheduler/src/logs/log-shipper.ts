@@ -29,6 +29,8 @@ export class LogShipper {
   private timer: NodeJS.Timeout | undefined;
   private ended = false;
   private lost = 0;
+  /** A send is queued that has not yet taken the buffer: more lines join it instead of queueing another. */
+  private sendQueued = false;
   private readonly flushEveryMs: number;
   private readonly batchLines: number;
   private readonly maxBufferedLines: number;
@@ -48,8 +50,9 @@ export class LogShipper {
       this.buffer.splice(0, over);
       this.lost += over;
     }
-    if (this.buffer.length >= this.batchLines) void this.flush();
-    else if (!this.timer) {
+    if (this.buffer.length >= this.batchLines) {
+      if (!this.sendQueued) void this.flush();
+    } else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         void this.flush();
@@ -73,11 +76,13 @@ export class LogShipper {
   private enqueue(end: boolean): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.sendQueued = true;
     this.sending = this.sending.then(() => this.send(end));
     return this.sending;
   }
 
   private async send(end: boolean): Promise<void> {
+    this.sendQueued = false;
     if (this.buffer.length === 0 && !end && this.lost === 0) return;
     const lines = this.buffer;
     this.buffer = [];
