@@ -49,7 +49,10 @@ function context(runId: string, log: TaskContext['log']): TaskContext {
 
 async function baselineMs(runId: string): Promise<number> {
   const began = performance.now();
-  await shellOperator.run(context(runId, () => {}), { command: `${COMMAND} > /dev/null`, output: 'none' });
+  await shellOperator.run(
+    context(runId, () => {}),
+    { command: `${COMMAND} > /dev/null`, output: 'none' },
+  );
   return performance.now() - began;
 }
 
@@ -119,7 +122,11 @@ async function main(): Promise<void> {
       linesPerSec,
       slowdown,
       ms: Math.round(redisMs),
-      file: { ms: Math.round(fileMs), linesPerSec: Math.round(LINES / (fileMs / 1000)), slowdown: Number((fileMs / baseMs).toFixed(2)) },
+      file: {
+        ms: Math.round(fileMs),
+        linesPerSec: Math.round(LINES / (fileMs / 1000)),
+        slowdown: Number((fileMs / baseMs).toFixed(2)),
+      },
       baseline: { ms: Math.round(baseMs), output: '/dev/null' },
       ratio: slowdown,
       targets: { linesPerSec: 200_000, slowdown: 1.2 },

@@ -4,7 +4,14 @@
 // reports the attempt. A store that fails never fails the task: lines wait for the next flush, and past
 // `maxBufferedLines` the oldest are given up and counted in a line of their own.
 import type { Clock } from '../clock.js';
-import { clipLogText, type LogAttempt, type LogLine, type LogStore, type LogStream } from './log-store.js';
+import {
+  clipLogText,
+  type LogAttempt,
+  type LogLine,
+  type LogStore,
+  type LogStream,
+  MAX_LOG_LINE_CHARS,
+} from './log-store.js';
 
 /** How a LogShipper batches. */
 export interface LogShipperOptions {
@@ -44,7 +51,13 @@ export class LogShipper {
   /** Adds one line (without its newline); ignored after `end()`. */
   write(text: string, stream: LogStream = 'log'): void {
     if (this.ended) return;
-    this.buffer.push({ atMs: this.options.clock.now(), stream, text: clipLogText(text) });
+    const atMs = this.options.clock.now();
+    if (text.includes('\n')) {
+      // A line is a line: a message with newlines becomes several (stores join lines with newlines).
+      for (const part of text.split('\n')) this.buffer.push({ atMs, stream, text: clipLogText(part) });
+    } else {
+      this.buffer.push({ atMs, stream, text: text.length > MAX_LOG_LINE_CHARS ? clipLogText(text) : text });
+    }
     if (this.buffer.length > this.maxBufferedLines) {
       const over = this.buffer.length - this.maxBufferedLines;
       this.buffer.splice(0, over);

@@ -1,5 +1,6 @@
-// The LogStore on Redis: one stream per attempt (one entry per batch: `n` its line count, `d` its lines
-// as a JSON array of `[atMs, stream code, text]`, so a batch costs Redis one XADD), and one hash per run with each attempt's stored and dropped line counts, its end mark and the
+// The LogStore on Redis: one stream per attempt (one entry per batch: `n` its line count, `m` the texts
+// joined by newlines, `s` one stream code per line, `t` the times as deltas — a batch costs Redis one
+// XADD and the client no JSON), and one hash per run with each attempt's stored and dropped line counts, its end mark and the
 // run's total. A batch is one `appendLog-2.lua` call, which applies both caps atomically. Keys expire
 // `ttlMs` after the last line (the deployment's run retention) and go with their run when it is pruned.
 import { Redis, type RedisOptions } from 'ioredis';
@@ -45,27 +46,20 @@ const COMMAND = 'batuta_appendLog';
 
 type AppendCommand = (...args: Array<string | number | Array<string | number>>) => Promise<number>;
 
-/** One stream entry's lines: field `d` holds `[[atMs, code, text], …]`. */
+/** One stream entry's lines: `m` texts joined by newlines, `s` one stream code each, `t` time deltas. */
 function decodeEntry(fields: string[]): LogLine[] {
-  let packed: string | undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'd') packed = fields[i + 1];
-  if (packed === undefined) return [];
-  let rows: unknown;
-  try {
-    rows = JSON.parse(packed);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(rows)) return [];
-  const lines: LogLine[] = [];
-  for (const row of rows) {
-    if (!Array.isArray(row)) continue;
-    const [atMs, code, text] = row as [unknown, unknown, unknown];
-    lines.push({
-      atMs: typeof atMs === 'number' ? atMs : 0,
-      stream: STREAMS_BY_CODE[String(code)] ?? 'log',
-      text: typeof text === 'string' ? text : String(text),
-    });
+  const values: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) values[fields[i]!] = fields[i + 1]!;
+  const count = Number(values.n ?? 0);
+  if (count === 0) return [];
+  const texts = (values.m ?? '').split('\n');
+  const codes = values.s ?? '';
+  const times = (values.t ?? '').split(',');
+  const lines: LogLine[] = new Array(count);
+  let atMs = 0;
+  for (let i = 0; i < count; i++) {
+    atMs = i === 0 ? Number(times[0]) : atMs + Number(times[i] ?? 0);
+    lines[i] = { atMs, stream: STREAMS_BY_CODE[codes[i] ?? ''] ?? 'log', text: texts[i] ?? '' };
   }
   return lines;
 }
@@ -114,12 +108,20 @@ export class RedisLogStore implements LogStore {
     for (let start = 0; start < lines.length || start === 0; start += LINES_PER_ENTRY) {
       const chunk = lines.slice(start, start + LINES_PER_ENTRY);
       const last = start + LINES_PER_ENTRY >= lines.length;
-      let packed = '[';
+      // Lines hold no newline (the shipper splits on them), so newlines can join them.
+      let texts = '';
+      let codes = '';
+      let times = '';
+      let previousMs = 0;
       for (let i = 0; i < chunk.length; i++) {
         const line = chunk[i]!;
-        packed += `${i === 0 ? '' : ','}[${line.atMs},"${STREAM_CODES[line.stream]}",${JSON.stringify(line.text)}]`;
+        // A newline inside a text would split it in two when read back: the port's lines have none.
+        const text = line.text.includes('\n') ? line.text.replaceAll('\n', ' ') : line.text;
+        texts += i === 0 ? text : `\n${text}`;
+        codes += STREAM_CODES[line.stream];
+        times += i === 0 ? String(line.atMs) : `,${line.atMs - previousMs}`;
+        previousMs = line.atMs;
       }
-      packed += ']';
       await this.call('append log lines', () =>
         this.appendScript(
           ...keys,
@@ -129,7 +131,9 @@ export class RedisLogStore implements LogStore {
           this.ttlMs,
           options.end && last ? '1' : '0',
           chunk.length,
-          packed,
+          texts,
+          codes,
+          times,
         ),
       );
       if (lines.length === 0) break;

@@ -108,6 +108,21 @@ export function logStoreContract(name: string, create: LogStoreFactory): void {
       await store.close();
     });
 
+    it('keeps the texts, streams and times of the lines it keeps at a cap exactly', async () => {
+      const store = await create({ maxLinesPerAttempt: 3 });
+      const odd: LogLine[] = [
+        { atMs: 10, stream: 'stdout', text: 'a, b, c' },
+        { atMs: 15, stream: 'stderr', text: '' },
+        { atMs: 9, stream: 'log', text: 'ñandú, 🚀' },
+        { atMs: 20, stream: 'stdout', text: 'dropped' },
+      ];
+      await store.append(attempt(), odd);
+      const page = await store.read(attempt());
+      expect(page.lines).toEqual(odd.slice(0, 3));
+      expect(page.droppedLines).toBe(1);
+      await store.close();
+    });
+
     it('caps the lines of a whole run across its attempts', async () => {
       const store = await create({ maxLinesPerRun: 8 });
       await store.append(attempt(1, 'a'), lines(5));
