@@ -5,7 +5,9 @@
 //  - baseline: the same command with its output to /dev/null (nothing to read, nothing stored);
 //  - logged: the command's output read line by line and stored, the task ending only once its last
 //    line is stored (as a worker does before its report).
-// `linesPerSec` is lines stored per second of the logged task; `slowdown` is logged / baseline time.
+//  - piped: the same command read line by line and discarded (what the pipe alone costs);
+// `linesPerSec` is lines stored per second of the logged task; `slowdown` is logged / baseline time;
+// `storeOverhead` is logged / piped time (what storing adds to reading).
 // Targets: linesPerSec ≥ 200,000, slowdown ≤ 1.2.
 // Redis: BATUTA_REDIS_URL when set (its own namespace, removed after), else a private redis-server.
 // Last line: {"bench":"logs","lines":…,"linesPerSec":…,"slowdown":…,"baseline":{"ms":…},…}.
@@ -56,6 +58,16 @@ async function baselineMs(runId: string): Promise<number> {
   return performance.now() - began;
 }
 
+/** The same command read line by line and thrown away: the cost of the pipe itself, without storing. */
+async function pipedMs(runId: string): Promise<number> {
+  const began = performance.now();
+  await shellOperator.run(
+    context(runId, () => {}),
+    { command: COMMAND, output: 'none' },
+  );
+  return performance.now() - began;
+}
+
 async function loggedMs(store: LogStore, runId: string): Promise<number> {
   const attempt = { runId, taskId: 'chatty', mapIndex: -1, tryNumber: 1 };
   const shipper = new LogShipper({ store, attempt, clock: systemClock });
@@ -85,6 +97,7 @@ async function main(): Promise<void> {
   const redisStore = new RedisLogStore({ url, namespace, caps: { maxLinesPerRun: 100 * LINES } });
   const fileStore = new FileLogStore({ folder, caps: { maxLinesPerRun: 100 * LINES } });
   const baseline: number[] = [];
+  const piped: number[] = [];
   const redis: number[] = [];
   const file: number[] = [];
   try {
@@ -92,10 +105,11 @@ async function main(): Promise<void> {
     await loggedMs(redisStore, 'warm-up');
     for (let i = 0; i < RUNS; i++) {
       baseline.push(await baselineMs(`run-${i}`));
+      piped.push(await pipedMs(`piped-${i}`));
       redis.push(await loggedMs(redisStore, `redis-${i}`));
       file.push(await loggedMs(fileStore, `file-${i}`));
       console.log(
-        `run ${i + 1}/${RUNS}: /dev/null ${baseline.at(-1)!.toFixed(0)} ms, Redis ${redis.at(-1)!.toFixed(0)} ms, files ${file.at(-1)!.toFixed(0)} ms`,
+        `run ${i + 1}/${RUNS}: /dev/null ${baseline.at(-1)!.toFixed(0)} ms, piped ${piped.at(-1)!.toFixed(0)} ms, Redis ${redis.at(-1)!.toFixed(0)} ms, files ${file.at(-1)!.toFixed(0)} ms`,
       );
     }
   } finally {
@@ -106,6 +120,7 @@ async function main(): Promise<void> {
     else await removeKeys(url, namespace);
   }
   const baseMs = median(baseline);
+  const pipeMs = median(piped);
   const redisMs = median(redis);
   const fileMs = median(file);
   const linesPerSec = Math.round(LINES / (redisMs / 1000));
@@ -128,6 +143,8 @@ async function main(): Promise<void> {
         slowdown: Number((fileMs / baseMs).toFixed(2)),
       },
       baseline: { ms: Math.round(baseMs), output: '/dev/null' },
+      piped: { ms: Math.round(pipeMs), slowdown: Number((pipeMs / baseMs).toFixed(2)) },
+      storeOverhead: Number((redisMs / pipeMs).toFixed(2)),
       ratio: slowdown,
       targets: { linesPerSec: 200_000, slowdown: 1.2 },
     }),
