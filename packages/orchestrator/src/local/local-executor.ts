@@ -310,6 +310,8 @@ export class LocalExecutor implements Executor {
       return true;
     }
     attempt.cancelTimer?.();
+    attempt.logs?.write(`[batuta] ${error.message}`, 'log');
+    void attempt.logs?.flush();
     attempt.controller!.abort(new OrchestratorError(code, error.message));
     this.report(attempt, { status: 'failed', error }, attempt.startedMs);
     return true;
