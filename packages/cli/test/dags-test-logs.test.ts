@@ -47,6 +47,30 @@ tasks:
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it("captures a module task's console and log() lines as its log, not the process's own output", async () => {
+    writeFileSync(
+      join(dir, 'speak.mjs'),
+      `export default async function (context) {
+  console.log('from console', 42);
+  context.log('from log()');
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  console.error('late error');
+  return 'ok';
+}
+`,
+    );
+    const file = join(dir, 'speak.yaml');
+    writeFileSync(file, 'id: speak\ntasks:\n  say:\n    operator: module\n    with: { path: speak.mjs }\n');
+    const { code, out } = await run(process.execPath, [bin, 'dags', 'test', file]);
+    expect(code).toBe(0);
+    expect(out.split('\n').filter((line) => line.includes('[say]'))).toEqual([
+      '  [say] from console 42',
+      '  [say] from log()',
+      '  [say] (stderr) late error',
+    ]);
+    expect(out).not.toMatch(/^from console/m);
+  }, 60_000);
+
   it.skipIf(!hasScript)(
     "in a terminal, shows a running task's latest lines beneath the grid",
     async () => {
