@@ -29,7 +29,6 @@ export type SchedulerErrorCode =
   | 'JSON_TOO_DEEP'
   | 'JSON_TOO_LARGE'
   | 'LOG_BAD_CURSOR'
-  | 'LOG_STORE_FAILED'
   | 'LUA_INCLUDE'
   | 'MODULE_EXPORT'
   | 'REDIS_SERVER_FAILED'
