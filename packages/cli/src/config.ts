@@ -1,6 +1,6 @@
 // CLI configuration: a config file (batuta.config.json or .yaml, or --config FILE), then the
 // environment (BATUTA_REDIS_URL, BATUTA_NAMESPACE, BATUTA_DAGS, BATUTA_POOLS, BATUTA_RETENTION_RUNS,
-// BATUTA_PAUSED_ON_CREATION, BATUTA_REDIS_TLS_*), then flags. zod-checked.
+// BATUTA_PAUSED_ON_CREATION, BATUTA_LOG_STORE, BATUTA_LOG_FOLDER, BATUTA_REDIS_TLS_*), then flags. zod-checked.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { redisTlsFromEnv } from '@batuta/scheduler';
@@ -41,6 +41,21 @@ export const cliConfigSchema = z
       .strict()
       .default({})
       .describe('How long the store keeps history'),
+    logs: z
+      .object({
+        store: z
+          .enum(['redis', 'file', 'none'])
+          .default('redis')
+          .describe(
+            "Where task logs go: Redis (default; readable from every machine), files under `folder`, or 'none'",
+          ),
+        folder: z.string().default('logs').describe('The folder of the file log store (one file per attempt)'),
+        maxLinesPerAttempt: z.number().int().positive().default(100_000).describe('Lines kept per attempt'),
+        maxLinesPerRun: z.number().int().positive().default(1_000_000).describe('Lines kept per run, all attempts'),
+      })
+      .strict()
+      .default({ store: 'redis', folder: 'logs', maxLinesPerAttempt: 100_000, maxLinesPerRun: 1_000_000 })
+      .describe('Task logs (BATUTA_LOG_STORE, BATUTA_LOG_FOLDER)'),
     maxConfBytes: z
       .number()
       .int()
@@ -108,6 +123,15 @@ export function loadConfig(flags: {
           retention: {
             ...(fromFile.retention as Record<string, unknown> | undefined),
             runs: env.BATUTA_RETENTION_RUNS,
+          },
+        }
+      : {}),
+    ...(env.BATUTA_LOG_STORE || env.BATUTA_LOG_FOLDER
+      ? {
+          logs: {
+            ...(fromFile.logs as Record<string, unknown> | undefined),
+            ...(env.BATUTA_LOG_STORE ? { store: env.BATUTA_LOG_STORE } : {}),
+            ...(env.BATUTA_LOG_FOLDER ? { folder: env.BATUTA_LOG_FOLDER } : {}),
           },
         }
       : {}),

@@ -3,7 +3,12 @@ import {
   DagFolder,
   type DagIssue,
   type DagSpec,
+  FileLogStore,
+  type LogStore,
+  MemoryLogStore,
   type OperatorRegistry,
+  parseDuration,
+  RedisLogStore,
   RedisStateStore,
   redactCredentials,
   type SchedulerLogEvent,
@@ -85,4 +90,26 @@ export async function findDag(config: CliConfig, operators: OperatorRegistry, da
 export function placementCheck(pools: readonly WorkerPool[]): (dag: DagSpec) => DagIssue[] {
   return (dag) =>
     placeDag(dag, pools).issues.map((issue) => ({ code: issue.code, field: issue.field, message: issue.message }));
+}
+
+/**
+ * The configured task-log store: Redis (keys expiring with the run retention), files under
+ * `logs.folder`, or none (a memory store nobody reads). The caller closes it.
+ */
+export function openLogStore(config: CliConfig): LogStore {
+  const caps = { maxLinesPerAttempt: config.logs.maxLinesPerAttempt, maxLinesPerRun: config.logs.maxLinesPerRun };
+  switch (config.logs.store) {
+    case 'file':
+      return new FileLogStore({ folder: config.logs.folder, caps });
+    case 'none':
+      return new MemoryLogStore({ caps: { maxLinesPerAttempt: 0, maxLinesPerRun: 0 } });
+    default:
+      return new RedisLogStore({
+        url: config.redisUrl,
+        namespace: config.namespace,
+        redisOptions: redisOptionsOf(config),
+        caps,
+        ...(config.retention.runs ? { ttlMs: parseDuration(config.retention.runs) } : {}),
+      });
+  }
 }

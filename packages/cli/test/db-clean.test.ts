@@ -25,6 +25,7 @@ describe('batuta db clean', () => {
       retention: {},
       maxConfBytes: 256 * 1024,
       maxConfDepth: 64,
+      logs: { store: 'redis', folder: 'logs', maxLinesPerAttempt: 100_000, maxLinesPerRun: 1_000_000 },
     };
     store = await RedisStateStore.connect({ url: harness.url, namespace: config.namespace });
     const run = (runId: string, dagId: string, state: DagRunRecord['state'], ageDays: number): DagRunRecord => ({

@@ -28,6 +28,7 @@ export type SchedulerErrorCode =
   | 'JSON_NUMBER_RANGE'
   | 'JSON_TOO_DEEP'
   | 'JSON_TOO_LARGE'
+  | 'LOG_BAD_CURSOR'
   | 'LUA_INCLUDE'
   | 'MODULE_EXPORT'
   | 'MODULE_FORMAT'

@@ -1,6 +1,7 @@
 // The Executor port: the scheduler hands task attempts to an executor and hears back when they
 // start and finish. The embedded (local) executor and the BullMQ executor both implement it.
 import type { ResourceSpec } from './dag/model.js';
+import type { LogStream } from './logs/log-store.js';
 import type { Outcome } from './run/types.js';
 
 /** One attempt of one task instance, as handed to an executor. Plain data: it crosses processes. */
@@ -32,7 +33,7 @@ export interface ExecutorListener {
   finished(result: TaskResult): void;
   /** Optional live progress in [0, 1] and log lines. */
   progress?(job: TaskJob, fraction: number): void;
-  log?(job: TaskJob, message: string): void;
+  log?(job: TaskJob, message: string, stream?: LogStream): void;
 }
 
 /** The port. */
@@ -49,7 +50,7 @@ export interface Executor {
 export type TaskInvoker = (
   job: TaskJob,
   signal: AbortSignal,
-  report: { log: (message: string) => void; progress: (fraction: number) => void },
+  report: { log: (message: string, stream?: LogStream) => void; progress: (fraction: number) => void },
 ) => Promise<unknown>;
 
 /** Thrown (or reported) when an attempt exceeds its timeout. Retryable, like Airflow's execution_timeout. */

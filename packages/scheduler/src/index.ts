@@ -41,6 +41,21 @@ export type { LoadOptions } from './dag/yaml-loader.js';
 export { loadDagFile, parseDagYaml } from './dag/yaml-loader.js';
 export * from './errors.js';
 export * from './executor.js';
+export { FileLogStore } from './logs/file-log-store.js';
+export { type FollowLogOptions, followLog } from './logs/follow-log.js';
+export {
+  DEFAULT_LOG_CAPS,
+  LOG_STREAMS,
+  type LogAttempt,
+  type LogCaps,
+  type LogLine,
+  type LogPage,
+  type LogStore,
+  type LogStream,
+  MAX_LOG_LINE_CHARS,
+} from './logs/log-store.js';
+export { MemoryLogStore } from './logs/memory-log-store.js';
+export { RedisLogStore, type RedisLogStoreOptions } from './logs/redis-log-store.js';
 export {
   createOperatorRegistry,
   emptyOperator,

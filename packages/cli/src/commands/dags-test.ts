@@ -6,6 +6,7 @@ import {
   DagValidationError,
   DEFAULT_JSON_LIMITS,
   loadDagsFromFile,
+  MemoryLogStore,
   MemoryStateStore,
   type OperatorRegistry,
   type ResourceSpec,
@@ -66,8 +67,13 @@ export async function dagsTest(options: DagsTestOptions): Promise<number> {
   const store = new MemoryStateStore();
   const live = Boolean(process.stdout.isTTY);
   const grid = new RunGrid(dag, process.stdout, live);
+  // Every attempt's lines go through the same LogStore port as on workers; this one feeds the view.
+  const logStore = new MemoryLogStore({
+    onAppend: (attempt, lines) => grid.addLogLines(attempt.taskId, attempt.mapIndex, lines),
+  });
   const executor = new LocalExecutor({
     capacity,
+    logStore,
     invoke: createTaskInvoker({
       resolveDag: (id) => (id === dag.id ? dag : undefined),
       store,
@@ -80,9 +86,6 @@ export async function dagsTest(options: DagsTestOptions): Promise<number> {
     listener: {
       taskChanged: (_run, instance) => grid.update(instance),
       progress: (_runId, taskId, _mapIndex, fraction) => grid.setProgress(taskId, fraction),
-      log: (_runId, taskId, mapIndex, message) => {
-        if (!live) console.log(`  [${taskId}${mapIndex >= 0 ? `#${mapIndex}` : ''}] ${message}`);
-      },
       callbackFailed: (_runId, what, error) => console.error(`callback ${what} failed: ${String(error)}`),
     },
   });

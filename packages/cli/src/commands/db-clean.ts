@@ -4,7 +4,7 @@
 import { formatDuration, type PrunedRun, parseDuration } from '@batuta/scheduler';
 import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
-import { openStore } from '../store.js';
+import { openLogStore, openStore } from '../store.js';
 
 /** Runs removed per store call: each call blocks Redis for its length (~50 µs a run). */
 const BATCH = 500;
@@ -25,6 +25,7 @@ export async function dbClean(
   }
   const cutoffMs = (options.nowMs ?? Date.now()) - ageMs;
   const store = await openStore(config);
+  const logStore = openLogStore(config);
   const removed: PrunedRun[] = [];
   try {
     const query = { endedBeforeMs: cutoffMs, ...(options.dag ? { dagId: options.dag } : {}) };
@@ -35,10 +36,12 @@ export async function dbClean(
       for (;;) {
         const batch = await store.pruneRuns({ ...query, limit: BATCH });
         removed.push(...batch);
+        for (const run of batch) await logStore.removeRun(run.runId);
         if (batch.length < BATCH) break;
       }
     }
   } finally {
+    await logStore.close();
     await store.close();
   }
   for (const run of removed) {
@@ -49,7 +52,7 @@ export async function dbClean(
   print(
     `${options.dryRun ? 'would remove' : 'removed'} ${removed.length} ended run(s)${scope} older than ` +
       `${formatDuration(ageMs)} (before ${new Date(cutoffMs).toISOString()}), with their task instances, ` +
-      'outputs and leases',
+      'outputs, leases and task logs',
   );
   return 0;
 }

@@ -27,7 +27,7 @@ import { Redis } from 'ioredis';
 import type { CliConfig } from '../config.js';
 import { redisOptionsOf } from '../redis-options.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownWithin } from '../shutdown-deadline.js';
-import { loadFolder, openStoreWaiting, placementCheck, STARTUP_WAIT_MS } from '../store.js';
+import { loadFolder, openLogStore, openStoreWaiting, placementCheck, STARTUP_WAIT_MS } from '../store.js';
 import { localCapacity } from './dags-test.js';
 
 /** One JSON line per event: what log shippers and `jq` read best. Passwords in URLs never reach the log. */
@@ -89,6 +89,7 @@ export async function schedulerCommand(
 ): Promise<number> {
   // Started during a Redis outage (or just before one): wait for it as long as the outage grace.
   const store = await openStoreWaiting(config, options.outageGraceMs ?? STARTUP_WAIT_MS, jsonLog);
+  const logStore = openLogStore(config);
   const poolsConfig = config.executor === 'bullmq' ? await poolsOf(config) : undefined;
   // A task that fits no pool is refused when its DAG loads, not left waiting at run time.
   const folder = await loadFolder(config, operators, poolsConfig ? placementCheck(poolsConfig.pools) : undefined);
@@ -98,6 +99,7 @@ export async function schedulerCommand(
     executor = new LocalExecutor({
       capacity: localCapacity(),
       invoke: createTaskInvoker({ resolveDag: (id) => folder.dags.get(id), store, operators }),
+      logStore,
     });
   } else {
     const { pools, slotPools } = poolsConfig!;
@@ -132,6 +134,7 @@ export async function schedulerCommand(
     dags: () => folder.dags,
     pausedOnCreation: config.pausedOnCreation,
     ...(config.retention.runs ? { retention: { runsMs: parseDuration(config.retention.runs) } } : {}),
+    logStore,
     reload: async () => {
       const change = await folder.scan();
       for (const loaded of change.loaded)
@@ -187,6 +190,7 @@ export async function schedulerCommand(
       await stopScalers?.();
       await daemon.stop();
       await coordinator.close();
+      await logStore.close();
       await store.close();
     },
     jsonLog,

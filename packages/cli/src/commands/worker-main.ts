@@ -2,13 +2,14 @@
 // configured folder (the same files the scheduler loads). SIGTERM drains running attempts and exits.
 import { hostname } from 'node:os';
 import { parseCapacity, ResourceWorker } from '@batuta/orchestrator';
-import { createTaskInvoker, type OperatorRegistry } from '@batuta/scheduler';
+import { createTaskInvoker, type OperatorRegistry, type SchedulerLogEvent } from '@batuta/scheduler';
 import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { redisOptionsOf } from '../redis-options.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownWithin } from '../shutdown-deadline.js';
-import { loadFolder, openStoreWaiting, STARTUP_WAIT_MS } from '../store.js';
+import { loadFolder, openLogStore, openStoreWaiting, STARTUP_WAIT_MS } from '../store.js';
 import { jsonLog, poolsOf } from './scheduler.js';
+import { workerLogFields } from './worker-log-event.js';
 import type { StallDetection } from './worker-stall-detection.js';
 
 /** How long a stopping worker lets running attempts finish before handing them back. */
@@ -29,6 +30,8 @@ export async function workerMain(
   const capacity = options.capacity ? parseCapacity(options.capacity) : pool!.capacity;
   // Started during a Redis outage (or just before one): wait for it as long as the outage grace.
   const store = await openStoreWaiting(config, options.stallDetection?.outageGraceMs ?? STARTUP_WAIT_MS, jsonLog);
+  // Task output goes here, never to this process's stdout (which stays JSON lines).
+  const logStore = openLogStore(config);
   const folder = await loadFolder(config, operators);
   const reload = setInterval(() => void folder.scan(), 2_000);
   const worker = new ResourceWorker({
@@ -41,8 +44,8 @@ export async function workerMain(
     ...options.stallDetection,
     name: `${hostname()}:${process.pid}:${options.pool}`,
     invoke: createTaskInvoker({ resolveDag: (id) => folder.dags.get(id), store, operators }),
-    onEvent: (event) =>
-      jsonLog({ event: `worker_${event.type}`, ...(event as unknown as Record<string, unknown>), type: undefined }),
+    logStore,
+    onEvent: (event) => jsonLog(workerLogFields(event) as SchedulerLogEvent),
   });
   await worker.start();
   jsonLog({ event: 'worker_started', pool: options.pool, capacity, dagIds: [...folder.dags.keys()] });
@@ -64,6 +67,7 @@ export async function workerMain(
     boundMs,
     async () => {
       await worker.close({ drain: true, deadlineMs: DRAIN_DEADLINE_MS });
+      await logStore.close();
       await store.close();
     },
     jsonLog,

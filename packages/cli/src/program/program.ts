@@ -12,6 +12,7 @@ import { registerPredictions } from './predictions.js';
 import { registerRuns } from './runs.js';
 import type { RunState } from './shared.js';
 import { registerStatus } from './status.js';
+import { registerTasks } from './tasks.js';
 
 /** Registers one group (or top-level command) on the program. */
 export type RegisterGroup = (program: Command, state: RunState) => void;
@@ -21,6 +22,7 @@ export const GROUPS: readonly RegisterGroup[] = [
   registerDaemons,
   registerDags,
   registerRuns,
+  registerTasks,
   registerEvents,
   registerStatus,
   registerPredictions,

@@ -1,6 +1,9 @@
 // The live view of `batuta dags test`: one row per task, redrawn in place on a terminal, or one line
 // per state change when the output is not a terminal (CI logs).
-import type { DagSpec, TaskInstanceRecord, TaskState } from '@batuta/scheduler';
+import type { DagSpec, LogLine, TaskInstanceRecord, TaskState } from '@batuta/scheduler';
+
+/** Latest log lines shown beneath the grid for each running task. */
+export const TAIL_LINES = 3;
 
 const SYMBOL: Record<TaskState, string> = {
   none: '·',
@@ -44,6 +47,8 @@ export class RunGrid {
   private readonly instances = new Map<string, TaskInstanceRecord>();
   private readonly color: boolean;
   private drawnLines = 0;
+  /** The latest lines of each task (instance), newest last, for the view beneath the grid. */
+  private readonly tails = new Map<string, { taskId: string; label: string; lines: LogLine[] }>();
 
   constructor(
     readonly dag: DagSpec,
@@ -90,12 +95,40 @@ export class RunGrid {
     if (row) row.progress = fraction;
   }
 
-  /** Redraws the grid in place (terminal only). */
+  /** A task's new log lines: kept for the view beneath the grid (terminal), printed as they come otherwise. */
+  addLogLines(taskId: string, mapIndex: number, lines: readonly LogLine[]): void {
+    const label = mapIndex >= 0 ? `${taskId}#${mapIndex}` : taskId;
+    if (!this.live) {
+      for (const line of lines)
+        this.out.write(`  [${label}] ${line.stream === 'stderr' ? '(stderr) ' : ''}${line.text}\n`);
+      return;
+    }
+    let tail = this.tails.get(label);
+    if (!tail) {
+      tail = { taskId, label, lines: [] };
+      this.tails.set(label, tail);
+    }
+    tail.lines.push(...lines.slice(-TAIL_LINES));
+    if (tail.lines.length > TAIL_LINES) tail.lines.splice(0, tail.lines.length - TAIL_LINES);
+  }
+
+  /** Redraws the grid in place, with each running task's latest log lines beneath it (terminal only). */
   draw(nowMs: number): void {
     if (!this.live) return;
     const lines = [...this.rows.values()].map((row) => this.line(row, nowMs));
+    const width = Math.max(20, (this.out.columns ?? 100) - 1);
+    for (const tail of this.tails.values()) {
+      if (this.rows.get(tail.taskId)?.state !== 'running' || tail.lines.length === 0) continue;
+      lines.push(this.paintDim(`── ${tail.label} ──`));
+      for (const line of tail.lines) {
+        const text = `  ${line.stream === 'stderr' ? '! ' : ''}${withoutControlCharacters(line.text)}`;
+        lines.push(text.length > width ? `${text.slice(0, width - 1)}…` : text);
+      }
+    }
     let text = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F` : '';
     for (const line of lines) text += `\x1b[2K${line}\n`;
+    // Clears what a taller previous frame left below (a task's log lines after it finished).
+    text += '\x1b[J';
     this.out.write(text);
     this.drawnLines = lines.length;
   }
@@ -119,6 +152,10 @@ export class RunGrid {
     return `${this.paint(row.state, SYMBOL[row.state])} ${row.taskId} ${this.paint(row.state, row.state)}${mapped}${progress}${tries} ${duration(row, nowMs)}`.trimEnd();
   }
 
+  private paintDim(text: string): string {
+    return this.color ? `\x1b[90m${text}\x1b[0m` : text;
+  }
+
   private paint(state: TaskState, text: string): string {
     const color = this.color ? COLOR[state] : undefined;
     return color ? `${color}${text}\x1b[0m` : text;
@@ -130,4 +167,14 @@ function duration(row: Row, nowMs: number): string {
   // Clocks of different machines may disagree by a little; a duration is never negative.
   const ms = Math.max(0, (row.endMs ?? nowMs) - row.startMs);
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+/** A task's line with its control characters (escape codes, tabs, carriage returns) as spaces, so it cannot move the cursor of the redraw. */
+function withoutControlCharacters(text: string): string {
+  let result = '';
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    result += code < 0x20 || code === 0x7f ? ' ' : char;
+  }
+  return result;
 }

@@ -1,8 +1,16 @@
 // The attempts running on one pool worker: starting a body, its timeout, its end, and stopping it early
 // (timeout, cancellation, a lock lost for longer than the outage grace, the worker closing). Fetching and admission stay in ResourceWorker;
 // this class only hears "run this" and tells the worker "report this" and "these resources are free".
-import { type Outcome, TASK_CANCELLED, TASK_TIMEOUT, type TaskInvoker, type TaskJob } from '@batuta/scheduler';
-import { storableOutcome } from '@batuta/scheduler/internals';
+import {
+  type LogStore,
+  type Outcome,
+  systemClock,
+  TASK_CANCELLED,
+  TASK_TIMEOUT,
+  type TaskInvoker,
+  type TaskJob,
+} from '@batuta/scheduler';
+import { LogShipper, storableOutcome } from '@batuta/scheduler/internals';
 import type { Job } from 'bullmq';
 import { describeJob } from '../attempt-text.js';
 import { OrchestratorError } from '../errors.js';
@@ -32,6 +40,8 @@ export interface RunningAttempt {
   timer: NodeJS.Timeout | undefined;
   /** Set once its lock was lost: the body is given up when this fires (the outage grace ran out). */
   graceTimer: NodeJS.Timeout | undefined;
+  /** Ships its output lines to the log store (none without a store). */
+  readonly logs: LogShipper | undefined;
 }
 
 /**
@@ -46,6 +56,10 @@ export interface AttemptRunnerHooks {
   /** How long a body whose lock was lost keeps running, in case Redis was only away (its report then counts). */
   outageGraceMs: number;
   invoke: TaskInvoker;
+  /** Where each attempt's output lines go; without one they are dropped. */
+  logStore?: LogStore | undefined;
+  /** Longest a line waits before it is sent to the log store (default 250 ms). */
+  logFlushEveryMs?: number | undefined;
   outbox: ReportOutbox;
   renewer: LockRenewer;
   /** Reports `outcome` and moves the job to completed or failed. */
@@ -96,6 +110,7 @@ export class AttemptRunner {
       state: 'running',
       timer: undefined,
       graceTimer: undefined,
+      logs: this.shipperFor(task),
     };
     this.running.set(jobId, attempt);
     this.hooks.renewer.track(jobId, token, this.hooks.renewSlots(attempt));
@@ -179,16 +194,19 @@ export class AttemptRunner {
     clearTimeout(attempt.graceTimer);
     this.hooks.renewer.untrack(attempt.jobId);
     attempt.controller.abort(reason);
+    // No end mark: the same try may run again on another worker and append to the same log.
+    void attempt.logs?.flush();
   }
 
   private async execute(attempt: RunningAttempt): Promise<void> {
     const { task, jobId } = attempt;
+    attempt.logs?.write(`[batuta] try ${task.tryNumber} started on ${this.hooks.workerName}`, 'log');
     const { outbox } = this.hooks;
     let outcome: Outcome;
     try {
       const output = await this.hooks.invoke(task, attempt.controller.signal, {
-        log: (message) => {
-          if (attempt.state === 'running') outbox.post({ kind: 'log', jobId, message });
+        log: (message, stream) => {
+          if (attempt.state !== 'released') attempt.logs?.write(message, stream);
         },
         progress: (fraction) => {
           if (attempt.state === 'running') outbox.post({ kind: 'progress', jobId, fraction });
@@ -210,7 +228,13 @@ export class AttemptRunner {
     this.hooks.release(attempt);
     if (attempt.state === 'running') {
       attempt.state = 'reported';
-      await this.recording(() => this.hooks.finish(attempt, outcome, 'fetch-next'));
+      // The attempt's last lines are stored before anyone hears it ended.
+      await this.recording(async () => {
+        await attempt.logs?.end();
+        await this.hooks.finish(attempt, outcome, 'fetch-next');
+      });
+    } else {
+      await attempt.logs?.end();
     }
     this.hooks.settled();
     this.checkIdle();
@@ -229,8 +253,24 @@ export class AttemptRunner {
     this.hooks.renewer.untrack(attempt.jobId);
     const error = stoppedError(attempt.task, code, why);
     attempt.controller.abort(new OrchestratorError(code, error.message));
-    await this.recording(() => this.hooks.finish(attempt, { status: 'failed', error }, 'fetch-nothing'));
+    await this.recording(async () => {
+      attempt.logs?.write(`[batuta] ${error.message}`, 'log');
+      await attempt.logs?.end();
+      await this.hooks.finish(attempt, { status: 'failed', error }, 'fetch-nothing');
+    });
     this.checkIdle();
+  }
+
+  private shipperFor(task: TaskJob): LogShipper | undefined {
+    const store = this.hooks.logStore;
+    if (!store) return undefined;
+    return new LogShipper({
+      store,
+      attempt: task,
+      clock: systemClock,
+      ...(this.hooks.logFlushEveryMs === undefined ? {} : { flushEveryMs: this.hooks.logFlushEveryMs }),
+      onError: (error) => this.hooks.onError(error),
+    });
   }
 
   private async recording(finish: () => Promise<void>): Promise<void> {

@@ -434,9 +434,6 @@ export class BullmqExecutor implements Executor {
         }
         this.settle(entry, report.outcome, report.startedMs, report.endedMs, report.worker);
         return;
-      case 'log':
-        if (entry && listener?.log) notify(() => listener.log?.(entry.job, report.message));
-        return;
       case 'progress':
         if (entry && listener?.progress) notify(() => listener.progress?.(entry.job, report.fraction));
         return;

@@ -1,6 +1,6 @@
 // How a ResourceWorker is set up, what it tells its owner, and how it closes: the worker's public surface
 // apart from the class itself.
-import type { Outcome, ResourceSpec, TaskInvoker, TaskJob } from '@batuta/scheduler';
+import type { LogStore, Outcome, ResourceSpec, TaskInvoker, TaskJob } from '@batuta/scheduler';
 import type { SlotPool } from '../pools/worker-pool.js';
 import type { ConnectionOptions } from './connection.js';
 
@@ -14,6 +14,13 @@ export interface ResourceWorkerOptions {
   capacity: ResourceSpec;
   /** Runs one attempt's body. */
   invoke: TaskInvoker;
+  /**
+   * Where each attempt's output lines (stdout, stderr, `log()`, `console`) are stored, in batches while it
+   * runs and all of them before its report; without one they are dropped.
+   */
+  logStore?: LogStore;
+  /** Longest a line waits before it is sent to the log store: what a killed worker loses (default 250 ms). */
+  logFlushEveryMs?: number;
   /** Reported with each attempt; default `<host>:<pid>:<pool>`. */
   name?: string;
   /** Slot pools (cluster-wide caps); a task's counter with a slot pool's name takes its slots. */

@@ -137,6 +137,8 @@ export class ResourceWorker {
       workerName: this.name,
       outageGraceMs: options.outageGraceMs ?? DEFAULT_OUTAGE_GRACE_MS,
       invoke: options.invoke,
+      logStore: options.logStore,
+      logFlushEveryMs: options.logFlushEveryMs,
       outbox: this.outbox,
       renewer: this.renewer,
       finish: (attempt, outcome, after) => this.finish(attempt, outcome, after),

@@ -49,7 +49,6 @@ const reportSchema = z.discriminatedUnion('kind', [
     endedMs: z.number(),
     worker: z.string().optional(),
   }),
-  z.object({ kind: z.literal('log'), jobId: z.string(), message: z.string() }),
   z.object({ kind: z.literal('progress'), jobId: z.string(), fraction: z.number() }),
 ]);
 
@@ -57,7 +56,6 @@ const reportSchema = z.discriminatedUnion('kind', [
 export type WorkerReport =
   | { kind: 'started'; jobId: string; atMs: number; worker: string }
   | { kind: 'finished'; jobId: string; outcome: Outcome; startedMs: number; endedMs: number; worker?: string }
-  | { kind: 'log'; jobId: string; message: string }
   | { kind: 'progress'; jobId: string; fraction: number };
 
 /** The single field of a results-stream entry; its value is a JSON array of reports. */

@@ -5,6 +5,7 @@ import {
   type Clock,
   type Executor,
   type ExecutorListener,
+  type LogStore,
   type Outcome,
   type ResourceSpec,
   systemClock,
@@ -13,6 +14,7 @@ import {
   type TaskInvoker,
   type TaskJob,
 } from '@batuta/scheduler';
+import { LogShipper } from '@batuta/scheduler/internals';
 import { describeJob, notify } from '../attempt-text.js';
 import { OrchestratorError } from '../errors.js';
 import { ResourceLedger } from '../resources/resource-ledger.js';
@@ -31,6 +33,8 @@ export interface LocalExecutorOptions {
   clock?: Clock;
   /** The worker name reported with each attempt; default `local`. */
   worker?: string;
+  /** Where each attempt's output lines are stored (e.g. a MemoryLogStore or FileLogStore); none by default. */
+  logStore?: LogStore;
   /** How many queued jobs behind a blocked head are examined for backfill; 0 = strict head-of-line. Default 64. */
   backfillWindow?: number;
   /** How many backfilled jobs may overtake a blocked head before it reserves capacity for itself. Default 16. */
@@ -49,6 +53,8 @@ interface Attempt {
   controller: AbortController | undefined;
   cancelTimer: (() => void) | undefined;
   settled: Promise<void> | undefined;
+  /** Ships its output lines to the log store, while it runs. */
+  logs?: LogShipper | undefined;
 }
 
 const DEFAULT_BACKFILL_WINDOW = 64;
@@ -82,6 +88,7 @@ const DEFAULT_MAX_BYPASS = 16;
 export class LocalExecutor implements Executor {
   private readonly ledger: ResourceLedger;
   private readonly invoke: TaskInvoker;
+  private readonly logStore: LogStore | undefined;
   private readonly clock: Clock;
   private readonly worker: string;
   private readonly backfillWindow: number;
@@ -98,6 +105,7 @@ export class LocalExecutor implements Executor {
   constructor(options: LocalExecutorOptions) {
     this.ledger = new ResourceLedger(options.capacity, 'LocalExecutor');
     this.invoke = options.invoke;
+    this.logStore = options.logStore;
     this.clock = options.clock ?? systemClock;
     this.worker = options.worker ?? 'local';
     this.backfillWindow = Math.max(0, options.backfillWindow ?? DEFAULT_BACKFILL_WINDOW);
@@ -232,6 +240,9 @@ export class LocalExecutor implements Executor {
     this.ledger.reserve(attempt.job.resources);
     attempt.startedMs = this.clock.now();
     attempt.controller = new AbortController();
+    if (this.logStore) {
+      attempt.logs = new LogShipper({ store: this.logStore, attempt: attempt.job, clock: this.clock });
+    }
     const timeoutMs = attempt.job.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs > 0) {
       attempt.cancelTimer = this.clock.setTimer(attempt.startedMs + timeoutMs, () =>
@@ -250,8 +261,9 @@ export class LocalExecutor implements Executor {
       const job = attempt.job;
       try {
         const output = await this.invoke(job, attempt.controller!.signal, {
-          log: (message) => {
-            if (!attempt.reported && listener.log) notify(() => listener.log?.(job, message));
+          log: (message, stream) => {
+            attempt.logs?.write(message, stream);
+            if (!attempt.reported && listener.log) notify(() => listener.log?.(job, message, stream));
           },
           progress: (fraction) => {
             if (!attempt.reported && listener.progress) notify(() => listener.progress?.(job, fraction));
@@ -262,6 +274,8 @@ export class LocalExecutor implements Executor {
         outcome = outcomeOfThrown(thrown);
       }
     }
+    // The attempt's last lines are stored before it is reported.
+    await attempt.logs?.end();
     this.settle(attempt, outcome);
   }
 
@@ -296,6 +310,8 @@ export class LocalExecutor implements Executor {
       return true;
     }
     attempt.cancelTimer?.();
+    attempt.logs?.write(`[batuta] ${error.message}`, 'log');
+    void attempt.logs?.flush();
     attempt.controller!.abort(new OrchestratorError(code, error.message));
     this.report(attempt, { status: 'failed', error }, attempt.startedMs);
     return true;

@@ -2,6 +2,7 @@
 // storage stays bounded however long it runs (about 1.9 KB per run otherwise stays forever). Each pass
 // removes at most one batch, in one store call, so a large backlog never holds up a fire: it drains
 // over the following passes.
+import type { LogStore } from '../logs/log-store.js';
 import type { PrunedRun, StateStore } from '../store/state-store.js';
 import { Cadence } from './cadence.js';
 import type { SchedulerLog } from './scheduler-log-event.js';
@@ -22,6 +23,7 @@ const DEFAULT_EVERY_MS = 10_000;
 /** Removes ended runs older than the policy's retention, a bounded batch per pass. */
 export class RetentionPruner {
   private readonly store: StateStore;
+  private readonly logStore: LogStore | undefined;
   private readonly log: SchedulerLog;
   private readonly runsMs: number;
   private readonly batchSize: number;
@@ -29,8 +31,9 @@ export class RetentionPruner {
   /** The last pass removed a full batch: more is waiting, so the next pass prunes without waiting. */
   private backlog = false;
 
-  constructor(options: { store: StateStore; policy: RetentionPolicy; log: SchedulerLog }) {
+  constructor(options: { store: StateStore; policy: RetentionPolicy; log: SchedulerLog; logStore?: LogStore }) {
     this.store = options.store;
+    this.logStore = options.logStore;
     this.log = options.log;
     this.runsMs = options.policy.runsMs;
     this.batchSize = options.policy.batchSize ?? DEFAULT_BATCH_SIZE;
@@ -45,6 +48,8 @@ export class RetentionPruner {
     if (pruned.length > 0) {
       this.log({ event: 'runs_pruned', count: pruned.length, endedBeforeMs: nowMs - this.runsMs });
     }
+    // Task logs go with their runs (they also expire on their own with the same retention).
+    if (this.logStore) for (const run of pruned) await this.logStore.removeRun(run.runId);
     return pruned;
   }
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { DagSpec } from '../dag/model.js';
+import type { LogStore } from '../logs/log-store.js';
 import type { RunCoordinator } from '../runner/run-coordinator.js';
 import type { StateStore } from '../store/state-store.js';
 import { FirePlanner } from '../triggers/fire-planner.js';
@@ -52,6 +53,8 @@ export interface SchedulerDaemonOptions {
   pausedOnCreation?: boolean;
   /** Removes ended runs older than `retention.runsMs` in the background; without it runs are kept for ever. */
   retention?: RetentionPolicy;
+  /** Task logs, removed with their runs by the retention. */
+  logStore?: LogStore;
   log?: (event: SchedulerLogEvent) => void;
 }
 
@@ -116,7 +119,14 @@ export class SchedulerDaemon {
     this.datasets = new DatasetIntake({ store, log });
     this.queued = new QueuedRunStarter({ store, coordinator, leases, clock, log });
     this.orphans = new OrphanAdopter({ store, coordinator, leases, leaseTtlMs, log });
-    this.pruner = options.retention ? new RetentionPruner({ store, policy: options.retention, log }) : undefined;
+    this.pruner = options.retention
+      ? new RetentionPruner({
+          store,
+          policy: options.retention,
+          log,
+          ...(options.logStore ? { logStore: options.logStore } : {}),
+        })
+      : undefined;
     this.leaseCadence = new Cadence(leaseTtlMs / 3);
     this.adoptCadence = new Cadence(leaseTtlMs / 3);
   }

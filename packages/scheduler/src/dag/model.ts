@@ -1,5 +1,6 @@
 // The normalized DAG model: what YAML files and the TypeScript DSL both compile to, and what the
 // run engine, the store and the executors consume. Plain data (plus optional task functions).
+import type { LogStream } from '../logs/log-store.js';
 
 /** Task-instance states, Airflow's vocabulary. */
 export type TaskState =
@@ -142,7 +143,8 @@ export interface TaskContext<Inputs = Record<string, unknown>, Item = unknown> {
   item: Item;
   /** Aborted on timeout or cancellation; long tasks should pass it on or check it. */
   signal: AbortSignal;
-  log: (message: string) => void;
+  /** Writes one line to the attempt's log (stream `log` unless told; `console` output is captured too). */
+  log: (message: string, stream?: LogStream) => void;
   /** Reports progress in [0, 1] for the live view. */
   progress: (fraction: number) => void;
 }

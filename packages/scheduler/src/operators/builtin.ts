@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { TaskContext } from '../dag/model.js';
 import { BatutaError } from '../errors.js';
+import { LineSplitter } from '../logs/line-splitter.js';
 import { ES_MODULE_MARKER } from './es-module-hook.js';
 import { superviseProcessGroup } from './process-group-supervisor.js';
 import { defineOperator, OperatorRegistry } from './registry.js';
@@ -110,15 +111,27 @@ async function runShellWith(
   };
   if (context.signal.aborted) stop();
   context.signal.addEventListener('abort', stop, { once: true });
+  // stdout is kept whole only when the task returns it; otherwise its last line (for `last-line`).
+  const keepStdout = args.output === 'stdout' || args.output === 'json';
   let stdout = '';
-  let stderr = '';
+  let lastStdoutLine = '';
+  let stderrTail: string[] = [];
+  const stdoutLines = new LineSplitter((line) => {
+    if (line.trim()) lastStdoutLine = line;
+    context.log(line, 'stdout');
+  });
+  const stderrLines = new LineSplitter((line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > 20) stderrTail = stderrTail.slice(-5);
+    context.log(line, 'stderr');
+  });
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    for (const line of chunk.split('\n')) if (line) context.log(line);
+    if (keepStdout) stdout += chunk;
+    stdoutLines.push(chunk);
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderrLines.push(chunk));
+  child.stdout.once('end', () => stdoutLines.end());
+  child.stderr.once('end', () => stderrLines.end());
   const code = await new Promise<number | null>((resolvePromise, reject) => {
     child.once('error', (error) => (context.signal.aborted ? resolvePromise(null) : reject(error)));
     child.once('close', (exitCode) => resolvePromise(exitCode));
@@ -128,7 +141,7 @@ async function runShellWith(
   });
   if (context.signal.aborted) throw context.signal.reason ?? new Error('aborted');
   if (code !== 0) {
-    const tail = stderr.trim().split('\n').slice(-5).join('\n');
+    const tail = stderrTail.join('\n').trim().split('\n').slice(-5).join('\n');
     throw new BatutaError('SHELL_EXIT', `command exited with code ${code}: ${args.command}${tail ? `\n${tail}` : ''}`);
   }
   switch (args.output) {
@@ -139,7 +152,7 @@ async function runShellWith(
     case 'json':
       return JSON.parse(stdout);
     default:
-      return stdout.trimEnd().split('\n').at(-1) ?? '';
+      return lastStdoutLine.trimEnd();
   }
 }
 

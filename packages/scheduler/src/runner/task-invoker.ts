@@ -3,6 +3,7 @@
 import type { DagSpec, TaskContext, TaskSpec } from '../dag/model.js';
 import { BatutaError } from '../errors.js';
 import type { TaskInvoker } from '../executor.js';
+import { withConsoleCaptured } from '../logs/console-capture.js';
 import type { OperatorRegistry } from '../operators/registry.js';
 import type { StateStore } from '../store/state-store.js';
 import { outputKey } from '../store/state-store.js';
@@ -75,12 +76,14 @@ export function createTaskInvoker(options: TaskInvokerOptions): TaskInvoker {
       progress: report.progress,
       ...(dag.sourceFile ? { dagFile: dag.sourceFile } : {}),
     };
-    if (task.fn) return task.fn(context);
+    // The body's `console` lines are its log's, never the worker's stdout.
+    const fn = task.fn;
+    if (fn) return withConsoleCaptured(report.log, () => fn(context));
     const operator = options.operators.get(task.operator);
     if (!operator) {
       throw new BatutaError('UNKNOWN_OPERATOR', `operator '${task.operator}' is not registered in this process`);
     }
     const args = operator.args ? operator.args.parse(task.with) : task.with;
-    return operator.run(context, args);
+    return withConsoleCaptured(report.log, () => operator.run(context, args));
   };
 }

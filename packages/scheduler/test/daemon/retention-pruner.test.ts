@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { RetentionPruner } from '../../src/daemon/retention-pruner.js';
 import { SchedulerDaemon } from '../../src/daemon/scheduler-daemon.js';
+import { MemoryLogStore } from '../../src/logs/memory-log-store.js';
 import { RunCoordinator } from '../../src/runner/run-coordinator.js';
 import { MemoryStateStore } from '../../src/store/memory-store.js';
 import { recordingLog, runRecord, START, silentExecutor } from './helpers.js';
@@ -35,6 +36,26 @@ describe('RetentionPruner', () => {
     expect(await pruner.prune(now + 3)).toEqual([]);
     expect((await store.listRuns()).map((r) => r.runId).sort()).toEqual(['recent', 'running']);
     expect(events.filter((e) => e.event === 'runs_pruned').map((e) => e.count)).toEqual([2, 2, 1]);
+  });
+
+  it("removes a pruned run's task logs with it, and keeps the logs of runs it keeps", async () => {
+    const store = new MemoryStateStore();
+    const logStore = new MemoryLogStore();
+    await endedRuns(store, 1, START);
+    await store.createRun(runRecord('running', 'etl', { state: 'running', logicalDateMs: START }));
+    const line = { atMs: START, stream: 'stdout' as const, text: 'hello' };
+    for (const runId of ['old-000', 'running']) {
+      await logStore.append({ runId, taskId: 't', mapIndex: -1, tryNumber: 1 }, [line]);
+    }
+    const pruner = new RetentionPruner({
+      store,
+      policy: { runsMs: 30 * DAY, everyMs: 0 },
+      log: recordingLog().log,
+      logStore,
+    });
+    expect((await pruner.prune(START + 31 * DAY)).map((r) => r.runId)).toEqual(['old-000']);
+    expect(await logStore.tries('old-000', 't', -1)).toEqual([]);
+    expect(await logStore.tries('running', 't', -1)).toEqual([1]);
   });
 
   it('is wired into the scheduler daemon: a pass prunes when the daemon has a retention policy', async () => {

@@ -1,0 +1,94 @@
+// `batuta tasks logs` on given stores: text and --json output, the default try, a missing run, and
+// --follow ending when the attempt's log ends.
+import { type LogAttempt, MemoryLogStore, MemoryStateStore } from '@batuta/scheduler';
+import { describe, expect, it } from 'vitest';
+import { NotFoundError } from '../src/cli-error.js';
+import { printTaskLogs, type TaskLogJsonLine, textLine } from '../src/commands/tasks-logs.js';
+
+const RUN = 'manual__2026-01-01T00:00:00.000Z__etl';
+
+async function stores() {
+  const store = new MemoryStateStore();
+  await store.createRun({
+    runId: RUN,
+    dagId: 'etl',
+    kind: 'manual',
+    state: 'running',
+    logicalDateMs: 0,
+    conf: {},
+    createdMs: 0,
+  });
+  const logStore = new MemoryLogStore();
+  const attempt = (tryNumber: number): LogAttempt => ({ runId: RUN, taskId: 'load', mapIndex: -1, tryNumber });
+  await logStore.append(attempt(1), [{ atMs: 0, stream: 'stdout', text: 'first try' }], { end: true });
+  await logStore.append(attempt(2), [
+    { atMs: 1_000, stream: 'stdout', text: 'second try' },
+    { atMs: 1_500, stream: 'stderr', text: 'warning' },
+  ]);
+  return { store, logStore, attempt };
+}
+
+describe('tasks logs', () => {
+  it('prints the latest try by default, one line each as time, stream and text', async () => {
+    const { store, logStore } = await stores();
+    const printed: string[] = [];
+    const code = await printTaskLogs(store, logStore, { runId: RUN, taskId: 'load', follow: false, json: false }, (t) =>
+      printed.push(t),
+    );
+    expect(code).toBe(0);
+    expect(printed).toEqual(['1970-01-01T00:00:01.000Z stdout second try', '1970-01-01T00:00:01.500Z stderr warning']);
+    expect(textLine({ atMs: 0, stream: 'log', text: 'x' })).toBe('1970-01-01T00:00:00.000Z log    x');
+  });
+
+  it('prints the JSON shape with --json, for the try asked', async () => {
+    const { store, logStore } = await stores();
+    const printed: string[] = [];
+    await printTaskLogs(store, logStore, { runId: RUN, taskId: 'load', tryNumber: 1, follow: false, json: true }, (t) =>
+      printed.push(t),
+    );
+    const expected: TaskLogJsonLine = {
+      runId: RUN,
+      taskId: 'load',
+      mapIndex: -1,
+      tryNumber: 1,
+      atMs: 0,
+      time: '1970-01-01T00:00:00.000Z',
+      stream: 'stdout',
+      text: 'first try',
+    };
+    expect(printed.map((t) => JSON.parse(t))).toEqual([expected]);
+  });
+
+  it('says which run or task it could not find', async () => {
+    const { store, logStore } = await stores();
+    const ask = (runId: string, taskId: string) =>
+      printTaskLogs(store, logStore, { runId, taskId, follow: false, json: false }, () => {});
+    await expect(ask('nope', 'load')).rejects.toThrow(NotFoundError);
+    await expect(ask(RUN, 'other')).rejects.toThrow(/has no task 'other'/);
+  });
+
+  it('follows a running try until its end mark', async () => {
+    const { store, logStore, attempt } = await stores();
+    const printed: string[] = [];
+    let polls = 0;
+    const following = printTaskLogs(
+      store,
+      logStore,
+      { runId: RUN, taskId: 'load', tryNumber: 2, follow: true, json: false, pollMs: 1 },
+      (t) => {
+        printed.push(t);
+      },
+    );
+    // The writer ends the attempt after a while; the follow must print that line and stop.
+    const writer = (async () => {
+      while (printed.length < 2) {
+        polls++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await logStore.append(attempt(2), [{ atMs: 2_000, stream: 'log', text: 'done' }], { end: true });
+    })();
+    await Promise.all([following, writer]);
+    expect(printed.at(-1)).toBe('1970-01-01T00:00:02.000Z log    done');
+    expect(polls).toBeGreaterThan(0);
+  });
+});
