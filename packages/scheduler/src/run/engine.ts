@@ -95,7 +95,7 @@ export class RunEngine {
     if (code !== SCHEDULED && code !== QUEUED) {
       throw this.badEvent('running', key, code, 'only a scheduled or queued attempt can start');
     }
-    this.decider.setActive(slot, RUNNING, `running: try ${this.table.tryAt(slot)} of ${this.table.maxTries(slot.t)}`);
+    this.decider.setActive(slot, RUNNING, `running: try ${this.table.tryAt(slot)} of ${this.table.maxTries(slot)}`);
   }
 
   /** An attempt ended. Returns everything that follows: retry, marks (cascades), new runs, expansions, finish. */
@@ -134,7 +134,7 @@ export class RunEngine {
     const early = nowMs < dueMs ? ` (${dueMs - nowMs} ms before its planned time)` : '';
     const previous = this.table.errorAt(slot);
     const after = previous ? ` after ${describeError(previous)}` : '';
-    this.decider.schedule(slot, next, `retry: try ${next} of ${this.table.maxTries(slot.t)}${after}${early}`);
+    this.decider.schedule(slot, next, `retry: try ${next} of ${this.table.maxTries(slot)}${after}${early}`);
     return this.settle();
   }
 
