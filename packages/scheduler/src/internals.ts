@@ -12,6 +12,7 @@ export { type NormalizeOptions, normalizeDagDocument } from './dag/normalize.js'
 export { cronProblem, resolveCron, timezoneProblem } from './dag/schedule.js';
 export { RunEngine, type RunEngineOptions } from './run/engine.js';
 export { compilePlan, type ExecutionPlan } from './run/plan.js';
+export { planRepair, type RepairInstance, selectRepairTasks } from './run/repair.js';
 export { type AttemptIdentity, MAX_RETRY_DELAY_MS, retryDelayMs, shouldRetry } from './run/retry.js';
 export { evaluateTriggerRule, type RuleVerdict, type UpstreamCounts } from './run/trigger-rules.js';
 export { datasetStream } from './runner/dataset-stream.js';

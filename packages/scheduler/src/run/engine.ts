@@ -56,6 +56,11 @@ export class RunEngine {
     this.decider = new RunDecider(this.table, options.runId, options.previousStates);
   }
 
+  /** The compiled DAG this engine runs. */
+  executionPlan(): ExecutionPlan {
+    return this.plan;
+  }
+
   /** The run's state: queued before start, running, then success or failed once every instance is terminal. */
   get state(): RunState {
     return this.runState;

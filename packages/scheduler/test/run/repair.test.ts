@@ -1,0 +1,155 @@
+// Which instances a clear or mark touches, table-driven against Airflow's documented semantics
+// (../shared/AIRFLOW.md, "Clearing, marking"): clear resets the chosen instances to no state with their
+// try numbers kept; downstream/upstream add every task below/above; only-failed keeps failed and
+// upstream_failed; a mapped task cleared whole re-expands; mark sets the state without running anything.
+import { describe, expect, it } from 'vitest';
+import type { TaskState } from '../../src/dag/model.js';
+import { isBatutaError } from '../../src/errors.js';
+import { compilePlan } from '../../src/run/plan.js';
+import { planRepair, type RepairInstance, type RepairRequest } from '../../src/run/repair.js';
+import { dag, task } from './helpers.js';
+
+// extract → transform → load, transform → report; each (a mapped task over extract's list) → join
+const plan = compilePlan(
+  dag([
+    task('extract'),
+    task('transform', ['extract']),
+    task('load', ['transform']),
+    task('report', ['transform']),
+    task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } } } }),
+    task('join', ['each']),
+  ]),
+);
+
+const i = (taskId: string, state: TaskState, tryNumber = 1, mapIndex = -1): RepairInstance => ({
+  taskId,
+  mapIndex,
+  state,
+  tryNumber,
+});
+
+/** A failed run: transform failed on its 2nd try, its downstreams upstream_failed; each had 3 instances, one failed. */
+const failedRun: RepairInstance[] = [
+  i('extract', 'success'),
+  i('transform', 'failed', 2),
+  i('load', 'upstream_failed', 0),
+  i('report', 'upstream_failed', 0),
+  i('each', 'failed', 0),
+  i('each', 'success', 1, 0),
+  i('each', 'failed', 1, 1),
+  i('each', 'success', 1, 2),
+  i('join', 'upstream_failed', 0),
+];
+
+type Row = [name: string, request: RepairRequest, instances: RepairInstance[], expected: string[]];
+
+/** `task#mapIndex:from→to` for each change. */
+const summary = (request: RepairRequest, instances: RepairInstance[]): string[] =>
+  planRepair(plan, instances, request).changes.map((c) => `${c.taskId}#${c.mapIndex}:${c.from}→${c.to}`);
+
+const rows: Row[] = [
+  ['clear one task: only it', { action: 'clear', taskIds: ['transform'] }, failedRun, ['transform#-1:failed→none']],
+  [
+    'clear --downstream: it and every task below',
+    { action: 'clear', taskIds: ['transform'], downstream: true },
+    failedRun,
+    ['transform#-1:failed→none', 'load#-1:upstream_failed→none', 'report#-1:upstream_failed→none'],
+  ],
+  [
+    'clear --upstream: it and every task above',
+    { action: 'clear', taskIds: ['load'], upstream: true },
+    failedRun,
+    ['extract#-1:success→none', 'transform#-1:failed→none', 'load#-1:upstream_failed→none'],
+  ],
+  [
+    'clear --only-failed keeps successes (failed and upstream_failed only)',
+    { action: 'clear', taskIds: ['extract', 'transform'], downstream: true, onlyFailed: true },
+    failedRun,
+    [
+      'transform#-1:failed→none',
+      'load#-1:upstream_failed→none',
+      'report#-1:upstream_failed→none',
+      'each#-1:failed→running',
+      'each#1:failed→none',
+      'join#-1:upstream_failed→none',
+    ],
+  ],
+  [
+    'clear of a mapped task resets every map index and re-expands',
+    { action: 'clear', taskIds: ['each'] },
+    failedRun,
+    ['each#-1:failed→none', 'each#0:success→none', 'each#1:failed→none', 'each#2:success→none'],
+  ],
+  [
+    'a mapped task still running has no parent record: it is cleared whole too',
+    { action: 'clear', taskIds: ['each'] },
+    [i('extract', 'success'), i('each', 'running', 1, 0), i('each', 'success', 1, 1)],
+    ['each#-1:running→none', 'each#0:running→none', 'each#1:success→none'],
+  ],
+  [
+    'instances that never ran (none) have nothing to clear',
+    { action: 'clear', taskIds: ['transform'], downstream: true },
+    [i('extract', 'success'), i('transform', 'running', 1)],
+    ['transform#-1:running→none'],
+  ],
+  [
+    'clear --only-running leaves ended instances alone',
+    { action: 'clear', taskIds: ['extract', 'transform'], onlyRunning: true },
+    [i('extract', 'success'), i('transform', 'running', 1)],
+    ['transform#-1:running→none'],
+  ],
+  [
+    'mark failed --downstream marks every task below as well',
+    { action: 'mark', taskIds: ['transform'], state: 'failed', downstream: true },
+    [i('extract', 'success'), i('transform', 'running', 1)],
+    ['transform#-1:running→failed', 'load#-1:none→failed', 'report#-1:none→failed'],
+  ],
+  [
+    'mark success leaves instances already in that state alone',
+    { action: 'mark', taskIds: ['extract', 'transform'], state: 'success' },
+    failedRun,
+    ['transform#-1:failed→success'],
+  ],
+  [
+    'mark skipped of a mapped task marks its parent and every instance',
+    { action: 'mark', taskIds: ['each'], state: 'skipped' },
+    failedRun,
+    ['each#-1:failed→skipped', 'each#0:success→skipped', 'each#1:failed→skipped', 'each#2:success→skipped'],
+  ],
+];
+
+describe('planRepair (Airflow clear/mark semantics)', () => {
+  it.each(rows)('%s', (_name, request, instances, expected) => {
+    expect(summary(request, instances)).toEqual(expected);
+  });
+
+  it('keeps the try number and records the tries made before the clear', () => {
+    const [change] = planRepair(plan, failedRun, { action: 'clear', taskIds: ['transform'] }).changes;
+    expect(change).toMatchObject({ tryNumber: 2, triesBeforeClear: 2, stopAttempt: false });
+  });
+
+  it('asks to stop an attempt that is out, for a clear and for a mark', () => {
+    const running = [i('extract', 'success'), i('transform', 'queued', 1)];
+    const clear = planRepair(plan, running, { action: 'clear', taskIds: ['transform'] });
+    const mark = planRepair(plan, running, { action: 'mark', taskIds: ['transform'], state: 'success' });
+    expect(clear.changes[0]?.stopAttempt).toBe(true);
+    expect(mark.changes[0]?.stopAttempt).toBe(true);
+  });
+
+  it('lists the chosen tasks in DAG order', () => {
+    const repair = planRepair(plan, failedRun, { action: 'clear', taskIds: ['extract'], downstream: true });
+    expect(repair.taskIds).toEqual(['extract', 'transform', 'load', 'report', 'each', 'join']);
+  });
+
+  it('refuses an unknown task id with UNKNOWN_TASK, naming the DAG and its tasks', () => {
+    let caught: unknown;
+    try {
+      planRepair(plan, failedRun, { action: 'clear', taskIds: ['transfrom'] });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isBatutaError(caught, 'UNKNOWN_TASK')).toBe(true);
+    expect((caught as Error).message).toContain("no task 'transfrom'");
+    expect((caught as Error).message).toContain('extract, transform');
+  });
+});
