@@ -4,6 +4,13 @@
 export { CONTROL_STREAM } from './daemon/control-reader.js';
 export { eventStream } from './daemon/event-intake.js';
 export { SCHEDULERS_STREAM, schedulerLease } from './daemon/peer-directory.js';
+export {
+  REPAIR_DONE,
+  REPAIR_REQUEST,
+  type RepairDoneEvent,
+  type RepairRequestEvent,
+  repairClaimLease,
+} from './daemon/repair-requests.js';
 export { RetentionPruner } from './daemon/retention-pruner.js';
 export { runLease } from './daemon/run-leases.js';
 export { DURATION_PATTERN, durationProblem } from './dag/duration.js';

@@ -106,7 +106,11 @@ function walk(from: readonly number[], start: Int32Array, edges: Int32Array, cho
 }
 
 /** Plans a clear or mark of one run from its stored instances (instances of tasks the DAG lost are left alone). */
-export function planRepair(plan: ExecutionPlan, instances: readonly RepairInstance[], request: RepairRequest): RepairPlan {
+export function planRepair(
+  plan: ExecutionPlan,
+  instances: readonly RepairInstance[],
+  request: RepairRequest,
+): RepairPlan {
   const chosen = selectRepairTasks(plan, request);
   const byTask = new Map<string, RepairInstance[]>();
   for (const instance of instances) {

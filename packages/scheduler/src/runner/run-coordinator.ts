@@ -270,13 +270,22 @@ export class RunCoordinator implements ExecutorListener {
    * Call it in the process that drives the run, or for an ended run in any process (it is resumed here);
    * the scheduler daemon routes requests to the run's lease holder.
    */
-  clearTasks(dag: DagSpec, runId: string, taskIds: readonly string[], options: ClearTasksOptions = {}): Promise<RepairOutcome> {
+  clearTasks(
+    dag: DagSpec,
+    runId: string,
+    taskIds: readonly string[],
+    options: ClearTasksOptions = {},
+  ): Promise<RepairOutcome> {
     const { dryRun, ...rest } = options;
     return this.repairRun(dag, runId, { action: 'clear', taskIds, ...rest }, dryRun ?? false);
   }
 
   /** Airflow's `runs clear` (clear of a whole DAG run): every task of the run, or only the failed ones. */
-  clearRun(dag: DagSpec, runId: string, options: { onlyFailed?: boolean; dryRun?: boolean } = {}): Promise<RepairOutcome> {
+  clearRun(
+    dag: DagSpec,
+    runId: string,
+    options: { onlyFailed?: boolean; dryRun?: boolean } = {},
+  ): Promise<RepairOutcome> {
     const taskIds = dag.tasks.map((task) => task.id);
     return this.clearTasks(dag, runId, taskIds, options);
   }

@@ -5,7 +5,7 @@
 // join one batch, so two upstreams finishing together cost one write and enqueue the join once.
 import pRetry from 'p-retry';
 import type { Clock } from '../clock.js';
-import { type DagSpec, TERMINAL_TASK_STATES } from '../dag/model.js';
+import type { DagSpec } from '../dag/model.js';
 import { BatutaError, isBatutaError } from '../errors.js';
 import type { Executor, TaskJob, TaskResult } from '../executor.js';
 import type { RunEngine } from '../run/engine.js';

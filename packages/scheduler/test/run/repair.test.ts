@@ -16,7 +16,7 @@ const plan = compilePlan(
     task('transform', ['extract']),
     task('load', ['transform']),
     task('report', ['transform']),
-    task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } } } }),
+    task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } }, maxLength: 1024 } }),
     task('join', ['each']),
   ]),
 );

@@ -6,8 +6,8 @@ import { ManualClock } from '../../src/clock.js';
 import type { DagSpec } from '../../src/dag/model.js';
 import { isBatutaError } from '../../src/errors.js';
 import type { Executor, ExecutorListener, TaskJob } from '../../src/executor.js';
-import { RunCoordinator } from '../../src/runner/run-coordinator.js';
 import type { Outcome } from '../../src/run/types.js';
+import { RunCoordinator } from '../../src/runner/run-coordinator.js';
 import { MemoryStateStore } from '../../src/store/memory-store.js';
 import { dag, retries, task } from '../run/helpers.js';
 
@@ -43,7 +43,9 @@ class ScriptedExecutor implements Executor {
       this.held.splice(this.held.indexOf(job), 1);
       const at = this.clock.now();
       const error = { message: 'cancelled', code: 'TASK_CANCELLED', retryable: false };
-      queueMicrotask(() => this.listener?.finished({ job, outcome: { status: 'failed', error }, startedMs: at, endedMs: at }));
+      queueMicrotask(() =>
+        this.listener?.finished({ job, outcome: { status: 'failed', error }, startedMs: at, endedMs: at }),
+      );
     }
     return stopped.length;
   }
@@ -58,10 +60,15 @@ const fail = (message = 'boom'): Outcome => ({ status: 'failed', error: { messag
 
 /** extract → transform → load, transform → report. */
 function etl(): DagSpec {
-  return dag([task('extract'), task('transform', ['extract']), task('load', ['transform']), task('report', ['transform'])]);
+  return dag([
+    task('extract'),
+    task('transform', ['extract']),
+    task('load', ['transform']),
+    task('report', ['transform']),
+  ]);
 }
 
-function setUp(spec: DagSpec, script: Script) {
+function setUp(script: Script) {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   const store = new MemoryStateStore();
   const executor = new ScriptedExecutor(clock, script);
@@ -84,7 +91,7 @@ describe('RunCoordinator.clearTasks', () => {
   it('reruns the cleared tasks of a failed run in the same run; the others keep state and try numbers', async () => {
     let transformFails = true;
     const spec = etl();
-    const { store, executor, coordinator } = setUp(spec, (job) =>
+    const { store, executor, coordinator } = setUp((job) =>
       job.taskId === 'transform' && transformFails ? fail() : ok({ from: job.taskId }),
     );
     const handle = await coordinator.startRun(spec);
@@ -115,9 +122,7 @@ describe('RunCoordinator.clearTasks', () => {
   it('gives a cleared task its full retries again, counting tries on (max_tries = try_number + retries)', async () => {
     const spec = dag([task('flaky', [], { retry: retries(1, { delayMs: 1_000 }) })]);
     let succeedFrom = 99;
-    const { clock, store, executor, coordinator } = setUp(spec, (job) =>
-      job.tryNumber >= succeedFrom ? ok() : fail(),
-    );
+    const { clock, store, executor, coordinator } = setUp((job) => (job.tryNumber >= succeedFrom ? ok() : fail()));
     const handle = await coordinator.startRun(spec);
     await settle();
     clock.advance(1_000);
@@ -138,7 +143,7 @@ describe('RunCoordinator.clearTasks', () => {
 
   it('clears a running run: the running attempt is stopped and its next try runs in the same run', async () => {
     const spec = etl();
-    const { store, executor, coordinator } = setUp(spec, (job) =>
+    const { store, executor, coordinator } = setUp((job) =>
       job.taskId === 'transform' && job.tryNumber === 1 ? 'hold' : ok(),
     );
     const handle = await coordinator.startRun(spec);
@@ -156,11 +161,11 @@ describe('RunCoordinator.clearTasks', () => {
   it('clears a mapped task: every map index reruns as its next try, and the join runs again', async () => {
     const spec = dag([
       task('extract'),
-      task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } } } }),
+      task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } }, maxLength: 1024 } }),
       task('join', ['each']),
     ]);
     let firstRound = true;
-    const { store, coordinator } = setUp(spec, (job) => {
+    const { store, coordinator } = setUp((job) => {
       if (job.taskId === 'extract') return ok([10, 20, 30]);
       if (job.taskId === 'each') return firstRound && job.mapIndex === 1 ? fail() : ok(job.item?.x);
       return ok();
@@ -185,7 +190,7 @@ describe('RunCoordinator.clearTasks', () => {
   it('clearRun --only-failed reruns the failed and upstream_failed instances only', async () => {
     let fails = true;
     const spec = etl();
-    const { store, executor, coordinator } = setUp(spec, (job) => (job.taskId === 'transform' && fails ? fail() : ok()));
+    const { store, executor, coordinator } = setUp((job) => (job.taskId === 'transform' && fails ? fail() : ok()));
     const handle = await coordinator.startRun(spec);
     await handle.done;
     fails = false;
@@ -197,7 +202,7 @@ describe('RunCoordinator.clearTasks', () => {
 
   it('with dryRun lists what would change and changes nothing', async () => {
     const spec = etl();
-    const { store, coordinator } = setUp(spec, (job) => (job.taskId === 'transform' ? fail() : ok()));
+    const { store, coordinator } = setUp((job) => (job.taskId === 'transform' ? fail() : ok()));
     const handle = await coordinator.startRun(spec);
     await handle.done;
     const before = await states(store, handle.runId);
@@ -214,7 +219,7 @@ describe('RunCoordinator.clearTasks', () => {
 
   it('refuses an unknown task id with UNKNOWN_TASK and an unknown run with UNKNOWN_RUN', async () => {
     const spec = etl();
-    const { coordinator } = setUp(spec, () => ok());
+    const { coordinator } = setUp(() => ok());
     const handle = await coordinator.startRun(spec);
     await handle.done;
     await expect(coordinator.clearTasks(spec, handle.runId, ['nope'])).rejects.toSatisfy((e) =>
@@ -229,7 +234,7 @@ describe('RunCoordinator.clearTasks', () => {
 describe('RunCoordinator.markTasks', () => {
   it('mark success --downstream ends a failed run in success without running anything', async () => {
     const spec = etl();
-    const { store, executor, coordinator } = setUp(spec, (job) => (job.taskId === 'transform' ? fail() : ok()));
+    const { store, executor, coordinator } = setUp((job) => (job.taskId === 'transform' ? fail() : ok()));
     const handle = await coordinator.startRun(spec);
     await handle.done;
     const submittedBefore = executor.submitted.length;
@@ -246,7 +251,7 @@ describe('RunCoordinator.markTasks', () => {
 
   it('mark failed on a running task: downstreams left out become upstream_failed, as after a failure', async () => {
     const spec = etl();
-    const { store, coordinator } = setUp(spec, (job) => (job.taskId === 'transform' ? 'hold' : ok()));
+    const { store, coordinator } = setUp((job) => (job.taskId === 'transform' ? 'hold' : ok()));
     const handle = await coordinator.startRun(spec);
     await settle();
     await coordinator.markTasks(spec, handle.runId, ['transform'], 'failed');

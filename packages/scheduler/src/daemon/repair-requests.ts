@@ -1,0 +1,96 @@
+// Clear and mark requests (`batuta tasks clear|mark`, `batuta runs clear`) reach every scheduler through
+// the control stream; exactly one applies each. The scheduler that drives the run applies it; for a run
+// nobody drives (it ended, or its driver died) the scheduler that wins the run's lease takes the run and
+// applies it, so an ended run that is cleared is driven again by a live scheduler. A claim lease per
+// request makes it apply once even when the run ends and changes hands before a slower reader sees it.
+import type { DagSpec } from '../dag/model.js';
+import { isBatutaError } from '../errors.js';
+import type { RepairRequest } from '../run/repair.js';
+import type { RunCoordinator } from '../runner/run-coordinator.js';
+import type { StateStore } from '../store/state-store.js';
+import { CONTROL_STREAM } from './control-stream.js';
+import type { RunLeases } from './run-leases.js';
+import type { SchedulerLog } from './scheduler-log-event.js';
+
+/** A clear or mark request as the CLI appends it to the control stream (type REPAIR_REQUEST). */
+export interface RepairRequestEvent {
+  requestId: string;
+  runId: string;
+  request: RepairRequest;
+}
+
+/** What the scheduler that applied a request appends (type REPAIR_DONE), for the CLI waiting on it. */
+export interface RepairDoneEvent {
+  requestId: string;
+  runId: string;
+  schedulerId: string;
+  applied: boolean;
+  changes: number;
+  /** The refusal's code and message (an unknown task…), when the request could not be applied. */
+  error?: { code: string; message: string };
+}
+
+/** Control-stream event types of repairs. */
+export const REPAIR_REQUEST = 'repair';
+export const REPAIR_DONE = 'repair_done';
+
+/** How long a request's claim is kept: past the control stream's retention, so no reader applies it twice. */
+const CLAIM_TTL_MS = 30 * 60_000;
+
+/** The lease that says which scheduler applies a repair request. */
+export function repairClaimLease(requestId: string): string {
+  return `repair:${requestId}`;
+}
+
+export interface RepairRequestsOptions {
+  store: StateStore;
+  coordinator: Pick<RunCoordinator, 'repairRun' | 'activeRunIds'>;
+  leases: RunLeases;
+  schedulerId: string;
+  log: SchedulerLog;
+}
+
+/** Applies the repair requests this scheduler is the one to apply. */
+export class RepairRequests {
+  private readonly options: RepairRequestsOptions;
+
+  constructor(options: RepairRequestsOptions) {
+    this.options = options;
+  }
+
+  /** Applies one request read from the control stream, if it falls to this scheduler. */
+  async handle(payload: unknown, dags: ReadonlyMap<string, DagSpec>, nowMs: number): Promise<void> {
+    const { store, coordinator, leases, schedulerId, log } = this.options;
+    const event = payload as Partial<RepairRequestEvent> | null;
+    if (!event?.requestId || !event.runId || !event.request) return;
+    const { requestId, runId, request } = event;
+    const driving = coordinator.activeRunIds().includes(runId);
+    const record = driving ? undefined : await store.getRun(runId);
+    const dagId = driving ? undefined : record?.dagId;
+    if (!driving) {
+      // Not driven here: only a run this scheduler can drive, and only under its lease.
+      if (!record || record.state === 'queued' || !dagId || !dags.has(dagId)) return;
+      if (!(await leases.acquire(runId, nowMs))) return;
+    }
+    if (!(await store.acquireLease(repairClaimLease(requestId), schedulerId, CLAIM_TTL_MS, nowMs))) return;
+    const dag = dagId ? dags.get(dagId) : await this.dagOfDriven(runId, dags);
+    if (!dag) return;
+    const done: RepairDoneEvent = { requestId, runId, schedulerId, applied: false, changes: 0 };
+    try {
+      const outcome = await coordinator.repairRun(dag, runId, request);
+      done.applied = outcome.applied;
+      done.changes = outcome.plan.changes.length;
+      log({ event: 'run_repaired', runId, action: request.action, changes: done.changes });
+    } catch (error) {
+      const code = isBatutaError(error) ? error.code : 'ERROR';
+      done.error = { code, message: (error as Error).message };
+      log({ event: 'run_repair_failed', level: 'error', runId, code, message: done.error.message });
+    }
+    await store.appendEvent(CONTROL_STREAM, REPAIR_DONE, done, nowMs);
+  }
+
+  private async dagOfDriven(runId: string, dags: ReadonlyMap<string, DagSpec>): Promise<DagSpec | undefined> {
+    const record = await this.options.store.getRun(runId);
+    return record ? dags.get(record.dagId) : undefined;
+  }
+}
