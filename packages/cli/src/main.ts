@@ -24,6 +24,7 @@ import {
 } from './commands/runs.js';
 import { schedulerCommand } from './commands/scheduler.js';
 import { statusCommand } from './commands/status.js';
+import { runsClear, tasksClear, tasksMark, tasksTest } from './commands/tasks-repair.js';
 import { workerMain } from './commands/worker-main.js';
 import { outageGraceOf, stallDetectionOf } from './commands/worker-stall-detection.js';
 import { loadConfig } from './config.js';
@@ -56,6 +57,10 @@ distributed (Redis + BullMQ):
   dags cancel RUN           stop a run's attempts and fail it
   runs show RUN             the task grid of a run
   runs list                 recent runs (--dag ID, --state S)
+  runs clear RUN            rerun every task of a run (--only-failed, --dry-run)
+  tasks clear RUN TASK…     rerun tasks in the same run (--downstream, --upstream, --only-failed, --dry-run)
+  tasks mark RUN TASK… STATE  set success|failed|skipped without running (--downstream, --dry-run)
+  tasks test DAG TASK       run one task alone, recording nothing (--date, --conf, --from-run RUN)
   events publish NAME       publish an event (--payload JSON); DAGs scheduled on it run
   status                    schedulers, DAGs (next fire, paused), runs in flight, workers
   predictions get MODEL     look a row up (features… or --id ID) as a consumer would
@@ -169,6 +174,38 @@ ${CONNECTION}`,
 
 Prints the run and its task grid: state, tries, duration, worker, error.
 ${CONNECTION}`,
+  'tasks clear': `usage: batuta tasks clear RUN TASK… [--downstream] [--upstream] [--only-failed] [--only-running]
+                         [--dry-run] [--json] [--timeout DUR] [connection]
+
+Airflow's tasks clear: each chosen task instance goes back to no state (a running one is stopped first)
+and runs again in the same run, as its next try with its full retries; the run is running again and ends
+by the usual rules. --downstream/--upstream add every task below/above; --only-failed keeps failed and
+upstream_failed instances; a mapped task is cleared with all its map indexes and expands again.
+The scheduler driving the run applies it (an ended run is taken up again by a live scheduler); this
+command prints what changes and waits for that (--timeout, default 30s). --dry-run only prints.
+exit: 3 when the run or a task is unknown, 1 when no scheduler applied it in time
+${CONNECTION}`,
+  'tasks mark': `usage: batuta tasks mark RUN TASK… success|failed|skipped [--downstream] [--upstream] [--dry-run]
+                        [--json] [--timeout DUR] [connection]
+
+Sets the state of task instances without running anything (a running attempt is stopped). With
+--downstream/--upstream the tasks below/above get the same state; downstreams left out that have not
+run yet are re-evaluated by their trigger rules (a failed mark makes them upstream_failed). The run's
+state is worked out again. Marking success publishes no dataset update (nothing ran).
+exit: 3 when the run or a task is unknown
+${CONNECTION}`,
+  'tasks test': `usage: batuta tasks test DAG TASK [--date D] [--conf JSON | --conf-file PATH] [--from-run RUN] [--json]
+                        [connection]
+
+Airflow's tasks test: runs one task alone in this process, ignoring its dependencies and recording
+nothing. Its upstream outputs are read from RUN (--from-run, read only) or are null. Prints the output.
+exit: 0 when the task succeeded, 1 when it failed, 3 when the DAG, task or run is unknown
+${CONNECTION}`,
+  'runs clear': `usage: batuta runs clear RUN [--only-failed] [--dry-run] [--json] [--timeout DUR] [connection]
+
+Clears every task of a run (or, with --only-failed, its failed and upstream_failed ones): they run again
+in the same run, as with 'tasks clear'.
+${CONNECTION}`,
   'runs list': `usage: batuta runs list [--dag ID] [--state running,queued] [--limit N] [connection]
 
 Lists recent runs, newest first. --state takes queued, running, success, failed (comma-separated);
@@ -225,7 +262,17 @@ function shutdownTimeout(text: string | undefined): { shutdownTimeoutMs?: number
   }
 }
 
-const TWO_WORD = new Set(['dags', 'runs', 'events', 'predictions', 'db']);
+const TWO_WORD = new Set(['dags', 'runs', 'events', 'predictions', 'db', 'tasks']);
+
+/** `--timeout DUR` of the repair commands, in ms; nothing when not given. */
+function repairTimeout(text: string | undefined): { timeoutMs?: number } {
+  if (text === undefined) return {};
+  try {
+    return { timeoutMs: parseDuration(text) };
+  } catch (error) {
+    throw new UsageError(`--timeout: ${(error as Error).message}`);
+  }
+}
 
 /** Entry point of the `batuta` command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -278,6 +325,14 @@ export async function main(argv: string[]): Promise<number> {
         'stalled-interval': { type: 'string' },
         'outage-grace': { type: 'string' },
         'shutdown-timeout': { type: 'string' },
+        downstream: { type: 'boolean' },
+        upstream: { type: 'boolean' },
+        'only-failed': { type: 'boolean' },
+        'only-running': { type: 'boolean' },
+        json: { type: 'boolean' },
+        date: { type: 'string' },
+        'from-run': { type: 'string' },
+        timeout: { type: 'string' },
       },
     });
     if (values.help) {
@@ -384,6 +439,49 @@ export async function main(argv: string[]): Promise<number> {
         if (!model || !version || extra.length > 0) throw new UsageError('predictions activate needs MODEL VERSION');
         return await predictionsActivate(config(), model, version, values.force ?? false);
       }
+      case 'tasks clear': {
+        const [runId, ...taskIds] = positionals;
+        if (!runId || taskIds.length === 0) throw new UsageError('tasks clear needs RUN and at least one TASK');
+        return await tasksClear(config(), operators, runId, taskIds, {
+          downstream: values.downstream ?? false,
+          upstream: values.upstream ?? false,
+          onlyFailed: values['only-failed'] ?? false,
+          onlyRunning: values['only-running'] ?? false,
+          dryRun: values['dry-run'] ?? false,
+          json: values.json ?? false,
+          ...repairTimeout(values.timeout),
+        });
+      }
+      case 'tasks mark': {
+        const [runId, ...rest] = positionals;
+        const state = rest.pop();
+        if (!runId || !state || rest.length === 0) throw new UsageError('tasks mark needs RUN TASK… STATE');
+        return await tasksMark(config(), operators, runId, rest, state, {
+          downstream: values.downstream ?? false,
+          upstream: values.upstream ?? false,
+          dryRun: values['dry-run'] ?? false,
+          json: values.json ?? false,
+          ...repairTimeout(values.timeout),
+        });
+      }
+      case 'tasks test': {
+        const [dagId, taskId, ...extra] = positionals;
+        if (!dagId || !taskId || extra.length > 0) throw new UsageError('tasks test needs DAG TASK');
+        return await tasksTest(config(), operators, dagId, taskId, {
+          ...(values.date !== undefined ? { date: values.date } : {}),
+          ...(values.conf !== undefined ? { conf: values.conf } : {}),
+          ...(values['conf-file'] !== undefined ? { confFile: values['conf-file'] } : {}),
+          ...(values['from-run'] !== undefined ? { fromRun: values['from-run'] } : {}),
+          json: values.json ?? false,
+        });
+      }
+      case 'runs clear':
+        return await runsClear(config(), operators, one('RUN'), {
+          onlyFailed: values['only-failed'] ?? false,
+          dryRun: values['dry-run'] ?? false,
+          json: values.json ?? false,
+          ...repairTimeout(values.timeout),
+        });
       case 'predictions versions':
         return await predictionsVersions(config(), one('MODEL'));
     }
