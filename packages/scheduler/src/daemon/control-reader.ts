@@ -56,6 +56,7 @@ export class ControlReader {
         this.log({ event: 'run_cancelled', runId: request.runId });
       }
     }
+    if (this.repairs && dags && nowMs !== undefined) await this.repairs.retryPending(dags, nowMs);
     if (nowMs === undefined) return;
     let expired: string | undefined;
     while (this.unexpired.length > 0 && this.unexpired[0]!.atMs < nowMs - CONTROL_KEEP_MS) {

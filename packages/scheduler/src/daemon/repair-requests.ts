@@ -50,31 +50,62 @@ export interface RepairRequestsOptions {
   log: SchedulerLog;
 }
 
+/** How long a request waits for its scheduler (a lease held by a dead one lapses well before this). */
+const PENDING_MS = 10 * 60_000;
+
 /** Applies the repair requests this scheduler is the one to apply. */
 export class RepairRequests {
   private readonly options: RepairRequestsOptions;
+  /** Requests not applied yet by anyone this scheduler knows of, oldest first: retried every read. */
+  private readonly pending = new Map<string, { event: RepairRequestEvent; atMs: number }>();
 
   constructor(options: RepairRequestsOptions) {
     this.options = options;
   }
 
-  /** Applies one request read from the control stream, if it falls to this scheduler. */
+  /** Takes one request read from the control stream and applies it if it falls to this scheduler. */
   async handle(payload: unknown, dags: ReadonlyMap<string, DagSpec>, nowMs: number): Promise<void> {
-    const { store, coordinator, leases, schedulerId, log } = this.options;
     const event = payload as Partial<RepairRequestEvent> | null;
     if (!event?.requestId || !event.runId || !event.request) return;
-    const { requestId, runId, request } = event;
-    const driving = coordinator.activeRunIds().includes(runId);
-    const record = driving ? undefined : await store.getRun(runId);
-    const dagId = driving ? undefined : record?.dagId;
-    if (!driving) {
-      // Not driven here: only a run this scheduler can drive, and only under its lease.
-      if (!record || record.state === 'queued' || !dagId || !dags.has(dagId)) return;
-      if (!(await leases.acquire(runId, nowMs))) return;
+    const request = { requestId: event.requestId, runId: event.runId, request: event.request };
+    this.pending.set(request.requestId, { event: request, atMs: nowMs });
+    await this.attempt(request, dags, nowMs);
+  }
+
+  /**
+   * Tries again the requests nobody has applied yet: the run's lease may have been held by a scheduler that
+   * died (it lapses), or the run may have ended since. A request someone else claimed is dropped.
+   */
+  async retryPending(dags: ReadonlyMap<string, DagSpec>, nowMs: number): Promise<void> {
+    for (const [requestId, { event, atMs }] of this.pending) {
+      if (atMs < nowMs - PENDING_MS) this.pending.delete(requestId);
+      else await this.attempt(event, dags, nowMs);
     }
-    if (!(await store.acquireLease(repairClaimLease(requestId), schedulerId, CLAIM_TTL_MS, nowMs))) return;
-    const dag = dagId ? dags.get(dagId) : await this.dagOfDriven(runId, dags);
-    if (!dag) return;
+  }
+
+  private async attempt(event: RepairRequestEvent, dags: ReadonlyMap<string, DagSpec>, nowMs: number): Promise<void> {
+    const { store, coordinator, leases, schedulerId, log } = this.options;
+    const { requestId, runId, request } = event;
+    const claim = repairClaimLease(requestId);
+    if (await store.getLeaseOwner(claim, nowMs)) {
+      this.pending.delete(requestId); // applied (or being applied) by a scheduler
+      return;
+    }
+    const driving = coordinator.activeRunIds().includes(runId);
+    const record = await store.getRun(runId);
+    if (!record || record.state === 'queued') {
+      this.pending.delete(requestId); // nothing any scheduler can repair
+      return;
+    }
+    const dag = dags.get(record.dagId);
+    if (!dag) return; // another scheduler may know the DAG
+    // Not driven here: only under the run's lease (a live driver elsewhere holds it, and applies it).
+    if (!driving && !(await leases.acquire(runId, nowMs))) return;
+    if (!(await store.acquireLease(claim, schedulerId, CLAIM_TTL_MS, nowMs))) {
+      this.pending.delete(requestId);
+      return;
+    }
+    this.pending.delete(requestId);
     const done: RepairDoneEvent = { requestId, runId, schedulerId, applied: false, changes: 0 };
     try {
       const outcome = await coordinator.repairRun(dag, runId, request);
@@ -87,10 +118,5 @@ export class RepairRequests {
       log({ event: 'run_repair_failed', level: 'error', runId, code, message: done.error.message });
     }
     await store.appendEvent(CONTROL_STREAM, REPAIR_DONE, done, nowMs);
-  }
-
-  private async dagOfDriven(runId: string, dags: ReadonlyMap<string, DagSpec>): Promise<DagSpec | undefined> {
-    const record = await this.options.store.getRun(runId);
-    return record ? dags.get(record.dagId) : undefined;
   }
 }
