@@ -7,6 +7,7 @@ import type { DagSpec } from '../../src/dag/model.js';
 import { isBatutaError } from '../../src/errors.js';
 import type { Executor, ExecutorListener, TaskJob } from '../../src/executor.js';
 import type { Outcome } from '../../src/run/types.js';
+import { datasetStream } from '../../src/runner/dataset-stream.js';
 import { RunCoordinator } from '../../src/runner/run-coordinator.js';
 import { MemoryStateStore } from '../../src/store/memory-store.js';
 import { dag, retries, task } from '../run/helpers.js';
@@ -261,5 +262,27 @@ describe('RunCoordinator.markTasks', () => {
       'load#-1': 'upstream_failed/0',
       'report#-1': 'upstream_failed/0',
     });
+  });
+});
+
+describe('dataset side effects of repairs', () => {
+  it('a cleared task that succeeds again publishes its dataset again; a mark success publishes nothing', async () => {
+    const spec = dag([
+      task('produce', [], { outlets: ['ds://lake/table'] }),
+      task('other', [], { outlets: ['ds://lake/other'] }),
+    ]);
+    const { store, coordinator } = setUp((job) => (job.taskId === 'other' ? fail() : ok()));
+    const handle = await coordinator.startRun(spec);
+    await handle.done;
+    expect(await store.readEvents(datasetStream('ds://lake/table'))).toHaveLength(1);
+    expect(await store.readEvents(datasetStream('ds://lake/other'))).toHaveLength(0);
+    // Airflow: each successful run of a task with outlets is a dataset update, reruns included.
+    const cleared = await coordinator.clearTasks(spec, handle.runId, ['produce']);
+    await cleared.done;
+    expect(await store.readEvents(datasetStream('ds://lake/table'))).toHaveLength(2);
+    // Marking success runs nothing, so it produces no data: no update (Airflow 2's set_state does not either).
+    const marked = await coordinator.markTasks(spec, handle.runId, ['other'], 'success');
+    expect((await marked.done!).state).toBe('success');
+    expect(await store.readEvents(datasetStream('ds://lake/other'))).toHaveLength(0);
   });
 });
