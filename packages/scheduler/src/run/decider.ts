@@ -126,7 +126,11 @@ export class RunDecider {
     const tryNumber = this.table.tryAt(slot);
     // A cleared instance gets its full retries again, counted from its clear (Airflow's max_tries).
     const triesBefore = this.table.triesBeforeClearAt(slot);
-    const verdict = shouldRetry(task.retry, tryNumber - triesBefore, error);
+    const counted = shouldRetry(task.retry, tryNumber - triesBefore, error);
+    const verdict =
+      triesBefore > 0
+        ? { ...counted, reason: `${counted.reason} (counted since its clear after try ${triesBefore})` }
+        : counted;
     if (group) group.errors.set(m, error);
     else this.table.errors.set(t, error);
     if (!verdict.retry) {

@@ -5,9 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskState } from '../../src/dag/model.js';
 import { isBatutaError } from '../../src/errors.js';
+import { RunEngine } from '../../src/run/engine.js';
 import { compilePlan } from '../../src/run/plan.js';
 import { planRepair, type RepairInstance, type RepairRequest } from '../../src/run/repair.js';
-import { dag, task } from './helpers.js';
+import { dag, retries, task } from './helpers.js';
 
 // extract → transform → load, transform → report; each (a mapped task over extract's list) → join
 const plan = compilePlan(
@@ -151,5 +152,79 @@ describe('planRepair (Airflow clear/mark semantics)', () => {
     expect(isBatutaError(caught, 'UNKNOWN_TASK')).toBe(true);
     expect((caught as Error).message).toContain("no task 'transfrom'");
     expect((caught as Error).message).toContain('extract, transform');
+  });
+});
+
+describe('RunEngine after a repair (restored from the repaired records)', () => {
+  const mappedPlan = compilePlan(
+    dag([
+      task('extract'),
+      task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } }, maxLength: 1024 } }),
+    ]),
+  );
+  const snapshot = (taskId: string, state: TaskState, tryNumber: number, mapIndex = -1) => ({
+    taskId,
+    mapIndex,
+    state,
+    tryNumber,
+    reason: '',
+    ...(state === 'none' && tryNumber > 0 ? { triesBeforeClear: tryNumber } : {}),
+  });
+
+  it('re-expands a mapped task cleared whole: indexes continue their tries, vanished ones are removed', () => {
+    // extract was cleared too and now yields 2 items where it yielded 3.
+    const engine = RunEngine.restore(
+      mappedPlan,
+      { runId: 'r' },
+      [
+        snapshot('extract', 'none', 1),
+        snapshot('each', 'none', 0),
+        snapshot('each', 'none', 1, 0),
+        snapshot('each', 'none', 2, 1),
+        snapshot('each', 'none', 1, 2),
+      ],
+      new Map(),
+    );
+    const first = engine.resume(0);
+    expect(first).toMatchObject([{ kind: 'run', taskId: 'extract', tryNumber: 2 }]);
+    const after = engine.complete({ taskId: 'extract', mapIndex: -1 }, { status: 'success', output: [7, 8] }, 0);
+    const runs = after.filter((d) => d.kind === 'run').map((d) => `${d.taskId}#${d.mapIndex}@${d.tryNumber}`);
+    expect(runs).toEqual(['each#0@2', 'each#1@3']);
+    const removed = after.flatMap((d) => (d.kind === 'mark' && d.state === 'removed' ? [d.mapIndex] : []));
+    expect(removed).toEqual([2]);
+  });
+
+  it('reruns only the cleared map indexes when the expansion stays, each as its next try', () => {
+    const engine = RunEngine.restore(
+      mappedPlan,
+      { runId: 'r' },
+      [
+        snapshot('extract', 'success', 1),
+        snapshot('each', 'running', 0),
+        snapshot('each', 'success', 1, 0),
+        snapshot('each', 'none', 1, 1),
+      ],
+      new Map<string, unknown>([
+        ['extract#-1', [1, 2]],
+        ['each#0', 'a'],
+      ]),
+    );
+    const decisions = engine.resume(0);
+    expect(decisions.filter((d) => d.kind === 'run')).toMatchObject([{ taskId: 'each', mapIndex: 1, tryNumber: 2 }]);
+    const end = engine.complete({ taskId: 'each', mapIndex: 1 }, { status: 'success', output: 'b' }, 0);
+    expect(end.at(-1)).toMatchObject({ kind: 'finish', state: 'success' });
+  });
+
+  it('a cleared instance that fails again is retried within its own retries, counted from the clear', () => {
+    const flaky = compilePlan(dag([task('flaky', [], { retry: retries(1) })]));
+    const engine = RunEngine.restore(flaky, { runId: 'r' }, [snapshot('flaky', 'none', 2)], new Map());
+    expect(engine.resume(0)).toMatchObject([{ kind: 'run', tryNumber: 3 }]);
+    const retry = engine.complete({ taskId: 'flaky', mapIndex: -1 }, { status: 'failed', error: { message: 'x' } }, 0);
+    expect(retry[0]).toMatchObject({ kind: 'retry', nextTryNumber: 4 });
+    expect(engine.explain('flaky')).toContain('counted since its clear after try 2');
+    const last = engine.retryDue({ taskId: 'flaky', mapIndex: -1 }, 1_000);
+    expect(last).toMatchObject([{ kind: 'run', tryNumber: 4, reason: expect.stringContaining('try 4 of 4') }]);
+    const end = engine.complete({ taskId: 'flaky', mapIndex: -1 }, { status: 'failed', error: { message: 'x' } }, 0);
+    expect(end.at(-1)).toMatchObject({ kind: 'finish', state: 'failed' });
   });
 });
