@@ -269,4 +269,47 @@ describe('repairing runs with two schedulers on Redis and BullMQ', () => {
     expect(ack?.error?.code).toBe('UNKNOWN_TASK');
     expect((await store.getRun(runId))?.state).toBe('success');
   }, 60_000);
+
+  it('clears a mapped task of a running run: its running instance stops and every map index reruns as try 2', async () => {
+    const namespace = redis.namespace('mapped');
+    let hang = true;
+    const fan = defineDag({ id: 'repair_mapped' });
+    const list = fan.task('list', { run: () => [1, 2, 3] });
+    const each = fan.map('each', {
+      upstream: [list],
+      over: { n: list },
+      run: ({ item, signal }) => {
+        if (hang && item.n === 2) {
+          return new Promise<number>((_resolve, reject) => {
+            signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
+          });
+        }
+        return item.n * 10;
+      },
+    });
+    fan.task('sum', { upstream: [each], run: ({ inputs }) => inputs.each.reduce((x, y) => x + y, 0) });
+    const dag = fan.spec;
+    const store = await openStore(namespace);
+    await startScheduler(namespace, dag, 'a');
+    await startScheduler(namespace, dag, 'b');
+    await startWorker(namespace, dag);
+    const runId = await queueRun(store, dag);
+    await expect
+      .poll(async () => (await store.getTaskInstance(runId, 'each', 1))?.state, { timeout: 20_000 })
+      .toBe('running');
+    hang = false;
+    const requestId = await requestRepair(store, runId, { action: 'clear', taskIds: ['each'] });
+    await expect.poll(runState(store, runId), { timeout: 20_000 }).toBe('success');
+    const [ack] = await acks(store, requestId);
+    expect(ack).toMatchObject({ applied: true, changes: 4 });
+    expect(await grid(store, runId)).toMatchObject({
+      'list#-1': 'success/1',
+      'each#0': 'success/2',
+      'each#1': 'success/2',
+      'each#2': 'success/2',
+      'sum#-1': 'success/1',
+    });
+    const outputs = await store.getOutputs(runId, [{ taskId: 'sum', mapIndex: -1 }]);
+    expect(outputs.get('sum#-1')).toBe(60);
+  }, 60_000);
 });

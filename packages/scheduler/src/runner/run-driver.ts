@@ -284,7 +284,14 @@ export class RunDriver {
       for (const change of plan.changes) {
         const record = book.instances.get(instanceKey(change.taskId, change.mapIndex));
         if (record && (record.state === 'queued' || record.state === 'running')) {
-          void executor.cancel({ runId: this.runId, taskId: change.taskId, mapIndex: change.mapIndex }, stopReason);
+          // This attempt only: the instance's next try must not be refused as cancelled.
+          const attempt = {
+            runId: this.runId,
+            taskId: change.taskId,
+            mapIndex: change.mapIndex,
+            tryNumber: record.tryNumber,
+          };
+          void executor.cancel(attempt, stopReason);
         }
       }
       // Timers and the ready queue belong to the old engine; the rebuilt one re-arms and re-issues them.
