@@ -140,7 +140,7 @@ export function tasksMark(
   options: RepairCommandOptions = {},
 ): Promise<number> {
   if (!MARK_STATES.includes(state as MarkState)) {
-    throw new UsageError(`tasks mark: state must be one of ${MARK_STATES.join(', ')}, got '${state}'`);
+    throw new UsageError(`state must be one of ${MARK_STATES.join(', ')}, got '${state}'`);
   }
   if (taskIds.length === 0) throw new UsageError('tasks mark needs RUN, at least one TASK and a state');
   const request: RepairRequest = {
