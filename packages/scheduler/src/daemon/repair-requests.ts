@@ -30,8 +30,9 @@ export interface RepairDoneEvent {
   error?: { code: string; message: string };
 }
 
-/** Control-stream event types of repairs. */
+/** The control-stream event type of a clear or mark request. */
 export const REPAIR_REQUEST = 'repair';
+/** The control-stream event type of a request's acknowledgement by the scheduler that applied it. */
 export const REPAIR_DONE = 'repair_done';
 
 /** How long a request's claim is kept: past the control stream's retention, so no reader applies it twice. */
@@ -42,6 +43,7 @@ export function repairClaimLease(requestId: string): string {
   return `repair:${requestId}`;
 }
 
+/** What RepairRequests works with: the store, this scheduler's coordinator, run leases and id. */
 export interface RepairRequestsOptions {
   store: StateStore;
   coordinator: Pick<RunCoordinator, 'repairRun' | 'activeRunIds'>;
