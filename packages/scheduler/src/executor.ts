@@ -41,8 +41,11 @@ export interface Executor {
   start(listener: ExecutorListener): Promise<void>;
   /** Queues an attempt; it starts when resources allow. */
   submit(job: TaskJob): Promise<void>;
-  /** Stops queued and running attempts of a run (or one task of it); returns how many were stopped. */
-  cancel(filter: { runId: string; taskId?: string; mapIndex?: number }, reason: string): Promise<number>;
+  /** Stops queued and running attempts of a run (or of one task, instance or attempt of it); returns how many were stopped. */
+  cancel(
+    filter: { runId: string; taskId?: string; mapIndex?: number; tryNumber?: number },
+    reason: string,
+  ): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -64,8 +64,17 @@ export {
   shellOperator,
 } from './operators/builtin.js';
 export * from './operators/registry.js';
+export type { MarkState, RepairChange, RepairPlan, RepairRequest, RepairSelection } from './run/repair.js';
 export * from './run/types.js';
-export type { CreateRunOutcome, RunCoordinatorOptions, RunHandle, RunRequest } from './runner/run-coordinator.js';
+export type {
+  ClearTasksOptions,
+  CreateRunOutcome,
+  MarkTasksOptions,
+  RepairOutcome,
+  RunCoordinatorOptions,
+  RunHandle,
+  RunRequest,
+} from './runner/run-coordinator.js';
 export { newRunId, RunCoordinator } from './runner/run-coordinator.js';
 export type { RunListener } from './runner/run-listener.js';
 export { createTaskInvoker, type TaskInvokerOptions } from './runner/task-invoker.js';

@@ -4,6 +4,13 @@
 export { CONTROL_STREAM } from './daemon/control-reader.js';
 export { eventStream } from './daemon/event-intake.js';
 export { SCHEDULERS_STREAM, schedulerLease } from './daemon/peer-directory.js';
+export {
+  REPAIR_DONE,
+  REPAIR_REQUEST,
+  type RepairDoneEvent,
+  type RepairRequestEvent,
+  repairClaimLease,
+} from './daemon/repair-requests.js';
 export { RetentionPruner } from './daemon/retention-pruner.js';
 export { runLease } from './daemon/run-leases.js';
 export { DURATION_PATTERN, durationProblem } from './dag/duration.js';
@@ -16,6 +23,7 @@ export { LogShipper, type LogShipperOptions } from './logs/log-shipper.js';
 export { attemptLogId, clipLogText } from './logs/log-store.js';
 export { RunEngine, type RunEngineOptions } from './run/engine.js';
 export { compilePlan, type ExecutionPlan } from './run/plan.js';
+export { planRepair, type RepairInstance, selectRepairTasks } from './run/repair.js';
 export { type AttemptIdentity, MAX_RETRY_DELAY_MS, retryDelayMs, shouldRetry } from './run/retry.js';
 export { evaluateTriggerRule, type RuleVerdict, type UpstreamCounts } from './run/trigger-rules.js';
 export { datasetStream } from './runner/dataset-stream.js';

@@ -1,23 +1,72 @@
 // `batuta runs …`: read runs from Redis.
 import type { Command } from 'commander';
 import { runsList, runsShow } from '../commands/runs.js';
+import { runsClear } from '../commands/tasks-repair.js';
 import {
   action,
   type ConnectionOptions,
   commaList,
   configOf,
   defined,
+  operatorsOf,
   positiveInteger,
   type RunState,
   withConnection,
   withJson,
+  withPlugins,
 } from './shared.js';
+import { withRepairOptions } from './tasks.js';
 
 const RUN_STATES = ['queued', 'running', 'success', 'failed'] as const;
 
 /** Registers `runs` and its verbs on the program. */
 export function registerRuns(program: Command, state: RunState): void {
-  const runs = program.command('runs').summary('show and list runs').description('Read the runs of a namespace.');
+  const runs = program
+    .command('runs')
+    .summary('show, list and clear runs')
+    .description('Read the runs of a namespace, and rerun one.');
+
+  withRepairOptions(
+    withJson(
+      withPlugins(
+        withConnection(
+          runs
+            .command('clear')
+            .summary('rerun every task of a run (--only-failed, --dry-run)')
+            .description(
+              `Clears every task of a run (or, with --only-failed, its failed and upstream_failed ones): they run again
+in the same run, as with 'tasks clear'.`,
+            )
+            .argument('<run>', 'the run id')
+            .option('--only-failed', 'only failed and upstream_failed instances'),
+        ),
+      ),
+    ),
+  )
+    .addHelpText('after', '\nExit: 3 when the run is unknown, 1 when no scheduler applied it in time.')
+    .action(
+      action(
+        state,
+        async (
+          runId: string,
+          options: ConnectionOptions & {
+            plugin?: string[];
+            onlyFailed?: boolean;
+            dryRun?: boolean;
+            json?: boolean;
+            timeout?: number;
+          },
+        ) =>
+          runsClear(configOf(options), await operatorsOf(options), runId, {
+            ...defined({
+              onlyFailed: options.onlyFailed,
+              dryRun: options.dryRun,
+              json: options.json,
+              timeoutMs: options.timeout,
+            }),
+          }),
+      ),
+    );
 
   withJson(
     withConnection(

@@ -1,15 +1,38 @@
-// `batuta tasks …`: one task instance's logs (and, with the repair commands, clear / mark / test).
-import { type Command, InvalidArgumentError } from 'commander';
+// `batuta tasks …`: one task instance's logs, and the repair verbs (clear, mark, test) the Airflow way.
+import { parseDuration } from '@batuta/scheduler';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { tasksLogs } from '../commands/tasks-logs.js';
+import { tasksClear, tasksMark, tasksTest } from '../commands/tasks-repair.js';
 import {
   action,
   type ConnectionOptions,
   configOf,
   defined,
+  operatorsOf,
   positiveInteger,
   type RunState,
   withConnection,
+  withJson,
+  withPlugins,
 } from './shared.js';
+
+type PluginOptions = ConnectionOptions & { plugin?: string[] };
+
+/** `--timeout DUR` of the repair commands, in ms. */
+export function durationMs(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${(error as Error).message}.`);
+  }
+}
+
+/** Adds the options every repair command shares. */
+export function withRepairOptions(command: Command): Command {
+  return command
+    .option('--dry-run', 'print what would change and change nothing')
+    .option('--timeout <duration>', 'how long to wait for a scheduler to apply it (default 30s)', durationMs);
+}
 
 /** A map index: -1 (an unmapped task) or a whole number ≥ 0. */
 function mapIndex(value: string): number {
@@ -23,8 +46,165 @@ function mapIndex(value: string): number {
 export function registerTasks(program: Command, state: RunState): void {
   const tasks = program
     .command('tasks')
-    .summary("one task's logs, every try")
-    .description('Read the task instances of a run.');
+    .summary("one task's logs; clear, mark and test tasks")
+    .description('Read and repair the task instances of a run, the Airflow way.');
+
+  withRepairOptions(
+    withJson(
+      withPlugins(
+        withConnection(
+          tasks
+            .command('clear')
+            .summary('rerun tasks in the same run (--downstream, --upstream, --only-failed, --dry-run)')
+            .description(
+              `Airflow's tasks clear: each chosen task instance goes back to no state (a running one is stopped first)
+and runs again in the same run, as its next try with its full retries; the run is running again and ends
+by the usual rules. A mapped task is cleared with all its map indexes and expands again. The scheduler
+driving the run applies it (an ended run is taken up again by a live scheduler); this command prints
+what changes and waits for that.`,
+            )
+            .argument('<run>', 'the run id')
+            .argument('<task...>', 'the task ids')
+            .option('--downstream', 'also every task below the named ones')
+            .option('--upstream', 'also every task above the named ones')
+            .option('--only-failed', 'only failed and upstream_failed instances')
+            .option('--only-running', 'only instances whose attempt is out (scheduled, queued, running)'),
+        ),
+      ),
+    ),
+  )
+    .addHelpText('after', '\nExit: 3 when the run or a task is unknown, 1 when no scheduler applied it in time.')
+    .action(
+      action(
+        state,
+        async (
+          runId: string,
+          taskIds: string[],
+          options: PluginOptions & {
+            downstream?: boolean;
+            upstream?: boolean;
+            onlyFailed?: boolean;
+            onlyRunning?: boolean;
+            dryRun?: boolean;
+            json?: boolean;
+            timeout?: number;
+          },
+        ) =>
+          tasksClear(configOf(options), await operatorsOf(options), runId, taskIds, {
+            ...defined({
+              downstream: options.downstream,
+              upstream: options.upstream,
+              onlyFailed: options.onlyFailed,
+              onlyRunning: options.onlyRunning,
+              dryRun: options.dryRun,
+              json: options.json,
+              timeoutMs: options.timeout,
+            }),
+          }),
+      ),
+    );
+
+  withRepairOptions(
+    withJson(
+      withPlugins(
+        withConnection(
+          tasks
+            .command('mark')
+            .summary('set success|failed|skipped without running (--downstream, --dry-run)')
+            .description(
+              `Sets the state of task instances without running anything (a running attempt is stopped). With
+--downstream/--upstream the tasks below/above get the same state; downstreams left out that have not
+run yet are re-evaluated by their trigger rules (a failed mark makes them upstream_failed). The run's
+state is worked out again. Marking success publishes no dataset update (nothing ran).`,
+            )
+            .argument('<run>', 'the run id')
+            .argument('<task-and-state...>', 'the task ids, then the state: success, failed or skipped')
+            .option('--downstream', 'also every task below the named ones')
+            .option('--upstream', 'also every task above the named ones'),
+        ),
+      ),
+    ),
+  )
+    .addHelpText('after', '\nExit: 2 on a bad state, 3 when the run or a task is unknown.')
+    .action(
+      action(
+        state,
+        async (
+          runId: string,
+          rest: string[],
+          options: PluginOptions & {
+            downstream?: boolean;
+            upstream?: boolean;
+            dryRun?: boolean;
+            json?: boolean;
+            timeout?: number;
+          },
+        ) => {
+          const taskIds = rest.slice(0, -1);
+          const markState = rest.at(-1) ?? '';
+          return tasksMark(configOf(options), await operatorsOf(options), runId, taskIds, markState, {
+            ...defined({
+              downstream: options.downstream,
+              upstream: options.upstream,
+              dryRun: options.dryRun,
+              json: options.json,
+              timeoutMs: options.timeout,
+            }),
+          });
+        },
+      ),
+    );
+
+  withJson(
+    withPlugins(
+      withConnection(
+        tasks
+          .command('test')
+          .summary('run one task alone, recording nothing (--date, --conf, --from-run RUN)')
+          .description(
+            `Airflow's tasks test: runs one task alone in this process, ignoring its dependencies and recording
+nothing. Its upstream outputs are read from RUN (--from-run, read only) or are null. Prints the output.`,
+          )
+          .argument('<dag>', 'the DAG id')
+          .argument('<task>', 'the task id')
+          .option('--date <iso>', 'the logical date the task sees (default now)')
+          .addOption(
+            new Option('--conf <json>', "the run's conf, checked against the DAG's params").conflicts('confFile'),
+          )
+          .option('--conf-file <path>', "the run's conf from a file ('-': stdin)")
+          .option('--from-run <run>', 'read the upstream outputs from this run'),
+      ),
+    ),
+  )
+    .addHelpText(
+      'after',
+      '\nExit: 0 when the task succeeded, 1 when it failed, 3 when the DAG, task or run is unknown.',
+    )
+    .action(
+      action(
+        state,
+        async (
+          dagId: string,
+          taskId: string,
+          options: PluginOptions & {
+            date?: string;
+            conf?: string;
+            confFile?: string;
+            fromRun?: string;
+            json?: boolean;
+          },
+        ) =>
+          tasksTest(configOf(options), await operatorsOf(options), dagId, taskId, {
+            ...defined({
+              date: options.date,
+              conf: options.conf,
+              confFile: options.confFile,
+              fromRun: options.fromRun,
+              json: options.json,
+            }),
+          }),
+      ),
+    );
 
   withConnection(
     tasks

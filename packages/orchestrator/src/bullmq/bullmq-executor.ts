@@ -247,7 +247,10 @@ export class BullmqExecutor implements Executor {
   }
 
   /** Stops matching attempts: waiting ones are removed, running ones aborted; each is reported `TASK_CANCELLED`. */
-  async cancel(filter: { runId: string; taskId?: string; mapIndex?: number }, reason: string): Promise<number> {
+  async cancel(
+    filter: { runId: string; taskId?: string; mapIndex?: number; tryNumber?: number },
+    reason: string,
+  ): Promise<number> {
     const matching = [...this.submitted.values()].filter((entry) => cancelMatches(filter, entry.job));
     // Reported first, so a worker's own report of the cancellation (or of a finish racing it) is dropped.
     const now = Date.now();

@@ -103,6 +103,8 @@ export interface CancelMessage {
   runId: string;
   taskId?: string;
   mapIndex?: number;
+  /** One attempt only: a cleared instance's next try must not be refused as cancelled. */
+  tryNumber?: number;
   reason: string;
 }
 
@@ -110,6 +112,7 @@ const cancelSchema = z.object({
   runId: z.string(),
   taskId: z.string().optional(),
   mapIndex: z.int().optional(),
+  tryNumber: z.int().optional(),
   reason: z.string(),
 });
 
@@ -128,6 +131,7 @@ export function cancelMatches(filter: Omit<CancelMessage, 'reason'>, job: TaskJo
   return (
     job.runId === filter.runId &&
     (filter.taskId === undefined || job.taskId === filter.taskId) &&
-    (filter.mapIndex === undefined || job.mapIndex === filter.mapIndex)
+    (filter.mapIndex === undefined || job.mapIndex === filter.mapIndex) &&
+    (filter.tryNumber === undefined || job.tryNumber === filter.tryNumber)
   );
 }

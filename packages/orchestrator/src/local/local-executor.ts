@@ -148,12 +148,16 @@ export class LocalExecutor implements Executor {
   }
 
   /** Drops matching queued attempts and aborts matching running ones; each is reported `TASK_CANCELLED`. */
-  async cancel(filter: { runId: string; taskId?: string; mapIndex?: number }, reason: string): Promise<number> {
+  async cancel(
+    filter: { runId: string; taskId?: string; mapIndex?: number; tryNumber?: number },
+    reason: string,
+  ): Promise<number> {
     // A scan, not an index: cancelling is rare, and an index would cost every submit and finish.
     const matches = (job: TaskJob) =>
       job.runId === filter.runId &&
       (filter.taskId === undefined || job.taskId === filter.taskId) &&
-      (filter.mapIndex === undefined || job.mapIndex === filter.mapIndex);
+      (filter.mapIndex === undefined || job.mapIndex === filter.mapIndex) &&
+      (filter.tryNumber === undefined || job.tryNumber === filter.tryNumber);
     const matching: Attempt[] = [];
     this.queue.forEach((attempt) => {
       if (matches(attempt.job)) matching.push(attempt);

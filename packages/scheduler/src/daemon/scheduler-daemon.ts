@@ -21,6 +21,7 @@ import { FolderReloader } from './folder-reloader.js';
 import { OrphanAdopter } from './orphan-adopter.js';
 import { PeerDirectory } from './peer-directory.js';
 import { QueuedRunStarter } from './queued-run-starter.js';
+import { RepairRequests } from './repair-requests.js';
 import { type RetentionPolicy, RetentionPruner } from './retention-pruner.js';
 import { RunLeases } from './run-leases.js';
 import type { SchedulerLog, SchedulerLogEvent } from './scheduler-log-event.js';
@@ -114,7 +115,8 @@ export class SchedulerDaemon {
     const { peers, leases, planner } = this;
     this.fires = new FireRunner({ store, coordinator, planner, peers, leases, clock, pollMs, log });
     this.folder = new FolderReloader({ reload: options.reload, everyMs: options.reloadMs ?? 2_000 });
-    this.control = new ControlReader({ store, coordinator, log });
+    const repairs = new RepairRequests({ store, coordinator, leases, schedulerId, log });
+    this.control = new ControlReader({ store, coordinator, log, repairs });
     this.events = new EventIntake({ store, log });
     this.datasets = new DatasetIntake({ store, log });
     this.queued = new QueuedRunStarter({ store, coordinator, leases, clock, log });
@@ -202,7 +204,7 @@ export class SchedulerDaemon {
       // A stopping peer's runs are adopted now, not when its leases would have lapsed.
       await this.peers.readAnnouncements(now);
       await this.orphans.adoptReleased(dags, this.peers.takeReleased(), now);
-      await this.control.read(now);
+      await this.control.read(now, dags);
       await this.events.read(dags, now);
       await this.datasets.read(dags, now);
       await this.queued.start(dags);

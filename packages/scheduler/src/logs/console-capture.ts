@@ -28,7 +28,12 @@ function install(): void {
     target[method] = (...args: unknown[]) => {
       const sink = current.getStore();
       if (!sink) return original(...args);
-      for (const line of format(...args).split('\n')) sink(line, stream);
+      // The sink runs outside the capture: a sink that itself writes to the console (`batuta tasks test`
+      // prints a task's lines on stderr) reaches the real console instead of calling itself for ever.
+      const lines = format(...args).split('\n');
+      current.exit(() => {
+        for (const line of lines) sink(line, stream);
+      });
     };
   }
 }

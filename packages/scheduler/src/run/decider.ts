@@ -14,6 +14,7 @@ import {
   FAILED,
   isTerminal,
   NONE,
+  REMOVED,
   RUNNING,
   SCHEDULED,
   SKIPPED,
@@ -123,7 +124,13 @@ export class RunDecider {
     const { t, m, group } = slot;
     const task = this.plan.tasks[t]!;
     const tryNumber = this.table.tryAt(slot);
-    const verdict = shouldRetry(task.retry, tryNumber, error);
+    // A cleared instance gets its full retries again, counted from its clear (Airflow's max_tries).
+    const triesBefore = this.table.triesBeforeClearAt(slot);
+    const counted = shouldRetry(task.retry, tryNumber - triesBefore, error);
+    const verdict =
+      triesBefore > 0
+        ? { ...counted, reason: `${counted.reason} (counted since its clear after try ${triesBefore})` }
+        : counted;
     if (group) group.errors.set(m, error);
     else this.table.errors.set(t, error);
     if (!verdict.retry) {
@@ -131,7 +138,12 @@ export class RunDecider {
       this.endAttempt(slot, FAILED, `failed after ${tries}: ${describeError(error)}; ${verdict.reason}`);
       return;
     }
-    const delayMs = retryDelayMs(task.retry, { runId: this.runId, taskId: task.id, mapIndex: m, tryNumber });
+    const delayMs = retryDelayMs(task.retry, {
+      runId: this.runId,
+      taskId: task.id,
+      mapIndex: m,
+      tryNumber: tryNumber - triesBefore,
+    });
     const atMs = nowMs + delayMs;
     const reason = `${describeError(error)}; ${verdict.reason}; try ${tryNumber + 1} in ${delayMs} ms`;
     const states = group ? group.states : this.table.states;
@@ -267,7 +279,8 @@ export class RunDecider {
     else if (task.map) this.expand(t, reason);
     else {
       table.holds.delete(t);
-      this.schedule({ t, m: -1, group: undefined }, 1, reason);
+      // A cleared task's try numbers keep counting (0 for one that never ran).
+      this.schedule({ t, m: -1, group: undefined }, table.tryNumbers[t]! + 1, reason);
     }
   }
 
@@ -305,7 +318,19 @@ export class RunDecider {
     table.states[t] = RUNNING;
     table.reasons[t] = `expanded into ${count} mapped instances`;
     this.out.push({ kind: 'expand', taskId, count, reason: `${readyReason}; expanded into ${count} mapped instances` });
-    for (let m = 0; m < count; m++) this.schedule({ t, m, group }, 1, `${readyReason}; map index ${m} of ${count}`);
+    // A cleared mapped task re-expands; each map index it had before keeps counting its tries.
+    const cleared = table.clearedMapTries.get(t);
+    table.clearedMapTries.delete(t);
+    for (let m = 0; m < count; m++) {
+      const before = cleared !== undefined && m < cleared.length ? cleared[m]! : 0;
+      group.tryNumbers[m] = before;
+      group.triesBeforeClear[m] = before;
+      this.schedule({ t, m, group }, before + 1, `${readyReason}; map index ${m} of ${count}`);
+    }
+    if (cleared) {
+      const removed = `removed: the re-expansion of '${taskId}' has ${count} mapped instances`;
+      for (let m = count; m < cleared.length; m++) this.emitMark(t, m, REMOVED, removed);
+    }
   }
 
   // ---- state changes --------------------------------------------------------------------------
@@ -381,10 +406,11 @@ export class RunDecider {
     const code = this.table.stateAt(slot);
     if (code === SCHEDULED) {
       const tryNumber = this.table.tryAt(slot);
-      const reason = `resumed after restart: try ${tryNumber} of ${this.table.maxTries(slot.t)} runs again`;
+      const reason = `resumed after restart: try ${tryNumber} of ${this.table.maxTries(slot)} runs again`;
       this.schedule(slot, tryNumber, reason);
     } else if (code === NONE && slot.group) {
-      this.schedule(slot, 1, `resumed after restart: map index ${slot.m} of ${slot.group.count} had not started`);
+      const next = this.table.tryAt(slot) + 1;
+      this.schedule(slot, next, `resumed: map index ${slot.m} of ${slot.group.count} had not started (try ${next})`);
     } else if (code === UP_FOR_RETRY) {
       const dueMs = this.table.nextTryAt(slot);
       const atMs = Number.isNaN(dueMs) ? nowMs : dueMs;

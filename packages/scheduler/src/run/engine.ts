@@ -56,6 +56,11 @@ export class RunEngine {
     this.decider = new RunDecider(this.table, options.runId, options.previousStates);
   }
 
+  /** The compiled DAG this engine runs. */
+  executionPlan(): ExecutionPlan {
+    return this.plan;
+  }
+
   /** The run's state: queued before start, running, then success or failed once every instance is terminal. */
   get state(): RunState {
     return this.runState;
@@ -95,7 +100,7 @@ export class RunEngine {
     if (code !== SCHEDULED && code !== QUEUED) {
       throw this.badEvent('running', key, code, 'only a scheduled or queued attempt can start');
     }
-    this.decider.setActive(slot, RUNNING, `running: try ${this.table.tryAt(slot)} of ${this.table.maxTries(slot.t)}`);
+    this.decider.setActive(slot, RUNNING, `running: try ${this.table.tryAt(slot)} of ${this.table.maxTries(slot)}`);
   }
 
   /** An attempt ended. Returns everything that follows: retry, marks (cascades), new runs, expansions, finish. */
@@ -134,7 +139,7 @@ export class RunEngine {
     const early = nowMs < dueMs ? ` (${dueMs - nowMs} ms before its planned time)` : '';
     const previous = this.table.errorAt(slot);
     const after = previous ? ` after ${describeError(previous)}` : '';
-    this.decider.schedule(slot, next, `retry: try ${next} of ${this.table.maxTries(slot.t)}${after}${early}`);
+    this.decider.schedule(slot, next, `retry: try ${next} of ${this.table.maxTries(slot)}${after}${early}`);
     return this.settle();
   }
 

@@ -32,9 +32,16 @@ export class InstanceTable {
   // The task-level instance (mapIndex -1) of every task.
   readonly states: Uint8Array;
   readonly tryNumbers: Int32Array;
+  /** Tries made before the instance was last cleared: its retries count from there (Airflow's max_tries). */
+  readonly triesBeforeClear: Int32Array;
   readonly nextTryAtMs: Float64Array;
   readonly reasons: string[];
   readonly errors = new Map<number, TaskError>();
+  /**
+   * Try numbers of a cleared mapped task's former instances (by map index), for its re-expansion: each
+   * index's next attempt continues its count. Indexes beyond the new expansion are marked removed.
+   */
+  readonly clearedMapTries = new Map<number, Int32Array>();
   /** Task-level instances in a terminal state; the run ends when this reaches taskCount. */
   terminalCount = 0;
 
@@ -67,6 +74,7 @@ export class InstanceTable {
     this.plan = plan;
     this.states = new Uint8Array(n);
     this.tryNumbers = new Int32Array(n);
+    this.triesBeforeClear = new Int32Array(n);
     this.nextTryAtMs = new Float64Array(n).fill(Number.NaN);
     this.reasons = new Array<string>(n).fill('');
     this.upSuccess = new Int32Array(n);
@@ -97,8 +105,14 @@ export class InstanceTable {
     return slot.group ? slot.group.errors.get(slot.m) : this.errors.get(slot.t);
   }
 
-  maxTries(t: number): number {
-    return Math.max(0, Math.floor(this.plan.tasks[t]!.retry.retries)) + 1;
+  /** Tries made before the instance was last cleared (0 when it never was). */
+  triesBeforeClearAt(slot: Slot): number {
+    return slot.group ? slot.group.triesBeforeClear[slot.m]! : this.triesBeforeClear[slot.t]!;
+  }
+
+  /** The last try the instance may make: its retries + 1, counted from its last clear. */
+  maxTries(slot: Slot): number {
+    return this.triesBeforeClearAt(slot) + Math.max(0, Math.floor(this.plan.tasks[slot.t]!.retry.retries)) + 1;
   }
 
   countsOf(t: number): UpstreamCounts {
@@ -204,7 +218,7 @@ export class InstanceTable {
     const { t, m, group } = slot;
     const code = this.stateAt(slot);
     const reason = group ? group.reasons[m]! : this.reasons[t]!;
-    const tries = `try ${this.tryAt(slot)} of ${this.maxTries(t)}`;
+    const tries = `try ${this.tryAt(slot)} of ${this.maxTries(slot)}`;
     switch (code) {
       case NONE:
         if (!runStarted) return 'waiting: the run has not started';
@@ -249,6 +263,8 @@ export class InstanceTable {
     if (code === UP_FOR_RETRY && !Number.isNaN(next)) snapshot.nextTryAtMs = next;
     const error = this.errorAt(slot);
     if (error) snapshot.error = error;
+    const cleared = this.triesBeforeClearAt(slot);
+    if (cleared > 0) snapshot.triesBeforeClear = cleared;
     return snapshot;
   }
 }

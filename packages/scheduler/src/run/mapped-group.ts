@@ -11,6 +11,8 @@ export class MappedGroup {
   readonly lists: ReadonlyArray<readonly unknown[]> | undefined;
   readonly states: Uint8Array;
   readonly tryNumbers: Int32Array;
+  /** Tries each instance made before it was last cleared (see InstanceTable.triesBeforeClear). */
+  readonly triesBeforeClear: Int32Array;
   readonly nextTryAtMs: Float64Array;
   readonly reasons: string[];
   readonly errors = new Map<number, TaskError>();
@@ -29,6 +31,7 @@ export class MappedGroup {
     this.lists = lists;
     this.states = new Uint8Array(count);
     this.tryNumbers = new Int32Array(count);
+    this.triesBeforeClear = new Int32Array(count);
     this.nextTryAtMs = new Float64Array(count).fill(Number.NaN);
     this.reasons = new Array<string>(count).fill('');
     this.outputs = new Array<unknown>(count);

@@ -24,6 +24,8 @@ export function restoreTable(
   const followUp: RestoreFollowUp = { reapply: [], reexpand: new Set() };
   const mappedSnapshots = new Map<number, InstanceSnapshot[]>();
   const expanded = new Uint8Array(taskCount);
+  // A mapped task cleared whole: its parent is stored as none (never the case while it is expanded).
+  const clearedWhole = new Uint8Array(taskCount);
   for (const snapshot of snapshots) {
     const t = taskIndex.get(snapshot.taskId);
     if (t === undefined) continue; // the task left the DAG since; the store keeps its record
@@ -49,9 +51,11 @@ export function restoreTable(
       // A mapped parent is never an attempt: non-terminal and not none means it had expanded.
       if (isTerminal(code)) table.states[t] = code;
       else if (code !== NONE) expanded[t] = 1;
+      else clearedWhole[t] = 1;
       continue;
     }
     table.tryNumbers[t] = snapshot.tryNumber;
+    table.triesBeforeClear[t] = snapshot.triesBeforeClear ?? 0;
     if (isAttemptActive(code)) {
       table.states[t] = SCHEDULED;
       table.tryNumbers[t] = Math.max(1, snapshot.tryNumber);
@@ -73,6 +77,15 @@ export function restoreTable(
   for (let r = 0; r < taskCount; r++) {
     const t = topologicalOrder[r]!;
     const own = mappedSnapshots.get(t);
+    if (clearedWhole[t] === 1 && own !== undefined && own.every((snapshot) => snapshot.state === 'none')) {
+      // Cleared whole: it expands again when ready, each former map index continuing its tries.
+      let length = 0;
+      for (const snapshot of own) length = Math.max(length, snapshot.mapIndex + 1);
+      const tries = new Int32Array(length);
+      for (const snapshot of own) tries[snapshot.mapIndex] = snapshot.tryNumber;
+      table.clearedMapTries.set(t, tries);
+      continue;
+    }
     if (tasks[t]!.map && (expanded[t] === 1 || (own !== undefined && own.length > 0))) {
       restoreGroup(table, runId, t, own ?? [], outputs, followUp);
     }
@@ -134,6 +147,7 @@ function restoreGroup(
     const code = STATE_CODES[snapshot.state]!;
     group.reasons[i] = snapshot.reason;
     group.tryNumbers[i] = snapshot.tryNumber;
+    group.triesBeforeClear[i] = snapshot.triesBeforeClear ?? 0;
     if (snapshot.error) group.errors.set(i, snapshot.error);
     if (isAttemptActive(code)) {
       group.restore(i, SCHEDULED);

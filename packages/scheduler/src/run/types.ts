@@ -56,4 +56,6 @@ export interface InstanceSnapshot {
   reason: string;
   nextTryAtMs?: number;
   error?: TaskError;
+  /** Tries made before the instance was last cleared; its retries count from there (absent: never cleared). */
+  triesBeforeClear?: number;
 }

@@ -11,9 +11,11 @@ import { BatutaError } from '../errors.js';
 import type { Executor, ExecutorListener, TaskJob, TaskResult } from '../executor.js';
 import { RunEngine } from '../run/engine.js';
 import { compilePlan, type ExecutionPlan } from '../run/plan.js';
+import { type MarkState, planRepair, type RepairPlan, type RepairRequest } from '../run/repair.js';
 import type { DagRunRecord, RunKind, StateStore, TaskInstanceRecord } from '../store/state-store.js';
 import { adHocRunId } from '../triggers/run-ids.js';
-import { RunDriver } from './run-driver.js';
+import { applyRepairChange, reopenedRunPatch } from './repair-records.js';
+import { type DriverRepairResult, RunDriver } from './run-driver.js';
 import { RunEffects } from './run-effects.js';
 
 // Re-exported for the daemon, which reads dataset streams.
@@ -39,6 +41,37 @@ export interface RunRequest {
 export interface RunHandle {
   runId: string;
   done: Promise<DagRunRecord>;
+}
+
+/** Options of `clearTasks` (Airflow's `tasks clear`). */
+export interface ClearTasksOptions {
+  /** Also every task below the named ones, recursively. */
+  downstream?: boolean;
+  /** Also every task above the named ones, recursively. */
+  upstream?: boolean;
+  /** Only instances that failed or are upstream_failed. */
+  onlyFailed?: boolean;
+  /** Only instances whose attempt is out (scheduled, queued, running). */
+  onlyRunning?: boolean;
+  /** Plan only: say what would change and change nothing. */
+  dryRun?: boolean;
+}
+
+/** Options of `markTasks` (Airflow's mark success/failed/skipped). */
+export interface MarkTasksOptions {
+  downstream?: boolean;
+  upstream?: boolean;
+  dryRun?: boolean;
+}
+
+/** What a clear or mark did (or, in a dry run, would do) to a run. */
+export interface RepairOutcome {
+  runId: string;
+  /** False for a dry run and when nothing matched. */
+  applied: boolean;
+  plan: RepairPlan;
+  /** Settles with the run's final record once it ends again (when applied). */
+  done?: Promise<DagRunRecord>;
 }
 
 export interface RunCoordinatorOptions {
@@ -198,9 +231,23 @@ export class RunCoordinator implements ExecutorListener {
     if (!record) throw new BatutaError('UNKNOWN_RUN', `run '${runId}' is not in the store`);
     if (record.state === 'success' || record.state === 'failed') return { runId, done: Promise.resolve(record) };
     const stored = await this.store.getTaskInstances(runId);
+    const engine = await this.restoreEngine(dag, record, stored);
+    const driver = this.track(dag, engine, record);
+    driver.adopt(stored);
+    await driver.begin(engine.resume(this.clock.now()));
+    return { runId, done: driver.done };
+  }
+
+  /** An engine rebuilt from a run's stored instances and the outputs it needs. */
+  private async restoreEngine(
+    dag: DagSpec,
+    record: DagRunRecord,
+    stored: readonly TaskInstanceRecord[],
+  ): Promise<RunEngine> {
+    const runId = record.runId;
     const outputs = await this.store.getOutputs(runId, outputsToRestore(dag, stored));
     const previousStates = await this.previousStates(dag, record.logicalDateMs);
-    const engine = RunEngine.restore(
+    return RunEngine.restore(
       this.planOf(dag),
       previousStates ? { runId, previousStates } : { runId },
       stored.map((i) => ({
@@ -211,13 +258,118 @@ export class RunCoordinator implements ExecutorListener {
         reason: i.reason ?? '',
         ...(i.nextTryAtMs === undefined ? {} : { nextTryAtMs: i.nextTryAtMs }),
         ...(i.error ? { error: i.error } : {}),
+        ...(i.triesBeforeClear === undefined ? {} : { triesBeforeClear: i.triesBeforeClear }),
       })),
       outputs,
     );
-    const driver = this.track(dag, engine, record);
-    driver.adopt(stored);
-    await driver.begin(engine.resume(this.clock.now()));
-    return { runId, done: driver.done };
+  }
+
+  /**
+   * Airflow's `tasks clear`: the chosen instances go back to no state (running attempts are stopped first)
+   * and run again in the same run, as their next try with their full retries; the run is running again.
+   * Call it in the process that drives the run, or for an ended run in any process (it is resumed here);
+   * the scheduler daemon routes requests to the run's lease holder.
+   */
+  clearTasks(
+    dag: DagSpec,
+    runId: string,
+    taskIds: readonly string[],
+    options: ClearTasksOptions = {},
+  ): Promise<RepairOutcome> {
+    const { dryRun, ...rest } = options;
+    return this.repairRun(dag, runId, { action: 'clear', taskIds, ...rest }, dryRun ?? false);
+  }
+
+  /** Airflow's `runs clear` (clear of a whole DAG run): every task of the run, or only the failed ones. */
+  clearRun(
+    dag: DagSpec,
+    runId: string,
+    options: { onlyFailed?: boolean; dryRun?: boolean } = {},
+  ): Promise<RepairOutcome> {
+    const taskIds = dag.tasks.map((task) => task.id);
+    return this.clearTasks(dag, runId, taskIds, options);
+  }
+
+  /** Airflow's mark success/failed/skipped: sets the state without running anything; downstreams re-evaluate. */
+  markTasks(
+    dag: DagSpec,
+    runId: string,
+    taskIds: readonly string[],
+    state: MarkState,
+    options: MarkTasksOptions = {},
+  ): Promise<RepairOutcome> {
+    const { dryRun, ...rest } = options;
+    return this.repairRun(dag, runId, { action: 'mark', taskIds, state, ...rest }, dryRun ?? false);
+  }
+
+  /** Plans a repair against the run as stored, and applies it unless `dryRun`. */
+  async repairRun(dag: DagSpec, runId: string, request: RepairRequest, dryRun = false): Promise<RepairOutcome> {
+    if (dryRun) {
+      const record = await this.requireRun(dag, runId);
+      const plan = planRepair(this.planOf(dag), await this.store.getTaskInstances(record.runId), request);
+      return { runId, applied: false, plan };
+    }
+    await this.start();
+    for (;;) {
+      const driver = this.drivers.get(runId);
+      if (driver && !driver.isFinished) {
+        const result = await new Promise<DriverRepairResult>((resolve) => {
+          if (!driver.enqueue({ type: 'repair', request, settle: resolve })) resolve({ status: 'run_ended' });
+        });
+        if (result.status === 'refused') throw result.error;
+        if (result.status === 'applied') {
+          const applied = result.plan.changes.length > 0;
+          return { runId, applied, plan: result.plan, ...(applied ? { done: driver.done } : {}) };
+        }
+        continue; // the run ended before the repair's turn: repair the ended run
+      }
+      const record = await this.requireRun(dag, runId);
+      if (record.state === 'running') {
+        // Driven by nobody here: take it over first (the daemon does so only holding the run's lease).
+        await this.resumeRun(dag, runId);
+        if (this.drivers.has(runId)) continue;
+      }
+      const outcome = await this.repairEndedRun(dag, record, request);
+      if (outcome) return outcome;
+    }
+  }
+
+  /** A repair of a run nobody drives (ended, or queued): one guarded transition, then the run is resumed here. */
+  private async repairEndedRun(
+    dag: DagSpec,
+    record: DagRunRecord,
+    request: RepairRequest,
+  ): Promise<RepairOutcome | undefined> {
+    const runId = record.runId;
+    const stored = await this.store.getTaskInstances(runId);
+    const plan = planRepair(this.planOf(dag), stored, request);
+    if (plan.changes.length === 0 || record.state === 'queued') return { runId, applied: false, plan };
+    const now = this.clock.now();
+    const byKey = new Map(stored.map((instance) => [`${instance.taskId}#${instance.mapIndex}`, instance]));
+    const writes = plan.changes.map((change) => {
+      const before = byKey.get(`${change.taskId}#${change.mapIndex}`);
+      const next: TaskInstanceRecord = before
+        ? { ...before }
+        : { runId, taskId: change.taskId, mapIndex: change.mapIndex, state: 'none', tryNumber: 0 };
+      applyRepairChange(next, change, now);
+      return { record: next, expectState: before ? before.state : ('absent' as const) };
+    });
+    const ok = await this.store.applyTransition(runId, {
+      instances: writes,
+      run: { patch: reopenedRunPatch(plan.runReason), expectState: record.state },
+    });
+    if (!ok) return undefined; // it changed meanwhile (another scheduler took it): plan again
+    const handle = await this.resumeRun(dag, runId);
+    return { runId, applied: true, plan, done: handle.done };
+  }
+
+  private async requireRun(dag: DagSpec, runId: string): Promise<DagRunRecord> {
+    const record = await this.store.getRun(runId);
+    if (!record) throw new BatutaError('UNKNOWN_RUN', `run '${runId}' is not in the store`);
+    if (record.dagId !== dag.id) {
+      throw new BatutaError('UNKNOWN_RUN', `run '${runId}' belongs to DAG '${record.dagId}', not '${dag.id}'`);
+    }
+    return record;
   }
 
   /** Cancels a run in this process: queued attempts are dropped, running ones aborted, the run fails. */
@@ -264,6 +416,8 @@ export class RunCoordinator implements ExecutorListener {
       listener: this.listener,
       effects: this.effects,
       ended: (runId: string) => this.drivers.delete(runId),
+      restore: (dagSpec: DagSpec, run: DagRunRecord, instances: readonly TaskInstanceRecord[]) =>
+        this.restoreEngine(dagSpec, run, instances),
     };
     const driver = new RunDriver(context, dag, engine, record);
     this.drivers.set(record.runId, driver);

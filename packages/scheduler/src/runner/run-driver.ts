@@ -5,10 +5,11 @@
 // join one batch, so two upstreams finishing together cost one write and enqueue the join once.
 import pRetry from 'p-retry';
 import type { Clock } from '../clock.js';
-import { type DagSpec, TERMINAL_TASK_STATES } from '../dag/model.js';
+import type { DagSpec } from '../dag/model.js';
 import { BatutaError, isBatutaError } from '../errors.js';
 import type { Executor, TaskJob, TaskResult } from '../executor.js';
 import type { RunEngine } from '../run/engine.js';
+import { planRepair, type RepairPlan, type RepairRequest } from '../run/repair.js';
 import type { Decision, InstanceKey } from '../run/types.js';
 import type { DagRunRecord, StateStore, TaskInstanceRecord } from '../store/state-store.js';
 import { toTaskError } from '../task-error.js';
@@ -23,6 +24,7 @@ import {
   transitionOf,
 } from './decision-applier.js';
 import { ReadyQueue } from './ready-queue.js';
+import { applyRepairChange, reopenedRunPatch } from './repair-records.js';
 import type { RunEffects } from './run-effects.js';
 import type { RunListener } from './run-listener.js';
 import { storableOutcome } from './storable-outcome.js';
@@ -32,7 +34,15 @@ export type RunInboxEvent =
   | { type: 'started'; job: TaskJob; atMs: number; worker: string | undefined }
   | { type: 'finished'; result: TaskResult }
   | { type: 'retryDue'; key: InstanceKey }
-  | { type: 'cancel'; reason: string };
+  | { type: 'cancel'; reason: string }
+  /** Clear or mark instances (the driver applies it between batches); settled with the plan or an error. */
+  | { type: 'repair'; request: RepairRequest; settle: (result: DriverRepairResult) => void };
+
+/** How a repair ended in a driver: applied (or nothing to do), refused, or handed back as the run ended first. */
+export type DriverRepairResult =
+  | { status: 'applied'; plan: RepairPlan }
+  | { status: 'refused'; error: unknown }
+  | { status: 'run_ended' };
 
 /** What a driver needs from its coordinator. */
 export interface RunDriverContext {
@@ -43,6 +53,8 @@ export interface RunDriverContext {
   effects: RunEffects;
   /** The run ended (or its driver gave up): forget it. */
   ended(runId: string): void;
+  /** A new engine rebuilt from the run's records (after a repair changed them). */
+  restore(dag: DagSpec, record: DagRunRecord, instances: readonly TaskInstanceRecord[]): Promise<RunEngine>;
 }
 
 /** How often a store write is retried while the store is unreachable (~1 minute with the backoff). */
@@ -52,7 +64,7 @@ const STORE_RETRIES = 35;
 export class RunDriver {
   readonly done: Promise<DagRunRecord>;
   private readonly context: RunDriverContext;
-  private readonly engine: RunEngine;
+  private engine: RunEngine;
   private readonly book: RunBook;
   private readonly timers = new Map<string, () => void>();
   private inbox: RunInboxEvent[] = [];
@@ -105,11 +117,12 @@ export class RunDriver {
     void this.drain();
   }
 
-  /** Adds an event to the inbox and makes sure a drain loop runs. */
-  enqueue(event: RunInboxEvent): void {
-    if (this.finished) return;
+  /** Adds an event to the inbox and makes sure a drain loop runs; false when the run has ended. */
+  enqueue(event: RunInboxEvent): boolean {
+    if (this.finished) return false;
     this.inbox.push(event);
     if (!this.draining) void this.drain();
+    return true;
   }
 
   /** Disarms every retry timer (the coordinator is closing; the run stays in the store as it is). */
@@ -125,7 +138,13 @@ export class RunDriver {
       // Let events that arrive in the same tick join one batch (one store transition).
       await Promise.resolve();
       while (this.inbox.length > 0 && !this.finished) {
-        const events = this.inbox.splice(0);
+        // A repair rebuilds the engine, so it is applied alone, between batches, in arrival order.
+        const cut = this.inbox.findIndex((event) => event.type === 'repair');
+        if (cut === 0) {
+          await this.repair(this.inbox.shift() as Extract<RunInboxEvent, { type: 'repair' }>);
+          continue;
+        }
+        const events = this.inbox.splice(0, cut === -1 ? this.inbox.length : cut);
         const now = this.context.clock.now();
         const step = newRunStep();
         const decisions: Decision[] = [];
@@ -154,6 +173,8 @@ export class RunDriver {
         this.timers.delete(instanceKey(event.key.taskId, event.key.mapIndex));
         append(decisions, this.engine.retryDue(event.key, now));
         return;
+      case 'repair':
+        return; // applied alone by drain()
       case 'cancel': {
         for (const job of this.book.ready.removeWhere(() => true)) {
           instanceOf(this.book, job.taskId, job.mapIndex).reason = event.reason;
@@ -182,8 +203,8 @@ export class RunDriver {
     const outcome = storableOutcome(result.outcome, job.taskId, job.mapIndex);
     this.book.inFlight--;
     const record = instanceOf(this.book, job.taskId, job.mapIndex);
-    // A late report (an attempt already timed out, cancelled or superseded) changes nothing.
-    if (record.tryNumber !== job.tryNumber || TERMINAL_TASK_STATES.has(record.state)) return;
+    // A late report (an attempt already timed out, cancelled, superseded or cleared) changes nothing.
+    if (record.tryNumber !== job.tryNumber || !ATTEMPT_OUT.has(record.state)) return;
     record.endMs = result.endedMs;
     if (record.startMs === undefined) record.startMs = result.startedMs;
     if (outcome.status === 'success') {
@@ -237,8 +258,94 @@ export class RunDriver {
     }
   }
 
+  /**
+   * Applies a clear or mark to this live run: stops the attempts it resets, writes the changed records and
+   * the run's state as one transition, then rebuilds the engine from the records (as an adopting scheduler
+   * would) and carries on. Attempts still out that the repair left alone keep running: their 'run' again
+   * decisions are dropped, and their reports reach the new engine.
+   */
+  private async repair(event: Extract<RunInboxEvent, { type: 'repair' }>): Promise<void> {
+    const book = this.book;
+    const { store, clock, executor } = this.context;
+    let plan: RepairPlan;
+    try {
+      plan = planRepair(this.engine.executionPlan(), [...book.instances.values()], event.request);
+    } catch (error) {
+      event.settle({ status: 'refused', error });
+      return;
+    }
+    if (plan.changes.length === 0) {
+      event.settle({ status: 'applied', plan });
+      return;
+    }
+    const now = clock.now();
+    try {
+      const stopReason = `${plan.request.action} by user`;
+      for (const change of plan.changes) {
+        const record = book.instances.get(instanceKey(change.taskId, change.mapIndex));
+        if (record && (record.state === 'queued' || record.state === 'running')) {
+          // This attempt only: the instance's next try must not be refused as cancelled.
+          const attempt = {
+            runId: this.runId,
+            taskId: change.taskId,
+            mapIndex: change.mapIndex,
+            tryNumber: record.tryNumber,
+          };
+          void executor.cancel(attempt, stopReason);
+        }
+      }
+      // Timers and the ready queue belong to the old engine; the rebuilt one re-arms and re-issues them.
+      this.stopTimers();
+      book.ready.removeWhere(() => true);
+      const touched: TaskInstanceRecord[] = [];
+      for (const change of plan.changes) {
+        const record = instanceOf(book, change.taskId, change.mapIndex);
+        applyRepairChange(record, change, now);
+        touched.push({ ...record });
+      }
+      const patch = reopenedRunPatch(plan.runReason);
+      const ok = await pRetry(
+        () => store.applyTransition(this.runId, { instances: touched.map((record) => ({ record })), run: { patch } }),
+        {
+          retries: STORE_RETRIES,
+          minTimeout: 50,
+          maxTimeout: 2_000,
+          shouldRetry: ({ error }) => isBatutaError(error, 'STORE_UNAVAILABLE'),
+        },
+      );
+      if (!ok) throw new BatutaError('STORE_CONFLICT', `run '${this.runId}' could not be repaired in the store`);
+      const { endMs: _ended, ...open } = book.record;
+      book.record = { ...open, state: 'running', reason: plan.runReason };
+      const { listener } = this.context;
+      if (listener.taskChanged) for (const record of touched) listener.taskChanged(book.record, record);
+      listener.runChanged?.(book.record);
+      this.engine = await this.context.restore(book.dag, book.record, [...book.instances.values()]);
+      const out = (decision: Decision): boolean => {
+        if (decision.kind !== 'run') return false;
+        const record = book.instances.get(instanceKey(decision.taskId, decision.mapIndex));
+        return record !== undefined && ATTEMPT_OUT.has(record.state) && record.state !== 'scheduled';
+      };
+      const decisions = this.engine.resume(now).filter((decision) => !out(decision));
+      const step = newRunStep();
+      applyDecisions(book, this.engine, decisions, step, now);
+      await this.carryOut(step);
+    } catch (error) {
+      event.settle({ status: 'refused', error });
+      throw error;
+    }
+    event.settle({ status: 'applied', plan });
+  }
+
+  /** Repairs still waiting when the run ends go back to the caller, to be applied to the ended run. */
+  private handBackRepairs(): void {
+    const waiting = this.inbox;
+    this.inbox = [];
+    for (const event of waiting) if (event.type === 'repair') event.settle({ status: 'run_ended' });
+  }
+
   private end(): void {
     this.finished = true;
+    this.handBackRepairs();
     this.stopTimers();
     this.context.ended(this.runId);
     this.context.listener.runChanged?.(this.book.record);
@@ -254,6 +361,7 @@ export class RunDriver {
   private async giveUp(error: unknown): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    this.handBackRepairs();
     this.stopTimers();
     this.context.ended(this.runId);
     const message = error instanceof Error ? error.message : String(error);
@@ -275,6 +383,9 @@ export class RunDriver {
     }
   }
 }
+
+/** States in which an attempt is out (decided, queued or running): the only ones a report may end. */
+const ATTEMPT_OUT: ReadonlySet<string> = new Set(['scheduled', 'queued', 'running']);
 
 /** Appends one by one: a fan-out's cascade can hold 100,000 decisions, past what a spread call takes. */
 function append(into: Decision[], decisions: readonly Decision[]): void {

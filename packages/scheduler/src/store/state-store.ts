@@ -36,6 +36,8 @@ export interface TaskInstanceRecord {
   nextTryAtMs?: number;
   error?: TaskError;
   worker?: string;
+  /** Tries made before the instance was last cleared; its retries count from there (absent: never cleared). */
+  triesBeforeClear?: number;
 }
 
 /** A change to one instance, applied only if its current state is `expectState` (when given). */

@@ -144,4 +144,21 @@ describe('withConsoleCaptured', () => {
     expect(a).toEqual(['stdout:a1 { n: 1 }', 'stderr:a2', 'stderr:second']);
     expect(b).toEqual(['stderr:b1']);
   });
+
+  it('lets a sink write to the console itself without capturing its own writes (no endless recursion)', async () => {
+    const seen: string[] = [];
+    const real = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await withConsoleCaptured(
+        (text) => {
+          seen.push(text);
+          console.error(`[task] ${text}`);
+        },
+        async () => console.log('hello'),
+      );
+    } finally {
+      real.mockRestore();
+    }
+    expect(seen).toEqual(['hello']);
+  });
 });

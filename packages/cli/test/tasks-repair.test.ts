@@ -1,0 +1,183 @@
+// `batuta tasks clear|mark|test` and `batuta runs clear` in this process against a private Redis, with no
+// scheduler: what they list (--dry-run, --json), their not-found and usage errors, and `tasks test`
+// reading upstream outputs from a run or stubbing them. Applying is covered end to end in test/e2e.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '@batuta/cli';
+import { RedisStateStore } from '@batuta/scheduler';
+import { CONTROL_STREAM, REPAIR_REQUEST } from '@batuta/scheduler/internals';
+import { useRedisServer } from '@batuta/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+const redis = useRedisServer();
+let dir: string;
+
+const DAG = `id: etl
+tasks:
+  extract: { operator: empty }
+  transform:
+    operator: shell
+    upstream: [extract]
+    with: { command: 'echo "$BATUTA_TASK_ID on $BATUTA_LOGICAL_DATE"' }
+  load: { operator: empty, upstream: [transform] }
+  count:
+    operator: module
+    upstream: [extract]
+    with: { path: count.mjs, export: count }
+`;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'batuta-tasks-repair-'));
+  writeFileSync(join(dir, 'etl.yaml'), DAG);
+  writeFileSync(
+    join(dir, 'count.mjs'),
+    'export function count(context) { return { upstream: context.inputs.extract, logical: context.logicalDateMs }; }\n',
+  );
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+async function batuta(namespace: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const errors: string[] = [];
+  vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => void errors.push(parts.join(' ')));
+  vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => void out.push(parts.join(' ')));
+  const code = await main([...args, '--redis', redis.url, '--namespace', namespace, '--dags', dir]);
+  vi.restoreAllMocks();
+  return { code, stdout: out.join('\n'), stderr: errors.join('\n') };
+}
+
+/** A failed run of `etl` as a scheduler would have left it: transform failed on try 1, load upstream_failed. */
+async function seedFailedRun(namespace: string): Promise<string> {
+  const runId = 'manual__seeded__etl';
+  const store = await RedisStateStore.connect({ url: redis.url, namespace });
+  try {
+    const at = Date.UTC(2026, 0, 1);
+    await store.createRun({
+      runId,
+      dagId: 'etl',
+      kind: 'manual',
+      state: 'failed',
+      logicalDateMs: at,
+      conf: {},
+      createdMs: at,
+    });
+    const record = (taskId: string, state: 'success' | 'failed' | 'upstream_failed', tryNumber: number) => ({
+      record: { runId, taskId, mapIndex: -1, state, tryNumber },
+    });
+    await store.applyTransition(runId, {
+      instances: [
+        record('extract', 'success', 1),
+        record('transform', 'failed', 1),
+        record('load', 'upstream_failed', 0),
+      ],
+      outputs: [{ taskId: 'extract', mapIndex: -1, value: { rows: 3 } }],
+    });
+  } finally {
+    await store.close();
+  }
+  return runId;
+}
+
+describe('batuta tasks clear | mark | test, runs clear', () => {
+  it('--dry-run --json lists what a clear --downstream would change and sends nothing', async () => {
+    const namespace = redis.namespace('dry');
+    const runId = await seedFailedRun(namespace);
+    const { code, stdout } = await batuta(
+      namespace,
+      'tasks',
+      'clear',
+      runId,
+      'transform',
+      '--downstream',
+      '--dry-run',
+      '--json',
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      runId,
+      dagId: 'etl',
+      action: 'clear',
+      dryRun: true,
+      applied: false,
+      tasks: ['transform', 'load'],
+      changes: [
+        { taskId: 'transform', mapIndex: -1, from: 'failed', to: 'none', tryNumber: 1 },
+        { taskId: 'load', mapIndex: -1, from: 'upstream_failed', to: 'none', tryNumber: 0 },
+      ],
+    });
+    const store = await RedisStateStore.connect({ url: redis.url, namespace });
+    const requests = (await store.readEvents(CONTROL_STREAM)).filter((e) => e.type === REPAIR_REQUEST);
+    await store.close();
+    expect(requests).toEqual([]);
+  });
+
+  it('runs clear --only-failed and tasks mark --downstream list their changes as text', async () => {
+    const namespace = redis.namespace('text');
+    const runId = await seedFailedRun(namespace);
+    const clear = await batuta(namespace, 'runs', 'clear', runId, '--only-failed', '--dry-run');
+    expect(clear.code).toBe(0);
+    expect(clear.stdout).toContain('2 instances would change');
+    expect(clear.stdout).toContain('transform: failed → none (tries so far: 1)');
+    expect(clear.stdout).not.toContain('extract');
+    const mark = await batuta(namespace, 'tasks', 'mark', runId, 'transform', 'success', '--downstream', '--dry-run');
+    expect(mark.code).toBe(0);
+    expect(mark.stdout).toContain('transform: failed → success');
+    expect(mark.stdout).toContain('load: upstream_failed → success');
+  });
+
+  it('an unknown run or task is not found (exit 3); a bad state is a usage error (exit 2)', async () => {
+    const namespace = redis.namespace('errors');
+    const runId = await seedFailedRun(namespace);
+    expect((await batuta(namespace, 'tasks', 'clear', 'no_run', 'transform')).code).toBe(3);
+    const task = await batuta(namespace, 'tasks', 'clear', runId, 'transfrom');
+    expect(task.code).toBe(3);
+    expect(task.stderr).toContain("no task 'transfrom'");
+    expect((await batuta(namespace, 'tasks', 'mark', runId, 'transform', 'done')).code).toBe(2);
+    expect((await batuta(namespace, 'tasks', 'test', 'etl', 'nope')).code).toBe(3);
+  });
+
+  it('with no scheduler to apply it, a clear says so and exits 1 after --timeout', async () => {
+    const namespace = redis.namespace('alone');
+    const runId = await seedFailedRun(namespace);
+    const { code, stderr } = await batuta(namespace, 'tasks', 'clear', runId, 'transform', '--timeout', '200ms');
+    expect(code).toBe(1);
+    expect(stderr).toContain('no scheduler applied the clear');
+  });
+
+  it('tasks test runs one task alone, recording nothing, with upstream outputs from --from-run or stubbed', async () => {
+    const namespace = redis.namespace('test');
+    const runId = await seedFailedRun(namespace);
+    const from = await batuta(
+      namespace,
+      'tasks',
+      'test',
+      'etl',
+      'transform',
+      '--from-run',
+      runId,
+      '--date',
+      '2026-03-01T00:00:00Z',
+      '--json',
+    );
+    expect(from.code).toBe(0);
+    expect(JSON.parse(from.stdout)).toEqual({
+      dagId: 'etl',
+      taskId: 'transform',
+      state: 'success',
+      output: 'transform on 2026-03-01T00:00:00.000Z',
+    });
+    const counted = await batuta(namespace, 'tasks', 'test', 'etl', 'count', '--from-run', runId, '--json');
+    expect(JSON.parse(counted.stdout).output).toMatchObject({ upstream: { rows: 3 } });
+    const stubbed = await batuta(namespace, 'tasks', 'test', 'etl', 'count', '--date', '2026-03-01', '--json');
+    expect(stubbed.code).toBe(0);
+    expect(JSON.parse(stubbed.stdout).output).toEqual({ upstream: null, logical: Date.UTC(2026, 2, 1) });
+    const store = await RedisStateStore.connect({ url: redis.url, namespace });
+    const runs = await store.listRuns({});
+    const transform = await store.getTaskInstance(runId, 'transform', -1);
+    await store.close();
+    expect(runs.map((r) => r.runId)).toEqual([runId]);
+    expect(transform?.state).toBe('failed');
+  });
+});

@@ -1,0 +1,288 @@
+// Repairing a run through the library API (RunCoordinator.clearTasks / clearRun / markTasks) against the
+// memory store, with a scripted executor: Airflow's clear reruns the chosen instances in the same run as
+// their next try, with their full retries; the untouched ones keep their state and try numbers.
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
+import type { DagSpec } from '../../src/dag/model.js';
+import { isBatutaError } from '../../src/errors.js';
+import type { Executor, ExecutorListener, TaskJob } from '../../src/executor.js';
+import type { Outcome } from '../../src/run/types.js';
+import { datasetStream } from '../../src/runner/dataset-stream.js';
+import { RunCoordinator } from '../../src/runner/run-coordinator.js';
+import { MemoryStateStore } from '../../src/store/memory-store.js';
+import { dag, retries, task } from '../run/helpers.js';
+
+type Script = (job: TaskJob) => Outcome | 'hold';
+
+/** An executor whose attempts end as `script` says, at once; 'hold' keeps an attempt running until cancelled. */
+class ScriptedExecutor implements Executor {
+  readonly submitted: TaskJob[] = [];
+  readonly cancels: Array<{ runId: string; taskId?: string; mapIndex?: number }> = [];
+  private listener: ExecutorListener | undefined;
+  private readonly held: TaskJob[] = [];
+  constructor(
+    private readonly clock: ManualClock,
+    public script: Script,
+  ) {}
+  async start(listener: ExecutorListener): Promise<void> {
+    this.listener = listener;
+  }
+  async submit(job: TaskJob): Promise<void> {
+    this.submitted.push(job);
+    const at = this.clock.now();
+    queueMicrotask(() => {
+      this.listener?.started(job, at, 'w1');
+      const outcome = this.script(job);
+      if (outcome === 'hold') this.held.push(job);
+      else this.listener?.finished({ job, outcome, startedMs: at, endedMs: at });
+    });
+  }
+  async cancel(filter: { runId: string; taskId?: string; mapIndex?: number }): Promise<number> {
+    this.cancels.push(filter);
+    const stopped = this.held.filter((job) => job.taskId === filter.taskId && job.mapIndex === filter.mapIndex);
+    for (const job of stopped) {
+      this.held.splice(this.held.indexOf(job), 1);
+      const at = this.clock.now();
+      const error = { message: 'cancelled', code: 'TASK_CANCELLED', retryable: false };
+      queueMicrotask(() =>
+        this.listener?.finished({ job, outcome: { status: 'failed', error }, startedMs: at, endedMs: at }),
+      );
+    }
+    return stopped.length;
+  }
+  async close(): Promise<void> {}
+  tries(taskId: string): number[] {
+    return this.submitted.filter((job) => job.taskId === taskId).map((job) => job.tryNumber);
+  }
+}
+
+const ok = (output: unknown = null): Outcome => ({ status: 'success', output });
+const fail = (message = 'boom'): Outcome => ({ status: 'failed', error: { message } });
+
+/** extract → transform → load, transform → report. */
+function etl(): DagSpec {
+  return dag([
+    task('extract'),
+    task('transform', ['extract']),
+    task('load', ['transform']),
+    task('report', ['transform']),
+  ]);
+}
+
+function setUp(script: Script) {
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const store = new MemoryStateStore();
+  const executor = new ScriptedExecutor(clock, script);
+  const coordinator = new RunCoordinator({ store, executor, clock });
+  return { clock, store, executor, coordinator };
+}
+
+async function states(store: MemoryStateStore, runId: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const i of await store.getTaskInstances(runId)) out[`${i.taskId}#${i.mapIndex}`] = `${i.state}/${i.tryNumber}`;
+  return out;
+}
+
+/** Lets queued microtasks and driver loops run. */
+async function settle(): Promise<void> {
+  for (let k = 0; k < 20; k++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('RunCoordinator.clearTasks', () => {
+  it('reruns the cleared tasks of a failed run in the same run; the others keep state and try numbers', async () => {
+    let transformFails = true;
+    const spec = etl();
+    const { store, executor, coordinator } = setUp((job) =>
+      job.taskId === 'transform' && transformFails ? fail() : ok({ from: job.taskId }),
+    );
+    const handle = await coordinator.startRun(spec);
+    expect((await handle.done).state).toBe('failed');
+    expect(await states(store, handle.runId)).toEqual({
+      'extract#-1': 'success/1',
+      'transform#-1': 'failed/1',
+      'load#-1': 'upstream_failed/0',
+      'report#-1': 'upstream_failed/0',
+    });
+    transformFails = false;
+    const outcome = await coordinator.clearTasks(spec, handle.runId, ['transform'], { downstream: true });
+    expect(outcome.applied).toBe(true);
+    expect(outcome.plan.changes.map((c) => c.taskId)).toEqual(['transform', 'load', 'report']);
+    const final = await outcome.done!;
+    expect(final.state).toBe('success');
+    expect(final.endMs).toBeDefined();
+    expect(await states(store, handle.runId)).toEqual({
+      'extract#-1': 'success/1',
+      'transform#-1': 'success/2',
+      'load#-1': 'success/1',
+      'report#-1': 'success/1',
+    });
+    expect(executor.tries('extract')).toEqual([1]);
+    expect(executor.tries('transform')).toEqual([1, 2]);
+  });
+
+  it('gives a cleared task its full retries again, counting tries on (max_tries = try_number + retries)', async () => {
+    const spec = dag([task('flaky', [], { retry: retries(1, { delayMs: 1_000 }) })]);
+    let succeedFrom = 99;
+    const { clock, store, executor, coordinator } = setUp((job) => (job.tryNumber >= succeedFrom ? ok() : fail()));
+    const handle = await coordinator.startRun(spec);
+    await settle();
+    clock.advance(1_000);
+    expect((await handle.done).state).toBe('failed');
+    expect(executor.tries('flaky')).toEqual([1, 2]);
+    succeedFrom = 4; // try 3 fails; try 4 is within the retries the clear gave back
+    const outcome = await coordinator.clearTasks(spec, handle.runId, ['flaky']);
+    await settle();
+    clock.advance(1_000);
+    expect((await outcome.done!).state).toBe('success');
+    expect(executor.tries('flaky')).toEqual([1, 2, 3, 4]);
+    expect(await store.getTaskInstance(handle.runId, 'flaky', -1)).toMatchObject({
+      state: 'success',
+      tryNumber: 4,
+      triesBeforeClear: 2,
+    });
+  });
+
+  it('clears a running run: the running attempt is stopped and its next try runs in the same run', async () => {
+    const spec = etl();
+    const { store, executor, coordinator } = setUp((job) =>
+      job.taskId === 'transform' && job.tryNumber === 1 ? 'hold' : ok(),
+    );
+    const handle = await coordinator.startRun(spec);
+    await settle();
+    expect((await store.getTaskInstance(handle.runId, 'transform', -1))?.state).toBe('running');
+    const outcome = await coordinator.clearTasks(spec, handle.runId, ['transform']);
+    expect(outcome.plan.changes).toMatchObject([{ taskId: 'transform', from: 'running', stopAttempt: true }]);
+    expect(executor.cancels).toContainEqual(expect.objectContaining({ taskId: 'transform', mapIndex: -1 }));
+    const final = await handle.done;
+    expect(final.state).toBe('success');
+    expect(executor.tries('transform')).toEqual([1, 2]);
+    expect(await states(store, handle.runId)).toMatchObject({ 'transform#-1': 'success/2', 'extract#-1': 'success/1' });
+  });
+
+  it('clears a mapped task: every map index reruns as its next try, and the join runs again', async () => {
+    const spec = dag([
+      task('extract'),
+      task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } }, maxLength: 1024 } }),
+      task('join', ['each']),
+    ]);
+    let firstRound = true;
+    const { store, coordinator } = setUp((job) => {
+      if (job.taskId === 'extract') return ok([10, 20, 30]);
+      if (job.taskId === 'each') return firstRound && job.mapIndex === 1 ? fail() : ok(job.item?.x);
+      return ok();
+    });
+    const handle = await coordinator.startRun(spec);
+    expect((await handle.done).state).toBe('failed');
+    firstRound = false;
+    const outcome = await coordinator.clearTasks(spec, handle.runId, ['each'], { downstream: true });
+    expect((await outcome.done!).state).toBe('success');
+    expect(await states(store, handle.runId)).toEqual({
+      'extract#-1': 'success/1',
+      'each#-1': 'success/0',
+      'each#0': 'success/2',
+      'each#1': 'success/2',
+      'each#2': 'success/2',
+      'join#-1': 'success/1',
+    });
+    const outputs = await store.getOutputs(handle.runId, [{ taskId: 'each', mapIndex: -1 }]);
+    expect(outputs.get('each#-1')).toEqual([10, 20, 30]);
+  });
+
+  it('clearRun --only-failed reruns the failed and upstream_failed instances only', async () => {
+    let fails = true;
+    const spec = etl();
+    const { store, executor, coordinator } = setUp((job) => (job.taskId === 'transform' && fails ? fail() : ok()));
+    const handle = await coordinator.startRun(spec);
+    await handle.done;
+    fails = false;
+    const outcome = await coordinator.clearRun(spec, handle.runId, { onlyFailed: true });
+    expect((await outcome.done!).state).toBe('success');
+    expect(executor.tries('extract')).toEqual([1]);
+    expect((await states(store, handle.runId))['extract#-1']).toBe('success/1');
+  });
+
+  it('with dryRun lists what would change and changes nothing', async () => {
+    const spec = etl();
+    const { store, coordinator } = setUp((job) => (job.taskId === 'transform' ? fail() : ok()));
+    const handle = await coordinator.startRun(spec);
+    await handle.done;
+    const before = await states(store, handle.runId);
+    const outcome = await coordinator.clearTasks(spec, handle.runId, ['transform'], { downstream: true, dryRun: true });
+    expect(outcome.applied).toBe(false);
+    expect(outcome.plan.changes.map((c) => `${c.taskId}:${c.from}→${c.to}`)).toEqual([
+      'transform:failed→none',
+      'load:upstream_failed→none',
+      'report:upstream_failed→none',
+    ]);
+    expect(await states(store, handle.runId)).toEqual(before);
+    expect((await store.getRun(handle.runId))?.state).toBe('failed');
+  });
+
+  it('refuses an unknown task id with UNKNOWN_TASK and an unknown run with UNKNOWN_RUN', async () => {
+    const spec = etl();
+    const { coordinator } = setUp(() => ok());
+    const handle = await coordinator.startRun(spec);
+    await handle.done;
+    await expect(coordinator.clearTasks(spec, handle.runId, ['nope'])).rejects.toSatisfy((e) =>
+      isBatutaError(e, 'UNKNOWN_TASK'),
+    );
+    await expect(coordinator.clearTasks(spec, 'no_such_run', ['extract'])).rejects.toSatisfy((e) =>
+      isBatutaError(e, 'UNKNOWN_RUN'),
+    );
+  });
+});
+
+describe('RunCoordinator.markTasks', () => {
+  it('mark success --downstream ends a failed run in success without running anything', async () => {
+    const spec = etl();
+    const { store, executor, coordinator } = setUp((job) => (job.taskId === 'transform' ? fail() : ok()));
+    const handle = await coordinator.startRun(spec);
+    await handle.done;
+    const submittedBefore = executor.submitted.length;
+    const outcome = await coordinator.markTasks(spec, handle.runId, ['transform'], 'success', { downstream: true });
+    expect((await outcome.done!).state).toBe('success');
+    expect(executor.submitted.length).toBe(submittedBefore);
+    expect(await states(store, handle.runId)).toEqual({
+      'extract#-1': 'success/1',
+      'transform#-1': 'success/1',
+      'load#-1': 'success/0',
+      'report#-1': 'success/0',
+    });
+  });
+
+  it('mark failed on a running task: downstreams left out become upstream_failed, as after a failure', async () => {
+    const spec = etl();
+    const { store, coordinator } = setUp((job) => (job.taskId === 'transform' ? 'hold' : ok()));
+    const handle = await coordinator.startRun(spec);
+    await settle();
+    await coordinator.markTasks(spec, handle.runId, ['transform'], 'failed');
+    expect((await handle.done).state).toBe('failed');
+    expect(await states(store, handle.runId)).toMatchObject({
+      'transform#-1': 'failed/1',
+      'load#-1': 'upstream_failed/0',
+      'report#-1': 'upstream_failed/0',
+    });
+  });
+});
+
+describe('dataset side effects of repairs', () => {
+  it('a cleared task that succeeds again publishes its dataset again; a mark success publishes nothing', async () => {
+    const spec = dag([
+      task('produce', [], { outlets: ['ds://lake/table'] }),
+      task('other', [], { outlets: ['ds://lake/other'] }),
+    ]);
+    const { store, coordinator } = setUp((job) => (job.taskId === 'other' ? fail() : ok()));
+    const handle = await coordinator.startRun(spec);
+    await handle.done;
+    expect(await store.readEvents(datasetStream('ds://lake/table'))).toHaveLength(1);
+    expect(await store.readEvents(datasetStream('ds://lake/other'))).toHaveLength(0);
+    // Airflow: each successful run of a task with outlets is a dataset update, reruns included.
+    const cleared = await coordinator.clearTasks(spec, handle.runId, ['produce']);
+    await cleared.done;
+    expect(await store.readEvents(datasetStream('ds://lake/table'))).toHaveLength(2);
+    // Marking success runs nothing, so it produces no data: no update (Airflow 2's set_state does not either).
+    const marked = await coordinator.markTasks(spec, handle.runId, ['other'], 'success');
+    expect((await marked.done!).state).toBe('success');
+    expect(await store.readEvents(datasetStream('ds://lake/other'))).toHaveLength(0);
+  });
+});
