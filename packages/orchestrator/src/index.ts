@@ -11,6 +11,7 @@ export { NO_CAPACITY_FITS, WORKER_LOST } from './bullmq/attempt-outcomes.js';
 export { BullmqExecutor, type BullmqExecutorOptions } from './bullmq/bullmq-executor.js';
 export { ResourceWorker } from './bullmq/resource-worker.js';
 export type { CloseOptions, ResourceWorkerOptions, WorkerEvent } from './bullmq/resource-worker-options.js';
+export { type CreateSchedulerOptions, createScheduler, type EmbeddedScheduler } from './embedded/create-scheduler.js';
 export { type DagRunResult, type RunDagOptions, runDag } from './embedded/run-dag.js';
 export { OrchestratorError } from './errors.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local/local-executor.js';
