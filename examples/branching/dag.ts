@@ -1,7 +1,7 @@
 // Branching and a join: `choose` follows one path, the other is skipped, and `join` runs with the
 // trigger rule none_failed_min_one_success (Airflow's recommended rule after a branch). `targets` lists
 // the branch's downstreams, so returning any other id — or adding a downstream not listed — is a compile error.
-// Run it: npx batuta dags test examples/branching/dag.ts --conf '{"size": 5000}'
+// Run it: npx --no-install batuta dags test examples/branching/dag.ts --conf '{"size": 5000}'
 import { defineDag } from '@batuta/scheduler';
 import { z } from 'zod';
 

@@ -1,4 +1,4 @@
-// The TypeScript twin of dag.yaml. Run it with the CLI: npx batuta dags test examples/hello/dag.ts
+// The TypeScript twin of dag.yaml. Run it with the CLI: npx --no-install batuta dags test examples/hello/dag.ts
 // or from code, once, in this process: npx tsx examples/hello/dag.ts
 import { pathToFileURL } from 'node:url';
 import { runDag } from '@batuta/orchestrator';

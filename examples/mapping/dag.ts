@@ -1,6 +1,6 @@
 // Dynamic mapping: `partitions` returns a list at run time, `score` fans out into one instance per
 // element, and `total` receives the list of the instances' outputs, in order.
-// Run it: npx batuta dags test examples/mapping/dag.ts --conf '{"partitions": 8}'
+// Run it: npx --no-install batuta dags test examples/mapping/dag.ts --conf '{"partitions": 8}'
 import { defineDag } from '@batuta/scheduler';
 import { z } from 'zod';
 
