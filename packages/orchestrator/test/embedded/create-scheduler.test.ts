@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineDag, isBatutaError, RedisStateStore, type SchedulerLogEvent } from '@batuta/scheduler';
 import { useRedisServer } from '@batuta/testing';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +65,37 @@ describe('createScheduler', () => {
     })();
     await scheduler.stop();
     expect(await drained).toContain('scheduler_stopped');
+  });
+
+  it('loads a folder of DAG files and runs a DAG from it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'batuta-embedded-'));
+    try {
+      writeFileSync(join(dir, 'noop.yaml'), 'id: noop\ntasks:\n  only: { operator: empty }\n');
+      const scheduler = createScheduler({
+        redisUrl: redis.url,
+        namespace: redis.namespace(),
+        dags: dir,
+        pools,
+        workers: true,
+      });
+      const loaded: SchedulerLogEvent[] = [];
+      scheduler.on('log', (event) => {
+        if (event.event === 'dag_file_loaded') loaded.push(event);
+      });
+      const events = scheduler.events();
+      await scheduler.start();
+      expect(loaded.map((event) => event.dagIds)).toEqual([['noop']]);
+      const runId = await scheduler.trigger('noop');
+      for await (const event of events) {
+        if (event.event === 'run_finished' && event.runId === runId) {
+          expect(event.state).toBe('success');
+          break;
+        }
+      }
+      await scheduler.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses at start a DAG whose task fits no pool', async () => {
