@@ -19,6 +19,7 @@ export type OrchestratorErrorCode =
   | 'POOLS_INVALID'
   | 'SCALER_STOPPED'
   | 'SCHEDULER_NOT_STARTED'
+  | 'SCHEDULER_STOPPED'
   | 'SLOT_POOL_TOO_SMALL'
   | 'TASK_CANCELLED'
   | 'TASK_TIMEOUT'

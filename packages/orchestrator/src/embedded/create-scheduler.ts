@@ -54,9 +54,9 @@ export interface CreateSchedulerOptions {
 /** A scheduler embedded in an application: start it, stop it, and follow what it does. */
 export interface EmbeddedScheduler {
   readonly schedulerId: string;
-  /** Connects, loads the DAGs and starts scheduling; resolves once the daemon runs. */
+  /** Connects, loads the DAGs and starts scheduling; resolves once the daemon runs (a second call too). */
   start(): Promise<void>;
-  /** Stops the daemon and any workers (letting running attempts finish), then closes every connection. */
+  /** Stops the daemon and any workers (letting running attempts finish), then closes every connection; once. */
   stop(): Promise<void>;
   /** Queues a manual run (started when the DAG has a free run slot); resolves with its run id. */
   trigger(dagId: string, conf?: Record<string, unknown>): Promise<string>;
@@ -86,6 +86,7 @@ class Embedded extends EventEmitter implements EmbeddedScheduler {
   private readonly pools: PoolsConfig;
   private readonly stopped = new AbortController();
   private running: Promise<Running> | undefined;
+  private stopping: Promise<void> | undefined;
 
   constructor(options: CreateSchedulerOptions) {
     super();
@@ -98,14 +99,20 @@ class Embedded extends EventEmitter implements EmbeddedScheduler {
   }
 
   start(): Promise<void> {
+    if (this.stopping) {
+      return Promise.reject(new OrchestratorError('SCHEDULER_STOPPED', 'this scheduler was stopped: create a new one'));
+    }
     this.running ??= this.open();
     return this.running.then(() => undefined);
   }
 
-  async stop(): Promise<void> {
-    const running = this.running;
-    if (!running) return;
-    const parts = await running.catch(() => undefined);
+  stop(): Promise<void> {
+    this.stopping ??= this.close();
+    return this.stopping;
+  }
+
+  private async close(): Promise<void> {
+    const parts = await this.running?.catch(() => undefined);
     if (parts) {
       await Promise.all(parts.workers.map((worker) => worker.close({ drain: true })));
       await parts.daemon.stop();
@@ -137,13 +144,29 @@ class Embedded extends EventEmitter implements EmbeddedScheduler {
     return runId;
   }
 
-  async *events(signal?: AbortSignal): AsyncIterableIterator<SchedulerLogEvent> {
+  events(signal?: AbortSignal): AsyncIterableIterator<SchedulerLogEvent> {
     const until = signal ? AbortSignal.any([signal, this.stopped.signal]) : this.stopped.signal;
-    try {
-      for await (const [event] of on(this, 'log', { signal: until })) yield event as SchedulerLogEvent;
-    } catch (error) {
-      if (!until.aborted) throw error;
-    }
+    // Listening starts now, not at the first next(): no event between this call and the loop is lost.
+    const source = on(this, 'log', { signal: until });
+    const done = { done: true, value: undefined } as const;
+    return {
+      async next() {
+        try {
+          const result = await source.next();
+          return result.done ? done : { done: false, value: result.value[0] as SchedulerLogEvent };
+        } catch (error) {
+          if (until.aborted) return done;
+          throw error;
+        }
+      },
+      async return() {
+        await source.return?.();
+        return done;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   private async started(): Promise<Running> {

@@ -51,7 +51,7 @@ describe('createScheduler', () => {
     }
   });
 
-  it('ends its event iterators when stopped, and refuses a trigger before start or of an unknown DAG', async () => {
+  it('ends its event iterators when stopped once, and refuses a trigger before start or of an unknown DAG, and a restart', async () => {
     const scheduler = createScheduler({ redisUrl: redis.url, namespace: redis.namespace(), dags: [greet], pools });
     await expect(scheduler.trigger('greet')).rejects.toSatisfy((error) =>
       isBatutaError(error, 'SCHEDULER_NOT_STARTED'),
@@ -65,6 +65,8 @@ describe('createScheduler', () => {
     })();
     await scheduler.stop();
     expect(await drained).toContain('scheduler_stopped');
+    await scheduler.stop();
+    await expect(scheduler.start()).rejects.toSatisfy((error) => isBatutaError(error, 'SCHEDULER_STOPPED'));
   });
 
   it('loads a folder of DAG files and runs a DAG from it', async () => {
