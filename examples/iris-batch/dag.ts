@@ -1,5 +1,5 @@
 // The TypeScript twin of dag.yaml: the same DAG, built with the DSL and the ML operators by name.
-// Run it: npx batuta dags test examples/iris-batch/dag.ts
+// Run it: npx --no-install batuta dags test examples/iris-batch/dag.ts
 import { defineDag } from '@batuta/scheduler';
 
 export const irisBatch = defineDag({

@@ -13,17 +13,22 @@ import { dagsTest } from './dags-test.js';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const SAMPLE = [5.0, 2.9, 1.1, 0.4];
 
-/** Where the iris example lives: under the working directory, else beside this package in the repository. */
+/**
+ * Where the iris example lives: under the working directory, else in the repository this package was built
+ * in, else the copy an installed package ships in `demo/` (made by its prepack step).
+ */
 function irisDagFile(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
     resolve('examples/iris-batch/dag.yaml'),
-    resolve(dirname(fileURLToPath(import.meta.url)), '../../../../examples/iris-batch/dag.yaml'),
+    resolve(here, '../../../../examples/iris-batch/dag.yaml'),
+    resolve(here, '../../demo/iris-batch/dag.yaml'),
   ];
   const found = candidates.find((file) => existsSync(file));
   if (!found)
     throw new CliError(
       'DEMO_FILES_MISSING',
-      `cannot find examples/iris-batch/dag.yaml (looked in ${candidates.join(', ')}); run the demo from a checkout`,
+      `cannot find examples/iris-batch/dag.yaml (looked in ${candidates.join(', ')}); reinstall @batuta/cli (its package ships the demo in demo/) or run the demo from a checkout`,
     );
   return found;
 }

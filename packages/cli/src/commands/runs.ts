@@ -72,7 +72,7 @@ export async function dagsTrigger(
   });
   const dag = await findDag(config, operators, dagId);
   warnUnknownConfKeys(dag, given, '--conf');
-  const conf = resolveParams(dag.params, given);
+  const conf = resolveParams(dag.params, given, 'conf', dag.paramsSchema);
   return withStore(config, async (store) => {
     const now = Date.now();
     const runId = newRunId('manual', dag.id, now);
@@ -203,7 +203,7 @@ export async function dagsBackfill(
           logicalDateMs: item.logicalDateMs,
           dataIntervalStartMs: item.dataIntervalStartMs,
           dataIntervalEndMs: item.dataIntervalEndMs,
-          conf: resolveParams(dag.params, {}),
+          conf: resolveParams(dag.params, {}, 'conf', dag.paramsSchema),
           createdMs: now,
         });
         inFlight.add(item.runId);

@@ -87,7 +87,7 @@ function eventRunRecord(dag: DagSpec, name: string, eventId: string, payload: un
   let problem: string | undefined;
   let unsafe = false;
   try {
-    resolveParams(dag.params, conf, 'payload');
+    resolveParams(dag.params, conf, 'payload', dag.paramsSchema);
   } catch (error) {
     problem = (error as Error).message;
     unsafe = isBatutaError(error) && error.code.startsWith('JSON_');

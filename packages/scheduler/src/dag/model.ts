@@ -1,5 +1,6 @@
 // The normalized DAG model: what YAML files and the TypeScript DSL both compile to, and what the
 // run engine, the store and the executors consume. Plain data (plus optional task functions).
+import type { z } from 'zod';
 import type { LogStream } from '../logs/log-store.js';
 
 /** Task-instance states, Airflow's vocabulary. */
@@ -125,7 +126,7 @@ export interface TaskError {
 }
 
 /** What an executing task sees. `inputs` holds its upstreams' outputs keyed by task id. */
-export interface TaskContext<Inputs = Record<string, unknown>, Item = unknown> {
+export interface TaskContext<Inputs = Record<string, unknown>, Item = unknown, Params = Record<string, unknown>> {
   dagId: string;
   runId: string;
   taskId: string;
@@ -136,8 +137,8 @@ export interface TaskContext<Inputs = Record<string, unknown>, Item = unknown> {
   logicalDateMs: number;
   /** The DAG file this task was loaded from, when any (relative paths in operators resolve against it). */
   dagFile?: string;
-  /** The run's configuration (trigger conf merged over the DAG's params defaults). */
-  params: Record<string, unknown>;
+  /** The run's configuration (trigger conf merged over the DAG's params defaults, parsed by its schema). */
+  params: Params;
   inputs: Inputs;
   /** The mapped element for a mapped instance (`{ [argName]: element }`); undefined otherwise. */
   item: Item;
@@ -190,6 +191,12 @@ export type ScheduleSpec =
   | { kind: 'events'; events: string[] }
   | { kind: 'datasets'; datasets: string[]; orCron?: { cron: string; timezone: string } };
 
+/** A zod schema of a DAG's params (`z.object({...})`); its output must be plain JSON, as a run's conf is stored. */
+export type ParamsSchema<Output extends Record<string, unknown> = Record<string, unknown>> = z.ZodType<
+  Output,
+  Record<string, unknown>
+>;
+
 /** One declared DAG parameter (a small JSON-Schema-like subset). */
 export interface ParamSpec {
   type: 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'object';
@@ -216,6 +223,11 @@ export interface DagSpec {
   maxActiveRuns: number;
   maxActiveTasks: number;
   params: Record<string, ParamSpec>;
+  /**
+   * The zod schema a TypeScript DAG gave as `params`; when set it checks (and fills the defaults of) every
+   * run's conf, and `params` only describes it (for listings and warnings about unknown keys).
+   */
+  paramsSchema?: ParamsSchema;
   tasks: TaskSpec[];
   callbacks?: DagCallbacks;
   /** The file this DAG was loaded from, when it came from one. */

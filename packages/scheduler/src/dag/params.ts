@@ -1,6 +1,6 @@
 import { BatutaError } from '../errors.js';
 import { checkSafeJson } from '../util/safe-json.js';
-import type { ParamSpec } from './model.js';
+import type { ParamSpec, ParamsSchema } from './model.js';
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
@@ -20,14 +20,17 @@ function matchesType(expected: ParamSpec['type'], value: unknown): boolean {
  * Unknown keys are kept (Airflow keeps them too); a declared param with a wrong type, out of range
  * or outside its enum is an error naming the param and what was expected. A conf holding a prototype key
  * (`__proto__`, `constructor`, `prototype`), nesting too deep or a non-finite number is refused (checkSafeJson):
- * it may come straight from a store, where any client could have written it.
+ * it may come straight from a store, where any client could have written it. A DAG with a zod `schema`
+ * (a TypeScript DAG's `params`) is checked by it alone: its output, over the unknown keys, is the conf.
  */
 export function resolveParams(
   params: Record<string, ParamSpec>,
   conf: Record<string, unknown>,
   where = 'conf',
+  schema?: ParamsSchema,
 ): Record<string, unknown> {
   checkSafeJson(conf, where);
+  if (schema) return resolveBySchema(schema, conf, where);
   // Spread defines own properties; `Object.assign` would set them, and an own `__proto__` key would then
   // replace the prototype of the resolved conf (which no store can keep).
   const defaults = Object.entries(params).flatMap(([name, spec]) =>
@@ -57,4 +60,16 @@ export function resolveParams(
   }
   if (problems.length > 0) throw new BatutaError('BAD_PARAMS', problems.join('\n'), { field: where });
   return resolved;
+}
+
+function resolveBySchema(schema: ParamsSchema, conf: Record<string, unknown>, where: string): Record<string, unknown> {
+  const parsed = schema.safeParse(conf);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.map((segment) => (typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`));
+      return `${where}${path.join('')}: ${issue.message}`;
+    });
+    throw new BatutaError('BAD_PARAMS', problems.join('\n'), { field: where });
+  }
+  return { ...conf, ...parsed.data };
 }

@@ -67,7 +67,14 @@ export function collectDagIssues(dag: DagSpec, options: ValidateOptions = {}): P
       path: ['startDate'],
     });
   }
-  for (const [name, param] of Object.entries(dag.params)) issues.push(...paramIssues(name, param));
+  // A zod params schema checks itself; the specs derived from it only describe it.
+  for (const [name, param] of Object.entries(dag.params)) {
+    issues.push(
+      ...(dag.paramsSchema
+        ? paramIssues(name, param).filter((i) => i.code === 'INVALID_ID')
+        : paramIssues(name, param)),
+    );
+  }
   if (dag.tasks.length === 0) {
     issues.push({ code: 'MISSING_FIELD', message: 'a DAG needs at least one task', path: ['tasks'] });
   }

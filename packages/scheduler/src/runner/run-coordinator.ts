@@ -168,7 +168,7 @@ export class RunCoordinator implements ExecutorListener {
       kind,
       state: 'running',
       logicalDateMs,
-      conf: resolveParams(dag.params, request.conf ?? {}),
+      conf: resolveParams(dag.params, request.conf ?? {}, 'conf', dag.paramsSchema),
       createdMs: now,
       startMs: now,
       ...(request.dataIntervalStartMs === undefined ? {} : { dataIntervalStartMs: request.dataIntervalStartMs }),
@@ -198,7 +198,7 @@ export class RunCoordinator implements ExecutorListener {
     const now = this.clock.now();
     let conf: Record<string, unknown>;
     try {
-      conf = resolveParams(dag.params, record.conf);
+      conf = resolveParams(dag.params, record.conf, 'conf', dag.paramsSchema);
     } catch (error) {
       const reason = `rejected: ${(error as Error).message}`;
       await this.store.applyTransition(runId, {
