@@ -39,6 +39,11 @@ tasks:
 `,
   'report.yaml',
 );
+const WIDE_TASKS = 400;
+const wide = parseDagYaml(
+  `id: wide\ntasks:\n${Array.from({ length: WIDE_TASKS }, (_, i) => `  t${String(i).padStart(3, '0')}: { operator: empty }`).join('\n')}\n`,
+  'wide.yaml',
+);
 const cheap = { N: 1024, r: 8, p: 1 };
 
 let store: RedisStateStore;
@@ -46,13 +51,18 @@ let server: WebServer;
 let browser: Browser;
 const problems: string[] = [];
 
-async function seedRun(runId: string, hour: number, states: Record<string, TaskInstanceRecord['state']>) {
+async function seedRun(
+  runId: string,
+  hour: number,
+  states: Record<string, TaskInstanceRecord['state']>,
+  dagId = 'report',
+) {
   const logicalDateMs = Date.UTC(2026, 11, 1, hour);
   const ended = Object.values(states).every((s) => s === 'success' || s === 'failed' || s === 'upstream_failed');
   const failed = Object.values(states).includes('failed');
   await store.createRun({
     runId,
-    dagId: 'report',
+    dagId,
     kind: 'scheduled',
     state: 'running',
     logicalDateMs,
@@ -112,7 +122,17 @@ beforeAll(async () => {
   await auth.addUser('vic', 'a viewer only', 'viewer');
   await seedRun('scheduled__report__1', 3, { extract: 'success', transform: 'success', load: 'success' });
   await seedRun('scheduled__report__2', 4, { extract: 'success', transform: 'failed', load: 'upstream_failed' });
-  const app = createWebApp({ store, auth, dags: () => new Map([[dag.id, dag]]), secureCookies: false });
+  await seedRun(
+    'scheduled__wide__1',
+    5,
+    Object.fromEntries(wide.tasks.map((task, i) => [task.id, i % 7 === 0 ? 'failed' : 'success'])),
+    'wide',
+  );
+  const dags = new Map([
+    [dag.id, dag],
+    [wide.id, wide],
+  ]);
+  const app = createWebApp({ store, auth, dags: () => dags, secureCookies: false });
   server = await startWebServer(app, { port: 0 });
   browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
 }, 120_000);
@@ -130,7 +150,7 @@ describe('the web UI in a browser', () => {
 
     // The list: the DAG, its schedule, its last runs as dots, a paused switch an operator may use.
     const row = page.getByRole('row', { name: /report/ });
-    await row.waitFor(WAIT);
+    await row.first().waitFor(WAIT);
     expect(await row.textContent()).toContain('cron 0 3 * * *');
     await page
       .getByRole('link', { name: /: failed$/ })
@@ -204,6 +224,31 @@ describe('the web UI in a browser', () => {
     await page.getByRole('link', { name: 'report', exact: true }).click();
     await page.getByRole('table', { name: 'Task states by run' }).waitFor(WAIT);
     expect(await page.getByRole('heading', { name: 'Trigger a run' }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('renders only the grid rows in view, and moves between cells with the arrow keys', async () => {
+    const page = await newPage();
+    await logIn(page, 'vic', 'a viewer only');
+    await page.goto(`${server.url}/dags/wide`);
+    await page.getByRole('link', { name: /^t000 in the run of .*: failed, try 1$/ }).waitFor(WAIT);
+    const rendered = await page.locator('.grid tbody th').count();
+    expect(rendered).toBeGreaterThan(5);
+    expect(rendered).toBeLessThan(WIDE_TASKS / 2);
+    await page.getByRole('link', { name: /^t000 in the run/ }).focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.waitForFunction(
+      () => document.activeElement?.getAttribute('aria-label')?.startsWith('t002 '),
+      undefined,
+      WAIT,
+    );
+    await page.locator('.grid-scroll').evaluate((element) => {
+      element.scrollTop = element.scrollHeight;
+    });
+    await page.getByRole('link', { name: /^t399 in the run of .*: failed, try 1$/ }).waitFor(WAIT);
+    expect(await page.getByRole('link', { name: /^t000 in the run/ }).count()).toBe(0);
     expect(problems).toEqual([]);
     await page.context().close();
   });
