@@ -182,7 +182,7 @@ describe('the web UI in a browser', () => {
       state: 'queued',
       conf: { rows: 12, mode: 'full', dryRun: true, title: 'Weekly' },
     });
-    await page.waitForFunction(() => document.querySelectorAll('.grid .bar').length === 3, undefined, WAIT);
+    await expect.poll(() => page.locator('.grid .bar').count(), WAIT).toBe(3);
 
     // The run: its conf and a cancel button (an operator's), which cancels a queued run at once.
     await status.getByRole('link').click();
@@ -197,11 +197,7 @@ describe('the web UI in a browser', () => {
     await page.getByRole('table', { name: 'Task states by run' }).waitFor(WAIT);
     await page.goto(server.url);
     await page.getByRole('switch', { name: 'Paused: report' }).check();
-    await page.waitForFunction(
-      () => document.querySelector<HTMLInputElement>('[role=switch]')?.checked === true,
-      undefined,
-      WAIT,
-    );
+    await expect.poll(() => page.getByRole('switch', { name: 'Paused: report' }).isChecked(), WAIT).toBe(true);
     await expect.poll(() => store.isDagPaused('report'), WAIT).toBe(true);
     await page.getByRole('switch', { name: 'Paused: report' }).uncheck();
     await expect.poll(() => store.isDagPaused('report'), WAIT).toBe(false);
@@ -239,11 +235,7 @@ describe('the web UI in a browser', () => {
     await page.getByRole('link', { name: /^t000 in the run/ }).focus();
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
-    await page.waitForFunction(
-      () => document.activeElement?.getAttribute('aria-label')?.startsWith('t002 '),
-      undefined,
-      WAIT,
-    );
+    await expect.poll(() => page.locator(':focus').getAttribute('aria-label'), WAIT).toMatch(/^t002 in the run/);
     await page.locator('.grid-scroll').evaluate((element) => {
       element.scrollTop = element.scrollHeight;
     });
