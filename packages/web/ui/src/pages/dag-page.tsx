@@ -1,6 +1,6 @@
 // A DAG's page: what it is, the grid of its last runs, and (for operators) the trigger form generated from
 // its params. The grid refreshes every few seconds while the page is visible.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type DagDetail, getDag, getRun, listRuns, type Me, type RunDetail, roleAllows } from '../api.js';
 import { Grid } from '../components/grid.js';
 import { TriggerForm } from '../components/trigger-form.js';
@@ -29,11 +29,19 @@ export function DagPage({ dagId, user }: { dagId: string; user: Me }) {
   const [runs, setRuns] = useState<RunDetail[]>();
   const [limit, setLimit] = useState(25);
   const [error, setError] = useState<string>();
+  const ended = useRef(new Map<string, RunDetail>());
 
   const load = useCallback(async () => {
     try {
       const [detail, list] = await Promise.all([getDag(dagId), listRuns(dagId, limit)]);
-      const details = await mapLimited(list.runs, 6, (run) => getRun(run.runId));
+      // An ended run's instances do not change while it stays ended: only runs still moving are fetched again.
+      const details = await mapLimited(list.runs, 6, async (run) => {
+        const known = ended.current.get(run.runId);
+        if (known && known.state === run.state) return known;
+        const detail = await getRun(run.runId);
+        if (detail.state === 'success' || detail.state === 'failed') ended.current.set(run.runId, detail);
+        return detail;
+      });
       setDag(detail);
       setRuns(details.reverse()); // oldest on the left, as time reads
       setError(undefined);

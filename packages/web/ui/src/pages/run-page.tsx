@@ -1,7 +1,7 @@
 // A run: its state, conf and times, its task instances (tries, durations, worker, error), and a cancel
 // button for operators while it has not ended.
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { cancelRun, getRun, type Me, type RunDetail, roleAllows } from '../api.js';
+import { cancelRun, getDag, getRun, type Me, type RunDetail, roleAllows } from '../api.js';
 import { formatDate, formatDuration, stateClass } from '../format.js';
 import { dagPath, Link } from '../router.js';
 
@@ -14,7 +14,15 @@ export function RunPage({ runId, user }: { runId: string; user: Me }) {
 
   const load = useCallback(async () => {
     try {
-      setRun(await getRun(runId));
+      const detail = await getRun(runId);
+      // Tasks in the DAG's declaration order (upstream first), as the grid shows them.
+      const dag = await getDag(detail.dagId).catch(() => undefined);
+      const order = new Map(dag?.tasks.map((task, index) => [task.taskId, index]));
+      const at = (taskId: string) => order.get(taskId) ?? order.size;
+      detail.tasks.sort(
+        (a, b) => at(a.taskId) - at(b.taskId) || a.taskId.localeCompare(b.taskId) || a.mapIndex - b.mapIndex,
+      );
+      setRun(detail);
       setError(undefined);
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
