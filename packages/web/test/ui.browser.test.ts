@@ -232,6 +232,7 @@ describe('the web UI in a browser', () => {
     const rendered = await page.locator('.grid tbody th').count();
     expect(rendered).toBeGreaterThan(5);
     expect(rendered).toBeLessThan(WIDE_TASKS / 2);
+    expect(await page.locator('.grid .cell[tabindex="0"]').count()).toBe(1); // the grid is one tab stop
     await page.getByRole('link', { name: /^t000 in the run/ }).focus();
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');

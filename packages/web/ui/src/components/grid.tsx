@@ -1,7 +1,8 @@
 // The grid: one row per task, one column per run (oldest on the left), each cell coloured by the task
 // instance's state; a mapped task's instances are summarised in one cell (the most urgent state, and a
 // count). Only the rows in view are in the DOM, so a DAG of a thousand tasks scrolls as one of ten.
-// Arrow keys move between cells; Enter opens the run.
+// The grid is one tab stop (the last cell focused, else the first in view); arrow keys move between cells,
+// Enter opens the run.
 import type { TargetedKeyboardEvent } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { DagTask, RunDetail, TaskInstance } from '../api.js';
@@ -80,6 +81,9 @@ export function Grid({ tasks, runs }: { tasks: DagTask[]; runs: RunDetail[] }) {
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(tasks.length, Math.ceil((scrollTop + viewportHeight) / ROW_HEIGHT) + OVERSCAN);
   const visible = tasks.slice(first, last);
+  const [active, setActive] = useState<[number, number]>([0, 0]);
+  const tabRow = active[0] >= first && active[0] < last ? active[0] : first;
+  const tabColumn = tabRow === active[0] ? Math.min(active[1], runs.length - 1) : 0;
 
   const onKeyDown = (event: TargetedKeyboardEvent<HTMLTableElement>) => {
     const moves: Record<string, [number, number]> = {
@@ -155,6 +159,8 @@ export function Grid({ tasks, runs }: { tasks: DagTask[]; runs: RunDetail[] }) {
                         class={`cell ${stateClass(state)}`}
                         data-row={row}
                         data-column={column}
+                        tabIndex={row === tabRow && column === tabColumn ? 0 : -1}
+                        onFocus={() => setActive([row, column])}
                         aria-label={`${task.taskId} in the run of ${formatDate(run.logicalDate)}: ${cell?.label ?? 'no instance'}`}
                         title={`${task.taskId} · ${cell?.label ?? 'no instance'}`}
                       >
