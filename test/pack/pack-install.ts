@@ -66,6 +66,14 @@ try {
     if (file.startsWith('batuta-scheduler-')) {
       check(listing.includes('package/schema/dag.schema.json'), `${file} lacks the JSON schema`);
     }
+    if (file.startsWith('batuta-web-')) {
+      // The UI ships prebuilt (prepack runs vite build): users need no build step.
+      check(listing.includes('package/dist/ui/index.html'), `${file} lacks the built UI`);
+      check(
+        listing.some((entry) => /^package\/dist\/ui\/assets\/.+\.js$/.test(entry)),
+        `${file} lacks the UI's script`,
+      );
+    }
     if (file.startsWith('batuta-cli-')) {
       check(listing.includes('package/demo/iris-batch/dag.yaml'), `${file} lacks the demo DAG`);
       check(listing.includes('package/demo/iris-batch/data/model.json'), `${file} lacks the demo data`);

@@ -13,6 +13,7 @@ import { type Principal, type Role, roleAllows } from './auth/roles.js';
 import { type Env, installCommon, SESSION_COOKIE } from './http-common.js';
 import { type FieldError, ProblemError, sendProblem } from './problem.js';
 import * as schemas from './schemas.js';
+import { installUi } from './ui-files.js';
 
 export interface WebAppOptions {
   store: StateStore;
@@ -25,6 +26,11 @@ export interface WebAppOptions {
   maxBodyBytes?: number;
   /** Cookies only over HTTPS (default true; false for plain-HTTP development). */
   secureCookies?: boolean;
+  /**
+   * Serve the prebuilt browser UI at `/` (default true): `true` serves this package's `dist/ui`, a string
+   * serves that folder instead, `false` serves the API only.
+   */
+  serveUi?: boolean | string;
   now?: () => number;
   onError?: (error: unknown) => void;
 }
@@ -155,9 +161,21 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
         200: { description: 'Who the request acts for', content: { 'application/json': { schema: schemas.me } } },
       },
     }),
-    (c) => {
+    async (c) => {
       const principal = c.get('principal');
-      return c.json({ name: principal.name, role: principal.role, kind: principal.kind }, 200);
+      // The UI keeps the CSRF token in memory only; after a reload it gets it again here (another site's
+      // page cannot read this answer, and the session cookie is SameSite=Strict).
+      const sessionId = principal.kind === 'user' ? getCookie(c, SESSION_COOKIE) : undefined;
+      const session = sessionId ? await auth.session(sessionId) : undefined;
+      return c.json(
+        {
+          name: principal.name,
+          role: principal.role,
+          kind: principal.kind,
+          ...(session ? { csrfToken: session.csrf } : {}),
+        },
+        200,
+      );
     },
   );
 
@@ -384,6 +402,13 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
     },
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  // The UI answers what no route answers (it is the not-found handler), whatever order routes are added in.
+  if (options.serveUi !== false) {
+    installUi(app, {
+      apiPrefix: '/api',
+      ...(typeof options.serveUi === 'string' ? { root: options.serveUi } : {}),
+    });
+  }
   return app;
 }
 

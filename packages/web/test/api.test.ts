@@ -2,6 +2,9 @@
 // session cookies with CSRF, problem documents naming the field for every bad input (never a 500),
 // trigger → a queued run with its conf checked against the params, cancel, events, pause, and the
 // OpenAPI document. One test goes through a listening server with fetch, as a browser would.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseDagYaml, RedisStateStore } from '@batuta/scheduler';
 import { useRedisServer } from '@batuta/testing';
 import fc from 'fast-check';
@@ -157,10 +160,13 @@ describe('the REST API', () => {
     expect(cookie).toMatch(/SameSite=Strict/);
     const { csrfToken } = await json(login);
     const session = cookie.split(';')[0]!;
+    // A reloaded UI page gets its session's CSRF token back from /api/auth/me; a token has none.
     expect(await json(call('/api/auth/me', { headers: { cookie: session } }))).toMatchObject({
       name: 'ana',
       role: 'operator',
+      csrfToken,
     });
+    expect(await json(call('/api/auth/me', { as: 'operator' }))).not.toHaveProperty('csrfToken');
     const forged = await call('/api/dags/report', {
       method: 'PATCH',
       headers: { cookie: session },
@@ -215,6 +221,35 @@ describe('the REST API', () => {
       ]),
     );
     expect(document.components.schemas.Problem).toBeDefined();
+  });
+
+  it('serves the UI folder it is given at / (index.html for page paths, nothing outside it), or none', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'batuta-ui-'));
+    mkdirSync(join(folder, 'ui', 'assets'), { recursive: true });
+    writeFileSync(join(folder, 'ui', 'index.html'), '<!doctype html><title>UI</title>');
+    writeFileSync(join(folder, 'ui', 'assets', 'app-1.js'), 'export {};');
+    writeFileSync(join(folder, 'secret.txt'), 'not for the web');
+    const dags = () => new Map([[dag.id, dag]]);
+    const withUi = createWebApp({ store, auth, dags, serveUi: join(folder, 'ui') });
+    const page = await withUi.request('/dags/report');
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>UI</title>');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const asset = await withUi.request('/assets/app-1.js');
+    expect(asset.headers.get('content-type')).toContain('text/javascript');
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect((await withUi.request('/assets/missing.js')).status).toBe(404);
+    expect(await (await withUi.request('/..%2Fsecret.txt')).text()).not.toContain('not for the web');
+    expect(await (await withUi.request('/%2e%2e/secret.txt')).text()).not.toContain('not for the web');
+    const api = await withUi.request('/api/nope', { headers: { authorization: `Bearer ${tokens.viewer}` } });
+    expect(api.status).toBe(404);
+    expect(api.headers.get('content-type')).toBe('application/problem+json');
+    const apiOnly = createWebApp({ store, auth, dags, serveUi: false });
+    const none = await apiOnly.request('/dags/report');
+    expect(none.status).toBe(404);
+    expect(none.headers.get('content-type')).toBe('application/problem+json');
+    const unbuilt = createWebApp({ store, auth, dags, serveUi: join(folder, 'nowhere') });
+    expect(await (await unbuilt.request('/')).text()).toContain('npm run build:ui');
   });
 
   it('serves over HTTP to a real client', async () => {

@@ -1,0 +1,2 @@
+// Vite bundles the CSS a module imports; TypeScript only needs to know such imports exist.
+declare module '*.css';

@@ -1,0 +1,133 @@
+// A DAG's page: what it is, the grid of its last runs, and (for operators) the trigger form generated from
+// its params. The grid refreshes every few seconds while the page is visible.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { type DagDetail, getDag, getRun, listRuns, type Me, type RunDetail, roleAllows } from '../api.js';
+import { Grid } from '../components/grid.js';
+import { TriggerForm } from '../components/trigger-form.js';
+import { formatSchedule } from '../format.js';
+import { Link } from '../router.js';
+
+const REFRESH_MS = 5000;
+const LIMITS = [10, 25, 50, 100];
+
+/** Resolves `work` for every item, a few at a time, in order. */
+async function mapLimited<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]!);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+export function DagPage({ dagId, user }: { dagId: string; user: Me }) {
+  const [dag, setDag] = useState<DagDetail>();
+  const [runs, setRuns] = useState<RunDetail[]>();
+  const [limit, setLimit] = useState(25);
+  const [error, setError] = useState<string>();
+  const ended = useRef(new Map<string, RunDetail>());
+
+  const load = useCallback(async () => {
+    try {
+      const [detail, list] = await Promise.all([getDag(dagId), listRuns(dagId, limit)]);
+      // An ended run's instances do not change while it stays ended: only runs still moving are fetched again.
+      const details = await mapLimited(list.runs, 6, async (run) => {
+        const known = ended.current.get(run.runId);
+        if (known && known.state === run.state) return known;
+        const detail = await getRun(run.runId);
+        if (detail.state === 'success' || detail.state === 'failed') ended.current.set(run.runId, detail);
+        return detail;
+      });
+      setDag(detail);
+      setRuns(details.reverse()); // oldest on the left, as time reads
+      setError(undefined);
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure));
+    }
+  }, [dagId, limit]);
+
+  useEffect(() => {
+    document.title = `${dagId} · Batuta`;
+    void load();
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void load();
+    }, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [dagId, load]);
+
+  return (
+    <section aria-labelledby="dag-title">
+      <p>
+        <Link href="/">← DAGs</Link>
+      </p>
+      <h1 id="dag-title">{dagId}</h1>
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
+      {dag && (
+        <>
+          {dag.description && <p>{dag.description}</p>}
+          <dl class="facts">
+            <dt>Schedule</dt>
+            <dd>{formatSchedule(dag.schedule)}</dd>
+            <dt>Tasks</dt>
+            <dd>{dag.taskCount}</dd>
+            <dt>State</dt>
+            <dd>{dag.paused ? 'paused' : 'active'}</dd>
+            {dag.owner && (
+              <>
+                <dt>Owner</dt>
+                <dd>{dag.owner}</dd>
+              </>
+            )}
+          </dl>
+          <div class="columns">
+            <section aria-labelledby="grid-title" class="grid-section">
+              <div class="section-head">
+                <h2 id="grid-title">Grid</h2>
+                <label>
+                  Runs shown{' '}
+                  <select value={String(limit)} onChange={(e) => setLimit(Number(e.currentTarget.value))}>
+                    {LIMITS.map((n) => (
+                      <option key={n} value={String(n)}>
+                        {n}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <button type="button" onClick={() => void load()}>
+                  Refresh
+                </button>
+              </div>
+              {runs ? <Grid tasks={dag.tasks} runs={runs} /> : <p aria-busy="true">Loading…</p>}
+              <Legend />
+            </section>
+            {roleAllows(user.role, 'operator') && (
+              <TriggerForm dagId={dag.dagId} params={dag.params} onTriggered={() => void load()} />
+            )}
+          </div>
+        </>
+      )}
+      {!dag && !error && <p aria-busy="true">Loading…</p>}
+    </section>
+  );
+}
+
+function Legend() {
+  const states = ['success', 'running', 'queued', 'failed', 'upstream_failed', 'up_for_retry', 'skipped', 'none'];
+  return (
+    <ul class="legend" aria-label="Colours">
+      {states.map((state) => (
+        <li key={state}>
+          <span class={`dot state state-${state}`} aria-hidden="true" /> {state}
+        </li>
+      ))}
+    </ul>
+  );
+}
