@@ -10,6 +10,7 @@ import type {
   InstanceWrite,
   PrunedRun,
   PruneRunsQuery,
+  RunCursor,
   RunQuery,
   StateStore,
   StoredEvent,
@@ -108,6 +109,7 @@ export class MemoryStateStore implements StateStore {
     for (const run of this.runs.values()) {
       if (query.dagId !== undefined && run.dagId !== query.dagId) continue;
       if (states && !states.has(run.state)) continue;
+      if (query.before && !comesAfter(run, query.before)) continue;
       matching.push(run);
     }
     matching.sort((a, b) => b.logicalDateMs - a.logicalDateMs || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
@@ -394,4 +396,10 @@ function firstIndexAfter(events: StoredStreamEvent[], afterId: string): number {
     else high = mid;
   }
   return low;
+}
+
+/** True when `run` lists after the cursor: an older logical date, or the same one and a greater run id. */
+function comesAfter(run: { logicalDateMs: number; runId: string }, cursor: RunCursor): boolean {
+  if (run.logicalDateMs !== cursor.logicalDateMs) return run.logicalDateMs < cursor.logicalDateMs;
+  return run.runId > cursor.runId;
 }

@@ -97,6 +97,18 @@ export interface RunQuery {
   dagId?: string;
   states?: RunState[];
   limit?: number;
+  /**
+   * A page's end: list only the runs that come after this one in the listing order (an older logical
+   * date, or the same date and a greater run id). The run itself need not exist any more, so a page
+   * boundary survives a prune or a state change.
+   */
+  before?: RunCursor;
+}
+
+/** Where a page of `listRuns` ended: the last run's logical date and id. */
+export interface RunCursor {
+  logicalDateMs: number;
+  runId: string;
 }
 
 /** The port. Values (conf, outputs, payloads) must be JSON-serializable; reads return copies. */

@@ -214,6 +214,46 @@ export function stateStoreContract(
         expect(await ids({ limit: 100 })).toHaveLength(4);
       });
 
+      it('pages runs with a cursor, ties in runId order, and survives the cursor run going away', async () => {
+        for (const [runId, day, state] of [
+          ['a', 0, 'success'],
+          ['b', 0, 'failed'],
+          ['c', 0, 'success'],
+          ['d', 1, 'success'],
+          ['e', 2, 'running'],
+          ['f', 3, 'success'],
+        ] as const) {
+          await store.createRun(runRecord({ runId, logicalDateMs: JAN_1 + day * DAY_MS, state }));
+        }
+        const ids = async (query: Parameters<StateStore['listRuns']>[0]) =>
+          (await store.listRuns(query)).map((run) => run.runId);
+        expect(await ids({})).toEqual(['f', 'e', 'd', 'a', 'b', 'c']);
+        const pages: string[][] = [];
+        let before: { logicalDateMs: number; runId: string } | undefined;
+        for (;;) {
+          const page = await store.listRuns({ limit: 2, ...(before ? { before } : {}) });
+          if (page.length === 0) break;
+          pages.push(page.map((run) => run.runId));
+          const last = page.at(-1)!;
+          before = { logicalDateMs: last.logicalDateMs, runId: last.runId };
+        }
+        expect(pages).toEqual([['f', 'e'], ['d', 'a'], ['b', 'c']]);
+        // A cursor inside a tie, and one naming a run that does not exist.
+        expect(await ids({ before: { logicalDateMs: JAN_1, runId: 'a' } })).toEqual(['b', 'c']);
+        expect(await ids({ before: { logicalDateMs: JAN_1, runId: 'bb' } })).toEqual(['c']);
+        expect(await ids({ before: { logicalDateMs: JAN_1 + DAY_MS / 2, runId: 'zz' } })).toEqual(['a', 'b', 'c']);
+        expect(await ids({ before: { logicalDateMs: JAN_1 + 2 * DAY_MS, runId: 'e' }, limit: 1 })).toEqual(['d']);
+        expect(await ids({ before: { logicalDateMs: JAN_1 + 3 * DAY_MS, runId: 'f' }, states: ['success'] })).toEqual([
+          'd',
+          'a',
+          'c',
+        ]);
+        expect(
+          await ids({ before: { logicalDateMs: JAN_1, runId: 'a' }, states: ['success', 'failed'], limit: 1 }),
+        ).toEqual(['b']);
+        expect(await ids({ before: { logicalDateMs: JAN_1, runId: 'c' } })).toEqual([]);
+      });
+
       it('lists the state a transition gave a run', async () => {
         await store.createRun(runRecord({ runId: 'r1', state: 'queued' }));
         await store.applyTransition('r1', { run: { patch: { state: 'running' } } });

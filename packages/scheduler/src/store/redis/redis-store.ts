@@ -227,6 +227,8 @@ export class RedisStateStore implements StateStore {
       limit === Number.POSITIVE_INFINITY ? -1 : limit,
       query.dagId === undefined ? '0' : '1',
       query.dagId === undefined ? '' : JSON.stringify(query.dagId),
+      query.before === undefined ? '' : String(-query.before.logicalDateMs),
+      query.before === undefined ? '' : query.before.runId,
       ...(states ?? []).map((state) => JSON.stringify(state)),
     ];
     const reply = (await this.read('listRuns', () => this.scripts.listRuns(this.keys.allRuns, args))) as string[][];
