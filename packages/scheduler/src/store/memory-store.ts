@@ -13,11 +13,13 @@ import type {
   RunCursor,
   RunQuery,
   StateStore,
+  StoreChange,
+  StoreChangeListener,
   StoredEvent,
   TaskInstanceRecord,
   Transition,
 } from './state-store.js';
-import { outputKey, runLeaseName } from './state-store.js';
+import { changeOfTransition, outputKey, runLeaseName } from './state-store.js';
 
 interface StoredRun {
   runId: string;
@@ -72,6 +74,7 @@ export class MemoryStateStore implements StateStore {
   private readonly cursors = new Map<string, string>();
   private readonly pausedDags = new Set<string>();
   private readonly knownDags = new Set<string>();
+  private readonly changeListeners = new Set<StoreChangeListener>();
   private closed = false;
 
   async createRun(run: DagRunRecord): Promise<{ created: boolean; run: DagRunRecord }> {
@@ -86,6 +89,7 @@ export class MemoryStateStore implements StateStore {
       logicalDateMs: run.logicalDateMs,
       json,
     });
+    this.emitChange({ runId: run.runId, dagId: run.dagId, created: true, runState: run.state });
     return { created: true, run: JSON.parse(json) as DagRunRecord };
   }
 
@@ -190,6 +194,8 @@ export class MemoryStateStore implements StateStore {
     }
     if (runWrite) this.runs.set(runId, runWrite);
     for (const { stream, json } of eventWrites) this.appendStored(stream, json);
+    const change = changeOfTransition(runId, run.dagId, transition);
+    if (change) this.emitChange(change);
     return true;
   }
 
@@ -347,8 +353,32 @@ export class MemoryStateStore implements StateStore {
   }
 
   /** Marks the store closed; later calls throw `STORE_CLOSED`. The data stays readable by nobody. */
+  async watchChanges(listener: StoreChangeListener): Promise<() => Promise<void>> {
+    this.assertOpen();
+    // A listener of its own identity, so one function given twice is two subscriptions.
+    const own: StoreChangeListener = (change) => listener(change);
+    this.changeListeners.add(own);
+    return async () => {
+      this.changeListeners.delete(own);
+    };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.changeListeners.clear();
+  }
+
+  /** Tells the listeners, after the change is applied (a copy each; a throwing listener is ignored). */
+  private emitChange(change: StoreChange): void {
+    if (this.changeListeners.size === 0) return;
+    const json = JSON.stringify(change);
+    for (const listener of this.changeListeners) {
+      try {
+        listener(JSON.parse(json) as StoreChange);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
   }
 
   private assertOpen(): void {

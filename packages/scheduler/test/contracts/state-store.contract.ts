@@ -3,7 +3,13 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskState } from '../../src/dag/model.js';
-import type { DagRunRecord, StateStore, TaskInstanceRecord, Transition } from '../../src/store/state-store.js';
+import type {
+  DagRunRecord,
+  StateStore,
+  StoreChange,
+  TaskInstanceRecord,
+  Transition,
+} from '../../src/store/state-store.js';
 import { outputKey } from '../../src/store/state-store.js';
 
 const DAY_MS = 86_400_000;
@@ -263,6 +269,65 @@ export function stateStoreContract(
 
       it('returns an empty list from an empty store', async () => {
         expect(await store.listRuns()).toEqual([]);
+      });
+    });
+
+    describe('change notices', () => {
+      /** Collects notices until `count` arrived (Redis delivers them asynchronously), with a deadline. */
+      const collect = async (count: number, act: () => Promise<void>) => {
+        const seen: StoreChange[] = [];
+        let wake: () => void = () => {};
+        const enough = new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        const stop = await store.watchChanges((change) => {
+          seen.push(change);
+          if (seen.length >= count) wake();
+        });
+        try {
+          await act();
+          await Promise.race([enough, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+        } finally {
+          await stop();
+        }
+        return seen;
+      };
+
+      it('announces created runs and applied transitions, and nothing for a refused one', async () => {
+        const seen = await collect(4, async () => {
+          await store.createRun(runRecord({ runId: 'r1', dagId: 'etl', state: 'queued' }));
+          await store.createRun(runRecord({ runId: 'r1', dagId: 'etl', state: 'queued' }));
+          await store.createRuns([runRecord({ runId: 'r2', dagId: 'ml', state: 'running' })]);
+          await store.applyTransition('r1', { run: { patch: { state: 'failed' }, expectState: 'success' } });
+          await store.applyTransition('r1', {
+            run: { patch: { state: 'running', startMs: 5 } },
+            instances: [{ record: instanceRecord('r1', 'extract', 'queued', { tryNumber: 1 }) }],
+          });
+          await store.applyTransition('r1', { outputs: [{ taskId: 'extract', mapIndex: -1, value: 1 }] });
+          await store.applyTransition('r1', {
+            instances: [{ record: instanceRecord('r1', 'load', 'running', { mapIndex: 2, tryNumber: 3 }) }],
+          });
+        });
+        expect(seen).toEqual([
+          { runId: 'r1', dagId: 'etl', created: true, runState: 'queued' },
+          { runId: 'r2', dagId: 'ml', created: true, runState: 'running' },
+          {
+            runId: 'r1',
+            dagId: 'etl',
+            runState: 'running',
+            tasks: [{ taskId: 'extract', mapIndex: -1, state: 'queued', tryNumber: 1 }],
+          },
+          { runId: 'r1', dagId: 'etl', tasks: [{ taskId: 'load', mapIndex: 2, state: 'running', tryNumber: 3 }] },
+        ]);
+      });
+
+      it('stops telling a listener once it stops watching', async () => {
+        const late: StoreChange[] = [];
+        const stop = await store.watchChanges((change) => late.push(change));
+        await stop();
+        const seen = await collect(1, () => store.createRun(runRecord({ runId: 'r3' })).then(() => {}));
+        expect(seen.map((change) => change.runId)).toEqual(['r3']);
+        expect(late).toEqual([]);
       });
     });
 
