@@ -7,6 +7,7 @@ export {
   type ScalerEvent,
 } from './autoscale/local-process-scaler.js';
 export { type PoolMetrics, type PoolMetricsOptions, poolMetrics } from './autoscale/pool-metrics.js';
+export { type PoolStatus, PoolStatusReader, type PoolStatusReaderOptions } from './autoscale/pool-status.js';
 export { NO_CAPACITY_FITS, WORKER_LOST } from './bullmq/attempt-outcomes.js';
 export { BullmqExecutor, type BullmqExecutorOptions } from './bullmq/bullmq-executor.js';
 export { ResourceWorker } from './bullmq/resource-worker.js';

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { DagValidationError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import {
-  type DagCallbacks,
   type DagAccess,
+  type DagCallbacks,
   type DagSpec,
   DEFAULT_MAX_ACTIVE_RUNS,
   DEFAULT_MAX_ACTIVE_TASKS,

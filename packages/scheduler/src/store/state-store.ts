@@ -200,11 +200,7 @@ export function outputKey(taskId: string, mapIndex: number): string {
 }
 
 /** The notice for a transition that wrote something a live view shows; undefined when it wrote nothing such. */
-export function changeOfTransition(
-  runId: string,
-  dagId: string,
-  transition: Transition,
-): StoreChange | undefined {
+export function changeOfTransition(runId: string, dagId: string, transition: Transition): StoreChange | undefined {
   const runState = transition.run?.patch.state;
   const tasks = (transition.instances ?? []).map(({ record }) => ({
     taskId: record.taskId,

@@ -243,7 +243,11 @@ export function stateStoreContract(
           const last = page.at(-1)!;
           before = { logicalDateMs: last.logicalDateMs, runId: last.runId };
         }
-        expect(pages).toEqual([['f', 'e'], ['d', 'a'], ['b', 'c']]);
+        expect(pages).toEqual([
+          ['f', 'e'],
+          ['d', 'a'],
+          ['b', 'c'],
+        ]);
         // A cursor inside a tie, and one naming a run that does not exist.
         expect(await ids({ before: { logicalDateMs: JAN_1, runId: 'a' } })).toEqual(['b', 'c']);
         expect(await ids({ before: { logicalDateMs: JAN_1, runId: 'bb' } })).toEqual(['c']);
