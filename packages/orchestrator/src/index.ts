@@ -18,6 +18,7 @@ export { OrchestratorError } from './errors.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local/local-executor.js';
 export { machineCapacity } from './local/machine-capacity.js';
 export { TASK_SKIPPED } from './local/task-outcome.js';
+export { registerPoolMetrics, workerMetrics } from './metrics/pool-metrics-collector.js';
 export type { Placement, PlacementIssue, PlacementOptions, PlacementRequest } from './placement/placement.js';
 export { assertDagPlaceable, choosePool, type DagPlacement, placeDag } from './placement/placement.js';
 export {

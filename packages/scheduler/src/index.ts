@@ -62,6 +62,8 @@ export {
 } from './logs/log-store.js';
 export { MemoryLogStore } from './logs/memory-log-store.js';
 export { RedisLogStore, type RedisLogStoreOptions } from './logs/redis-log-store.js';
+export { type MetricsServer, startMetricsServer } from './metrics/metrics-server.js';
+export { SchedulerMetrics, type SchedulerMetricsOptions } from './metrics/scheduler-metrics.js';
 export {
   createOperatorRegistry,
   emptyOperator,

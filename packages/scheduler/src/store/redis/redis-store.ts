@@ -98,6 +98,8 @@ export class RedisStateStore implements StateStore {
   private readonly scripts: RedisStoreScripts;
   private lastConnectionError: Error | undefined;
   private closed = false;
+  /** Told the operation (`getRun`, `applyTransition` …) and milliseconds of every round trip, for metrics. */
+  onRoundTrip: ((operation: string, ms: number) => void) | undefined;
   /** Listeners of watchChanges, served by one subscriber connection while there is any. */
   private readonly changeListeners = new Set<StoreChangeListener>();
   private subscriber: Promise<Redis> | undefined;
@@ -553,20 +555,26 @@ export class RedisStateStore implements StateStore {
   /** Runs one reading Redis call; a failure becomes a BatutaError that says what failed and why. */
   private async read<T>(what: string, call: () => Promise<T>): Promise<T> {
     this.assertOpen();
+    const started = this.onRoundTrip ? performance.now() : 0;
     try {
       return await call();
     } catch (error) {
       throw this.explain(error, what, false);
+    } finally {
+      if (this.onRoundTrip) this.onRoundTrip(what.split(' ', 1)[0]!, performance.now() - started);
     }
   }
 
   /** Runs one writing Redis call; a lost connection leaves its outcome unknown, and the error says so. */
   private async write<T>(what: string, call: () => Promise<T>): Promise<T> {
     this.assertOpen();
+    const started = this.onRoundTrip ? performance.now() : 0;
     try {
       return await call();
     } catch (error) {
       throw this.explain(error, what, true);
+    } finally {
+      if (this.onRoundTrip) this.onRoundTrip(what.split(' ', 1)[0]!, performance.now() - started);
     }
   }
 
