@@ -337,6 +337,46 @@ describe('clear, mark, pools and live changes with a real scheduler', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('has the new routes', async () => {
+    const document = await json(call('/api/openapi.json'));
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/runs/{runId}/tasks/{taskId}/logs',
+        '/api/runs/{runId}/clear',
+        '/api/runs/{runId}/tasks/mark',
+        '/api/pools',
+        '/api/datasets',
+        '/api/events/stream',
+      ]),
+    );
+    expect(document.components.schemas.RepairResult).toBeDefined();
+  });
+});
+
+describe('datasets', () => {
+  it('lists the datasets of the visible DAGs with producers and consumers', async () => {
+    const producer = parseDagYaml(
+      'id: producer\ntasks:\n  out: { operator: empty, outlets: [orders] }\n',
+      'producer.yaml',
+    );
+    const consumer = parseDagYaml(
+      'id: consumer\nschedule: { datasets: [orders] }\ntasks:\n  use: { operator: empty }\n',
+      'consumer.yaml',
+    );
+    dags.set(producer.id, producer).set(consumer.id, consumer);
+    try {
+      const body = await json(call('/api/datasets', { as: 'viewer' }));
+      expect(body.datasets).toEqual([
+        { dataset: 'orders', producers: [{ dagId: 'producer', taskId: 'out' }], consumers: ['consumer'] },
+      ]);
+    } finally {
+      dags.delete(producer.id);
+      dags.delete(consumer.id);
+    }
+  });
+});
+
 describe('metrics', () => {
   it('counts requests by route pattern and status, with a latency histogram', async () => {
     await call('/api/dags', { as: 'viewer' });
