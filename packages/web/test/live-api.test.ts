@@ -5,6 +5,7 @@
 import { createScheduler, PoolStatusReader } from '@batuta/orchestrator';
 import { type DagSpec, parseDagYaml, RedisLogStore, RedisStateStore } from '@batuta/scheduler';
 import { useRedisServer } from '@batuta/testing';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthStore, createWebApp, startWebServer } from '../src/index.js';
@@ -334,6 +335,33 @@ describe('clear, mark, pools and live changes with a real scheduler', () => {
       ana.close();
       await server.close();
     }
+  });
+});
+
+describe('bad input', () => {
+  it('answers any body and query string on the new routes without a 500', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/api/runs/p-a/clear', '/api/runs/p-a/tasks/mark', '/api/runs/none/clear'),
+        fc.oneof(fc.json(), fc.string()),
+        async (path, body) => {
+          const response = await call(path, { as: 'admin', method: 'POST', body });
+          expect(response.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 100 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/api/runs', '/api/runs/logs-run/tasks/b/logs'),
+        fc.dictionary(fc.constantFrom('limit', 'cursor', 'try', 'mapIndex', 'state', 'dagId'), fc.string()),
+        async (path, query) => {
+          const response = await call(`${path}?${new URLSearchParams(query)}`, { as: 'admin' });
+          expect(response.status).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
 
