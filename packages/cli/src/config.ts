@@ -1,6 +1,6 @@
 // CLI configuration: a config file (batuta.config.json or .yaml, or --config FILE), then the
 // environment (BATUTA_REDIS_URL, BATUTA_NAMESPACE, BATUTA_DAGS, BATUTA_POOLS, BATUTA_RETENTION_RUNS,
-// BATUTA_PAUSED_ON_CREATION, BATUTA_LOG_STORE, BATUTA_LOG_FOLDER, BATUTA_REDIS_TLS_*), then flags. zod-checked.
+// BATUTA_PAUSED_ON_CREATION, BATUTA_METRICS_PORT, BATUTA_LOG_STORE, BATUTA_LOG_FOLDER, BATUTA_REDIS_TLS_*), then flags. zod-checked.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { redisTlsFromEnv } from '@batuta/scheduler';
@@ -56,6 +56,15 @@ export const cliConfigSchema = z
       .strict()
       .default({ store: 'redis', folder: 'logs', maxLinesPerAttempt: 100_000, maxLinesPerRun: 1_000_000 })
       .describe('Task logs (BATUTA_LOG_STORE, BATUTA_LOG_FOLDER)'),
+    metricsPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .optional()
+      .describe(
+        'Serve Prometheus metrics at http://0.0.0.0:PORT/metrics from `batuta scheduler` and `batuta worker` (BATUTA_METRICS_PORT); none when unset',
+      ),
     maxConfBytes: z
       .number()
       .int()
@@ -115,6 +124,7 @@ export function loadConfig(flags: {
     ...(env.BATUTA_NAMESPACE ? { namespace: env.BATUTA_NAMESPACE } : {}),
     ...(env.BATUTA_DAGS ? { dags: env.BATUTA_DAGS } : {}),
     ...(env.BATUTA_POOLS ? { pools: env.BATUTA_POOLS } : {}),
+    ...(env.BATUTA_METRICS_PORT ? { metricsPort: Number(env.BATUTA_METRICS_PORT) } : {}),
     ...(env.BATUTA_PAUSED_ON_CREATION
       ? { pausedOnCreation: booleanSetting(env.BATUTA_PAUSED_ON_CREATION, 'BATUTA_PAUSED_ON_CREATION') }
       : {}),

@@ -7,6 +7,7 @@ export {
   type ScalerEvent,
 } from './autoscale/local-process-scaler.js';
 export { type PoolMetrics, type PoolMetricsOptions, poolMetrics } from './autoscale/pool-metrics.js';
+export { type PoolStatus, PoolStatusReader, type PoolStatusReaderOptions } from './autoscale/pool-status.js';
 export { NO_CAPACITY_FITS, WORKER_LOST } from './bullmq/attempt-outcomes.js';
 export { BullmqExecutor, type BullmqExecutorOptions } from './bullmq/bullmq-executor.js';
 export { ResourceWorker } from './bullmq/resource-worker.js';
@@ -17,6 +18,7 @@ export { OrchestratorError } from './errors.js';
 export { LocalExecutor, type LocalExecutorOptions } from './local/local-executor.js';
 export { machineCapacity } from './local/machine-capacity.js';
 export { TASK_SKIPPED } from './local/task-outcome.js';
+export { registerPoolMetrics, workerMetrics } from './metrics/pool-metrics-collector.js';
 export type { Placement, PlacementIssue, PlacementOptions, PlacementRequest } from './placement/placement.js';
 export { assertDagPlaceable, choosePool, type DagPlacement, placeDag } from './placement/placement.js';
 export {

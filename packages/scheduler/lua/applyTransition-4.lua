@@ -30,6 +30,8 @@
       P pairs  run field, JSON value
       R        run fields
       E quads  stream name, type, payload JSON, atMs JSON  (appended to <prefix>stream:<name>, in order)
+      notice   the change notice as a JSON object without its dagId, or '' for none; published on
+               <prefix>changes with the run's dagId put first
 
   Output:
     1 applied, 0 a guard failed or the run does not exist (nothing written)
@@ -124,5 +126,11 @@ index = callInChunks('HDEL', recordKey, index, patchDeletes, 1)
 -- Stream keys derive from the prefix, as the index keys do (see Redis Cluster in docs/redis-keys.md).
 for i = index, index + 4 * events - 1, 4 do
   rcall('XADD', ARGV[1] .. 'stream:' .. ARGV[i], '*', 'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'atMs', ARGV[i + 3])
+end
+
+local notice = ARGV[index + 4 * events]
+if notice and notice ~= '' then
+  local dagIdJson = rcall('HGET', recordKey, 'dagId')
+  rcall('PUBLISH', ARGV[1] .. 'changes', '{"dagId":' .. dagIdJson .. ',' .. string.sub(notice, 2))
 end
 return 1

@@ -12,6 +12,8 @@
     ARGV[5] state as JSON
     ARGV[6...] field, value pairs of the record (each value is the field's JSON)
 
+  A created run is announced on <prefix>changes: {"runId","dagId","created":true,"runState"}.
+
   Output:
     {1}                  created
     {0, {field, value…}} a run with this id exists; its record, unchanged
@@ -34,4 +36,6 @@ local state = cjson.decode(ARGV[5])
 -- Records have a dozen fields at most, far below unpack's limit.
 rcall('HSET', recordKey, unpack(ARGV, 6))
 indexNewRun(prefix, KEYS[2], runId, score, dagId, state)
+rcall('PUBLISH', prefix .. 'changes',
+  '{"runId":' .. cjson.encode(runId) .. ',"dagId":' .. ARGV[4] .. ',"created":true,"runState":' .. ARGV[5] .. '}')
 return {1}

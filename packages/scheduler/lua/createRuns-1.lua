@@ -11,6 +11,8 @@
       the record's fields as one text: field \1 JSON value \1 field \1 JSON value …
       (JSON text never holds a raw \1: JSON.stringify escapes every control character)
 
+  Each created run is announced on <prefix>changes: {"runId","dagId","created":true,"runState"}.
+
   Output: one entry per run, in order
     1                    created
     {field, value…}      a run with this id exists; its record, unchanged
@@ -44,6 +46,8 @@ while i <= #ARGV do
     end
     rcall('HSET', recordKey, unpack(fields))
     indexNewRun(prefix, KEYS[1], runId, score, dagId, state)
+    rcall('PUBLISH', prefix .. 'changes',
+      '{"runId":' .. cjson.encode(runId) .. ',"dagId":' .. ARGV[i + 2] .. ',"created":true,"runState":' .. ARGV[i + 3] .. '}')
     out[#out + 1] = 1
   end
   i = i + 5

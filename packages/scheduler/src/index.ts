@@ -8,6 +8,12 @@ export {
   type FolderChange,
   loadDagDirectory,
 } from './daemon/dag-folder.js';
+export {
+  REPAIR_TIMEOUT_MS,
+  type RepairRequestResult,
+  type RequestRepairOptions,
+  requestRepair,
+} from './daemon/request-repair.js';
 export type { RetentionPolicy } from './daemon/retention-pruner.js';
 export { SchedulerDaemon, type SchedulerDaemonOptions } from './daemon/scheduler-daemon.js';
 export type { SchedulerLogEvent } from './daemon/scheduler-log-event.js';
@@ -56,6 +62,8 @@ export {
 } from './logs/log-store.js';
 export { MemoryLogStore } from './logs/memory-log-store.js';
 export { RedisLogStore, type RedisLogStoreOptions } from './logs/redis-log-store.js';
+export { type MetricsServer, startMetricsServer } from './metrics/metrics-server.js';
+export { SchedulerMetrics, type SchedulerMetricsOptions } from './metrics/scheduler-metrics.js';
 export {
   createOperatorRegistry,
   emptyOperator,

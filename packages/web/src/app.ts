@@ -3,15 +3,31 @@
 // login, a role per route, problem documents for every error, security headers on every answer. It reads
 // and writes through the StateStore port only: the scheduler daemons do the work.
 
-import { BatutaError, checkSafeJson, type DagSpec, newRunId, resolveParams, type StateStore } from '@batuta/scheduler';
+import {
+  BatutaError,
+  checkSafeJson,
+  type DagRunRecord,
+  type DagSpec,
+  newRunId,
+  resolveParams,
+  type StateStore,
+} from '@batuta/scheduler';
 import { CONTROL_STREAM, eventStream } from '@batuta/scheduler/internals';
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AuthStore } from './auth/auth-store.js';
+import { mayView, operableDag, visibleDag } from './auth/dag-access.js';
 import { type Principal, type Role, roleAllows } from './auth/roles.js';
 import { type Env, installCommon, SESSION_COOKIE } from './http-common.js';
 import { type FieldError, ProblemError, sendProblem } from './problem.js';
+import { registerDatasetRoutes } from './routes/dataset-routes.js';
+import { registerLiveRoutes } from './routes/live-routes.js';
+import { type LogStoreLike, registerLogRoutes } from './routes/log-routes.js';
+import { installMetrics, type WebMetrics } from './routes/metrics.js';
+import { type PoolStatusSource, registerPoolRoutes } from './routes/pool-routes.js';
+import { registerRepairRoutes } from './routes/repair-routes.js';
+import { decodeRunCursor, encodeRunCursor, visibleRun } from './routes/route-helpers.js';
 import * as schemas from './schemas.js';
 import { installUi } from './ui-files.js';
 
@@ -33,6 +49,16 @@ export interface WebAppOptions {
   serveUi?: boolean | string;
   now?: () => number;
   onError?: (error: unknown) => void;
+  /** Where task logs are read (the routes answer 503 without one). */
+  logStore?: LogStoreLike;
+  /** The worker pools' figures for GET /api/pools (an empty list without one). */
+  pools?: PoolStatusSource;
+  /** How long clear and mark wait for a scheduler's acknowledgement before answering 202 (default 10 s). */
+  repairWaitMs?: number;
+  /** Comment lines sent to each live-update client this often, so proxies keep the stream (default 15 s). */
+  heartbeatMs?: number;
+  /** Prometheus metrics of this app at GET /metrics (default on; false: none). */
+  metrics?: WebMetrics | false;
 }
 
 const PUBLIC = new Set(['/api/health', '/api/auth/login', '/api/openapi.json']);
@@ -74,6 +100,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
     },
   });
 
+  if (options.metrics !== false) installMetrics(app, options.metrics);
   installCommon(app, {
     prefix: '/api',
     auth,
@@ -83,11 +110,8 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
     ...(options.onError ? { onError: options.onError } : {}),
   });
 
-  const dagOf = (dagId: string): DagSpec => {
-    const dag = options.dags().get(dagId);
-    if (!dag) throw new ProblemError('not-found', `no DAG '${dagId}'`);
-    return dag;
-  };
+  const dagOf = (c: Context<Env>, dagId: string): DagSpec => visibleDag(c.get('principal'), options.dags(), dagId);
+  const operable = (c: Context<Env>, dagId: string): DagSpec => operableDag(c.get('principal'), options.dags(), dagId);
 
   app.openapi(
     createRoute({
@@ -191,7 +215,10 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
       },
     }),
     async (c) => {
-      const dags = [...options.dags().values()].sort((a, b) => a.id.localeCompare(b.id));
+      const principal = c.get('principal');
+      const dags = [...options.dags().values()]
+        .filter((dag) => mayView(principal, dag.access))
+        .sort((a, b) => a.id.localeCompare(b.id));
       const summaries = await Promise.all(
         dags.map(async (dag) => {
           const [paused, runs] = await Promise.all([
@@ -219,7 +246,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
       },
     }),
     async (c) => {
-      const dag = dagOf(c.req.valid('param').dagId);
+      const dag = dagOf(c, c.req.valid('param').dagId);
       const [paused, runs] = await Promise.all([
         store.isDagPaused(dag.id),
         store.listRuns({ dagId: dag.id, limit: 5 }),
@@ -245,8 +272,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
       },
     }),
     async (c) => {
-      require(c, 'operator');
-      const dag = dagOf(c.req.valid('param').dagId);
+      const dag = operable(c, c.req.valid('param').dagId);
       const { paused } = c.req.valid('json');
       await store.setDagPaused(dag.id, paused);
       const runs = await store.listRuns({ dagId: dag.id, limit: 5 });
@@ -274,8 +300,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
       },
     }),
     async (c) => {
-      require(c, 'operator');
-      const dag = dagOf(c.req.valid('param').dagId);
+      const dag = operable(c, c.req.valid('param').dagId);
       const given = (c.req.header('content-length') === '0' ? {} : c.req.valid('json')?.conf) ?? {};
       const conf = confFor(dag, given);
       const at = now();
@@ -307,12 +332,42 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
     }),
     async (c) => {
       const query = c.req.valid('query');
-      const runs = await store.listRuns({
-        ...(query.dagId ? { dagId: query.dagId } : {}),
-        ...(query.state ? { states: [query.state] } : {}),
-        limit: query.limit,
-      });
-      return c.json({ runs: runs.map(schemas.runOf) }, 200);
+      const principal = c.get('principal');
+      if (query.dagId) dagOf(c, query.dagId);
+      const dags = options.dags();
+      // Runs of a DAG the principal may not see are left out; a page is topped up from further on.
+      const visible = (dagId: string) => query.dagId !== undefined || mayView(principal, dags.get(dagId)?.access);
+      let before = query.cursor === undefined ? undefined : decodeRunCursor(query.cursor);
+      const runs: DagRunRecord[] = [];
+      let more = false;
+      for (let round = 0; round < 20; round++) {
+        const page = await store.listRuns({
+          ...(query.dagId ? { dagId: query.dagId } : {}),
+          ...(query.state ? { states: [query.state] } : {}),
+          limit: query.limit + 1,
+          ...(before ? { before } : {}),
+        });
+        let taken = 0;
+        for (const run of page.slice(0, query.limit)) {
+          taken++;
+          if (!visible(run.dagId)) continue;
+          runs.push(run);
+          if (runs.length === query.limit) break;
+        }
+        // More exist when this page had runs left over past what was taken.
+        more = page.length > taken;
+        const last = page[taken - 1];
+        if (runs.length === query.limit || !more || !last) break;
+        before = { logicalDateMs: last.logicalDateMs, runId: last.runId };
+      }
+      const last = runs.at(-1);
+      return c.json(
+        {
+          runs: runs.map(schemas.runOf),
+          ...(more && last ? { nextCursor: encodeRunCursor(last) } : {}),
+        },
+        200,
+      );
     },
   );
 
@@ -331,8 +386,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
     }),
     async (c) => {
       const { runId } = c.req.valid('param');
-      const run = await store.getRun(runId);
-      if (!run) throw new ProblemError('not-found', `no run '${runId}'`);
+      const { run } = await visibleRun(c.get('principal'), store, options.dags(), runId);
       const instances = await store.getTaskInstances(runId);
       return c.json({ ...schemas.runOf(run), tasks: instances.map(schemas.instanceOf) }, 200);
     },
@@ -354,8 +408,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
     async (c) => {
       const principal = require(c, 'operator');
       const { runId } = c.req.valid('param');
-      const run = await store.getRun(runId);
-      if (!run) throw new ProblemError('not-found', `no run '${runId}'`);
+      const { run } = await visibleRun(principal, store, options.dags(), runId, 'operate');
       if (run.state === 'success' || run.state === 'failed')
         return c.json({ runId, outcome: 'already-ended' as const }, 202);
       const reason = `cancelled by ${principal.name}`;
@@ -392,6 +445,13 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
       return c.json({ name, id }, 202);
     },
   );
+
+  const context = { store, dags: options.dags, now };
+  registerLogRoutes(app, { ...context, ...(options.logStore ? { logStore: options.logStore } : {}) });
+  registerRepairRoutes(app, { ...context, waitMs: options.repairWaitMs ?? 10_000 });
+  registerDatasetRoutes(app, context);
+  registerPoolRoutes(app, { ...(options.pools ? { pools: options.pools } : {}) });
+  registerLiveRoutes(app, { ...context, heartbeatMs: options.heartbeatMs ?? 15_000 });
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

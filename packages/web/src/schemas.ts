@@ -71,11 +71,24 @@ export const taskInstance = z
   .openapi('TaskInstance');
 
 export const runDetail = run.extend({ tasks: z.array(taskInstance) }).openapi('RunDetail');
-export const runList = z.object({ runs: z.array(run) }).openapi('RunList');
+export const runList = z
+  .object({
+    runs: z.array(run),
+    nextCursor: z
+      .string()
+      .optional()
+      .openapi({ description: 'Pass as `cursor` for the next page; absent on the last' }),
+  })
+  .openapi('RunList');
 export const runQuery = z.object({
   dagId: z.string().regex(NAME).optional(),
   state: runState.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,800}$/, 'a nextCursor from an earlier page')
+    .optional()
+    .openapi({ description: 'The nextCursor of the previous page' }),
 });
 
 export const dagSummary = z

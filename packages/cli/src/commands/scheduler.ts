@@ -8,8 +8,10 @@ import {
   LocalExecutor,
   LocalProcessScaler,
   loadPoolsFile,
+  PoolStatusReader,
   type PoolsConfig,
   poolMetrics,
+  registerPoolMetrics,
 } from '@batuta/orchestrator';
 import { poolQueue } from '@batuta/orchestrator/internals';
 import {
@@ -17,10 +19,14 @@ import {
   type Executor,
   type OperatorRegistry,
   parseDuration,
+  RedisStateStore,
   RunCoordinator,
+  type RunListener,
   redactCredentials,
   SchedulerDaemon,
   type SchedulerLogEvent,
+  SchedulerMetrics,
+  startMetricsServer,
 } from '@batuta/scheduler';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -114,18 +120,21 @@ export async function schedulerCommand(
       onError: (error) => jsonLog({ event: 'executor_error', level: 'error', message: String(error) }),
     });
   }
+  const metrics = config.metricsPort === undefined ? undefined : new SchedulerMetrics();
+  if (metrics && store instanceof RedisStateStore) store.onRoundTrip = (op, ms) => metrics.observeRoundTrip(op, ms);
+  const listener: RunListener = {
+    runChanged: (run) => {
+      if (run.state === 'success' || run.state === 'failed') {
+        jsonLog({ event: 'run_finished', dagId: run.dagId, runId: run.runId, state: run.state, reason: run.reason });
+      }
+    },
+    callbackFailed: (runId, what, error) =>
+      jsonLog({ event: 'callback_failed', level: 'warn', runId, what, message: String(error) }),
+  };
   const coordinator = new RunCoordinator({
     store,
     executor,
-    listener: {
-      runChanged: (run) => {
-        if (run.state === 'success' || run.state === 'failed') {
-          jsonLog({ event: 'run_finished', dagId: run.dagId, runId: run.runId, state: run.state, reason: run.reason });
-        }
-      },
-      callbackFailed: (runId, what, error) =>
-        jsonLog({ event: 'callback_failed', level: 'warn', runId, what, message: String(error) }),
-    },
+    listener: metrics ? metrics.listener(listener) : listener,
   });
   const daemon = new SchedulerDaemon({
     store,
@@ -151,8 +160,14 @@ export async function schedulerCommand(
         });
       }
     },
-    log: jsonLog,
+    log: metrics
+      ? (event) => {
+          metrics.observeLog(event);
+          jsonLog(event);
+        }
+      : jsonLog,
   });
+  const metricsServing = metrics ? await serveMetrics(config, metrics, poolsConfig) : undefined;
   jsonLog({
     event: 'dags_loaded',
     folder: folder.dir,
@@ -192,7 +207,33 @@ export async function schedulerCommand(
       await coordinator.close();
       await logStore.close();
       await store.close();
+      await metricsServing?.close();
     },
     jsonLog,
   );
+}
+
+/** The metrics server of a scheduler or worker process, with the pools' gauges when there are pools. */
+export async function serveMetrics(
+  config: CliConfig,
+  metrics: SchedulerMetrics,
+  pools: PoolsConfig | undefined,
+): Promise<{ close(): Promise<void> }> {
+  let reader: PoolStatusReader | undefined;
+  let connection: Redis | undefined;
+  if (pools) {
+    connection = new Redis(config.redisUrl, { ...redisOptionsOf(config), maxRetriesPerRequest: null });
+    connection.on('error', () => {});
+    reader = new PoolStatusReader({ connection, namespace: config.namespace, pools });
+    registerPoolMetrics(metrics.registry, reader);
+  }
+  const server = await startMetricsServer(metrics.registry, { port: config.metricsPort ?? 0 });
+  jsonLog({ event: 'metrics_serving', url: server.url });
+  return {
+    close: async () => {
+      await server.close();
+      await reader?.close();
+      connection?.disconnect();
+    },
+  };
 }

@@ -2,7 +2,6 @@
 // `batuta tasks mark` and `batuta tasks test`. Clear and mark are planned here (the same pure planner the
 // scheduler uses) so the user sees what changes, then sent through the control stream: the scheduler
 // holding the run's lease applies them, and acknowledges; this command waits for that acknowledgement.
-import { randomUUID } from 'node:crypto';
 import {
   createTaskInvoker,
   type DagSpec,
@@ -11,20 +10,12 @@ import {
   MemoryStateStore,
   type OperatorRegistry,
   parseDateTime,
-  type RepairPlan,
+  REPAIR_TIMEOUT_MS,
   type RepairRequest,
+  type RepairRequestResult,
+  requestRepair,
   resolveParams,
-  type StateStore,
 } from '@batuta/scheduler';
-import {
-  CONTROL_STREAM,
-  compilePlan,
-  planRepair,
-  REPAIR_DONE,
-  REPAIR_REQUEST,
-  type RepairDoneEvent,
-  type RepairRequestEvent,
-} from '@batuta/scheduler/internals';
 import { NotFoundError, UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { readJsonObject } from '../json-input.js';
@@ -86,7 +77,7 @@ export interface RepairReport {
   changes: Array<{ taskId: string; mapIndex: number; from: string; to: string; tryNumber: number }>;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = REPAIR_TIMEOUT_MS;
 
 /** `batuta tasks clear RUN TASK… [--downstream] [--upstream] [--only-failed] [--only-running] [--dry-run]`. */
 export function tasksClear(
@@ -166,13 +157,15 @@ async function repair(
     if (!run) throw new NotFoundError(`no run '${runId}' in namespace '${config.namespace}'`);
     const dag = await findDag(config, operators, run.dagId);
     const request = requestFor(dag);
-    let plan: RepairPlan;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    let result: RepairRequestResult;
     try {
-      plan = planRepair(compilePlan(dag), await store.getTaskInstances(runId), request);
+      result = await requestRepair(store, dag, runId, request, { dryRun: options.dryRun ?? false, timeoutMs });
     } catch (error) {
       if (isBatutaError(error, 'UNKNOWN_TASK')) throw new NotFoundError(error.message);
       throw error;
     }
+    const { plan, done } = result;
     const report: RepairReport = {
       runId,
       dagId: dag.id,
@@ -188,15 +181,14 @@ async function repair(
         tryNumber,
       })),
     };
-    if (options.dryRun || plan.changes.length === 0) {
+    if (result.status === 'dry-run' || result.status === 'nothing-to-change') {
       print(report, options.json ?? false, options.dryRun ? 'would change' : 'nothing to change');
       return 0;
     }
-    const done = await sendAndWait(store, runId, request, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     if (!done) {
       print(report, options.json ?? false, 'requested');
       console.error(
-        `batuta: no scheduler applied the ${request.action} of run ${runId} within ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s; ` +
+        `batuta: no scheduler applied the ${request.action} of run ${runId} within ${Math.round(timeoutMs / 1000)} s; ` +
           'is a scheduler running on this namespace? The request stays in the control stream for 10 minutes',
       );
       return 1;
@@ -215,28 +207,6 @@ async function repair(
   } finally {
     await store.close();
   }
-}
-
-/** Appends the request to the control stream and waits for the scheduler's acknowledgement (undefined: none came). */
-async function sendAndWait(
-  store: StateStore,
-  runId: string,
-  request: RepairRequest,
-  timeoutMs: number,
-): Promise<RepairDoneEvent | undefined> {
-  const requestId = randomUUID();
-  const payload: RepairRequestEvent = { requestId, runId, request };
-  let cursor = await store.appendEvent(CONTROL_STREAM, REPAIR_REQUEST, payload, Date.now());
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const event of await store.readEvents(CONTROL_STREAM, cursor, 1_000)) {
-      cursor = event.id;
-      const done = event.payload as RepairDoneEvent | null;
-      if (event.type === REPAIR_DONE && done?.requestId === requestId) return done;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return undefined;
 }
 
 function print(report: RepairReport, json: boolean, verb: string): void {

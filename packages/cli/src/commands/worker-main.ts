@@ -1,14 +1,14 @@
 // `batuta worker --pool NAME`: a resource-admitting worker of one pool, running tasks of the DAGs in the
 // configured folder (the same files the scheduler loads). SIGTERM drains running attempts and exits.
 import { hostname } from 'node:os';
-import { parseCapacity, ResourceWorker } from '@batuta/orchestrator';
-import { createTaskInvoker, type OperatorRegistry, type SchedulerLogEvent } from '@batuta/scheduler';
+import { parseCapacity, ResourceWorker, workerMetrics } from '@batuta/orchestrator';
+import { createTaskInvoker, type OperatorRegistry, type SchedulerLogEvent, SchedulerMetrics } from '@batuta/scheduler';
 import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { redisOptionsOf } from '../redis-options.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownWithin } from '../shutdown-deadline.js';
 import { loadFolder, openLogStore, openStoreWaiting, STARTUP_WAIT_MS } from '../store.js';
-import { jsonLog, poolsOf } from './scheduler.js';
+import { jsonLog, poolsOf, serveMetrics } from './scheduler.js';
 import { workerLogFields } from './worker-log-event.js';
 import type { StallDetection } from './worker-stall-detection.js';
 
@@ -34,6 +34,9 @@ export async function workerMain(
   const logStore = openLogStore(config);
   const folder = await loadFolder(config, operators);
   const reload = setInterval(() => void folder.scan(), 2_000);
+  const metrics = config.metricsPort === undefined ? undefined : new SchedulerMetrics();
+  if (metrics) store.onRoundTrip = (operation, ms) => metrics.observeRoundTrip(operation, ms);
+  const perWorker = metrics ? workerMetrics(metrics.registry, options.pool) : undefined;
   const worker = new ResourceWorker({
     redisUrl: config.redisUrl,
     redisOptions: redisOptionsOf(config),
@@ -45,9 +48,15 @@ export async function workerMain(
     name: `${hostname()}:${process.pid}:${options.pool}`,
     invoke: createTaskInvoker({ resolveDag: (id) => folder.dags.get(id), store, operators }),
     logStore,
-    onEvent: (event) => jsonLog(workerLogFields(event) as SchedulerLogEvent),
+    onEvent: (event) => {
+      perWorker?.onEvent(event);
+      jsonLog(workerLogFields(event) as SchedulerLogEvent);
+    },
   });
   await worker.start();
+  const metricsServing = metrics
+    ? await serveMetrics(config, metrics, { pools: pools.filter((p) => p.name === options.pool), slotPools })
+    : undefined;
   jsonLog({ event: 'worker_started', pool: options.pool, capacity, dagIds: [...folder.dags.keys()] });
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', () => resolve());
@@ -69,6 +78,7 @@ export async function workerMain(
       await worker.close({ drain: true, deadlineMs: DRAIN_DEADLINE_MS });
       await logStore.close();
       await store.close();
+      await metricsServing?.close();
     },
     jsonLog,
   );

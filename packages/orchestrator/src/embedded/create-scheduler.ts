@@ -11,20 +11,27 @@ import {
   DagFolder,
   type DagSpec,
   DagValidationError,
+  type MetricsServer,
   newRunId,
   type OperatorRegistry,
   RedisStateStore,
   RunCoordinator,
+  type RunListener,
   resolveParams,
   SchedulerDaemon,
   type SchedulerLogEvent,
+  SchedulerMetrics,
+  startMetricsServer,
   systemClock,
 } from '@batuta/scheduler';
+import type { Redis } from 'ioredis';
+import { PoolStatusReader } from '../autoscale/pool-status.js';
 import { BullmqExecutor } from '../bullmq/bullmq-executor.js';
-import type { ConnectionOptions } from '../bullmq/connection.js';
+import { type ConnectionOptions, connectRedis } from '../bullmq/connection.js';
 import { ResourceWorker } from '../bullmq/resource-worker.js';
 import { OrchestratorError } from '../errors.js';
 import { machineCapacity } from '../local/machine-capacity.js';
+import { registerPoolMetrics, workerMetrics } from '../metrics/pool-metrics-collector.js';
 import { placeDag } from '../placement/placement.js';
 import type { PoolsConfig, WorkerPool } from '../pools/worker-pool.js';
 
@@ -49,6 +56,14 @@ export interface CreateSchedulerOptions {
   reloadMs?: number;
   redisOptions?: ConnectionOptions;
   clock?: Clock;
+  /**
+   * Serve Prometheus metrics at http://<metricsHost>:<port>/metrics (0: any free port; `metricsUrl()` says
+   * which): runs by DAG and state, task durations, fire lateness, store round trips, the pools' queue depth and
+   * admitted resources, and each in-process worker's admitted resources. Default: no metrics server.
+   */
+  metricsPort?: number;
+  /** The metrics server's address (default 0.0.0.0). */
+  metricsHost?: string;
 }
 
 /** A scheduler embedded in an application: start it, stop it, and follow what it does. */
@@ -65,6 +80,8 @@ export interface EmbeddedScheduler {
   off(event: 'log', listener: (event: SchedulerLogEvent) => void): this;
   /** The log events from now on, until `stop()` (or `signal`). */
   events(signal?: AbortSignal): AsyncIterableIterator<SchedulerLogEvent>;
+  /** The metrics URL once started with `metricsPort`; undefined otherwise. */
+  metricsUrl(): string | undefined;
 }
 
 /** Creates the scheduler daemon of one deployment, ready to `start()` inside an application. */
@@ -73,6 +90,7 @@ export function createScheduler(options: CreateSchedulerOptions): EmbeddedSchedu
 }
 
 interface Running {
+  metrics?: { server: MetricsServer; reader: PoolStatusReader; connection: Redis };
   store: RedisStateStore;
   coordinator: RunCoordinator;
   daemon: SchedulerDaemon;
@@ -86,6 +104,7 @@ class Embedded extends EventEmitter implements EmbeddedScheduler {
   private readonly pools: PoolsConfig;
   private readonly stopped = new AbortController();
   private running: Promise<Running> | undefined;
+  private metricsAt: string | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(options: CreateSchedulerOptions) {
@@ -118,6 +137,11 @@ class Embedded extends EventEmitter implements EmbeddedScheduler {
       await parts.daemon.stop();
       await parts.coordinator.close();
       await parts.store.close();
+      if (parts.metrics) {
+        await parts.metrics.server.close();
+        await parts.metrics.reader.close();
+        parts.metrics.connection.disconnect();
+      }
     }
     this.log({ event: 'scheduler_stopped', schedulerId: this.schedulerId });
     this.stopped.abort();
@@ -169,6 +193,10 @@ class Embedded extends EventEmitter implements EmbeddedScheduler {
     };
   }
 
+  metricsUrl(): string | undefined {
+    return this.metricsAt;
+  }
+
   private async started(): Promise<Running> {
     if (!this.running) {
       throw new OrchestratorError('SCHEDULER_NOT_STARTED', 'the scheduler is not started: call start() first');
@@ -199,25 +227,28 @@ class Embedded extends EventEmitter implements EmbeddedScheduler {
       ...(o.redisOptions ? { redisOptions: o.redisOptions } : {}),
       onError: (error) => this.log({ event: 'executor_error', level: 'error', message: String(error) }),
     });
+    const metrics = o.metricsPort === undefined ? undefined : new SchedulerMetrics();
+    if (metrics) store.onRoundTrip = (operation, ms) => metrics.observeRoundTrip(operation, ms);
+    const listener: RunListener = {
+      runChanged: (run) => {
+        if (run.state === 'success' || run.state === 'failed') {
+          this.log({
+            event: 'run_finished',
+            dagId: run.dagId,
+            runId: run.runId,
+            state: run.state,
+            reason: run.reason,
+          });
+        }
+      },
+      callbackFailed: (runId, what, error) =>
+        this.log({ event: 'callback_failed', level: 'warn', runId, what, message: String(error) }),
+    };
     const coordinator = new RunCoordinator({
       store,
       executor,
       ...(o.clock ? { clock: o.clock } : {}),
-      listener: {
-        runChanged: (run) => {
-          if (run.state === 'success' || run.state === 'failed') {
-            this.log({
-              event: 'run_finished',
-              dagId: run.dagId,
-              runId: run.runId,
-              state: run.state,
-              reason: run.reason,
-            });
-          }
-        },
-        callbackFailed: (runId, what, error) =>
-          this.log({ event: 'callback_failed', level: 'warn', runId, what, message: String(error) }),
-      },
+      listener: metrics ? metrics.listener(listener) : listener,
     });
     const daemon = new SchedulerDaemon({
       store,
@@ -226,27 +257,44 @@ class Embedded extends EventEmitter implements EmbeddedScheduler {
       dags: dags.current,
       ...(dags.reload ? { reload: dags.reload, reloadMs: o.reloadMs ?? 2_000 } : {}),
       ...(o.clock ? { clock: o.clock } : {}),
-      log: (event) => this.log(event),
+      log: (event) => {
+        metrics?.observeLog(event);
+        this.log(event);
+      },
     });
     const workers = o.workers
-      ? this.pools.pools.map(
-          (pool) =>
-            new ResourceWorker({
-              redisUrl: o.redisUrl,
-              namespace,
-              pool: pool.name,
-              capacity: pool.capacity,
-              slotPools: this.pools.slotPools,
-              name: `${this.schedulerId}:${pool.name}`,
-              ...(o.redisOptions ? { redisOptions: o.redisOptions } : {}),
-              invoke: createTaskInvoker({ resolveDag: (id) => dags.current().get(id), store, operators }),
-              onEvent: (event) => {
-                if (event.type === 'error')
-                  this.log({ event: 'worker_error', level: 'error', pool: pool.name, message: String(event.error) });
-              },
-            }),
-        )
+      ? this.pools.pools.map((pool) => {
+          const perWorker = metrics ? workerMetrics(metrics.registry, pool.name) : undefined;
+          return new ResourceWorker({
+            redisUrl: o.redisUrl,
+            namespace,
+            pool: pool.name,
+            capacity: pool.capacity,
+            slotPools: this.pools.slotPools,
+            name: `${this.schedulerId}:${pool.name}`,
+            ...(o.redisOptions ? { redisOptions: o.redisOptions } : {}),
+            invoke: createTaskInvoker({ resolveDag: (id) => dags.current().get(id), store, operators }),
+            onEvent: (event) => {
+              perWorker?.onEvent(event);
+              if (event.type === 'error')
+                this.log({ event: 'worker_error', level: 'error', pool: pool.name, message: String(event.error) });
+            },
+          });
+        })
       : [];
+    let served: Running['metrics'];
+    if (metrics) {
+      const connection = connectRedis(o.redisUrl, o.redisOptions);
+      connection.on('error', () => {});
+      const reader = new PoolStatusReader({ connection, namespace, pools: this.pools });
+      registerPoolMetrics(metrics.registry, reader);
+      const server = await startMetricsServer(metrics.registry, {
+        port: o.metricsPort!,
+        ...(o.metricsHost ? { host: o.metricsHost } : {}),
+      });
+      served = { server, reader, connection };
+      this.metricsAt = server.url;
+    }
     try {
       for (const worker of workers) await worker.start();
       await daemon.start();
@@ -254,10 +302,15 @@ class Embedded extends EventEmitter implements EmbeddedScheduler {
       await Promise.all(workers.map((worker) => worker.close({ drain: false })));
       await coordinator.close();
       await store.close();
+      if (served) {
+        await served.server.close();
+        await served.reader.close();
+        served.connection.disconnect();
+      }
       throw error;
     }
     this.log({ event: 'dags_loaded', dagIds: [...dags.current().keys()], namespace, workers: workers.length });
-    return { store, coordinator, daemon, workers, dags: dags.current };
+    return { store, coordinator, daemon, workers, dags: dags.current, ...(served ? { metrics: served } : {}) };
   }
 
   /** The DAGs as a live map: fixed for a list (each checked against the pools), rescanned for a folder. */

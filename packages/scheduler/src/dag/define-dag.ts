@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DagValidationError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import {
+  type DagAccess,
   type DagCallbacks,
   type DagSpec,
   DEFAULT_MAX_ACTIVE_RUNS,
@@ -112,6 +113,8 @@ export interface DagOptions {
   description?: string;
   tags?: string[];
   owner?: string;
+  /** Who may see and operate the DAG in the web API: roles or `user:NAME`; absent: everyone, by role. */
+  access?: DagAccess;
   /** A cron string or preset (UTC), or `{ cron, timezone }`, `{ every }`, `{ events }`, `{ datasets }`. */
   schedule?:
     | string
@@ -324,6 +327,7 @@ export class Dag<Params = Record<string, unknown>, Outputs = Record<string, unkn
       tasks: [...this.tasks],
       ...(o.description === undefined ? {} : { description: o.description }),
       ...(o.owner === undefined ? {} : { owner: o.owner }),
+      ...(o.access === undefined ? {} : { access: structuredClone(o.access) }),
       ...(o.pausedOnCreation === undefined ? {} : { pausedOnCreation: o.pausedOnCreation }),
       ...(schedule ? { schedule } : {}),
       ...(o.startDate === undefined ? {} : { startDateMs: new Date(o.startDate).getTime() }),

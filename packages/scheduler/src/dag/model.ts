@@ -208,12 +208,22 @@ export interface ParamSpec {
   required?: boolean;
 }
 
+/** Per-DAG access: each entry is a role (`viewer`, `operator`, `admin`) or `user:NAME`. */
+export interface DagAccess {
+  /** Who may see the DAG and its runs; absent: everyone. Admins always may. */
+  view?: string[];
+  /** Who may trigger, pause, cancel, clear and mark; absent: every operator. Admins always may. */
+  operate?: string[];
+}
+
 /** One DAG in the normalized model. Tasks are in declaration order. */
 export interface DagSpec {
   id: string;
   description?: string;
   tags: string[];
   owner?: string;
+  /** Who may see and operate the DAG in the web API; absent: everyone, by role. */
+  access?: DagAccess;
   schedule?: ScheduleSpec;
   startDateMs?: number;
   endDateMs?: number;

@@ -154,6 +154,12 @@ export function normalizeDagDocument(document: DagDocument, options: NormalizeOp
   };
   if (document.description !== undefined) dag.description = document.description;
   if (document.owner !== undefined) dag.owner = document.owner;
+  if (document.access !== undefined) {
+    dag.access = {
+      ...(document.access.view ? { view: [...document.access.view] } : {}),
+      ...(document.access.operate ? { operate: [...document.access.operate] } : {}),
+    };
+  }
   if (document.pausedOnCreation !== undefined) dag.pausedOnCreation = document.pausedOnCreation;
   const schedule = parseSchedule(document.schedule);
   if (schedule !== undefined) dag.schedule = schedule;

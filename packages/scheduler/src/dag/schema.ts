@@ -366,6 +366,30 @@ const tasksMap = hinted(
   { expected: 'a map of task id → task' },
 );
 
+const accessEntry = z
+  .string()
+  .regex(/^(viewer|operator|admin|user:[A-Za-z0-9_.@-]{1,64})$/, {
+    message: "a role (viewer, operator, admin) or 'user:NAME'",
+  })
+  .meta({ examples: ['operator', 'user:ana'] });
+
+/** Who may see and operate a DAG in the web API (absent: everyone, by role). */
+export const dagAccessSchema = z
+  .strictObject({
+    view: z
+      .array(accessEntry)
+      .meta({ description: 'Roles and users (user:NAME) that may see the DAG and its runs; admins always may.' })
+      .optional(),
+    operate: z
+      .array(accessEntry)
+      .meta({
+        description:
+          'Roles and users that may trigger, pause, cancel, clear and mark; they also need the operator role. Admins always may.',
+      })
+      .optional(),
+  })
+  .meta({ description: 'Per-DAG access in the web API: who may see it and who may operate it.' });
+
 /** The whole DAG file. */
 export const dagDocumentSchema = z
   .strictObject({
@@ -373,6 +397,7 @@ export const dagDocumentSchema = z
     description: z.string().meta({ description: 'What the DAG does.' }).optional(),
     tags: z.array(z.string()).meta({ description: 'Labels for listing and filtering.' }).optional(),
     owner: z.string().meta({ description: 'Who to ask about this DAG.' }).optional(),
+    access: dagAccessSchema.optional(),
     schedule: scheduleSchema.optional(),
     startDate: dateString('First logical date; no offset means UTC.').optional(),
     endDate: dateString('Last logical date; no offset means UTC.').optional(),

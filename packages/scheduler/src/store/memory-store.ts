@@ -10,13 +10,16 @@ import type {
   InstanceWrite,
   PrunedRun,
   PruneRunsQuery,
+  RunCursor,
   RunQuery,
   StateStore,
+  StoreChange,
+  StoreChangeListener,
   StoredEvent,
   TaskInstanceRecord,
   Transition,
 } from './state-store.js';
-import { outputKey, runLeaseName } from './state-store.js';
+import { changeOfTransition, outputKey, runLeaseName } from './state-store.js';
 
 interface StoredRun {
   runId: string;
@@ -71,6 +74,7 @@ export class MemoryStateStore implements StateStore {
   private readonly cursors = new Map<string, string>();
   private readonly pausedDags = new Set<string>();
   private readonly knownDags = new Set<string>();
+  private readonly changeListeners = new Set<StoreChangeListener>();
   private closed = false;
 
   async createRun(run: DagRunRecord): Promise<{ created: boolean; run: DagRunRecord }> {
@@ -85,6 +89,7 @@ export class MemoryStateStore implements StateStore {
       logicalDateMs: run.logicalDateMs,
       json,
     });
+    this.emitChange({ runId: run.runId, dagId: run.dagId, created: true, runState: run.state });
     return { created: true, run: JSON.parse(json) as DagRunRecord };
   }
 
@@ -108,6 +113,7 @@ export class MemoryStateStore implements StateStore {
     for (const run of this.runs.values()) {
       if (query.dagId !== undefined && run.dagId !== query.dagId) continue;
       if (states && !states.has(run.state)) continue;
+      if (query.before && !comesAfter(run, query.before)) continue;
       matching.push(run);
     }
     matching.sort((a, b) => b.logicalDateMs - a.logicalDateMs || (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0));
@@ -188,6 +194,8 @@ export class MemoryStateStore implements StateStore {
     }
     if (runWrite) this.runs.set(runId, runWrite);
     for (const { stream, json } of eventWrites) this.appendStored(stream, json);
+    const change = changeOfTransition(runId, run.dagId, transition);
+    if (change) this.emitChange(change);
     return true;
   }
 
@@ -345,8 +353,32 @@ export class MemoryStateStore implements StateStore {
   }
 
   /** Marks the store closed; later calls throw `STORE_CLOSED`. The data stays readable by nobody. */
+  async watchChanges(listener: StoreChangeListener): Promise<() => Promise<void>> {
+    this.assertOpen();
+    // A listener of its own identity, so one function given twice is two subscriptions.
+    const own: StoreChangeListener = (change) => listener(change);
+    this.changeListeners.add(own);
+    return async () => {
+      this.changeListeners.delete(own);
+    };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.changeListeners.clear();
+  }
+
+  /** Tells the listeners, after the change is applied (a copy each; a throwing listener is ignored). */
+  private emitChange(change: StoreChange): void {
+    if (this.changeListeners.size === 0) return;
+    const json = JSON.stringify(change);
+    for (const listener of this.changeListeners) {
+      try {
+        listener(JSON.parse(json) as StoreChange);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
   }
 
   private assertOpen(): void {
@@ -394,4 +426,10 @@ function firstIndexAfter(events: StoredStreamEvent[], afterId: string): number {
     else high = mid;
   }
   return low;
+}
+
+/** True when `run` lists after the cursor: an older logical date, or the same one and a greater run id. */
+function comesAfter(run: { logicalDateMs: number; runId: string }, cursor: RunCursor): boolean {
+  if (run.logicalDateMs !== cursor.logicalDateMs) return run.logicalDateMs < cursor.logicalDateMs;
+  return run.runId > cursor.runId;
 }

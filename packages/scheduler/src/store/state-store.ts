@@ -92,11 +92,42 @@ export interface StoredEvent {
   atMs: number;
 }
 
+/**
+ * A compact notice of one applied change, for live views: a run created, or a transition that wrote a
+ * run's state and/or instances. Redis publishes it on `batuta:<ns>:changes` in the same script as the
+ * change; the memory store emits it after the change.
+ */
+export interface StoreChange {
+  runId: string;
+  dagId: string;
+  /** Set when the change created the run. */
+  created?: true;
+  /** The run's state, when the change created the run or wrote its state. */
+  runState?: RunState;
+  /** The instances the change wrote, with their new state. */
+  tasks?: Array<{ taskId: string; mapIndex: number; state: TaskState; tryNumber: number }>;
+}
+
+/** Receives store changes; it must not throw (what it throws is ignored). */
+export type StoreChangeListener = (change: StoreChange) => void;
+
 /** Query for listing runs; results are newest logical date first. */
 export interface RunQuery {
   dagId?: string;
   states?: RunState[];
   limit?: number;
+  /**
+   * A page's end: list only the runs that come after this one in the listing order (an older logical
+   * date, or the same date and a greater run id). The run itself need not exist any more, so a page
+   * boundary survives a prune or a state change.
+   */
+  before?: RunCursor;
+}
+
+/** Where a page of `listRuns` ended: the last run's logical date and id. */
+export interface RunCursor {
+  logicalDateMs: number;
+  runId: string;
 }
 
 /** The port. Values (conf, outputs, payloads) must be JSON-serializable; reads return copies. */
@@ -149,6 +180,12 @@ export interface StateStore {
    * unpaused explicitly before (setDagPaused marks it known), is left alone. Returns the ids that were new.
    */
   registerDags(dags: ReadonlyArray<{ dagId: string; pausedOnCreation: boolean }>): Promise<string[]>;
+  /**
+   * Calls `listener` with every change applied from now on, by this process or (Redis) any other; resolves
+   * once listening. Resolves to a function that stops listening. Notices are best effort (not replayed
+   * after a disconnection): a live view reads the state back when it (re)connects.
+   */
+  watchChanges(listener: StoreChangeListener): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -160,4 +197,22 @@ export function runLeaseName(runId: string): string {
 /** The key of an output in `getOutputs` results. */
 export function outputKey(taskId: string, mapIndex: number): string {
   return `${taskId}#${mapIndex}`;
+}
+
+/** The notice for a transition that wrote something a live view shows; undefined when it wrote nothing such. */
+export function changeOfTransition(runId: string, dagId: string, transition: Transition): StoreChange | undefined {
+  const runState = transition.run?.patch.state;
+  const tasks = (transition.instances ?? []).map(({ record }) => ({
+    taskId: record.taskId,
+    mapIndex: record.mapIndex,
+    state: record.state,
+    tryNumber: record.tryNumber,
+  }));
+  if (runState === undefined && tasks.length === 0) return undefined;
+  return {
+    runId,
+    dagId,
+    ...(runState === undefined ? {} : { runState }),
+    ...(tasks.length === 0 ? {} : { tasks }),
+  };
 }

@@ -3,7 +3,13 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskState } from '../../src/dag/model.js';
-import type { DagRunRecord, StateStore, TaskInstanceRecord, Transition } from '../../src/store/state-store.js';
+import type {
+  DagRunRecord,
+  StateStore,
+  StoreChange,
+  TaskInstanceRecord,
+  Transition,
+} from '../../src/store/state-store.js';
 import { outputKey } from '../../src/store/state-store.js';
 
 const DAY_MS = 86_400_000;
@@ -214,6 +220,50 @@ export function stateStoreContract(
         expect(await ids({ limit: 100 })).toHaveLength(4);
       });
 
+      it('pages runs with a cursor, ties in runId order, and survives the cursor run going away', async () => {
+        for (const [runId, day, state] of [
+          ['a', 0, 'success'],
+          ['b', 0, 'failed'],
+          ['c', 0, 'success'],
+          ['d', 1, 'success'],
+          ['e', 2, 'running'],
+          ['f', 3, 'success'],
+        ] as const) {
+          await store.createRun(runRecord({ runId, logicalDateMs: JAN_1 + day * DAY_MS, state }));
+        }
+        const ids = async (query: Parameters<StateStore['listRuns']>[0]) =>
+          (await store.listRuns(query)).map((run) => run.runId);
+        expect(await ids({})).toEqual(['f', 'e', 'd', 'a', 'b', 'c']);
+        const pages: string[][] = [];
+        let before: { logicalDateMs: number; runId: string } | undefined;
+        for (;;) {
+          const page = await store.listRuns({ limit: 2, ...(before ? { before } : {}) });
+          if (page.length === 0) break;
+          pages.push(page.map((run) => run.runId));
+          const last = page.at(-1)!;
+          before = { logicalDateMs: last.logicalDateMs, runId: last.runId };
+        }
+        expect(pages).toEqual([
+          ['f', 'e'],
+          ['d', 'a'],
+          ['b', 'c'],
+        ]);
+        // A cursor inside a tie, and one naming a run that does not exist.
+        expect(await ids({ before: { logicalDateMs: JAN_1, runId: 'a' } })).toEqual(['b', 'c']);
+        expect(await ids({ before: { logicalDateMs: JAN_1, runId: 'bb' } })).toEqual(['c']);
+        expect(await ids({ before: { logicalDateMs: JAN_1 + DAY_MS / 2, runId: 'zz' } })).toEqual(['a', 'b', 'c']);
+        expect(await ids({ before: { logicalDateMs: JAN_1 + 2 * DAY_MS, runId: 'e' }, limit: 1 })).toEqual(['d']);
+        expect(await ids({ before: { logicalDateMs: JAN_1 + 3 * DAY_MS, runId: 'f' }, states: ['success'] })).toEqual([
+          'd',
+          'a',
+          'c',
+        ]);
+        expect(
+          await ids({ before: { logicalDateMs: JAN_1, runId: 'a' }, states: ['success', 'failed'], limit: 1 }),
+        ).toEqual(['b']);
+        expect(await ids({ before: { logicalDateMs: JAN_1, runId: 'c' } })).toEqual([]);
+      });
+
       it('lists the state a transition gave a run', async () => {
         await store.createRun(runRecord({ runId: 'r1', state: 'queued' }));
         await store.applyTransition('r1', { run: { patch: { state: 'running' } } });
@@ -223,6 +273,65 @@ export function stateStoreContract(
 
       it('returns an empty list from an empty store', async () => {
         expect(await store.listRuns()).toEqual([]);
+      });
+    });
+
+    describe('change notices', () => {
+      /** Collects notices until `count` arrived (Redis delivers them asynchronously), with a deadline. */
+      const collect = async (count: number, act: () => Promise<void>) => {
+        const seen: StoreChange[] = [];
+        let wake: () => void = () => {};
+        const enough = new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        const stop = await store.watchChanges((change) => {
+          seen.push(change);
+          if (seen.length >= count) wake();
+        });
+        try {
+          await act();
+          await Promise.race([enough, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+        } finally {
+          await stop();
+        }
+        return seen;
+      };
+
+      it('announces created runs and applied transitions, and nothing for a refused one', async () => {
+        const seen = await collect(4, async () => {
+          await store.createRun(runRecord({ runId: 'r1', dagId: 'etl', state: 'queued' }));
+          await store.createRun(runRecord({ runId: 'r1', dagId: 'etl', state: 'queued' }));
+          await store.createRuns([runRecord({ runId: 'r2', dagId: 'ml', state: 'running' })]);
+          await store.applyTransition('r1', { run: { patch: { state: 'failed' }, expectState: 'success' } });
+          await store.applyTransition('r1', {
+            run: { patch: { state: 'running', startMs: 5 } },
+            instances: [{ record: instanceRecord('r1', 'extract', 'queued', { tryNumber: 1 }) }],
+          });
+          await store.applyTransition('r1', { outputs: [{ taskId: 'extract', mapIndex: -1, value: 1 }] });
+          await store.applyTransition('r1', {
+            instances: [{ record: instanceRecord('r1', 'load', 'running', { mapIndex: 2, tryNumber: 3 }) }],
+          });
+        });
+        expect(seen).toEqual([
+          { runId: 'r1', dagId: 'etl', created: true, runState: 'queued' },
+          { runId: 'r2', dagId: 'ml', created: true, runState: 'running' },
+          {
+            runId: 'r1',
+            dagId: 'etl',
+            runState: 'running',
+            tasks: [{ taskId: 'extract', mapIndex: -1, state: 'queued', tryNumber: 1 }],
+          },
+          { runId: 'r1', dagId: 'etl', tasks: [{ taskId: 'load', mapIndex: 2, state: 'running', tryNumber: 3 }] },
+        ]);
+      });
+
+      it('stops telling a listener once it stops watching', async () => {
+        const late: StoreChange[] = [];
+        const stop = await store.watchChanges((change) => late.push(change));
+        await stop();
+        const seen = await collect(1, () => store.createRun(runRecord({ runId: 'r3' })).then(() => {}));
+        expect(seen.map((change) => change.runId)).toEqual(['r3']);
+        expect(late).toEqual([]);
       });
     });
 

@@ -94,6 +94,16 @@ describe('loadDagFile', () => {
 });
 
 describe('parseDagYaml normalization', () => {
+  it('reads per-DAG access (roles and user:NAME) and refuses an entry that is neither', () => {
+    expect(load('access:\n  view: [operator, "user:ana"]\n  operate: ["user:ana"]\n').access).toEqual({
+      view: ['operator', 'user:ana'],
+      operate: ['user:ana'],
+    });
+    expect(load('').access).toBeUndefined();
+    const error = issuesOf(() => load('access:\n  view: [owner]\n'));
+    expect(error.message).toMatch(/access\.view/);
+  });
+
   it('takes task value, then DAG defaults, then model defaults, merging retry and resources by field', () => {
     const dag = load(
       [

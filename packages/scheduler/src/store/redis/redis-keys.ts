@@ -13,6 +13,7 @@
 //   batuta:<ns>:paused-dags                      set     ids of paused DAGs
 //   batuta:<ns>:known-dags                       set     ids of DAGs a scheduler has seen (or paused/unpaused)
 //   batuta:<ns>:cursors                          hash    cursor name → the event id it has reached
+//   batuta:<ns>:changes                          channel pub/sub: a JSON StoreChange per run created or transition
 //
 // Scores are −logicalDateMs so an ascending range is newest first, and Redis orders equal scores by
 // member bytes, which is the ascending run-id order listRuns promises.
@@ -43,6 +44,8 @@ export class RedisKeys {
   readonly knownDags: string;
   /** Persisted read positions: name → event id. */
   readonly cursors: string;
+  /** The pub/sub channel of change notices (not a key: channels live outside the keyspace). */
+  readonly changes: string;
 
   constructor(namespace: string) {
     if (!NAMESPACE_PATTERN.test(namespace)) {
@@ -57,6 +60,7 @@ export class RedisKeys {
     this.pausedDags = `${this.prefix}paused-dags`;
     this.knownDags = `${this.prefix}known-dags`;
     this.cursors = `${this.prefix}cursors`;
+    this.changes = `${this.prefix}changes`;
   }
 
   runRecord(runId: string): string {

@@ -12,11 +12,13 @@ import type {
   PruneRunsQuery,
   RunQuery,
   StateStore,
+  StoreChange,
+  StoreChangeListener,
   StoredEvent,
   TaskInstanceRecord,
   Transition,
 } from '../state-store.js';
-import { outputKey } from '../state-store.js';
+import { changeOfTransition, outputKey } from '../state-store.js';
 import { decodeRecord, encodeNewRun, encodeTransition } from './redis-codec.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineStoreScripts, type RedisStoreScripts } from './redis-scripts.js';
@@ -96,6 +98,11 @@ export class RedisStateStore implements StateStore {
   private readonly scripts: RedisStoreScripts;
   private lastConnectionError: Error | undefined;
   private closed = false;
+  /** Told the operation (`getRun`, `applyTransition` …) and milliseconds of every round trip, for metrics. */
+  onRoundTrip: ((operation: string, ms: number) => void) | undefined;
+  /** Listeners of watchChanges, served by one subscriber connection while there is any. */
+  private readonly changeListeners = new Set<StoreChangeListener>();
+  private subscriber: Promise<Redis> | undefined;
 
   constructor(options: RedisStateStoreOptions) {
     this.keys = new RedisKeys(options.namespace ?? 'default');
@@ -227,6 +234,8 @@ export class RedisStateStore implements StateStore {
       limit === Number.POSITIVE_INFINITY ? -1 : limit,
       query.dagId === undefined ? '0' : '1',
       query.dagId === undefined ? '' : JSON.stringify(query.dagId),
+      query.before === undefined ? '' : String(-query.before.logicalDateMs),
+      query.before === undefined ? '' : query.before.runId,
       ...(states ?? []).map((state) => JSON.stringify(state)),
     ];
     const reply = (await this.read('listRuns', () => this.scripts.listRuns(this.keys.allRuns, args))) as string[][];
@@ -241,6 +250,14 @@ export class RedisStateStore implements StateStore {
   async applyTransition(runId: string, transition: Transition): Promise<boolean> {
     this.assertOpen();
     const args = encodeTransition(runId, transition);
+    // The change notice without its DAG id, which the script reads from the run record and puts first.
+    const change = changeOfTransition(runId, '', transition);
+    if (change) {
+      const { dagId: _filledInByTheScript, ...rest } = change;
+      args.push(JSON.stringify(rest));
+    } else {
+      args.push('');
+    }
     const reply = await this.write(`applyTransition on run '${runId}'`, () =>
       this.scripts.applyTransition(
         this.keys.runRecord(runId),
@@ -438,9 +455,75 @@ export class RedisStateStore implements StateStore {
    * Later calls throw `STORE_CLOSED`. A connection the store opened is closed too: with QUIT (after
    * the replies still due) when it is up, at once when it is not. A connection you passed in stays open.
    */
+  async watchChanges(listener: StoreChangeListener): Promise<() => Promise<void>> {
+    this.assertOpen();
+    const own: StoreChangeListener = (change) => listener(change);
+    this.changeListeners.add(own);
+    try {
+      await this.subscribe();
+    } catch (error) {
+      this.changeListeners.delete(own);
+      throw error;
+    }
+    return async () => {
+      if (!this.changeListeners.delete(own)) return;
+      if (this.changeListeners.size === 0) await this.unsubscribe();
+    };
+  }
+
+  /** One subscriber connection for every listener of this store (ioredis resubscribes after a reconnect). */
+  private subscribe(): Promise<Redis> {
+    this.subscriber ??= (async () => {
+      const connection = this.redis.duplicate();
+      connection.on('error', () => {
+        // Reconnects on its own; notices sent meanwhile are lost, as pub/sub promises.
+      });
+      connection.on('message', (channel: string, message: string) => {
+        if (channel !== this.keys.changes) return;
+        let change: StoreChange;
+        try {
+          change = JSON.parse(message) as StoreChange;
+        } catch {
+          return;
+        }
+        for (const each of this.changeListeners) {
+          try {
+            each(change);
+          } catch {
+            // A listener's failure is its own.
+          }
+        }
+      });
+      try {
+        await this.read('subscribe to changes', () => connection.subscribe(this.keys.changes));
+      } catch (error) {
+        connection.disconnect();
+        this.subscriber = undefined;
+        throw error;
+      }
+      return connection;
+    })();
+    return this.subscriber;
+  }
+
+  private async unsubscribe(): Promise<void> {
+    const pending = this.subscriber;
+    this.subscriber = undefined;
+    if (!pending) return;
+    const connection = await pending.catch(() => undefined);
+    if (!connection) return;
+    try {
+      await connection.quit();
+    } catch {
+      connection.disconnect();
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.changeListeners.clear();
+    await this.unsubscribe();
     if (!this.ownsConnection || this.redis.status === 'end') return;
     if (this.redis.status === 'ready') {
       try {
@@ -472,20 +555,26 @@ export class RedisStateStore implements StateStore {
   /** Runs one reading Redis call; a failure becomes a BatutaError that says what failed and why. */
   private async read<T>(what: string, call: () => Promise<T>): Promise<T> {
     this.assertOpen();
+    const started = this.onRoundTrip ? performance.now() : 0;
     try {
       return await call();
     } catch (error) {
       throw this.explain(error, what, false);
+    } finally {
+      if (this.onRoundTrip) this.onRoundTrip(what.split(' ', 1)[0]!, performance.now() - started);
     }
   }
 
   /** Runs one writing Redis call; a lost connection leaves its outcome unknown, and the error says so. */
   private async write<T>(what: string, call: () => Promise<T>): Promise<T> {
     this.assertOpen();
+    const started = this.onRoundTrip ? performance.now() : 0;
     try {
       return await call();
     } catch (error) {
       throw this.explain(error, what, true);
+    } finally {
+      if (this.onRoundTrip) this.onRoundTrip(what.split(' ', 1)[0]!, performance.now() - started);
     }
   }
 
