@@ -84,7 +84,7 @@ export async function usersList(config: CliConfig, options: { json?: boolean } =
     else
       console.log(
         renderTable(
-          ['name', 'role', 'created'],
+          ['NAME', 'ROLE', 'CREATED'],
           users.map((user) => [user.name, user.role, user.created ?? '-']),
         ),
       );
@@ -135,7 +135,7 @@ export async function tokensList(config: CliConfig, options: { json?: boolean } 
     else
       console.log(
         renderTable(
-          ['id', 'name', 'role', 'models', 'created'],
+          ['ID', 'NAME', 'ROLE', 'MODELS', 'CREATED'],
           tokens.map((token) => [
             token.id,
             token.name,

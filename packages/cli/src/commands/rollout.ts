@@ -227,7 +227,7 @@ function printReport(report: RolloutReport): void {
   if (json.figures.length > 0) {
     console.log(
       renderTable(
-        ['version', 'requests', 'errors', 'compared', 'disagreed', 'feedback'],
+        ['VERSION', 'REQUESTS', 'ERRORS', 'COMPARED', 'DISAGREED', 'FEEDBACK'],
         json.figures.map((f) => [
           f.arm === HOLDOUT ? '(holdout)' : f.arm,
           String(f.requests),
