@@ -154,7 +154,9 @@ export const rolloutStatusJson = z.object({
   baseline: z.string(),
   candidates: z.array(z.string()),
   holdout: z.number(),
-  split: z.record(z.string(), z.number()).describe('the share of the traffic not held out each version gets now'),
+  split: z
+    .record(z.string(), z.number())
+    .describe('the share of the traffic not held out each version gets now; empty for a running bandit'),
   serving: z.string().nullable().describe('the version answering everything once promoted or aborted'),
   reason: z.string().nullable(),
   started: isoTime,
@@ -183,6 +185,10 @@ export const rolloutStatusJson = z.object({
     .describe('served counts against the declared split (A/B) or the holdout share; null when neither applies'),
   accuracy: differenceJson.nullable().describe('feedback accuracy; null until both versions have feedback'),
   errorRate: differenceJson.nullable().describe('error rate; null until both versions have requests'),
+  bandit: z
+    .record(z.string(), z.object({ pulls: z.number(), rewards: z.number() }))
+    .nullable()
+    .describe("a bandit's rewards per version (pulls: rewarded answers; rewards: their sum); null otherwise"),
 });
 
 /**

@@ -19,7 +19,9 @@ export async function withRedis<T>(config: CliConfig, body: (redis: Redis) => Pr
 export async function connectRedis(config: CliConfig, options: { retry?: boolean } = {}): Promise<Redis> {
   const redis = new Redis(config.redisUrl, {
     ...redisOptionsOf(config),
-    maxRetriesPerRequest: options.retry ? null : 1,
+    // A command of a daemon fails after one reconnect attempt rather than waiting out an outage: a request
+    // gets an error answer, not a hang (the client keeps reconnecting in the background).
+    maxRetriesPerRequest: 1,
     connectTimeout: 3000,
     lazyConnect: true,
     // A command exits 4 at once; a daemon (`retry`) reconnects through an outage instead.

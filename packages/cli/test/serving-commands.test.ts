@@ -175,6 +175,21 @@ ${extra}`,
     expect(report).toMatchObject({ status: 'aborted', serving: 'v1', reason: 'pager' });
   });
 
+  it('shows a running bandit by its rewards, with no fixed split', async () => {
+    const ns = harness.namespace('rollout-bandit');
+    const spec = join(dir, 'bandit.yaml');
+    writeFileSync(spec, 'strategy: bandit\nbaseline: v1\ncandidates: [v2, v3]\n');
+    expect((await runCli(['rollout', 'start', 'iris', '--file', spec, ...connection(ns)])).code).toBe(0);
+    await new RolloutStore(harness.redis, { model: 'iris', namespace: ns }).reward('v2', 1);
+    const report = rolloutStatusJson.parse(
+      JSON.parse((await runCli(['rollout', 'status', 'iris', '--json', ...connection(ns)])).stdout),
+    );
+    expect(report).toMatchObject({ strategy: 'bandit', candidates: ['v2', 'v3'], split: {} });
+    expect(report.bandit?.v2).toEqual({ pulls: 1, rewards: 1 });
+    const text = (await runCli(['rollout', 'status', 'iris', ...connection(ns)])).stdout;
+    expect(text).toContain('by rewards (v1: 0 rewarded, mean -; v2: 1 rewarded, mean 1; v3: 0 rewarded, mean -)');
+  });
+
   it('names file:line:column of a bad rollout file (exit 1), 3 for a missing one, 3 with no rollout', async () => {
     const ns = harness.namespace('rollout-bad');
     const bad = join(dir, 'bad.yaml');

@@ -135,8 +135,8 @@ export async function rolloutAbort(
 function splitOf(rollout: StoredRollout): Record<string, number> {
   const { spec } = rollout;
   if (spec.strategy === 'bandit') {
-    if (rollout.status === 'running')
-      return Object.fromEntries(versionsOf(spec).map((v) => [v, 1 / versionsOf(spec).length]));
+    // A running bandit has no fixed split: it routes each request by the rewards so far.
+    if (rollout.status === 'running') return {};
     return { [rollout.status === 'promoted' ? (rollout.winner ?? spec.baseline) : spec.baseline]: 1 };
   }
   if (!('candidate' in spec) || spec.strategy === 'shadow') {
@@ -147,6 +147,10 @@ function splitOf(rollout: StoredRollout): Record<string, number> {
   return { [spec.baseline]: 1 - share, [spec.candidate]: share };
 }
 
+const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
+const round = (value: number | undefined) =>
+  value === undefined || !Number.isFinite(value) ? '-' : String(Math.round(value * 10_000) / 10_000);
+
 function percent(value: number): string {
   return `${Math.round(value * 1000) / 10} %`;
 }
@@ -155,14 +159,18 @@ function describeSplit(rollout: StoredRollout): string {
   const split = Object.entries(splitOf(rollout))
     .map(([version, share]) => `${version} ${percent(share)}`)
     .join(', ');
-  const bandit = rollout.spec.strategy === 'bandit' && rollout.status === 'running' ? ' (bandit: by rewards)' : '';
+  const bandit =
+    rollout.spec.strategy === 'bandit' && rollout.status === 'running'
+      ? `by rewards (${Object.entries(rollout.bandit ?? {})
+          .map(
+            ([version, arm]) =>
+              `${version}: ${arm.pulls} rewarded, mean ${round(arm.pulls > 0 ? arm.rewards / arm.pulls : Number.NaN)}`,
+          )
+          .join('; ')})`
+      : '';
   const holdout = rollout.spec.holdout > 0 ? `; holdout ${percent(rollout.spec.holdout)}` : '';
   return `status ${rollout.status}; split ${split}${bandit}${holdout}`;
 }
-
-const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
-const round = (value: number | undefined) =>
-  value === undefined || !Number.isFinite(value) ? '-' : String(Math.round(value * 10_000) / 10_000);
 
 function statusJson(namespace: string, report: RolloutReport): z.input<typeof rolloutStatusJson> {
   const { rollout, figures } = report;
@@ -215,6 +223,7 @@ function statusJson(namespace: string, report: RolloutReport): z.input<typeof ro
       : null,
     accuracy: difference(report.accuracy),
     errorRate: difference(report.errorRate),
+    bandit: rollout.bandit ?? null,
   };
 }
 
