@@ -18,7 +18,7 @@ import { runCli } from './golden/run-cli.js';
 const harness = useRedisServer();
 const dir = mkdtempSync(join(tmpdir(), 'batuta-serving-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const exampleModels = join(import.meta.dirname, '..', '..', '..', 'examples', 'iris-batch', 'models.yaml');
+const exampleModels = join(import.meta.dirname, '..', '..', '..', 'examples', 'iris-batch', 'models.json');
 
 const connection = (namespace: string) => ['--redis', harness.url, '--namespace', namespace];
 
