@@ -109,6 +109,88 @@ export const predictionsGetJson = z.object({
   version: z.string().nullable(),
 });
 
+/** `users list --json`: never a password hash. */
+export const usersListJson = z.object({
+  users: z.array(
+    z.object({ name: z.string(), role: z.enum(['viewer', 'operator', 'admin']), created: isoTime.nullable() }),
+  ),
+});
+
+/** `tokens list --json`: never a token's hash or secret. */
+export const tokensListJson = z.object({
+  tokens: z.array(
+    z.object({
+      id: z.string().describe('what `tokens revoke` takes'),
+      name: z.string(),
+      role: z.enum(['viewer', 'operator', 'admin']),
+      models: z
+        .array(z.string())
+        .nullable()
+        .describe('the models it may call for predictions; null: as its role allows'),
+      created: isoTime.nullable(),
+    }),
+  ),
+});
+
+const finiteOrNull = z.number().nullable().describe('null when not defined (no data yet)');
+const differenceJson = z
+  .object({
+    estimate: finiteOrNull,
+    lower: finiteOrNull,
+    upper: finiteOrNull,
+    confidence: z.number(),
+    significant: z.boolean(),
+  })
+  .describe('candidate − baseline, with its interval');
+
+/** `rollout status --json`: the stored rollout and its report (figures, sample-ratio check, intervals). */
+export const rolloutStatusJson = z.object({
+  model: z.string(),
+  namespace: z.string(),
+  strategy: z.enum(['single', 'shadow', 'ab', 'canary', 'bandit']),
+  status: z.enum(['running', 'promoted', 'aborted']),
+  step: z.number().int().describe('the canary step in force, from 1 (1 for the other strategies)'),
+  steps: z.number().int().describe('how many steps the canary has (1 for the other strategies)'),
+  baseline: z.string(),
+  candidates: z.array(z.string()),
+  holdout: z.number(),
+  split: z
+    .record(z.string(), z.number())
+    .describe('the share of the traffic not held out each version gets now; empty for a running bandit'),
+  serving: z.string().nullable().describe('the version answering everything once promoted or aborted'),
+  reason: z.string().nullable(),
+  started: isoTime,
+  stepStarted: isoTime,
+  figures: z.array(
+    z.object({
+      arm: z.string().describe('a version, or ~holdout'),
+      requests: z.number().int(),
+      errors: z.number().int(),
+      compared: z.number().int(),
+      disagreements: z.number().int(),
+      feedbackTrials: z.number().int(),
+      feedbackCorrect: z.number().int(),
+    }),
+  ),
+  candidateRequestsThisStep: z.number().int(),
+  sampleRatio: z
+    .object({
+      chiSquare: finiteOrNull,
+      degreesOfFreedom: z.number().int(),
+      pValue: finiteOrNull,
+      mismatch: z.boolean(),
+      alpha: z.number(),
+    })
+    .nullable()
+    .describe('served counts against the declared split (A/B) or the holdout share; null when neither applies'),
+  accuracy: differenceJson.nullable().describe('feedback accuracy; null until both versions have feedback'),
+  errorRate: differenceJson.nullable().describe('error rate; null until both versions have requests'),
+  bandit: z
+    .record(z.string(), z.object({ pulls: z.number(), rewards: z.number() }))
+    .nullable()
+    .describe("a bandit's rewards per version (pulls: rewarded answers; rewards: their sum); null otherwise"),
+});
+
 /**
  * Every --json shape by command, for the docs and the tests. A new query (e.g. `tasks logs`) adds its
  * schema above and here, takes `withJson(…)` in its program/ file and prints with `printJson`.
@@ -120,6 +202,9 @@ export const JSON_SHAPES = {
   'runs show': runsShowJson,
   status: statusJson,
   'predictions get': predictionsGetJson,
+  'users list': usersListJson,
+  'tokens list': tokensListJson,
+  'rollout status': rolloutStatusJson,
 } as const;
 
 /** Prints `value` as one line of JSON on stdout, after checking it against its schema (a bug is not output). */

@@ -1,36 +1,9 @@
 import { PredictionClient, PredictionSets, rollback, type VersionInfo } from '@batuta/ml-tasks';
-import { redactCredentials } from '@batuta/scheduler';
-import { Redis } from 'ioredis';
-import { UnreachableError, UsageError } from '../cli-error.js';
+import { UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { predictionsGetJson, printJson } from '../json-shapes.js';
-import { redisOptionsOf } from '../redis-options.js';
+import { withRedis } from '../redis-client.js';
 import { renderTable } from '../render/table.js';
-
-async function withRedis<T>(config: CliConfig, body: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(config.redisUrl, {
-    ...redisOptionsOf(config),
-    maxRetriesPerRequest: 1,
-    connectTimeout: 3000,
-    lazyConnect: true,
-    // One failed connect is the answer: the command exits 4 rather than retrying for ever.
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw new UnreachableError(
-      `cannot reach Redis at ${redactCredentials(config.redisUrl)} (${redactCredentials((error as Error).message)}); start redis-server or set BATUTA_REDIS_URL / --redis`,
-    );
-  }
-  try {
-    return await body(redis);
-  } finally {
-    redis.disconnect();
-  }
-}
 
 // Python writes NaN and the infinities as 'nan', 'inf' and '-inf' (the python-text key scheme
 // hashes exactly that text), so a row copied from Python's output must be accepted as it is.

@@ -16,6 +16,7 @@ import {
 import { poolQueue } from '@batuta/orchestrator/internals';
 import {
   createTaskInvoker,
+  type DagFolder,
   type Executor,
   type OperatorRegistry,
   parseDuration,
@@ -40,6 +41,23 @@ import { localCapacity } from './dags-test.js';
 export function jsonLog(event: SchedulerLogEvent): void {
   const line = JSON.stringify({ ts: new Date().toISOString(), level: event.level ?? 'info', ...event });
   process.stdout.write(`${redactCredentials(line)}\n`);
+}
+
+/** Scans the DAG folder again and logs what changed (a broken file keeps its last good version). */
+export async function rescanFolder(folder: DagFolder): Promise<void> {
+  const change = await folder.scan();
+  for (const loaded of change.loaded) jsonLog({ event: 'dag_file_loaded', file: loaded.file, dagIds: loaded.dagIds });
+  for (const removed of change.removed)
+    jsonLog({ event: 'dag_file_removed', file: removed.file, dagIds: removed.dagIds });
+  for (const failed of change.failed) {
+    jsonLog({
+      event: 'dag_file_invalid',
+      level: 'error',
+      file: failed.file,
+      keptDagIds: failed.keptDagIds,
+      message: failed.message,
+    });
+  }
 }
 
 /** The pools of the deployment: the pools file, or one `default` pool sized to this machine. */
@@ -144,22 +162,7 @@ export async function schedulerCommand(
     pausedOnCreation: config.pausedOnCreation,
     ...(config.retention.runs ? { retention: { runsMs: parseDuration(config.retention.runs) } } : {}),
     logStore,
-    reload: async () => {
-      const change = await folder.scan();
-      for (const loaded of change.loaded)
-        jsonLog({ event: 'dag_file_loaded', file: loaded.file, dagIds: loaded.dagIds });
-      for (const removed of change.removed)
-        jsonLog({ event: 'dag_file_removed', file: removed.file, dagIds: removed.dagIds });
-      for (const failed of change.failed) {
-        jsonLog({
-          event: 'dag_file_invalid',
-          level: 'error',
-          file: failed.file,
-          keptDagIds: failed.keptDagIds,
-          message: failed.message,
-        });
-      }
-    },
+    reload: () => rescanFolder(folder),
     log: metrics
       ? (event) => {
           metrics.observeLog(event);

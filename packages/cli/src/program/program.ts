@@ -3,6 +3,7 @@
 // a group, add one `.command(…)` to that group's file. Each command declares only its own options.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerAuth } from './auth.js';
 import { registerCompletion } from './completion.js';
 import { registerDaemons } from './daemons.js';
 import { registerDags } from './dags.js';
@@ -10,6 +11,7 @@ import { registerDb } from './db.js';
 import { registerEvents } from './events.js';
 import { registerPredictions } from './predictions.js';
 import { registerRuns } from './runs.js';
+import { registerServing } from './serving.js';
 import type { RunState } from './shared.js';
 import { registerStatus } from './status.js';
 import { registerTasks } from './tasks.js';
@@ -26,6 +28,8 @@ export const GROUPS: readonly RegisterGroup[] = [
   registerEvents,
   registerStatus,
   registerPredictions,
+  registerServing,
+  registerAuth,
   registerDb,
   registerCompletion,
 ];

@@ -35,6 +35,19 @@ describe('batuta … --help', () => {
       'predictions versions',
       'db clean',
       'completion',
+      'webserver',
+      'serve',
+      'rollout start',
+      'rollout status',
+      'rollout advance',
+      'rollout promote',
+      'rollout abort',
+      'users add',
+      'users remove',
+      'users list',
+      'tokens create',
+      'tokens revoke',
+      'tokens list',
     ])
       expect(names).toContain(expected);
   });

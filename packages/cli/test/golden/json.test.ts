@@ -3,17 +3,21 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ingestPredictions, pythonTextKey } from '@batuta/ml-tasks';
+import { ingestPredictions, pythonTextKey, RolloutStore } from '@batuta/ml-tasks';
 import { type DagRunRecord, RedisStateStore, type TaskInstanceRecord } from '@batuta/scheduler';
 import { useRedisServer } from '@batuta/testing';
+import { AuthStore } from '@batuta/web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dagsListJson,
   dagsValidateJson,
   predictionsGetJson,
+  rolloutStatusJson,
   runsListJson,
   runsShowJson,
   statusJson,
+  tokensListJson,
+  usersListJson,
 } from '../../src/json-shapes.js';
 import { runCli } from './run-cli.js';
 
@@ -198,6 +202,64 @@ describe('--json', () => {
     const miss = await runCli(['predictions', 'get', 'iris', ...args, '--', '1', '2', '3', '-4']);
     expect(miss.code).toBe(1);
     expect(predictionsGetJson.parse(documentOf(miss.stdout))).toMatchObject({ found: false, value: null });
+  });
+
+  it('users list and tokens list: names and roles, never a hash or a secret', async () => {
+    const authNamespace = redis.namespace('json-auth');
+    const auth = new AuthStore(redis.redis, { namespace: authNamespace, scryptCost: { N: 1024, r: 8, p: 1 } });
+    await auth.addUser('alice', 'a long password', 'admin');
+    const { token } = await auth.createToken('ci', 'operator', { models: ['iris'] });
+    const args = ['--redis', redis.url, '--namespace', authNamespace, '--json'];
+    const users = await runCli(['users', 'list', ...args]);
+    expect(users.code).toBe(0);
+    expect(usersListJson.parse(documentOf(users.stdout))).toEqual({
+      users: [{ name: 'alice', role: 'admin', created: expect.any(String) }],
+    });
+    const tokens = await runCli(['tokens', 'list', ...args]);
+    expect(tokensListJson.parse(documentOf(tokens.stdout)).tokens).toEqual([
+      { id: token.slice(3, 15), name: 'ci', role: 'operator', models: ['iris'], created: expect.any(String) },
+    ]);
+    expect(`${users.stdout}${tokens.stdout}`).not.toMatch(/scrypt|hash/);
+  });
+
+  it('rollout status: split, figures per version, the sample-ratio check and the intervals', async () => {
+    const rolloutNamespace = redis.namespace('json-rollout');
+    const store = new RolloutStore(redis.redis, { model: 'iris', namespace: rolloutNamespace });
+    await store.start({ strategy: 'ab', model: 'iris', baseline: 'v1', candidate: 'v2', split: 0.5 });
+    for (let i = 0; i < 20; i++) {
+      await store.record({ arm: 'baseline', version: 'v1' }, {});
+      await store.record({ arm: 'candidate', version: 'v2' }, { error: i < 2 });
+      await store.feedback('v1', i % 4 === 0 ? 0 : 1);
+      await store.feedback('v2', i % 2);
+    }
+    const result = await runCli([
+      'rollout',
+      'status',
+      'iris',
+      '--redis',
+      redis.url,
+      '--namespace',
+      rolloutNamespace,
+      '--json',
+    ]);
+    expect(result.code).toBe(0);
+    const document = rolloutStatusJson.parse(documentOf(result.stdout));
+    expect(document).toMatchObject({
+      model: 'iris',
+      namespace: rolloutNamespace,
+      strategy: 'ab',
+      status: 'running',
+      split: { v1: 0.5, v2: 0.5 },
+      serving: null,
+      sampleRatio: { mismatch: false, pValue: 1 },
+    });
+    expect(document.figures).toEqual([
+      { arm: 'v1', requests: 20, errors: 0, compared: 0, disagreements: 0, feedbackTrials: 20, feedbackCorrect: 15 },
+      { arm: 'v2', requests: 20, errors: 2, compared: 0, disagreements: 0, feedbackTrials: 20, feedbackCorrect: 10 },
+    ]);
+    expect(document.accuracy?.estimate).toBeCloseTo(-0.25);
+    expect(document.accuracy!.lower!).toBeLessThan(document.accuracy!.upper!);
+    expect(document.errorRate?.estimate).toBeCloseTo(0.1);
   });
 });
 

@@ -120,6 +120,29 @@ describe('bad values exit 2 with a clear message', () => {
       '--lock-duration',
     ],
     ['completion tcsh', ['completion', 'tcsh'], 'tcsh'],
+    ['webserver --port 70000', ['webserver', '--port', '70000', ...NOWHERE], '--port'],
+    ['webserver --anonymous-role root', ['webserver', '--anonymous-role', 'root', ...NOWHERE], 'root'],
+    ['serve without --models', ['serve', 'iris', ...NOWHERE], '--models'],
+    ['serve without a model', ['serve', '--models', dagFile, ...NOWHERE], 'models'],
+    [
+      'serve --gate-every 10ms',
+      ['serve', 'iris', '--models', dagFile, '--gate-every', '10ms', ...NOWHERE],
+      '--gate-every',
+    ],
+    ['rollout start without --file', ['rollout', 'start', 'iris', ...NOWHERE], '--file'],
+    ['rollout status of a bad model name', ['rollout', 'status', 'a/b', ...NOWHERE], 'a/b'],
+    [
+      'users add without a password source',
+      ['users', 'add', 'alice', '--role', 'viewer', ...NOWHERE],
+      '--password-stdin',
+    ],
+    [
+      'users add with a password argument',
+      ['users', 'add', 'alice', 'hunter2', '--role', 'viewer', ...NOWHERE],
+      'too many arguments',
+    ],
+    ['tokens create --role root', ['tokens', 'create', 'ci', '--role', 'root', ...NOWHERE], 'root'],
+    ['tokens create without --role', ['tokens', 'create', 'ci', ...NOWHERE], '--role'],
     ['a bad --redis URL', ['status', '--redis', 'not a url', '--dags', dir], 'redisUrl'],
   ])('%s', async (_what, argv, named) => {
     const result = await runCli(argv);
@@ -138,6 +161,16 @@ describe('not found and unreachable', () => {
 
   it('exits 4 for predictions when Redis does not answer', async () => {
     const result = await runCli(['predictions', 'versions', 'iris', ...NOWHERE]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('cannot reach Redis');
+  });
+
+  it.each([
+    ['users list', ['users', 'list', ...NOWHERE]],
+    ['tokens list', ['tokens', 'list', ...NOWHERE]],
+    ['rollout status', ['rollout', 'status', 'iris', ...NOWHERE]],
+  ])('exits 4 for %s when Redis does not answer', async (_what, argv) => {
+    const result = await runCli(argv);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('cannot reach Redis');
   });

@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import { MlTasksError } from '../errors.js';
 import { evaluateModel, type GateReport, type MetricBounds, type TrustedSet } from '../gate/validity-gate.js';
+import { BanditPolicy } from '../rollout/bandit.js';
 import { type RandomSource, SeededRandom } from '../rollout/random.js';
-import type { RolloutStore, StoredRollout } from '../rollout/rollout-store.js';
+import { type RolloutStore, type StoredRollout, versionsOf } from '../rollout/rollout-store.js';
 import { type Route, route } from '../rollout/router.js';
 import type { XgboostModel } from '../xgboost/xgboost-model.js';
 
@@ -132,12 +133,17 @@ export class ModelServer {
     requests: ReadonlyArray<{ features: Record<string, number>; key?: string | undefined }>,
   ): Promise<Prediction[]> {
     const state = await this.state();
+    // A running bandit routes by its rewards so far (the stored snapshot, reread with the state).
+    const bandit =
+      state?.status === 'running' && state.spec.strategy === 'bandit'
+        ? new BanditPolicy(versionsOf(state.spec), state.spec.algorithm, state.spec.explorationFloor, state.bandit)
+        : undefined;
     const answers: Prediction[] = [];
     for (const request of requests) {
       const row = this.options.featureNames.map((name) => request.features[name]!);
       const key = request.key ?? `anonymous-${Math.floor(this.random.next() * 2 ** 48)}`;
       const chosen: Route = state
-        ? route(state, key, { random: this.random })
+        ? route(state, key, { random: this.random, ...(bandit ? { bandit } : {}) })
         : { arm: 'baseline', version: this.options.defaultVersion };
       if (chosen.arm === 'holdout') {
         answers.push({ version: null, arm: 'holdout', prediction: null });

@@ -116,6 +116,32 @@ describe('the model server', () => {
     expect(after.every((answer) => answer.version === 'v1' && answer.prediction !== null)).toBe(true);
   });
 
+  it('routes a running bandit by its rewards: traffic drifts to the version that earns them', async () => {
+    const { model, rollouts } = server(harness.namespace('bandit'), { gate: false });
+    await rollouts.start({
+      strategy: 'bandit',
+      model: 'iris',
+      baseline: 'v1',
+      candidates: ['v2'],
+      explorationFloor: 0.1,
+    });
+    const expected = Array.from({ length: iris.rows }, (_, i) => LABELS[iris.labels[i]!]);
+    // Every fifth row: all three classes, and few enough rewards to keep the test quick.
+    const sample = rows.map((row, i) => ({ features: row.features, i })).filter(({ i }) => i % 5 === 0);
+    const served = { v1: 0, v2: 0 };
+    for (let round = 0; round < 3; round++) {
+      const answers = await model.predict(sample.map(({ features }) => ({ features })));
+      for (const [j, answer] of answers.entries()) {
+        served[answer.version as 'v1' | 'v2']++;
+        await model.feedback(answer.version!, answer.prediction === expected[sample[j]!.i] ? 1 : 0);
+      }
+    }
+    const last = await model.predict(sample.map(({ features }) => ({ features })));
+    const toGood = last.filter((answer) => answer.version === 'v1').length / last.length;
+    expect(served.v2).toBeGreaterThan(0);
+    expect(toGood).toBeGreaterThan(0.8);
+  });
+
   it('validates requests by feature name and value', () => {
     const { model } = server(harness.namespace('schema'), { gate: false });
     expect(model.requestSchema.safeParse(rows[0]).success).toBe(true);
