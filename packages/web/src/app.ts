@@ -22,6 +22,7 @@ import { type Principal, type Role, roleAllows } from './auth/roles.js';
 import { type Env, installCommon, SESSION_COOKIE } from './http-common.js';
 import { type FieldError, ProblemError, sendProblem } from './problem.js';
 import { registerDatasetRoutes } from './routes/dataset-routes.js';
+import { registerGridRoutes } from './routes/grid-routes.js';
 import { registerLiveRoutes } from './routes/live-routes.js';
 import { type LogStoreLike, registerLogRoutes } from './routes/log-routes.js';
 import { installMetrics, type WebMetrics } from './routes/metrics.js';
@@ -450,6 +451,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
   registerLogRoutes(app, { ...context, ...(options.logStore ? { logStore: options.logStore } : {}) });
   registerRepairRoutes(app, { ...context, waitMs: options.repairWaitMs ?? 10_000 });
   registerDatasetRoutes(app, context);
+  registerGridRoutes(app, context);
   registerPoolRoutes(app, { ...(options.pools ? { pools: options.pools } : {}) });
   registerLiveRoutes(app, { ...context, heartbeatMs: options.heartbeatMs ?? 15_000 });
 

@@ -1,0 +1,81 @@
+// GET /api/dags/{dagId}/grid: the grid of a DAG in one request — its latest runs (a page, with the same
+// cursor as GET /api/runs) and every task instance of each, as compact cells. The instances of all the
+// page's runs are read concurrently on one connection (pipelined), so a page costs two round trips
+// whatever its size, not one per run.
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { visibleDag } from '../auth/dag-access.js';
+import type { Env } from '../http-common.js';
+import * as schemas from '../schemas.js';
+import { decodeRunCursor, encodeRunCursor, type RouteContext } from './route-helpers.js';
+
+const gridQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(25),
+  cursor: z.string().min(1).max(1_000).optional(),
+});
+
+const cell = z.object({
+  taskId: z.string(),
+  mapIndex: z.number().int(),
+  state: z.string(),
+  tryNumber: z.number().int(),
+});
+
+const grid = z
+  .object({
+    dagId: z.string(),
+    tasks: z.array(z.string()).openapi({ description: "The DAG's task ids, in declaration order: the rows" }),
+    runs: z.array(schemas.run.extend({ cells: z.array(cell) })).openapi({ description: 'Newest first: the columns' }),
+    nextCursor: z.string().optional(),
+  })
+  .openapi('Grid');
+
+export function registerGridRoutes(app: OpenAPIHono<Env>, context: RouteContext): void {
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/api/dags/{dagId}/grid',
+      request: { params: schemas.dagParams, query: gridQuery },
+      responses: {
+        200: {
+          description: "A page of the DAG's runs with their task instances",
+          content: { 'application/json': { schema: grid } },
+        },
+        404: { description: 'No such DAG', content: { 'application/problem+json': { schema: schemas.problem } } },
+      },
+    }),
+    async (c) => {
+      const dag = visibleDag(c.get('principal'), context.dags(), c.req.valid('param').dagId);
+      const { limit, cursor } = c.req.valid('query');
+      const page = await context.store.listRuns({
+        dagId: dag.id,
+        limit: limit + 1,
+        ...(cursor ? { before: decodeRunCursor(cursor) } : {}),
+      });
+      const runs = page.slice(0, limit);
+      const instances = await Promise.all(runs.map((run) => context.store.getTaskInstances(run.runId)));
+      // Cells in row order: the DAG's task order, then map index.
+      const row = new Map(dag.tasks.map((task, index) => [task.id, index]));
+      for (const list of instances) {
+        list.sort((x, y) => (row.get(x.taskId) ?? 1e9) - (row.get(y.taskId) ?? 1e9) || x.mapIndex - y.mapIndex);
+      }
+      const last = runs.at(-1);
+      return c.json(
+        {
+          dagId: dag.id,
+          tasks: dag.tasks.map((task) => task.id),
+          runs: runs.map((run, index) => ({
+            ...schemas.runOf(run),
+            cells: (instances[index] ?? []).map((i) => ({
+              taskId: i.taskId,
+              mapIndex: i.mapIndex,
+              state: i.state,
+              tryNumber: i.tryNumber,
+            })),
+          })),
+          ...(page.length > limit && last ? { nextCursor: encodeRunCursor(last) } : {}),
+        },
+        200,
+      );
+    },
+  );
+}
