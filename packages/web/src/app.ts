@@ -19,8 +19,8 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AuthStore } from './auth/auth-store.js';
 import { mayView, operableDag, visibleDag } from './auth/dag-access.js';
 import { type Principal, type Role, roleAllows } from './auth/roles.js';
-import { type Env, installCommon, SESSION_COOKIE } from './http-common.js';
-import { type FieldError, ProblemError, sendProblem } from './problem.js';
+import { type Env, installCommon, SESSION_COOKIE, validationHook } from './http-common.js';
+import { ProblemError, sendProblem } from './problem.js';
 import { registerDatasetRoutes } from './routes/dataset-routes.js';
 import { registerGridRoutes } from './routes/grid-routes.js';
 import { registerLiveRoutes } from './routes/live-routes.js';
@@ -65,15 +65,6 @@ export interface WebAppOptions {
 const PUBLIC = new Set(['/api/health', '/api/auth/login', '/api/openapi.json']);
 
 /** zod issues as the fields at fault, prefixed with where they were (`body`, `query`, `param`). */
-function fieldErrors(
-  target: string,
-  issues: readonly { path: readonly PropertyKey[]; message: string }[],
-): FieldError[] {
-  return issues.map((issue) => ({
-    field: [target, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
-}
 
 function require(c: Context<Env>, role: Role): Principal {
   const principal = c.get('principal');
@@ -87,18 +78,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
   const { store, auth } = options;
   const now = options.now ?? Date.now;
   const app = new OpenAPIHono<Env>({
-    defaultHook: (result, c) => {
-      if (!result.success) {
-        const target = (result as { target?: string }).target ?? 'request';
-        return sendProblem(
-          c,
-          'invalid-request',
-          'the request does not match the API',
-          fieldErrors(target, result.error.issues),
-        );
-      }
-      return undefined;
-    },
+    defaultHook: validationHook,
   });
 
   if (options.metrics !== false) installMetrics(app, options.metrics);

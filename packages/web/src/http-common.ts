@@ -3,14 +3,14 @@
 // cookie with its CSRF token on unsafe methods, or a configured anonymous role), and problem documents
 // for every error, including the framework's own.
 import { BatutaError, parseSafeJson } from '@batuta/scheduler';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { getCookie } from 'hono/cookie';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AuthStore } from './auth/auth-store.js';
 import type { Principal, Role } from './auth/roles.js';
-import { problemForError, sendProblem } from './problem.js';
+import { type FieldError, problemForError, sendProblem } from './problem.js';
 
 export type Env = { Variables: { principal: Principal } };
 
@@ -132,4 +132,30 @@ export function installCommon(app: Hono<Env>, options: CommonOptions): void {
     return sendProblem(c, mapped.kind, mapped.detail, mapped.errors);
   });
   app.notFound((c) => sendProblem(c, 'not-found', `no route ${c.req.method} ${c.req.path}`));
+}
+
+/** zod issues as the fields at fault, prefixed with where they were (`body`, `query`, `param`, or a path). */
+export function fieldErrors(
+  target: string,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): FieldError[] {
+  return issues.map((issue) => ({
+    field: [target, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+}
+
+/** The `defaultHook` of every OpenAPIHono app here: a request the route's schemas refuse is a 400 problem. */
+export function validationHook(
+  result: { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } },
+  c: Context,
+): Response | undefined {
+  if (result.success || !result.error) return undefined;
+  const target = (result as { target?: string }).target ?? 'request';
+  return sendProblem(
+    c,
+    'invalid-request',
+    'the request does not match the API',
+    fieldErrors(target, result.error.issues),
+  );
 }

@@ -6,7 +6,7 @@ import { MlTasksError, type ModelServer } from '@batuta/ml-tasks';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AuthStore } from './auth/auth-store.js';
 import { mayPredict } from './auth/roles.js';
-import { type Env, installCommon } from './http-common.js';
+import { type Env, fieldErrors, installCommon, validationHook } from './http-common.js';
 import { ProblemError, sendProblem } from './problem.js';
 
 export interface ServingAppOptions {
@@ -50,17 +50,7 @@ const feedbackBody = z
 export function createServingApp(options: ServingAppOptions): OpenAPIHono<Env> {
   const maxBatch = options.maxBatch ?? 1_000;
   const app = new OpenAPIHono<Env>({
-    defaultHook: (result, c) => {
-      if (!result.success) {
-        const target = (result as { target?: string }).target ?? 'request';
-        const errors = result.error.issues.map((issue) => ({
-          field: [target, ...issue.path.map(String)].join('.'),
-          message: issue.message,
-        }));
-        return sendProblem(c, 'invalid-request', 'the request does not match the API', errors);
-      }
-      return undefined;
-    },
+    defaultHook: validationHook,
   });
   installCommon(app, {
     prefix: '/v1',
@@ -114,12 +104,7 @@ export function createServingApp(options: ServingAppOptions): OpenAPIHono<Env> {
       }
       const errors = instances.flatMap((instance, index) => {
         const parsed = server.requestSchema.safeParse(instance);
-        return parsed.success
-          ? []
-          : parsed.error.issues.map((issue) => ({
-              field: ['body', 'instances', String(index), ...issue.path.map(String)].join('.'),
-              message: issue.message,
-            }));
+        return parsed.success ? [] : fieldErrors(`body.instances.${index}`, parsed.error.issues);
       });
       if (errors.length > 0)
         throw new ProblemError('invalid-request', 'some instances do not fit the model', errors.slice(0, 50));

@@ -105,6 +105,18 @@ export function registerRepairRoutes(app: OpenAPIHono<Env>, context: RouteContex
     };
   };
 
+  // Clear and mark answer alike.
+  const repairResponses = {
+    200: { description: 'Applied, or planned (dry run)', content: { 'application/json': { schema: repairResult } } },
+    202: {
+      description: 'Requested; no scheduler acknowledged it yet',
+      content: { 'application/json': { schema: repairResult } },
+    },
+    403: problemResponse('Not allowed to operate this DAG'),
+    404: problemResponse('No such run'),
+    409: problemResponse('The DAG is not loaded, or the scheduler refused'),
+  } as const;
+
   app.openapi(
     createRoute({
       method: 'post',
@@ -113,19 +125,7 @@ export function registerRepairRoutes(app: OpenAPIHono<Env>, context: RouteContex
         params: schemas.runParams,
         body: { required: false, content: { 'application/json': { schema: clearBody } } },
       },
-      responses: {
-        200: {
-          description: 'Applied, or planned (dry run)',
-          content: { 'application/json': { schema: repairResult } },
-        },
-        202: {
-          description: 'Requested; no scheduler acknowledged it yet',
-          content: { 'application/json': { schema: repairResult } },
-        },
-        403: problemResponse('Not allowed to operate this DAG'),
-        404: problemResponse('No such run'),
-        409: problemResponse('The DAG is not loaded, or the scheduler refused'),
-      },
+      responses: repairResponses,
     }),
     async (c) => {
       const body = (c.req.header('content-length') === '0' ? undefined : c.req.valid('json')) ?? {};
@@ -155,19 +155,7 @@ export function registerRepairRoutes(app: OpenAPIHono<Env>, context: RouteContex
         params: schemas.runParams,
         body: { required: true, content: { 'application/json': { schema: markBody } } },
       },
-      responses: {
-        200: {
-          description: 'Applied, or planned (dry run)',
-          content: { 'application/json': { schema: repairResult } },
-        },
-        202: {
-          description: 'Requested; no scheduler acknowledged it yet',
-          content: { 'application/json': { schema: repairResult } },
-        },
-        403: problemResponse('Not allowed to operate this DAG'),
-        404: problemResponse('No such run'),
-        409: problemResponse('The DAG is not loaded, or the scheduler refused'),
-      },
+      responses: repairResponses,
     }),
     async (c) => {
       const { taskIds, state, downstream, upstream, dryRun } = c.req.valid('json');
