@@ -139,6 +139,8 @@ export class ModelServer {
         ? new BanditPolicy(versionsOf(state.spec), state.spec.algorithm, state.spec.explorationFloor, state.bandit)
         : undefined;
     const answers: Prediction[] = [];
+    // The figures are counted concurrently (pipelined on one connection), not one round trip per row.
+    const records: Array<Promise<void>> = [];
     for (const request of requests) {
       const row = this.options.featureNames.map((name) => request.features[name]!);
       const key = request.key ?? `anonymous-${Math.floor(this.random.next() * 2 ** 48)}`;
@@ -147,13 +149,14 @@ export class ModelServer {
         : { arm: 'baseline', version: this.options.defaultVersion };
       if (chosen.arm === 'holdout') {
         answers.push({ version: null, arm: 'holdout', prediction: null });
-        await this.options.rollouts.record(chosen, { key }).catch(() => {});
+        records.push(this.options.rollouts.record(chosen, { key }).catch(() => {}));
         continue;
       }
       const baseline = state?.spec.baseline ?? this.options.defaultVersion;
       let version = chosen.version;
       if (!this.servable(version)) {
         if (version === baseline || !this.servable(baseline)) {
+          await Promise.allSettled(records);
           throw new MlTasksError(
             'MODEL_INVALID',
             `${this.name}: no servable version (${version} failed its validity gate)`,
@@ -166,14 +169,12 @@ export class ModelServer {
         version = baseline;
       }
       let prediction: string | number;
-      let failed = false;
       try {
         prediction = this.score(version, row);
       } catch (error) {
-        failed = true;
-        prediction = Number.NaN;
         if (chosen.version === version)
-          await this.options.rollouts.record(chosen, { error: true, key }).catch(() => {});
+          records.push(this.options.rollouts.record(chosen, { error: true, key }).catch(() => {}));
+        await Promise.allSettled(records);
         throw error;
       }
       const answer: Prediction = { version, arm: version === chosen.version ? chosen.arm : 'baseline', prediction };
@@ -187,15 +188,11 @@ export class ModelServer {
         disagreed = second !== prediction;
         if (chosen.shadow) answer.shadow = { version: other, prediction: second, agreed: !disagreed };
       }
-      if (!failed) {
-        await this.options.rollouts.record(version === chosen.version ? chosen : { arm: 'baseline', version }, {
-          compared,
-          disagreed,
-          key,
-        });
-      }
+      const counted: Route = version === chosen.version ? chosen : { arm: 'baseline', version };
+      records.push(this.options.rollouts.record(counted, { compared, disagreed, key }));
       answers.push(answer);
     }
+    await Promise.all(records);
     return answers;
   }
 
