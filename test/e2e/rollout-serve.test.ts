@@ -4,13 +4,14 @@
 // disagreement guard; `batuta rollout advance` (the guard check) aborts it on its own; every request got
 // a 200 and, once the servers see the abort, every answer comes from the baseline. And the sticky
 // assignment: the same keys get the same versions after the serve process restarts.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { useRedisServer } from '@batuta/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type CliDaemon, startCliDaemon } from './support/cli-daemon.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'packages', 'cli', 'bin', 'batuta.js');
@@ -26,12 +27,7 @@ const rows = readFileSync(join(exampleData, 'iris.csv'), 'utf8')
   .split('\n')
   .map((line) => line.split(',').map(Number));
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  lines: Array<Record<string, unknown>>;
-  exited: Promise<number | null>;
-}
+type Server = CliDaemon;
 const servers: Server[] = [];
 
 /** `batuta ARGV…` as a process, to its end. */
@@ -43,30 +39,11 @@ async function batuta(namespace: string, ...argv: string[]): Promise<{ stdout: s
 
 /** Starts `batuta serve iris` on a free port; resolves once it logs serve_started. */
 async function serve(namespace: string): Promise<Server> {
-  const child = spawn(process.execPath, [bin, 'serve', 'iris', '--models', modelsFile, '--port', '0'], {
-    env: { ...process.env, BATUTA_REDIS_URL: harness.url, BATUTA_NAMESPACE: namespace },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Array<Record<string, unknown>> = [];
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let rest = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const parts = (rest + chunk.toString()).split('\n');
-      rest = parts.pop() ?? '';
-      for (const part of parts) {
-        const line = JSON.parse(part) as Record<string, unknown>;
-        lines.push(line);
-        if (line.event === 'serve_started') resolve(String(line.url));
-      }
-    });
-    void exited.then((code) => reject(new Error(`batuta serve exited ${code}: ${stderr}`)));
-  });
-  const server = { child, url, lines, exited };
+  const server = await startCliDaemon(
+    ['serve', 'iris', '--models', modelsFile, '--port', '0'],
+    { ...process.env, BATUTA_REDIS_URL: harness.url, BATUTA_NAMESPACE: namespace },
+    'serve_started',
+  );
   servers.push(server);
   return server;
 }

@@ -1,15 +1,15 @@
 // `batuta webserver` as a process: it logs webserver_started with its URL, lists the DAGs of the folder
 // it was given to a token made by `batuta tokens create`, refuses a request without one, lets one in
 // with --anonymous-role, picks up a DAG file added while it runs, and stops cleanly on SIGTERM.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { useRedisServer } from '@batuta/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { batutaBin as bin, startCliDaemon } from './support/cli-daemon.js';
 
-const bin = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'batuta.js');
 const run = promisify(execFile);
 const harness = useRedisServer();
 const dir = mkdtempSync(join(tmpdir(), 'batuta-webserver-'));
@@ -21,27 +21,9 @@ afterEach(() => {
 
 async function webserver(namespace: string, ...argv: string[]) {
   const env = { ...process.env, BATUTA_REDIS_URL: harness.url, BATUTA_NAMESPACE: namespace, BATUTA_DAGS: dir };
-  const child = spawn(process.execPath, [bin, 'webserver', '--port', '0', ...argv], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines: Array<Record<string, unknown>> = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    let rest = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const parts = (rest + chunk.toString()).split('\n');
-      rest = parts.pop() ?? '';
-      for (const part of parts) {
-        const line = JSON.parse(part) as Record<string, unknown>;
-        lines.push(line);
-        if (line.event === 'webserver_started') resolve(String(line.url));
-      }
-    });
-    void exited.then((code) => reject(new Error(`batuta webserver exited ${code}`)));
-  });
-  return { child, url, lines, exited, env };
+  const daemon = await startCliDaemon(['webserver', '--port', '0', ...argv], env, 'webserver_started');
+  children.push(daemon.child);
+  return { ...daemon, env };
 }
 
 describe('batuta webserver', () => {
