@@ -1,5 +1,4 @@
-import { availableParallelism, totalmem } from 'node:os';
-import { LocalExecutor, parseCapacity } from '@batuta/orchestrator';
+import { LocalExecutor, machineCapacity, parseCapacity } from '@batuta/orchestrator';
 import {
   createTaskInvoker,
   type DagSpec,
@@ -30,11 +29,6 @@ export interface DagsTestOptions {
   withOverrides?: Record<string, Record<string, unknown>>;
 }
 
-/** The machine's capacity: every core and 80 % of memory, no GPU unless `--capacity` says so. */
-export function localCapacity(): ResourceSpec {
-  return { cpu: availableParallelism(), memoryMb: Math.floor((totalmem() / 2 ** 20) * 0.8), gpu: 0, custom: {} };
-}
-
 /** Picks the DAG to run from a file that may define several. */
 export async function pickDag(file: string, dagId: string | undefined, operators: OperatorRegistry): Promise<DagSpec> {
   const dags = await loadDagsFromFile(file, { operators });
@@ -63,7 +57,7 @@ export async function dagsTest(options: DagsTestOptions): Promise<number> {
     limits: DEFAULT_JSON_LIMITS,
   });
   warnUnknownConfKeys(dag, conf, '--conf');
-  const capacity = options.capacity ? parseCapacity(options.capacity) : localCapacity();
+  const capacity = options.capacity ? parseCapacity(options.capacity) : machineCapacity();
   const store = new MemoryStateStore();
   const live = Boolean(process.stdout.isTTY);
   const grid = new RunGrid(dag, process.stdout, live);

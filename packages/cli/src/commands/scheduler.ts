@@ -8,6 +8,7 @@ import {
   LocalExecutor,
   LocalProcessScaler,
   loadPoolsFile,
+  machineCapacity,
   PoolStatusReader,
   type PoolsConfig,
   poolMetrics,
@@ -35,7 +36,6 @@ import type { CliConfig } from '../config.js';
 import { redisOptionsOf } from '../redis-options.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownWithin } from '../shutdown-deadline.js';
 import { loadFolder, openLogStore, openStoreWaiting, placementCheck, STARTUP_WAIT_MS } from '../store.js';
-import { localCapacity } from './dags-test.js';
 
 /** One JSON line per event: what log shippers and `jq` read best. Passwords in URLs never reach the log. */
 export function jsonLog(event: SchedulerLogEvent): void {
@@ -64,7 +64,7 @@ export async function rescanFolder(folder: DagFolder): Promise<void> {
 export async function poolsOf(config: CliConfig): Promise<PoolsConfig> {
   if (config.pools) return loadPoolsFile(config.pools);
   return {
-    pools: [{ name: 'default', capacity: localCapacity(), labels: {}, minWorkers: 1, maxWorkers: 1 }],
+    pools: [{ name: 'default', capacity: machineCapacity(), labels: {}, minWorkers: 1, maxWorkers: 1 }],
     slotPools: [],
   };
 }
@@ -121,7 +121,7 @@ export async function schedulerCommand(
   let executor: Executor;
   if (config.executor === 'local') {
     executor = new LocalExecutor({
-      capacity: localCapacity(),
+      capacity: machineCapacity(),
       invoke: createTaskInvoker({ resolveDag: (id) => folder.dags.get(id), store, operators }),
       logStore,
     });
