@@ -14,10 +14,16 @@ import { testDag, testTask } from './dags.js';
 import { eventually, pool, spec, uniqueNamespace } from './harness.js';
 
 const cleanups: Array<() => Promise<void>> = [];
-// Closing clients that are still reconnecting after an outage can take several seconds on a busy machine.
+// Closing clients that are still reconnecting after an outage can take several seconds on a busy machine;
+// a close that has not returned after 20 s is reported on stderr (seen twice under load in a full CI run,
+// never alone) rather than failing the hook, so the tests' own assertions stay what decides.
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
-}, 60_000);
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await within(cleanup(), 'a close after the test', 20_000).catch((error: unknown) => {
+      if (String(error).includes('did not happen')) console.warn(`redis-outage.test.ts: ${String(error)}: ${cleanup}`);
+    });
+  }
+}, 90_000);
 
 /** Short locks so an outage of a few seconds outlasts them; alive keys short so a dead worker shows soon. */
 const LOCK_MS = 2_000;
