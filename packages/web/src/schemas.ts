@@ -118,6 +118,10 @@ export const dagDetail = dagSummary
         resources: z.unknown(),
       }),
     ),
+    mayOperate: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Whether the caller may trigger, pause, cancel, clear and mark (role and access)' }),
   })
   .openapi('DagDetail');
 
