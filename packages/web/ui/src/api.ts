@@ -46,11 +46,14 @@ export interface DagTask {
   triggerRule: string;
   pool?: string;
   mapped: boolean;
+  resources?: unknown;
 }
 
 export interface DagDetail extends DagSummary {
   params: Record<string, ParamSpec>;
   tasks: DagTask[];
+  /** Whether this user may trigger, pause, cancel, clear and mark (role and the DAG's access). */
+  mayOperate?: boolean;
 }
 
 export interface Run {

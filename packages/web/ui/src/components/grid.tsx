@@ -159,6 +159,7 @@ export function Grid({ tasks, runs }: { tasks: DagTask[]; runs: RunDetail[] }) {
                         class={`cell ${stateClass(state)}`}
                         data-row={row}
                         data-column={column}
+                        data-testid={`grid-cell-${run.runId}-${task.taskId}`}
                         tabIndex={row === tabRow && column === tabColumn ? 0 : -1}
                         onFocus={() => setActive([row, column])}
                         aria-label={`${task.taskId} in the run of ${formatDate(run.logicalDate)}: ${cell?.label ?? 'no instance'}`}

@@ -1,13 +1,13 @@
-// A DAG's page: what it is, the grid of its last runs, and (for operators) the trigger form generated from
-// its params. The grid refreshes every few seconds while the page is visible.
+// A DAG's page: what it is, the grid of its last runs, and (for who may operate it) the trigger form
+// generated from its params. The grid updates live from the event stream.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { type DagDetail, getDag, getRun, listRuns, type Me, type RunDetail, roleAllows } from '../api.js';
+import { type DagDetail, getDag, getRun, listRuns, type Me, type RunDetail } from '../api.js';
 import { Grid } from '../components/grid.js';
 import { TriggerForm } from '../components/trigger-form.js';
 import { formatSchedule } from '../format.js';
-import { Link } from '../router.js';
+import { useLiveRefresh } from '../live.js';
+import { graphPath, Link } from '../router.js';
 
-const REFRESH_MS = 5000;
 const LIMITS = [10, 25, 50, 100];
 
 /** Resolves `work` for every item, a few at a time, in order. */
@@ -24,7 +24,7 @@ async function mapLimited<T, R>(items: T[], concurrency: number, work: (item: T)
   return results;
 }
 
-export function DagPage({ dagId, user }: { dagId: string; user: Me }) {
+export function DagPage({ dagId }: { dagId: string; user: Me }) {
   const [dag, setDag] = useState<DagDetail>();
   const [runs, setRuns] = useState<RunDetail[]>();
   const [limit, setLimit] = useState(25);
@@ -53,11 +53,8 @@ export function DagPage({ dagId, user }: { dagId: string; user: Me }) {
   useEffect(() => {
     document.title = `${dagId} · Batuta`;
     void load();
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') void load();
-    }, REFRESH_MS);
-    return () => clearInterval(timer);
   }, [dagId, load]);
+  useLiveRefresh(load, (change) => change.dagId === dagId);
 
   return (
     <section aria-labelledby="dag-title">
@@ -104,13 +101,14 @@ export function DagPage({ dagId, user }: { dagId: string; user: Me }) {
                 <button type="button" onClick={() => void load()}>
                   Refresh
                 </button>
+                <Link href={graphPath(dagId)} data-testid="graph-link">
+                  Graph
+                </Link>
               </div>
               {runs ? <Grid tasks={dag.tasks} runs={runs} /> : <p aria-busy="true">Loading…</p>}
               <Legend />
             </section>
-            {roleAllows(user.role, 'operator') && (
-              <TriggerForm dagId={dag.dagId} params={dag.params} onTriggered={() => void load()} />
-            )}
+            {dag.mayOperate && <TriggerForm dagId={dag.dagId} params={dag.params} onTriggered={() => void load()} />}
           </div>
         </>
       )}
