@@ -438,8 +438,9 @@ describe('the web UI in a browser', () => {
     expect(await row.textContent()).toContain('6 / 16'); // cpu admitted of 2 workers × 8
     expect(await page.getByRole('meter', { name: 'CPU in use in gpu' }).count()).toBe(1);
 
-    const theme = () => page.evaluate(() => document.documentElement.dataset.theme ?? 'system');
-    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    // Expressions as strings: the tests' TypeScript has no DOM library.
+    const theme = () => page.evaluate<string>("document.documentElement.dataset.theme ?? 'system'");
+    const background = () => page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
     expect(await theme()).toBe('system');
     const light = await background();
     const toggle = page.getByRole('button', { name: 'Dark theme' });

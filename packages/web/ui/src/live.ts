@@ -118,11 +118,21 @@ const QUIET_MS = 150;
 /** … but reads no later than this after the first change of a burst (a state change shows within 1 s). */
 const MAX_WAIT_MS = 600;
 
+/** What a refresh is for: the runs that changed since the last one, or everything (`resync`). */
+export interface LiveBatch {
+  resync: boolean;
+  runIds: ReadonlySet<string>;
+  created: boolean;
+}
+
 /**
  * Calls `refresh` when a change `concerns` the page (debounced; one call at a time), when the stream
  * (re)connects, and on the slow fallback poll while the stream is down.
  */
-export function useLiveRefresh(refresh: () => Promise<unknown>, concerns: (change: LiveChange) => boolean): void {
+export function useLiveRefresh(
+  refresh: (batch: LiveBatch) => Promise<unknown>,
+  concerns: (change: LiveChange) => boolean,
+): void {
   const latest = useRef({ refresh, concerns });
   latest.current = { refresh, concerns };
 
@@ -132,6 +142,7 @@ export function useLiveRefresh(refresh: () => Promise<unknown>, concerns: (chang
     let running = false;
     let again = false;
     let stopped = false;
+    let batch = { resync: false, runIds: new Set<string>(), created: false };
 
     const run = async () => {
       if (quietTimer !== undefined) clearTimeout(quietTimer);
@@ -143,8 +154,10 @@ export function useLiveRefresh(refresh: () => Promise<unknown>, concerns: (chang
         return;
       }
       running = true;
+      const taken = batch;
+      batch = { resync: false, runIds: new Set<string>(), created: false };
       try {
-        await latest.current.refresh();
+        await latest.current.refresh(taken);
       } catch {
         // The page shows its own errors; the next change or poll tries again.
       } finally {
@@ -166,9 +179,15 @@ export function useLiveRefresh(refresh: () => Promise<unknown>, concerns: (chang
 
     const unsubscribe = subscribe({
       change: (change) => {
-        if (latest.current.concerns(change)) soon();
+        if (!latest.current.concerns(change)) return;
+        batch.runIds.add(change.runId);
+        if (change.created) batch.created = true;
+        soon();
       },
-      resync: soon,
+      resync: () => {
+        batch.resync = true;
+        soon();
+      },
     });
     return () => {
       stopped = true;

@@ -1,7 +1,9 @@
-// The DAG list: id, schedule, tasks, the last runs as coloured dots, and a paused switch for operators.
-import { useEffect, useState } from 'preact/hooks';
+// The DAG list: id, schedule, tasks, the last runs as coloured dots, and a paused switch for operators. The
+// dots follow run changes from the event stream.
+import { useCallback, useEffect, useState } from 'preact/hooks';
 import { type DagSummary, listDags, type Me, roleAllows, setPaused } from '../api.js';
 import { formatDate, formatSchedule, stateClass } from '../format.js';
+import { useLiveRefresh } from '../live.js';
 import { dagPath, Link, runPath } from '../router.js';
 
 export function DagList({ user }: { user: Me }) {
@@ -9,12 +11,19 @@ export function DagList({ user }: { user: Me }) {
   const [error, setError] = useState<string>();
   const mayOperate = roleAllows(user.role, 'operator');
 
+  const load = useCallback(
+    () =>
+      listDags()
+        .then((list) => setDags(list.dags))
+        .catch((failure: Error) => setError(failure.message)),
+    [],
+  );
   useEffect(() => {
     document.title = 'DAGs · Batuta';
-    listDags()
-      .then((list) => setDags(list.dags))
-      .catch((failure: Error) => setError(failure.message));
-  }, []);
+    void load();
+  }, [load]);
+  // Only run-level changes move the dots; task changes inside a run do not.
+  useLiveRefresh(load, (change) => change.created === true || change.runState !== undefined);
 
   const toggle = async (dag: DagSummary) => {
     try {

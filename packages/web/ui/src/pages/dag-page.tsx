@@ -5,7 +5,7 @@ import { type DagDetail, getDag, getRun, listRuns, type Me, type RunDetail } fro
 import { Grid } from '../components/grid.js';
 import { TriggerForm } from '../components/trigger-form.js';
 import { formatSchedule } from '../format.js';
-import { useLiveRefresh } from '../live.js';
+import { type LiveBatch, useLiveRefresh } from '../live.js';
 import { graphPath, Link } from '../router.js';
 
 const LIMITS = [10, 25, 50, 100];
@@ -29,26 +29,38 @@ export function DagPage({ dagId }: { dagId: string; user: Me }) {
   const [runs, setRuns] = useState<RunDetail[]>();
   const [limit, setLimit] = useState(25);
   const [error, setError] = useState<string>();
-  const ended = useRef(new Map<string, RunDetail>());
+  const known = useRef(new Map<string, RunDetail>());
+  const dagRead = useRef<DagDetail>(undefined);
 
-  const load = useCallback(async () => {
-    try {
-      const [detail, list] = await Promise.all([getDag(dagId), listRuns(dagId, limit)]);
-      // An ended run's instances do not change while it stays ended: only runs still moving are fetched again.
-      const details = await mapLimited(list.runs, 6, async (run) => {
-        const known = ended.current.get(run.runId);
-        if (known && known.state === run.state) return known;
-        const detail = await getRun(run.runId);
-        if (detail.state === 'success' || detail.state === 'failed') ended.current.set(run.runId, detail);
-        return detail;
-      });
-      setDag(detail);
-      setRuns(details.reverse()); // oldest on the left, as time reads
-      setError(undefined);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    }
-  }, [dagId, limit]);
+  // A live batch names the runs that changed: only those are read again. Without one (first load, the
+  // Refresh button, a resync after the stream was down) every run still moving is.
+  const load = useCallback(
+    async (batch?: LiveBatch) => {
+      try {
+        const partial = batch !== undefined && !batch.resync;
+        const [detail, list] = await Promise.all([
+          partial && dagRead.current?.dagId === dagId ? dagRead.current : getDag(dagId),
+          listRuns(dagId, limit),
+        ]);
+        const details = await mapLimited(list.runs, 6, async (run) => {
+          const before = known.current.get(run.runId);
+          const moving = before?.state !== run.state || (before.state !== 'success' && before.state !== 'failed');
+          const stale = !before || (partial ? batch.runIds.has(run.runId) || before.state !== run.state : moving);
+          if (!stale) return before;
+          const fresh = await getRun(run.runId);
+          known.current.set(run.runId, fresh);
+          return fresh;
+        });
+        dagRead.current = detail;
+        setDag(detail);
+        setRuns(details.reverse()); // oldest on the left, as time reads
+        setError(undefined);
+      } catch (failure) {
+        setError(failure instanceof Error ? failure.message : String(failure));
+      }
+    },
+    [dagId, limit],
+  );
 
   useEffect(() => {
     document.title = `${dagId} · Batuta`;
