@@ -14,7 +14,8 @@ export interface LiveChange {
   tasks?: { taskId: string; mapIndex: number; state: string; tryNumber: number }[];
 }
 
-export type LiveStatus = 'connecting' | 'live' | 'down';
+/** `idle`: no page on screen wants live updates, so the stream is closed. */
+export type LiveStatus = 'idle' | 'connecting' | 'live' | 'down';
 
 interface Subscriber {
   change(change: LiveChange): void;
@@ -32,7 +33,7 @@ const CLOSE_GRACE_MS = 2_000;
 const subscribers = new Set<Subscriber>();
 const statusListeners = new Set<(status: LiveStatus) => void>();
 let source: EventSource | undefined;
-let status: LiveStatus = 'down';
+let status: LiveStatus = 'idle';
 let failures = 0;
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
 let fallbackTimer: ReturnType<typeof setInterval> | undefined;
@@ -92,9 +93,7 @@ function close(): void {
   if (retryTimer !== undefined) clearTimeout(retryTimer);
   retryTimer = undefined;
   failures = 0;
-  setStatus('down');
-  if (fallbackTimer !== undefined) clearInterval(fallbackTimer);
-  fallbackTimer = undefined;
+  setStatus('idle');
 }
 
 function subscribe(subscriber: Subscriber): () => void {

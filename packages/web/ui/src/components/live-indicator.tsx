@@ -5,6 +5,7 @@ const TEXT = { live: 'Live', connecting: 'Connecting…', down: 'Reconnecting…
 
 export function LiveIndicator() {
   const status = useLiveStatus();
+  if (status === 'idle') return <span role="status" data-testid="live-status" />;
   return (
     <span
       class={`live live-${status}`}
