@@ -323,7 +323,12 @@ describe('the web UI in a browser', () => {
     expect(await mapped.getAttribute('data-state')).toBe('failed');
     expect(await page.getByTestId('graph-node-load').getAttribute('data-state')).toBe('none');
 
-    // A click opens the task's page.
+    expect(await page.getByTestId('graph-counts').textContent()).toContain('1 failed');
+
+    // A node opens the task's page: with the keyboard (Tab reaches the nodes, Enter follows), or a click.
+    await page.getByTestId('graph-node-extract').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Task extract' }).waitFor(WAIT);
     await page.goto(`${server.url}/runs/scheduled__report__2/graph`);
     await page.getByTestId('graph-node-transform').click();
     await page.getByRole('heading', { name: 'Task transform' }).waitFor(WAIT);

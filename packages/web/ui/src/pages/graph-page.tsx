@@ -6,6 +6,7 @@ import { GraphView } from '../components/graph-view.js';
 import { formatDate, stateClass } from '../format.js';
 import { useLiveRefresh } from '../live.js';
 import { dagPath, graphPath, Link, navigate, runGraphPath, runPath } from '../router.js';
+import { summariseStates } from '../states.js';
 
 export type GraphPageProps = { user: Me } & (
   | { dagId: string; runId?: undefined }
@@ -87,6 +88,15 @@ export function GraphPage(props: GraphPageProps) {
               </span>
             )}
           </div>
+          {run && run.tasks.length > 0 && (
+            <ul class="legend" aria-label="Task instances by state" data-testid="graph-counts">
+              {summariseStates(run.tasks.map((task) => task.state)).counts.map(([state, count]) => (
+                <li key={state}>
+                  <span class={`dot ${stateClass(state)}`} aria-hidden="true" /> {count} {state}
+                </li>
+              ))}
+            </ul>
+          )}
           {(!props.runId || run) && (
             <GraphView
               dagId={dag.dagId}
