@@ -206,7 +206,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
             store.isDagPaused(dag.id),
             store.listRuns({ dagId: dag.id, limit: 5 }),
           ]);
-          return schemas.dagSummaryOf(dag, paused, runs);
+          return { ...schemas.dagSummaryOf(dag, paused, runs), mayOperate: mayOperate(principal, dag.access) };
         }),
       );
       return c.json({ dags: summaries }, 200);

@@ -101,6 +101,10 @@ export const dagSummary = z
     paused: z.boolean(),
     taskCount: z.number().int(),
     lastRuns: z.array(z.object({ runId: z.string(), state: runState, logicalDate: z.string() })),
+    mayOperate: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Whether the caller may trigger, pause, cancel, clear and mark (role and access)' }),
   })
   .openapi('DagSummary');
 
@@ -118,10 +122,6 @@ export const dagDetail = dagSummary
         resources: z.unknown(),
       }),
     ),
-    mayOperate: z
-      .boolean()
-      .optional()
-      .openapi({ description: 'Whether the caller may trigger, pause, cancel, clear and mark (role and access)' }),
   })
   .openapi('DagDetail');
 

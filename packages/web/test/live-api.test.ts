@@ -225,6 +225,10 @@ describe('what the UI may offer', () => {
     expect(await mayOperate('shared', 'operator')).toBe(false); // operate is ana's only
     expect(await mayOperate('shared', 'ana')).toBe(true);
     expect(await mayOperate('shared', 'admin')).toBe(true);
+    const listed = async (as: string) =>
+      Object.fromEntries((await json(call('/api/dags', { as }))).dags.map((dag: Body) => [dag.dagId, dag.mayOperate]));
+    expect(await listed('operator')).toMatchObject({ report: true, shared: false });
+    expect(await listed('ana')).toMatchObject({ report: true, shared: true, secret: true });
   });
 });
 

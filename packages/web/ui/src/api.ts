@@ -26,6 +26,8 @@ export interface DagSummary {
   paused: boolean;
   taskCount: number;
   lastRuns: RunSummary[];
+  /** Whether this user may trigger, pause, cancel, clear and mark (role and the DAG's access). */
+  mayOperate?: boolean;
 }
 
 /** One declared DAG parameter, as the API lists it (a small JSON-Schema-like subset). */
@@ -52,8 +54,6 @@ export interface DagTask {
 export interface DagDetail extends DagSummary {
   params: Record<string, ParamSpec>;
   tasks: DagTask[];
-  /** Whether this user may trigger, pause, cancel, clear and mark (role and the DAG's access). */
-  mayOperate?: boolean;
 }
 
 export interface Run {

@@ -87,7 +87,7 @@ export function DagList({ user }: { user: Me }) {
                       role="switch"
                       checked={dag.paused}
                       aria-checked={dag.paused}
-                      disabled={!mayOperate}
+                      disabled={!(dag.mayOperate ?? mayOperate)}
                       aria-label={`Paused: ${dag.dagId}`}
                       onChange={() => toggle(dag)}
                     />
