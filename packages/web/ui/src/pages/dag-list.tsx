@@ -1,6 +1,6 @@
 // The DAG list: id, schedule, tasks, the last runs as coloured dots, and a paused switch for operators. The
 // dots follow run changes from the event stream.
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type DagSummary, listDags, type Me, roleAllows, setPaused } from '../api.js';
 import { formatDate, formatSchedule, stateClass } from '../format.js';
 import { useLiveRefresh } from '../live.js';
@@ -11,13 +11,18 @@ export function DagList({ user }: { user: Me }) {
   const [error, setError] = useState<string>();
   const mayOperate = roleAllows(user.role, 'operator');
 
-  const load = useCallback(
-    () =>
-      listDags()
-        .then((list) => setDags(list.dags))
-        .catch((failure: Error) => setError(failure.message)),
-    [],
-  );
+  // A read that started before a switch was flipped would bring the old paused state back: each flip
+  // makes the reads then in flight stale.
+  const generation = useRef(0);
+  const load = useCallback(async () => {
+    const started = generation.current;
+    try {
+      const list = await listDags();
+      if (started === generation.current) setDags(list.dags);
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : String(failure));
+    }
+  }, []);
   useEffect(() => {
     document.title = 'DAGs · Batuta';
     void load();
@@ -25,11 +30,17 @@ export function DagList({ user }: { user: Me }) {
   // Only run-level changes move the dots; task changes inside a run do not.
   useLiveRefresh(load, (change) => change.created === true || change.runState !== undefined);
 
+  const setPausedHere = (dagId: string, paused: boolean) =>
+    setDags((list) => list?.map((d) => (d.dagId === dagId ? { ...d, paused } : d)));
   const toggle = async (dag: DagSummary) => {
+    generation.current++;
+    setPausedHere(dag.dagId, !dag.paused); // at once: the switch follows the hand, the API confirms
     try {
       const updated = await setPaused(dag.dagId, !dag.paused);
-      setDags((list) => list?.map((d) => (d.dagId === dag.dagId ? { ...d, paused: updated.paused } : d)));
+      generation.current++;
+      setPausedHere(dag.dagId, updated.paused);
     } catch (failure) {
+      setPausedHere(dag.dagId, dag.paused);
       setError(failure instanceof Error ? failure.message : String(failure));
     }
   };
