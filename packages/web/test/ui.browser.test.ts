@@ -272,6 +272,10 @@ describe('the web UI in a browser', () => {
     });
     await page.getByRole('link', { name: /^t399 in the run of .*: failed, try 1$/ }).waitFor(WAIT);
     expect(await page.getByRole('link', { name: /^t000 in the run/ }).count()).toBe(0);
+    // Enter on a cell opens that task's tries and logs in that run.
+    await page.getByTestId('grid-cell-scheduled__wide__1-t399').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Task t399' }).waitFor(WAIT);
     expect(problems).toEqual([]);
     await page.context().close();
   });

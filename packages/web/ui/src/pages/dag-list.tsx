@@ -11,14 +11,15 @@ export function DagList({ user }: { user: Me }) {
   const [error, setError] = useState<string>();
   const mayOperate = roleAllows(user.role, 'operator');
 
-  // A read that started before a switch was flipped would bring the old paused state back: each flip
-  // makes the reads then in flight stale.
+  // A read made while a switch's change is on its way may carry the old paused state: reads that were in
+  // flight at any point while a change was pending are dropped (the change's answer sets the state).
   const generation = useRef(0);
+  const pending = useRef(0);
   const load = useCallback(async () => {
     const started = generation.current;
     try {
       const list = await listDags();
-      if (started === generation.current) setDags(list.dags);
+      if (started === generation.current && pending.current === 0) setDags(list.dags);
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
     }
@@ -33,15 +34,18 @@ export function DagList({ user }: { user: Me }) {
   const setPausedHere = (dagId: string, paused: boolean) =>
     setDags((list) => list?.map((d) => (d.dagId === dagId ? { ...d, paused } : d)));
   const toggle = async (dag: DagSummary) => {
+    pending.current++;
     generation.current++;
     setPausedHere(dag.dagId, !dag.paused); // at once: the switch follows the hand, the API confirms
     try {
       const updated = await setPaused(dag.dagId, !dag.paused);
-      generation.current++;
       setPausedHere(dag.dagId, updated.paused);
     } catch (failure) {
       setPausedHere(dag.dagId, dag.paused);
       setError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      pending.current--;
+      generation.current++;
     }
   };
 
