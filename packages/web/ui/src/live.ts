@@ -4,6 +4,7 @@
 // A dropped stream is reopened with a growing delay; while it is down, pages fall back to a slow poll, and
 // once it is back they read again (changes sent meanwhile were missed).
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { reconnectDelayMs } from './backoff.js';
 
 /** One change notice of the store, as the stream sends it. */
 export interface LiveChange {
@@ -23,8 +24,6 @@ interface Subscriber {
 }
 
 const STREAM_PATH = '/api/events/stream';
-const FIRST_RETRY_MS = 1_000;
-const MAX_RETRY_MS = 30_000;
 /** How often pages read again while the stream is down: a safety net, not the way updates come. */
 export const FALLBACK_POLL_MS = 30_000;
 /** How long the stream stays open with no page listening (a page change closes and reopens in one go). */
@@ -78,7 +77,7 @@ function open(): void {
     stream.close();
     if (source === stream) source = undefined;
     setStatus('down');
-    const delayMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** failures) * (0.5 + Math.random() / 2);
+    const delayMs = reconnectDelayMs(failures, Math.random());
     failures++;
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
