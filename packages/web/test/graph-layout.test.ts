@@ -12,7 +12,10 @@ describe('layoutGraph', () => {
     const rank = Object.fromEntries(layout.nodes.map((n) => [n.id, n.rank]));
     expect(rank).toEqual({ a: 0, b: 1, c: 1, d: 2, e: 3 });
     const long = layout.edges.find((e) => e.from === 'a' && e.to === 'e')!;
-    expect(long.points).toHaveLength(4); // source, a waypoint in ranks 1 and 2, target
+    expect(long.points).toHaveLength(6); // source, across ranks 1 and 2, target
+    // Across a rank it passes, the edge is level: it bends only between ranks.
+    expect(long.points[1]!.y).toBe(long.points[2]!.y);
+    expect(long.points[3]!.y).toBe(long.points[4]!.y);
   });
 
   it('orders a rank to undo a crossing the declaration order made', () => {

@@ -33,7 +33,7 @@ export interface PlacedNode {
 export interface PlacedEdge {
   from: string;
   to: string;
-  /** From the source's right side, through one waypoint per rank crossed, to the target's left side. */
+  /** From the source's right side, across each rank it passes (two points each), to the target's left side. */
   points: { x: number; y: number }[];
 }
 
@@ -168,11 +168,16 @@ export function layoutGraph(nodes: readonly LayoutInput[], options: Partial<Layo
     return { id: node.id, rank: slot.rank, x: xOf(slot.rank), y: slot.y };
   });
   const edges: PlacedEdge[] = chains.map(({ from, to, slots }) => {
-    const points = slots.map((slot, index) => {
+    // Through a rank it only passes, the edge runs straight across the rank's width at its waypoint's height,
+    // so it bends in the gaps between ranks and never across a node.
+    const points = slots.flatMap((slot, index) => {
       const middle = slot.y + slot.height / 2;
-      if (index === 0) return { x: xOf(slot.rank) + o.nodeWidth, y: middle };
-      if (index === slots.length - 1) return { x: xOf(slot.rank), y: middle };
-      return { x: xOf(slot.rank) + o.nodeWidth / 2, y: middle };
+      if (index === 0) return [{ x: xOf(slot.rank) + o.nodeWidth, y: middle }];
+      if (index === slots.length - 1) return [{ x: xOf(slot.rank), y: middle }];
+      return [
+        { x: xOf(slot.rank), y: middle },
+        { x: xOf(slot.rank) + o.nodeWidth, y: middle },
+      ];
     });
     return { from, to, points };
   });
