@@ -25,12 +25,15 @@ export interface LogQuery {
   mapIndex: number;
   tryNumber?: number;
   cursor?: string;
+  /** Lines per page (the API's default: 1,000). */
+  limit?: number;
 }
 
 export function getLogs(runId: string, taskId: string, query: LogQuery): Promise<LogPage> {
   const search = new URLSearchParams({ mapIndex: String(query.mapIndex) });
   if (query.tryNumber !== undefined) search.set('try', String(query.tryNumber));
   if (query.cursor !== undefined) search.set('cursor', query.cursor);
+  if (query.limit !== undefined) search.set('limit', String(query.limit));
   return api<LogPage>(
     `/api/runs/${encodeURIComponent(runId)}/tasks/${encodeURIComponent(taskId)}/logs?${search.toString()}`,
   );

@@ -9,6 +9,8 @@ import { getLogs, type LogLine } from '../operations-api.js';
 const FOLLOW_EVERY_MS = 1_000;
 /** Lines kept in the page; older ones are dropped (the API still has them). */
 const MAX_LINES = 20_000;
+const SETTLED = new Set(['success', 'failed', 'skipped', 'upstream_failed', 'removed']);
+const QUIET_READS_WHEN_SETTLED = 5;
 
 export interface LogViewerProps {
   runId: string;
@@ -25,6 +27,7 @@ export function LogViewer({ runId, taskId, mapIndex, tryNumber }: LogViewerProps
   const [error, setError] = useState<string>();
   const [loaded, setLoaded] = useState(false);
   const cursor = useRef<string>(undefined);
+  const quietReads = useRef(0);
   const view = useRef<HTMLPreElement>(null);
   const reading = useRef<Promise<void>>(undefined);
   const key = `${runId}/${taskId}/${mapIndex}/${tryNumber}`;
@@ -44,7 +47,13 @@ export function LogViewer({ runId, taskId, mapIndex, tryNumber }: LogViewerProps
           });
           if (current.current !== asked) return;
           cursor.current = page.cursor;
-          setEnded(page.ended);
+          // A try whose worker died never writes its end. Once a later try has begun, or the instance has
+          // settled and a few more reads brought nothing (the last lines may trail the state), what the log
+          // has is all it will have.
+          const later = page.tries.some((t) => t > page.tryNumber);
+          const settled = page.state !== undefined && SETTLED.has(page.state);
+          quietReads.current = settled && page.lines.length === 0 ? quietReads.current + 1 : 0;
+          setEnded(page.ended || later || quietReads.current >= QUIET_READS_WHEN_SETTLED);
           setDropped(page.droppedLines);
           if (page.lines.length > 0) {
             setLines((before) => {
@@ -67,6 +76,7 @@ export function LogViewer({ runId, taskId, mapIndex, tryNumber }: LogViewerProps
 
   useEffect(() => {
     cursor.current = undefined;
+    quietReads.current = 0;
     reading.current = undefined;
     setLines([]);
     setEnded(false);

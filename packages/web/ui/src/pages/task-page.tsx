@@ -32,7 +32,8 @@ export function TaskPage({ runId, taskId, mapIndex }: TaskPageProps) {
       dagRead.current ??= getDag(detail.dagId).catch(() => undefined);
       const [spec, tries] = await Promise.all([
         dagRead.current,
-        getLogs(runId, taskId, { mapIndex })
+        // One line is enough: this read is for the list of tries that have a log.
+        getLogs(runId, taskId, { mapIndex, limit: 1 })
           .then((page) => page.tries)
           .catch(() => []),
       ]);
