@@ -41,6 +41,16 @@ tasks:
 `,
   'report.yaml',
 );
+// Visible to everyone, operable by no one but admins: an operator gets no buttons on it.
+const guarded = parseDagYaml(
+  `id: guarded
+access:
+  operate: ["user:someone-else"]
+tasks:
+  only: { operator: empty }
+`,
+  'guarded.yaml',
+);
 const WIDE_TASKS = 400;
 const wide = parseDagYaml(
   `id: wide\ntasks:\n${Array.from({ length: WIDE_TASKS }, (_, i) => `  t${String(i).padStart(3, '0')}: { operator: empty }`).join('\n')}\n`,
@@ -131,7 +141,9 @@ beforeAll(async () => {
     Object.fromEntries(wide.tasks.map((task, i) => [task.id, i % 7 === 0 ? 'failed' : 'success'])),
     'wide',
   );
+  await seedRun('scheduled__guarded__1', 6, { only: 'failed' }, 'guarded');
   const dags = new Map([
+    [guarded.id, guarded],
     [dag.id, dag],
     [wide.id, wide],
   ]);
@@ -187,6 +199,7 @@ describe('the web UI in a browser', () => {
       .waitFor(WAIT);
     expect(await page.getByRole('link', { name: /: success$/ }).count()).toBe(1);
     expect(await page.getByRole('switch', { name: 'Paused: report' }).isEnabled()).toBe(true);
+    expect(await page.getByRole('switch', { name: 'Paused: guarded' }).isDisabled()).toBe(true); // its access
 
     // The grid: three tasks by two runs, coloured by state.
     await page.getByRole('link', { name: 'report', exact: true }).click();
@@ -221,6 +234,14 @@ describe('the web UI in a browser', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel the run' }).click();
     await page.getByRole('status').filter({ hasText: 'Cancelled.' }).waitFor(WAIT);
     expect((await store.getRun(triggered!.runId))?.state).toBe('failed');
+
+    // A DAG this operator may see but not operate (its access): no trigger, clear or cancel buttons.
+    await page.goto(`${server.url}/runs/scheduled__guarded__1`);
+    await page.getByTestId('run-state').filter({ hasText: 'failed' }).waitFor(WAIT);
+    expect(await page.getByTestId('clear-button').count()).toBe(0);
+    await page.goto(`${server.url}/dags/guarded`);
+    await page.getByRole('table', { name: 'Task states by run' }).waitFor(WAIT);
+    expect(await page.getByTestId('trigger-button').count()).toBe(0);
 
     // A page opened by its address (index.html for any UI path) keeps the session and its CSRF token.
     await page.goto(`${server.url}/dags/report`);
