@@ -206,7 +206,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
             store.isDagPaused(dag.id),
             store.listRuns({ dagId: dag.id, limit: 5 }),
           ]);
-          return schemas.dagSummaryOf(dag, paused, runs);
+          return schemas.dagSummaryOf(dag, paused, runs, now());
         }),
       );
       return c.json({ dags: summaries }, 200);
@@ -232,7 +232,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
         store.isDagPaused(dag.id),
         store.listRuns({ dagId: dag.id, limit: 5 }),
       ]);
-      return c.json(schemas.dagDetailOf(dag, paused, runs), 200);
+      return c.json(schemas.dagDetailOf(dag, paused, runs, now()), 200);
     },
   );
 
@@ -257,7 +257,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
       const { paused } = c.req.valid('json');
       await store.setDagPaused(dag.id, paused);
       const runs = await store.listRuns({ dagId: dag.id, limit: 5 });
-      return c.json(schemas.dagDetailOf(dag, paused, runs), 200);
+      return c.json(schemas.dagDetailOf(dag, paused, runs, now()), 200);
     },
   );
 
