@@ -6,14 +6,23 @@
 // canary's split (the share checked against the binomial, and every key against `route()`); a batch
 // lookup through PredictionClient during the canary is routed by the same split; then the guard DAG,
 // unpaused, aborts the canary on its own, traffic returns to the baseline, and every request sent
-// through it all got a 200 with a prediction.
+// through it all got a 200 with a prediction. Last, the `live` miss policy scores an unseen input by
+// asking this serve process over HTTP with a token.
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ingestPredictions, keysForRows, PredictionClient, RolloutStore, route, XgboostModel } from '@batuta/ml-tasks';
+import {
+  ingestPredictions,
+  keysForRows,
+  PredictionClient,
+  RolloutStore,
+  route,
+  servedModelScorer,
+  XgboostModel,
+} from '@batuta/ml-tasks';
 import { useRedisServer } from '@batuta/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batutaBin, type CliDaemon, startCliDaemon } from './support/cli-daemon.js';
@@ -235,6 +244,20 @@ describe('a canary started by a DAG, served and looked up by its split, aborted 
       Array.from({ length: 200 }, (_, index) => ({ features: flower(index), key: `flower-${index}` })),
     );
     expect(batchAfter.every((result) => result.status === 'hit' && result.version === 'v1')).toBe(true);
+
+    // The `live` miss policy asks this serve process, with the token, for inputs no batch scored; the
+    // answer is cached, so the next lookup is a hit.
+    const unseen = { features: [7.7, 2.6, 6.9, 2.3].map((value) => value + 0.05), key: 'flower-new' };
+    const live = new PredictionClient(harness.redis, {
+      model: 'iris',
+      namespace: NAMESPACE,
+      miss: {
+        onMiss: 'live',
+        model: servedModelScorer({ url: server.url, model: 'iris', token, featureNames: FEATURES }),
+      },
+    });
+    expect(await live.lookup(unseen)).toMatchObject({ status: 'live', value: 'virginica', version: 'v1' });
+    expect(await live.lookup(unseen)).toMatchObject({ status: 'hit', value: 'virginica', version: 'v1' });
 
     // Every request sent was answered: a 200 with a prediction, none dropped, none a 5xx.
     expect(answered).toHaveLength(sent);
