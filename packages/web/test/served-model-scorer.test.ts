@@ -37,7 +37,7 @@ describe('servedModelScorer: misses scored by the model server', () => {
         namespace,
         version,
         keys: ['0000'],
-        labels: [labels[0]],
+        labels: [labels[0] as string],
         keyScheme: { scheme: 'python-text' },
         classNames: [...labels],
         featureCount: 4,

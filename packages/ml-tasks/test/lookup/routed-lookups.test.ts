@@ -43,7 +43,8 @@ async function ingest(namespace: string, version: string, labels: readonly strin
   });
 }
 
-async function withRollout(namespace: string, spec: Omit<RolloutSpecInput, 'model'>) {
+/** Starts a rollout of iris from a spec without its model (the store's schema checks it). */
+async function withRollout(namespace: string, spec: Record<string, unknown>) {
   const store = new RolloutStore(harness.redis, { model: 'iris', namespace });
   await store.start({ ...spec, model: 'iris' } as RolloutSpecInput, { nowMs: 0 });
   return store;
