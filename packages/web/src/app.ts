@@ -206,7 +206,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
             store.isDagPaused(dag.id),
             store.listRuns({ dagId: dag.id, limit: 5 }),
           ]);
-          return { ...schemas.dagSummaryOf(dag, paused, runs), mayOperate: mayOperate(principal, dag.access) };
+          return { ...schemas.dagSummaryOf(dag, paused, runs, now()), mayOperate: mayOperate(principal, dag.access) };
         }),
       );
       return c.json({ dags: summaries }, 200);
@@ -234,7 +234,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
       ]);
       // The UI shows operators' buttons only to whom the API would let use them.
       const operate = mayOperate(c.get('principal'), dag.access);
-      return c.json({ ...schemas.dagDetailOf(dag, paused, runs), mayOperate: operate }, 200);
+      return c.json({ ...schemas.dagDetailOf(dag, paused, runs, now()), mayOperate: operate }, 200);
     },
   );
 
@@ -259,7 +259,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
       const { paused } = c.req.valid('json');
       await store.setDagPaused(dag.id, paused);
       const runs = await store.listRuns({ dagId: dag.id, limit: 5 });
-      return c.json(schemas.dagDetailOf(dag, paused, runs), 200);
+      return c.json(schemas.dagDetailOf(dag, paused, runs, now()), 200);
     },
   );
 

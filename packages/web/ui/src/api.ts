@@ -23,6 +23,8 @@ export interface DagSummary {
   tags: string[];
   owner?: string;
   schedule: unknown;
+  /** The next time-based fire (ISO 8601), null when the DAG has none. */
+  nextFire: string | null;
   paused: boolean;
   taskCount: number;
   lastRuns: RunSummary[];

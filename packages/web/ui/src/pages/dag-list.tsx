@@ -66,6 +66,7 @@ export function DagList({ user }: { user: Me }) {
             <tr>
               <th scope="col">DAG</th>
               <th scope="col">Schedule</th>
+              <th scope="col">Next run</th>
               <th scope="col">Tasks</th>
               <th scope="col">Last runs</th>
               <th scope="col">Paused</th>
@@ -79,6 +80,7 @@ export function DagList({ user }: { user: Me }) {
                   {dag.description && <div class="muted">{dag.description}</div>}
                 </th>
                 <td>{formatSchedule(dag.schedule)}</td>
+                <td>{dag.nextFire ? <time dateTime={dag.nextFire}>{formatDate(dag.nextFire)}</time> : '—'}</td>
                 <td>{dag.taskCount}</td>
                 <td>
                   <ul class="dots" aria-label={`Last runs of ${dag.dagId}`}>
