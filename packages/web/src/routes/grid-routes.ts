@@ -1,7 +1,7 @@
 // GET /api/dags/{dagId}/grid: the grid of a DAG in one request — its latest runs (a page, with the same
-// cursor as GET /api/runs) and every task instance of each, as compact cells. The instances of all the
-// page's runs are read concurrently on one connection (pipelined), so a page costs two round trips
-// whatever its size, not one per run.
+// cursor as GET /api/runs) and every task instance of each, as compact cells. The cells come from the
+// store's per-run summary (`getRunCells`: state and try only, written with the instances), read for the
+// whole page at once, so a page costs two round trips whatever its size, and never the full records.
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { visibleDag } from '../auth/dag-access.js';
 import type { Env } from '../http-common.js';
@@ -52,10 +52,10 @@ export function registerGridRoutes(app: OpenAPIHono<Env>, context: RouteContext)
         ...(cursor ? { before: decodeRunCursor(cursor) } : {}),
       });
       const runs = page.slice(0, limit);
-      const instances = await Promise.all(runs.map((run) => context.store.getTaskInstances(run.runId)));
+      const cells = await context.store.getRunCells(runs.map((run) => run.runId));
       // Cells in row order: the DAG's task order, then map index.
       const row = new Map(dag.tasks.map((task, index) => [task.id, index]));
-      for (const list of instances) {
+      for (const list of cells) {
         list.sort((x, y) => (row.get(x.taskId) ?? 1e9) - (row.get(y.taskId) ?? 1e9) || x.mapIndex - y.mapIndex);
       }
       const last = runs.at(-1);
@@ -65,12 +65,7 @@ export function registerGridRoutes(app: OpenAPIHono<Env>, context: RouteContext)
           tasks: dag.tasks.map((task) => task.id),
           runs: runs.map((run, index) => ({
             ...schemas.runOf(run),
-            cells: (instances[index] ?? []).map((i) => ({
-              taskId: i.taskId,
-              mapIndex: i.mapIndex,
-              state: i.state,
-              tryNumber: i.tryNumber,
-            })),
+            cells: cells[index] ?? [],
           })),
           ...(page.length > limit && last ? { nextCursor: encodeRunCursor(last) } : {}),
         },
