@@ -77,6 +77,32 @@ describe('GET /api/dags/{dagId}/grid', () => {
     expect(rest.body.runs[2].cells[1]).toMatchObject({ state: 'failed', tryNumber: 2 });
   });
 
+  it('orders each run by task then map index, with instances of tasks the DAG no longer has last', async () => {
+    const runId = 'manual__ordering';
+    await store.createRun({
+      runId,
+      dagId: 'nightly',
+      kind: 'manual',
+      state: 'running',
+      logicalDateMs: Date.UTC(2026, 10, 6),
+      conf: {},
+      createdMs: 0,
+    });
+    const cell = (taskId: string, mapIndex: number) => ({ taskId, mapIndex, state: 'success' as const, tryNumber: 1 });
+    const written = [cell('gone', -1), cell('b', 2), cell('b', 0), cell('a', -1), cell('b', 10)];
+    await store.applyTransition(runId, { instances: written.map((c) => ({ record: { runId, ...c } })) });
+    const order = async () =>
+      (await get('/api/dags/nightly/grid?limit=1')).body.runs[0].cells.map(
+        (c: { taskId: string; mapIndex: number }) => `${c.taskId}#${c.mapIndex}`,
+      );
+    expect(await order()).toEqual(['a#-1', 'b#0', 'b#2', 'b#10', 'gone#-1']);
+    // A map index beyond what one sort key holds takes the plain sort, with the same order.
+    await store.applyTransition(runId, { instances: [{ record: { runId, ...cell('b', 2 ** 21) } }] });
+    expect(await order()).toEqual(['a#-1', 'b#0', 'b#2', 'b#10', `b#${2 ** 21}`, 'gone#-1']);
+    await store.applyTransition(runId, { run: { patch: { state: 'success', endMs: 1 } } });
+    await store.pruneRuns({ endedBeforeMs: Date.UTC(2026, 10, 7), limit: 1 });
+  });
+
   it('answers 404 for an unknown DAG and 400 for a bad cursor or limit', async () => {
     expect((await get('/api/dags/nope/grid')).status).toBe(404);
     expect((await get('/api/dags/nightly/grid?cursor=garbage')).status).toBe(400);

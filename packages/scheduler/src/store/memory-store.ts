@@ -16,6 +16,7 @@ import type {
   StoreChange,
   StoreChangeListener,
   StoredEvent,
+  TaskInstanceCell,
   TaskInstanceRecord,
   Transition,
 } from './state-store.js';
@@ -34,6 +35,7 @@ const PRUNABLE_RUN_STATES: ReadonlySet<RunState> = new Set<RunState>(['success',
 
 interface StoredInstance {
   state: TaskState;
+  tryNumber: number;
   json: string;
 }
 
@@ -141,7 +143,8 @@ export class MemoryStateStore implements StateStore {
         );
       }
       const key = outputKey(record.taskId, record.mapIndex);
-      return { key, stored: { state: record.state, json: toStoredJson(record, `task instance '${key}'`) } };
+      const json = toStoredJson(record, `task instance '${key}'`);
+      return { key, stored: { state: record.state, tryNumber: record.tryNumber, json } };
     });
     const outputWrites = (transition.outputs ?? []).map(({ taskId, mapIndex, value }) => {
       const key = outputKey(taskId, mapIndex);
@@ -239,6 +242,18 @@ export class MemoryStateStore implements StateStore {
     this.assertOpen();
     const stored = this.instances.get(runId)?.get(outputKey(taskId, mapIndex));
     return stored ? (JSON.parse(stored.json) as TaskInstanceRecord) : undefined;
+  }
+
+  async getRunCells(runIds: readonly string[]): Promise<TaskInstanceCell[][]> {
+    this.assertOpen();
+    return runIds.map((runId) => {
+      const instances = this.instances.get(runId);
+      if (!instances) return [];
+      return Array.from(instances, ([key, { state, tryNumber }]) => {
+        const split = key.lastIndexOf('#');
+        return { taskId: key.slice(0, split), mapIndex: Number(key.slice(split + 1)), state, tryNumber };
+      });
+    });
   }
 
   async getOutputs(runId: string, keys: Array<{ taskId: string; mapIndex: number }>): Promise<Map<string, unknown>> {

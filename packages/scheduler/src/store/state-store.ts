@@ -40,6 +40,17 @@ export interface TaskInstanceRecord {
   triesBeforeClear?: number;
 }
 
+/**
+ * What a grid shows of one task instance: its state and try, without the rest of the record. The store
+ * keeps these beside the instances, written in the same atomic step, so they never disagree.
+ */
+export interface TaskInstanceCell {
+  taskId: string;
+  mapIndex: number;
+  state: TaskState;
+  tryNumber: number;
+}
+
 /** A change to one instance, applied only if its current state is `expectState` (when given). */
 export interface InstanceWrite {
   record: TaskInstanceRecord;
@@ -105,7 +116,7 @@ export interface StoreChange {
   /** The run's state, when the change created the run or wrote its state. */
   runState?: RunState;
   /** The instances the change wrote, with their new state. */
-  tasks?: Array<{ taskId: string; mapIndex: number; state: TaskState; tryNumber: number }>;
+  tasks?: TaskInstanceCell[];
 }
 
 /** Receives store changes; it must not throw (what it throws is ignored). */
@@ -147,6 +158,12 @@ export interface StateStore {
   applyTransition(runId: string, transition: Transition): Promise<boolean>;
   getTaskInstances(runId: string): Promise<TaskInstanceRecord[]>;
   getTaskInstance(runId: string, taskId: string, mapIndex: number): Promise<TaskInstanceRecord | undefined>;
+  /**
+   * The cells (state and try of every task instance) of each run, in the order of `runIds`, each run's
+   * cells in no particular order; an unknown run has none. As current as `getTaskInstances` (the same
+   * atomic writes keep both), and cheaper to read: it is what a grid of many runs reads.
+   */
+  getRunCells(runIds: readonly string[]): Promise<TaskInstanceCell[][]>;
   /** Outputs keyed by `outputKey(taskId, mapIndex)`; missing keys are absent from the map. */
   getOutputs(runId: string, keys: Array<{ taskId: string; mapIndex: number }>): Promise<Map<string, unknown>>;
   /**

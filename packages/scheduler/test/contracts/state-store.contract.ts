@@ -7,6 +7,7 @@ import type {
   DagRunRecord,
   StateStore,
   StoreChange,
+  TaskInstanceCell,
   TaskInstanceRecord,
   Transition,
 } from '../../src/store/state-store.js';
@@ -647,6 +648,164 @@ export function stateStoreContract(
         await expect(
           store.applyTransition(runId, { outputs: [{ taskId: 'a', mapIndex: -1, value: cyclic }] }),
         ).rejects.toMatchObject({ code: 'STORE_NOT_SERIALIZABLE' });
+      });
+    });
+
+    describe('run cells (what a grid reads)', () => {
+      const runId = 'cells';
+
+      /** A run's cells, sorted as sortInstances sorts records. */
+      async function cellsOf(...runIds: string[]): Promise<TaskInstanceCell[][]> {
+        return (await store.getRunCells(runIds)).map((cells) =>
+          [...cells].sort((a, b) => (a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : a.mapIndex - b.mapIndex)),
+        );
+      }
+
+      /** The cells the run's instance records imply: what getRunCells must always agree with. */
+      async function cellsOfInstances(id: string): Promise<TaskInstanceCell[]> {
+        return sortInstances(await store.getTaskInstances(id)).map(({ taskId, mapIndex, state, tryNumber }) => ({
+          taskId,
+          mapIndex,
+          state,
+          tryNumber,
+        }));
+      }
+
+      beforeEach(async () => {
+        await store.createRun(runRecord({ runId }));
+      });
+
+      it('gives each run its cells in the order asked, and none for a run without instances or unknown', async () => {
+        await store.createRun(runRecord({ runId: 'empty', logicalDateMs: JAN_1 + DAY_MS }));
+        await store.applyTransition(runId, {
+          instances: [
+            { record: instanceRecord(runId, 'extract', 'success', { startMs: 1, endMs: 2, worker: 'w1' }) },
+            { record: instanceRecord(runId, 'load', 'queued', { tryNumber: 0 }) },
+          ],
+        });
+        expect(await cellsOf('empty', runId, 'no-such-run')).toEqual([
+          [],
+          [
+            { taskId: 'extract', mapIndex: -1, state: 'success', tryNumber: 1 },
+            { taskId: 'load', mapIndex: -1, state: 'queued', tryNumber: 0 },
+          ],
+          [],
+        ]);
+        expect(await store.getRunCells([])).toEqual([]);
+      });
+
+      it('follows every transition that writes an instance, and keeps mapped instances apart', async () => {
+        await store.applyTransition(runId, {
+          instances: [0, 1, 2].map((mapIndex) => ({
+            record: instanceRecord(runId, 'score', 'running', { mapIndex }),
+            expectState: 'absent' as const,
+          })),
+        });
+        await store.applyTransition(runId, {
+          instances: [{ record: instanceRecord(runId, 'score', 'success', { mapIndex: 1 }), expectState: 'running' }],
+        });
+        expect((await cellsOf(runId))[0]!.map((cell) => `${cell.mapIndex}:${cell.state}`)).toEqual([
+          '0:running',
+          '1:success',
+          '2:running',
+        ]);
+        // A transition whose guard fails writes no cell either.
+        expect(
+          await store.applyTransition(runId, {
+            instances: [{ record: instanceRecord(runId, 'score', 'failed', { mapIndex: 0 }), expectState: 'queued' }],
+          }),
+        ).toBe(false);
+        expect(await cellsOf(runId)).toEqual([await cellsOfInstances(runId)]);
+      });
+
+      it('follows a retry, a clear and a mark as their instance writes make them', async () => {
+        const write = (record: TaskInstanceRecord, expectState?: TaskState) =>
+          store.applyTransition(runId, { instances: [{ record, ...(expectState ? { expectState } : {}) }] });
+        // First try fails and is retried: up_for_retry, then the second try runs and fails for good.
+        await write(instanceRecord(runId, 't', 'running', { tryNumber: 1 }));
+        await write(instanceRecord(runId, 't', 'up_for_retry', { tryNumber: 1, nextTryAtMs: 50 }), 'running');
+        expect(await cellsOf(runId)).toEqual([[{ taskId: 't', mapIndex: -1, state: 'up_for_retry', tryNumber: 1 }]]);
+        await write(instanceRecord(runId, 't', 'running', { tryNumber: 2 }), 'up_for_retry');
+        await write(instanceRecord(runId, 't', 'failed', { tryNumber: 2 }), 'running');
+        await store.applyTransition(runId, { run: { patch: { state: 'failed', endMs: 60 } } });
+        expect(await cellsOf(runId)).toEqual([[{ taskId: 't', mapIndex: -1, state: 'failed', tryNumber: 2 }]]);
+        // Cleared: back to none (its tries keep counting) and the run reopens.
+        await store.applyTransition(runId, {
+          instances: [
+            {
+              record: instanceRecord(runId, 't', 'none', { tryNumber: 2, triesBeforeClear: 2, reason: 'cleared' }),
+              expectState: 'failed',
+            },
+          ],
+          run: { patch: { state: 'running' } },
+        });
+        expect(await cellsOf(runId)).toEqual([[{ taskId: 't', mapIndex: -1, state: 'none', tryNumber: 2 }]]);
+        // Marked success by hand.
+        await write(instanceRecord(runId, 't', 'success', { tryNumber: 2, reason: 'marked' }), 'none');
+        expect(await cellsOf(runId)).toEqual([[{ taskId: 't', mapIndex: -1, state: 'success', tryNumber: 2 }]]);
+      });
+
+      it('shows a change made after an earlier read (a read never keeps an old copy)', async () => {
+        await store.createRun(runRecord({ runId: 'done', state: 'success', logicalDateMs: JAN_1 - DAY_MS }));
+        await store.applyTransition('done', { instances: [{ record: instanceRecord('done', 'a', 'success') }] });
+        await store.applyTransition(runId, { instances: [{ record: instanceRecord(runId, 'a', 'running') }] });
+        expect((await cellsOf(runId, 'done')).map((cells) => cells[0]?.state)).toEqual(['running', 'success']);
+        expect((await cellsOf(runId, 'done')).map((cells) => cells[0]?.state)).toEqual(['running', 'success']);
+        await store.applyTransition(runId, { instances: [{ record: instanceRecord(runId, 'a', 'success') }] });
+        await store.applyTransition('done', {
+          instances: [{ record: instanceRecord('done', 'a', 'failed', { tryNumber: 3 }) }],
+        });
+        expect(await cellsOf(runId, 'done')).toEqual([
+          [{ taskId: 'a', mapIndex: -1, state: 'success', tryNumber: 1 }],
+          [{ taskId: 'a', mapIndex: -1, state: 'failed', tryNumber: 3 }],
+        ]);
+      });
+
+      it('agrees with the instance records after any sequence of writes', async () => {
+        const states: TaskState[] = ['none', 'scheduled', 'queued', 'running', 'success', 'failed', 'up_for_retry'];
+        const write = fc.record({
+          taskId: fc.constantFrom('a', 'b', 'c.d', 'e-f'),
+          mapIndex: fc.integer({ min: -1, max: 3 }),
+          state: fc.constantFrom(...states),
+          tryNumber: fc.integer({ min: 0, max: 5 }),
+          guarded: fc.boolean(),
+        });
+        let round = 0;
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.array(write, { minLength: 1, maxLength: 4 }), { maxLength: 8 }),
+            async (steps) => {
+              const id = `prop-${round++}`;
+              await store.createRun(runRecord({ runId: id }));
+              for (const step of steps) {
+                const current = await store.getTaskInstances(id);
+                await store.applyTransition(id, {
+                  instances: step.map(({ taskId, mapIndex, state, tryNumber, guarded }) => {
+                    const before = current.find((i) => i.taskId === taskId && i.mapIndex === mapIndex);
+                    const record = instanceRecord(id, taskId, state, { mapIndex, tryNumber });
+                    return guarded ? { record, expectState: before?.state ?? ('absent' as const) } : { record };
+                  }),
+                });
+                expect(await cellsOf(id)).toEqual([await cellsOfInstances(id)]);
+              }
+            },
+          ),
+          { numRuns: 25 },
+        );
+      });
+
+      it('goes with the run when retention prunes it', async () => {
+        await store.createRun(runRecord({ runId: 'old', state: 'running', logicalDateMs: JAN_1 - 90 * DAY_MS }));
+        await store.applyTransition('old', {
+          instances: [{ record: instanceRecord('old', 'a', 'success') }],
+          run: { patch: { state: 'success', endMs: JAN_1 - 90 * DAY_MS } },
+        });
+        expect((await cellsOf('old'))[0]).toHaveLength(1);
+        expect(await store.pruneRuns({ endedBeforeMs: JAN_1 - DAY_MS, limit: 10 })).toHaveLength(1);
+        expect(await cellsOf('old')).toEqual([[]]);
+        // A run created again with the same id starts without cells.
+        await store.createRun(runRecord({ runId: 'old', state: 'running', logicalDateMs: JAN_1 - 90 * DAY_MS }));
+        expect(await cellsOf('old')).toEqual([[]]);
       });
     });
 

@@ -1,7 +1,8 @@
 // GET /api/dags/{dagId}/grid: the grid of a DAG in one request — its latest runs (a page, with the same
-// cursor as GET /api/runs) and every task instance of each, as compact cells. The instances of all the
-// page's runs are read concurrently on one connection (pipelined), so a page costs two round trips
-// whatever its size, not one per run.
+// cursor as GET /api/runs) and every task instance of each, as compact cells. The cells come from the
+// store's per-run summary (`getRunCells`: state and try only, written with the instances), read for the
+// whole page at once, so a page costs two round trips whatever its size, and never the full records.
+import type { TaskInstanceCell } from '@batuta/scheduler';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { visibleDag } from '../auth/dag-access.js';
 import type { Env } from '../http-common.js';
@@ -52,12 +53,9 @@ export function registerGridRoutes(app: OpenAPIHono<Env>, context: RouteContext)
         ...(cursor ? { before: decodeRunCursor(cursor) } : {}),
       });
       const runs = page.slice(0, limit);
-      const instances = await Promise.all(runs.map((run) => context.store.getTaskInstances(run.runId)));
-      // Cells in row order: the DAG's task order, then map index.
+      const stored = await context.store.getRunCells(runs.map((run) => run.runId));
       const row = new Map(dag.tasks.map((task, index) => [task.id, index]));
-      for (const list of instances) {
-        list.sort((x, y) => (row.get(x.taskId) ?? 1e9) - (row.get(y.taskId) ?? 1e9) || x.mapIndex - y.mapIndex);
-      }
+      const cells = stored.map((list) => inRowOrder(list, row));
       const last = runs.at(-1);
       return c.json(
         {
@@ -65,12 +63,7 @@ export function registerGridRoutes(app: OpenAPIHono<Env>, context: RouteContext)
           tasks: dag.tasks.map((task) => task.id),
           runs: runs.map((run, index) => ({
             ...schemas.runOf(run),
-            cells: (instances[index] ?? []).map((i) => ({
-              taskId: i.taskId,
-              mapIndex: i.mapIndex,
-              state: i.state,
-              tryNumber: i.tryNumber,
-            })),
+            cells: cells[index] ?? [],
           })),
           ...(page.length > limit && last ? { nextCursor: encodeRunCursor(last) } : {}),
         },
@@ -78,4 +71,31 @@ export function registerGridRoutes(app: OpenAPIHono<Env>, context: RouteContext)
       );
     },
   );
+}
+
+/** Ranges packed into one sort key: row (task) index, map index + 1, and the cell's position. */
+const ROW_SPAN = 2 ** 14;
+const MAP_SPAN = 2 ** 20;
+const POSITION_SPAN = 2 ** 19; // ROW_SPAN × MAP_SPAN × POSITION_SPAN = 2^53: every key is an exact double
+
+/**
+ * A run's cells in row order: the DAG's task order (tasks it no longer has last), then map index. A page
+ * sorts up to tens of thousands of cells, so each cell's row, map index and position are packed into one
+ * number and the numbers sorted natively, rather than calling a comparator (two map lookups) per
+ * comparison; cells outside the packed ranges are sorted the plain way.
+ */
+function inRowOrder(cells: TaskInstanceCell[], row: ReadonlyMap<string, number>): TaskInstanceCell[] {
+  const unknownRow = row.size;
+  const rank = (cell: TaskInstanceCell) => row.get(cell.taskId) ?? unknownRow;
+  const keys = new Float64Array(cells.length);
+  let packable = cells.length < POSITION_SPAN && unknownRow < ROW_SPAN;
+  for (let position = 0; packable && position < cells.length; position++) {
+    const cell = cells[position]!;
+    const mapSlot = cell.mapIndex + 1;
+    packable = Number.isInteger(mapSlot) && mapSlot >= 0 && mapSlot < MAP_SPAN;
+    keys[position] = (rank(cell) * MAP_SPAN + mapSlot) * POSITION_SPAN + position;
+  }
+  if (!packable) return [...cells].sort((x, y) => rank(x) - rank(y) || x.mapIndex - y.mapIndex);
+  keys.sort();
+  return Array.from(keys, (key) => cells[key % POSITION_SPAN]!);
 }

@@ -1,9 +1,11 @@
 // How records and transitions become the Redis store's values and script arguments, and back.
 // Everything is validated and encoded here, before a script runs, so a bad value changes nothing:
 // a Lua script that fails halfway would keep the writes it already made.
+
+import type { TaskState } from '../../dag/model.js';
 import { BatutaError } from '../../errors.js';
 import { toStoredJson } from '../json-value.js';
-import type { DagRunRecord, TaskInstanceRecord, Transition } from '../state-store.js';
+import type { DagRunRecord, TaskInstanceCell, TaskInstanceRecord, Transition } from '../state-store.js';
 import { outputKey } from '../state-store.js';
 
 /** Run states become parts of index keys, so they must be identifiers (as every RunState is). */
@@ -120,21 +122,52 @@ export function encodeInstance(record: TaskInstanceRecord, runId: string): strin
   return toStoredJson({ state, ...rest }, `task instance '${key}'`);
 }
 
+/** An instance's cell as the cells hash keeps it: `<state>,<tryNumber>` (read back by `decodeCell`). */
+export function encodeCell(record: TaskInstanceRecord): string {
+  return `${record.state},${record.tryNumber}`;
+}
+
+/**
+ * The cells of a run as getRunCells-0.lua packs them (the count, then field, value, field, value…,
+ * joined by newlines; fields `<taskId>#<mapIndex>`). Undefined for '' (no cells hash), and for a text
+ * whose parts do not match its count (an id holding a newline): the caller reads the instances instead.
+ */
+export function decodePackedCells(text: string): TaskInstanceCell[] | undefined {
+  if (text === '') return undefined;
+  const parts = text.split('\n');
+  const count = Number(parts[0]);
+  if (parts.length !== 2 * count + 1) return undefined;
+  const cells: TaskInstanceCell[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const field = parts[2 * i + 1]!;
+    const value = parts[2 * i + 2]!;
+    const hash = field.lastIndexOf('#');
+    const comma = value.lastIndexOf(',');
+    cells[i] = {
+      taskId: field.slice(0, hash),
+      mapIndex: Number(field.slice(hash + 1)),
+      state: value.slice(0, comma) as TaskState,
+      tryNumber: Number(value.slice(comma + 1)),
+    };
+  }
+  return cells;
+}
+
 /** The prefix a stored instance starts with when it is in `state`. */
 function stateGuard(state: string): string {
   return `{"state":${JSON.stringify(state)}`;
 }
 
-/** A transition as the ARGV of applyTransition-4.lua (after the prefix and run id). */
+/** A transition as the ARGV of applyTransition-6.lua (after the prefix and run id). */
 export function encodeTransition(runId: string, transition: Transition): string[] {
   const guards: string[] = [];
   // Later writes to the same key win, as they would applied one by one.
-  const instances = new Map<string, string>();
+  const instances = new Map<string, { json: string; cell: string }>();
   for (const { record, expectState } of transition.instances ?? []) {
     const field = outputKey(record.taskId, record.mapIndex);
     if (expectState !== undefined)
       guards.push(field, expectState === 'absent' ? ABSENT_GUARD : stateGuard(expectState));
-    instances.set(field, encodeInstance(record, runId));
+    instances.set(field, { json: encodeInstance(record, runId), cell: encodeCell(record) });
   }
 
   const outputs = new Map<string, string | undefined>();
@@ -197,7 +230,8 @@ export function encodeTransition(runId: string, transition: Transition): string[
     String(events.length / 4),
   ];
   for (const value of guards) args.push(value);
-  for (const [field, json] of instances) args.push(field, json);
+  for (const [field, { json }] of instances) args.push(field, json);
+  for (const { cell } of instances.values()) args.push(cell);
   for (const value of outputSets) args.push(value);
   for (const value of outputDeletes) args.push(value);
   for (const value of patchSets) args.push(value);

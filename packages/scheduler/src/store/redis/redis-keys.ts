@@ -4,6 +4,8 @@
 //   batuta:<ns>:run:<runId>:record               hash    one field per run property → that property's JSON
 //   batuta:<ns>:run:<runId>:ti                   hash    <taskId>#<mapIndex> → instance JSON ("state" first)
 //   batuta:<ns>:run:<runId>:out                  hash    <taskId>#<mapIndex> → output JSON
+//   batuta:<ns>:run:<runId>:cells                hash    <taskId>#<mapIndex> → "<state>,<tryNumber>" (the grid's view)
+//   batuta:<ns>:run:<runId>:grid                 string  the cells hash packed in one text (a read cache, see below)
 //   batuta:<ns>:runs                             zset    every run id, score −logicalDateMs
 //   batuta:<ns>:runs:state:<state>              zset    run ids in that state
 //   batuta:<ns>:runs:dag:<dagId>                 zset    one DAG's run ids
@@ -19,7 +21,7 @@
 // member bytes, which is the ascending run-id order listRuns promises.
 //
 // No two keys of one namespace can coincide, whatever the ids: the run keys end in distinct fixed
-// suffixes (`:record`, `:ti`, `:out`), every family starts with a distinct fixed word, run states
+// suffixes (`:record`, `:ti`, `:out`, `:cells`, `:grid`), every family starts with a distinct fixed word, run states
 // (the only id inside a key that is followed by more text) are identifiers without ':', and a
 // namespace is an identifier without ':' too, so one namespace never reaches into another.
 //
@@ -69,6 +71,19 @@ export class RedisKeys {
 
   taskInstances(runId: string): string {
     return `${this.prefix}run:${runId}:ti`;
+  }
+
+  /** The run's cells: every instance's state and try, written with the instances (applyTransition-6.lua). */
+  taskCells(runId: string): string {
+    return `${this.prefix}run:${runId}:cells`;
+  }
+
+  /**
+   * The run's cells packed in one text, built by a grid read (getRunCells-0.lua) and deleted by the next
+   * instance write, so it is never older than the cells hash.
+   */
+  packedCells(runId: string): string {
+    return `${this.prefix}run:${runId}:grid`;
   }
 
   taskOutputs(runId: string): string {

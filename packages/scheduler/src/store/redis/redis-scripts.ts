@@ -11,8 +11,9 @@ import { resolveLuaIncludes } from './lua-includes.js';
 const SCRIPT_FILES = {
   createRun: 'createRun-2.lua',
   createRuns: 'createRuns-1.lua',
-  applyTransition: 'applyTransition-4.lua',
+  applyTransition: 'applyTransition-6.lua',
   listRuns: 'listRuns-1.lua',
+  getRunCells: 'getRunCells-0.lua',
   pruneRuns: 'pruneRuns-1.lua',
   acquireLease: 'acquireLease-1.lua',
   advanceCursor: 'advanceCursor-1.lua',
@@ -34,6 +35,7 @@ export interface RedisStoreScripts {
   createRuns(...args: Argument[]): Promise<unknown>;
   applyTransition(...args: Argument[]): Promise<unknown>;
   listRuns(...args: Argument[]): Promise<unknown>;
+  getRunCells(...args: Argument[]): Promise<unknown>;
   pruneRuns(...args: Argument[]): Promise<unknown>;
   acquireLease(...args: Argument[]): Promise<unknown>;
   advanceCursor(...args: Argument[]): Promise<unknown>;
@@ -89,6 +91,7 @@ export function defineStoreScripts(redis: Redis): RedisStoreScripts {
     createRuns: bind('createRuns'),
     applyTransition: bind('applyTransition'),
     listRuns: bind('listRuns'),
+    getRunCells: bind('getRunCells'),
     pruneRuns: bind('pruneRuns'),
     acquireLease: bind('acquireLease'),
     advanceCursor: bind('advanceCursor'),

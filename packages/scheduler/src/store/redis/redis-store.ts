@@ -15,11 +15,12 @@ import type {
   StoreChange,
   StoreChangeListener,
   StoredEvent,
+  TaskInstanceCell,
   TaskInstanceRecord,
   Transition,
 } from '../state-store.js';
 import { changeOfTransition, outputKey } from '../state-store.js';
-import { decodeRecord, encodeNewRun, encodeTransition } from './redis-codec.js';
+import { decodePackedCells, decodeRecord, encodeNewRun, encodeTransition } from './redis-codec.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineStoreScripts, type RedisStoreScripts } from './redis-scripts.js';
 
@@ -264,6 +265,8 @@ export class RedisStateStore implements StateStore {
         this.keys.taskInstances(runId),
         this.keys.taskOutputs(runId),
         this.keys.allRuns,
+        this.keys.taskCells(runId),
+        this.keys.packedCells(runId),
         this.keys.prefix,
         runId,
         args,
@@ -311,6 +314,36 @@ export class RedisStateStore implements StateStore {
       this.redis.hget(this.keys.taskInstances(runId), outputKey(taskId, mapIndex)),
     );
     return json === null ? undefined : (JSON.parse(json) as TaskInstanceRecord);
+  }
+
+  /**
+   * One script call for the whole page (getRunCells-0.lua): each run's cells as one packed text. A run
+   * without cells (no instances yet, or instances written by a Batuta from before the cells) is
+   * answered from its instances, in one more pipelined read for all such runs.
+   */
+  async getRunCells(runIds: readonly string[]): Promise<TaskInstanceCell[][]> {
+    this.assertOpen();
+    if (runIds.length === 0) return [];
+    const what = `getRunCells of ${runIds.length} run(s)`;
+    const packed = (await this.read(what, () => this.scripts.getRunCells(this.keys.prefix, [...runIds]))) as string[];
+    const result = packed.map((text) => decodePackedCells(text));
+    const unpacked = runIds.flatMap((runId, index) => (result[index] === undefined ? [{ runId, index }] : []));
+    if (unpacked.length > 0) {
+      const replies = await this.read(what, async () => {
+        const pipeline = this.redis.pipeline();
+        for (const { runId } of unpacked) pipeline.hvals(this.keys.taskInstances(runId));
+        return (await pipeline.exec()) ?? [];
+      });
+      for (const [k, { index }] of unpacked.entries()) {
+        const [error, values] = replies[k] ?? [new Error('no reply')];
+        if (error) throw this.explain(error, what, false);
+        result[index] = (values as string[]).map((json) => {
+          const { taskId, mapIndex, state, tryNumber } = JSON.parse(json) as TaskInstanceRecord;
+          return { taskId, mapIndex, state, tryNumber };
+        });
+      }
+    }
+    return result as TaskInstanceCell[][];
   }
 
   async getOutputs(runId: string, keys: Array<{ taskId: string; mapIndex: number }>): Promise<Map<string, unknown>> {

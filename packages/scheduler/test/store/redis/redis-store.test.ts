@@ -95,6 +95,55 @@ function instance(runId: string, taskId: string, overrides: Partial<TaskInstance
 }
 
 describe('RedisStateStore', () => {
+  describe('run cells', () => {
+    const cellsOf = async (store: RedisStateStore, runId: string) =>
+      (await store.getRunCells([runId]))[0]!
+        .map((cell) => `${cell.taskId}#${cell.mapIndex}=${cell.state},${cell.tryNumber}`)
+        .sort();
+
+    it('reads a run written before cells existed from its instances, and derives its cells at its next write', async () => {
+      const store = new RedisStateStore({ redis: shared, namespace: 'legacy-cells' });
+      await store.createRun(run('old'));
+      await store.applyTransition('old', {
+        instances: [
+          { record: instance('old', 'a') },
+          { record: instance('old', 'b', { state: 'failed', tryNumber: 3, error: { message: 'x' } }) },
+        ],
+      });
+      // What an older Batuta left: instances without a cells hash (nor packed cells).
+      await shared.del(store.keys.taskCells('old'), store.keys.packedCells('old'));
+      expect(await cellsOf(store, 'old')).toEqual(['a#-1=success,1', 'b#-1=failed,3']);
+      await store.applyTransition('old', { instances: [{ record: instance('old', 'c', { state: 'running' }) }] });
+      expect(await shared.hlen(store.keys.taskCells('old'))).toBe(3);
+      expect(await cellsOf(store, 'old')).toEqual(['a#-1=success,1', 'b#-1=failed,3', 'c#-1=running,1']);
+      await deleteNamespace(shared, store);
+    });
+
+    it('drops the packed cells with every instance write, and keeps them across writes that touch no instance', async () => {
+      const store = new RedisStateStore({ redis: shared, namespace: 'packed-cells' });
+      await store.createRun(run('r'));
+      await store.applyTransition('r', { instances: [{ record: instance('r', 'a', { state: 'running' }) }] });
+      expect(await cellsOf(store, 'r')).toEqual(['a#-1=running,1']);
+      expect(await shared.exists(store.keys.packedCells('r'))).toBe(1);
+      await store.applyTransition('r', { run: { patch: { reason: 'no instance written' } } });
+      expect(await shared.exists(store.keys.packedCells('r'))).toBe(1);
+      await store.applyTransition('r', { instances: [{ record: instance('r', 'a') }] });
+      expect(await shared.exists(store.keys.packedCells('r'))).toBe(0);
+      expect(await cellsOf(store, 'r')).toEqual(['a#-1=success,1']);
+      await deleteNamespace(shared, store);
+    });
+
+    it('answers a task id holding a newline from the instances (the packed text cannot carry it)', async () => {
+      const store = new RedisStateStore({ redis: shared, namespace: 'newline-cells' });
+      await store.createRun(run('r'));
+      await store.applyTransition('r', {
+        instances: [{ record: instance('r', 'two\nlines') }, { record: instance('r', 'plain', { mapIndex: 4 }) }],
+      });
+      expect(await cellsOf(store, 'r')).toEqual(['plain#4=success,1', 'two\nlines#-1=success,1']);
+      await deleteNamespace(shared, store);
+    });
+  });
+
   describe('keys and namespaces', () => {
     it('keeps every key under batuta:<namespace>: in the documented layout', async () => {
       const store = new RedisStateStore({ redis: shared, namespace: 'layout' });
@@ -103,6 +152,7 @@ describe('RedisStateStore', () => {
         instances: [{ record: instance('r1', 't') }],
         outputs: [{ taskId: 't', mapIndex: -1, value: 1 }],
       });
+      await store.getRunCells(['r1']);
       await store.appendEvent('events', 'done', null, 1);
       await store.acquireLease('scheduler', 'me', 1_000, 0);
       await store.setDagPaused('etl', true);
@@ -111,6 +161,8 @@ describe('RedisStateStore', () => {
           'batuta:layout:known-dags',
           'batuta:layout:lease:scheduler',
           'batuta:layout:paused-dags',
+          'batuta:layout:run:r1:cells',
+          'batuta:layout:run:r1:grid',
           'batuta:layout:run:r1:out',
           'batuta:layout:run:r1:record',
           'batuta:layout:run:r1:ti',

@@ -8,6 +8,8 @@
     KEYS[2] task instances hash   batuta:<ns>:run:<runId>:ti    field <taskId>#<mapIndex>
     KEYS[3] task outputs hash     batuta:<ns>:run:<runId>:out   field <taskId>#<mapIndex>
     KEYS[4] index of all runs     batuta:<ns>:runs
+    KEYS[5] task cells hash       batuta:<ns>:run:<runId>:cells field <taskId>#<mapIndex>
+    KEYS[6] packed cells          batuta:<ns>:run:<runId>:grid  (built by getRunCells-0.lua)
 
     ARGV[1]  key prefix           batuta:<ns>:
     ARGV[2]  run id
@@ -25,6 +27,7 @@
       G pairs  field, guard  where guard is '-' (the instance must be absent) or the prefix
                '{"state":<JSON state>' that the stored instance JSON must start with
       W pairs  field, instance JSON (JSON with "state" as its first property)
+      W        the cell of each written instance, in the same order: '<state>,<tryNumber>'
       S pairs  field, output JSON
       D        fields
       P pairs  run field, JSON value
@@ -35,6 +38,10 @@
 
   Output:
     1 applied, 0 a guard failed or the run does not exist (nothing written)
+
+  The cells hash is the instances hash reduced to what a grid shows (state and try), written here with
+  the instances so the two never disagree. A run whose instances were written before the cells existed
+  (an older Batuta) gets its cells from its instances on its first instance write here.
 ]]
 --- @include "includes/indexRun"
 
@@ -43,7 +50,7 @@
 if redis.replicate_commands then redis.replicate_commands() end
 
 local rcall = redis.call
-local recordKey, instancesKey, outputsKey = KEYS[1], KEYS[2], KEYS[3]
+local recordKey, instancesKey, outputsKey, cellsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[5]
 
 -- Redis passes at most a few thousand values through unpack; write in chunks below that.
 local CHUNK = 1000
@@ -102,7 +109,41 @@ local function callInChunks(command, key, first, count, width)
   return last + 1
 end
 
+if writes > 0 and rcall('EXISTS', cellsKey) == 0 and rcall('EXISTS', instancesKey) == 1 then
+  -- Instances from before the cells: derive their cells once, so the hash covers every instance.
+  -- Everything is decoded before the first write, so a decoding error cannot leave half a hash.
+  local stored = rcall('HGETALL', instancesKey)
+  local derived = {}
+  for i = 1, #stored, 2 do
+    local record = cjson.decode(stored[i + 1])
+    derived[#derived + 1] = stored[i]
+    derived[#derived + 1] = tostring(record.state) .. ',' .. tostring(record.tryNumber or 0)
+  end
+  for first = 1, #derived, 2 * CHUNK do
+    rcall('HSET', cellsKey, unpack(derived, first, math.min(first + 2 * CHUNK - 1, #derived)))
+  end
+end
+
+if writes > 0 then
+  -- The packed cells a grid read built (getRunCells-0.lua) are out of date now.
+  rcall('DEL', KEYS[6])
+end
+
+local instancesStart = index
 index = callInChunks('HSET', instancesKey, index, writes, 2)
+-- The cells of the instances just written: fields from the instance pairs, values from the cell block.
+local cellChunkStart = 0
+while cellChunkStart < writes do
+  local cellChunkEnd = math.min(cellChunkStart + CHUNK, writes) - 1
+  local cells = {}
+  for k = cellChunkStart, cellChunkEnd do
+    cells[#cells + 1] = ARGV[instancesStart + 2 * k]
+    cells[#cells + 1] = ARGV[index + k]
+  end
+  rcall('HSET', cellsKey, unpack(cells))
+  cellChunkStart = cellChunkEnd + 1
+end
+index = index + writes
 index = callInChunks('HSET', outputsKey, index, outputSets, 2)
 index = callInChunks('HDEL', outputsKey, index, outputDeletes, 1)
 
