@@ -22,6 +22,7 @@ export {
   type IngestGateRecord,
   ingestSafetyVerdict,
 } from './ingest/ingest-safety-gate.js';
+export { listPredictionModels } from './ingest/prediction-models.js';
 export { PredictionSets, rollback, type VersionInfo, type VersionMeta } from './ingest/prediction-sets.js';
 export { DEFAULT_NAMESPACE } from './ingest/redis-layout.js';
 export { type CsvOptions, type NumericTable, parseNumericCsv } from './io/csv.js';
@@ -75,6 +76,7 @@ export {
 export {
   HOLDOUT,
   type RolloutFigures,
+  type RolloutLogEntry,
   type RolloutReport,
   RolloutStore,
   type RolloutStoreOptions,
@@ -87,6 +89,7 @@ export {
   type RolloutState,
   type RolloutStatus,
   type Route,
+  rolloutSplit,
   route,
   stickyBucket,
 } from './rollout/router.js';

@@ -45,6 +45,15 @@ export interface RolloutReport {
   errorRate?: DifferenceReport;
 }
 
+/** One entry of the rollout log: a start, a decision, or (when asked) a request's assignment. */
+export interface RolloutLogEntry {
+  id: string;
+  /** When it was written (from the stream id). */
+  atMs: number;
+  type: string;
+  fields: Record<string, string>;
+}
+
 /** The figures key of requests routed around every model. */
 export const HOLDOUT = '~holdout';
 const STEP_REQUESTS = '~step:requests';
@@ -326,6 +335,27 @@ export class RolloutStore {
       }
     }
     return report;
+  }
+
+  /**
+   * The newest entries of the log, newest first: at most `count` (default 20), read from the last
+   * `scanLimit` entries (default 500). `withAssignments` keeps the per-request assignments, left out by default.
+   */
+  async recentLog(
+    options: { count?: number; scanLimit?: number; withAssignments?: boolean } = {},
+  ): Promise<RolloutLogEntry[]> {
+    const count = options.count ?? 20;
+    const raw = await this.redis.xrevrange(this.keys.rolloutLog, '+', '-', 'COUNT', options.scanLimit ?? 500);
+    const entries: RolloutLogEntry[] = [];
+    for (const [id, flat] of raw) {
+      const fields: Record<string, string> = {};
+      for (let at = 0; at + 1 < flat.length; at += 2) fields[flat[at]!] = flat[at + 1]!;
+      const { type = '', ...rest } = fields;
+      if (type === 'assigned' && !options.withAssignments) continue;
+      entries.push({ id, atMs: Number(id.split('-')[0]), type, fields: rest });
+      if (entries.length >= count) break;
+    }
+    return entries;
   }
 
   private async running(what: string): Promise<{ rollout: StoredRollout; rev: string }> {
