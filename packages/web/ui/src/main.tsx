@@ -6,6 +6,7 @@ import { ApiError, logout, type Me, me, rememberCsrf, whenUnauthenticated } from
 import { DagList } from './pages/dag-list.js';
 import { DagPage } from './pages/dag-page.js';
 import { LoginPage } from './pages/login.js';
+import { PredictionsPage } from './pages/predictions-page.js';
 import { RunPage } from './pages/run-page.js';
 import { Link, navigate, usePath } from './router.js';
 
@@ -58,6 +59,7 @@ function App() {
             Batuta
           </Link>
           <Link href="/">DAGs</Link>
+          <Link href="/predictions">Predictions</Link>
         </nav>
         <div class="who">
           <span>
@@ -82,6 +84,9 @@ function Page({ path, user }: { path: string; user: Me }) {
   if (dag) return <DagPage dagId={decodeURIComponent(dag[1]!)} user={user} />;
   const run = /^\/runs\/([^/]+)\/?$/.exec(path);
   if (run) return <RunPage runId={decodeURIComponent(run[1]!)} user={user} />;
+  const predictions = /^\/predictions(?:\/([^/]+))?\/?$/.exec(path);
+  if (predictions)
+    return <PredictionsPage user={user} {...(predictions[1] ? { model: decodeURIComponent(predictions[1]) } : {})} />;
   if (path === '/' || path === '/login') return <DagList user={user} />;
   return (
     <section>
