@@ -130,6 +130,7 @@ describe('the prediction-set routes', () => {
     expect(body.versions[2]).toMatchObject({
       status: 'complete',
       committedAt: new Date(clock - MINUTE).toISOString(),
+      activatedAt: new Date(clock - MINUTE).toISOString(),
       gate: { verdict: 'passed', rows: 12, previousVersion: 'v2', previousRows: 12 },
       classNames: ['setosa', 'versicolor', 'virginica'],
     });
@@ -174,6 +175,8 @@ describe('the prediction-set routes', () => {
     });
     const versions = await json(call('/api/models/iris/versions', { as: 'viewer' }));
     expect(versions.current).toBe('v1');
+    // The activate and the rollback ran on the app's clock; v1 became current again at the rollback.
+    expect(versions.versions[0].activatedAt).toBe(new Date(clock).toISOString());
     expect(versions.versions[1]).toMatchObject({
       version: 'v2',
       bad: expect.stringMatching(/^rolled back at 2026-12-03/),

@@ -148,7 +148,7 @@ export class RolloutStore {
       ...(single ? { winner: spec.baseline, reason: 'single replacement' } : {}),
       ...(spec.strategy === 'bandit' ? { bandit: new BanditPolicy(armsOf(spec)).snapshot() } : {}),
     };
-    if (single) await this.sets?.activate(spec.baseline);
+    if (single) await this.sets?.activate(spec.baseline, { nowMs });
     await this.write(found?.rev ?? '0', rollout, 'figures');
     await this.log('started', { strategy: spec.strategy, versions: versionsOf(spec).join(',') });
     return rollout;
@@ -241,7 +241,7 @@ export class RolloutStore {
     );
     const next: StoredRollout = { ...rollout, ...decision.state };
     await this.write(found.rev, next, decision.action === 'advance' ? 'step' : undefined);
-    if (decision.action !== 'hold') await this.afterDecision(rollout, next, decision.action, decision.reason);
+    if (decision.action !== 'hold') await this.afterDecision(rollout, next, decision.action, decision.reason, nowMs);
     return decision;
   }
 
@@ -270,7 +270,7 @@ export class RolloutStore {
         : promotedVersion(rollout);
     const next: StoredRollout = { ...rollout, status: 'promoted', winner, reason, stepStartedMs: nowMs };
     await this.write(rev, next);
-    await this.afterDecision(rollout, next, 'promote', reason);
+    await this.afterDecision(rollout, next, 'promote', reason, nowMs);
     return next;
   }
 
@@ -282,7 +282,7 @@ export class RolloutStore {
     }
     const next: StoredRollout = { ...found.rollout, status: 'aborted', reason, stepStartedMs: nowMs };
     await this.write(found.rev, next);
-    await this.afterDecision(found.rollout, next, 'abort', reason);
+    await this.afterDecision(found.rollout, next, 'abort', reason, nowMs);
     return next;
   }
 
@@ -393,9 +393,11 @@ export class RolloutStore {
     after: StoredRollout,
     action: string,
     reason: string,
+    nowMs: number,
   ): Promise<void> {
-    if (this.sets && action === 'promote') await this.sets.activate(promotedVersion(after));
-    if (this.sets && action === 'abort' && before.status === 'promoted') await this.sets.activate(before.spec.baseline);
+    if (this.sets && action === 'promote') await this.sets.activate(promotedVersion(after), { nowMs });
+    if (this.sets && action === 'abort' && before.status === 'promoted')
+      await this.sets.activate(before.spec.baseline, { nowMs });
     await this.log(action, { reason, step: String(after.stepIndex + 1) });
   }
 

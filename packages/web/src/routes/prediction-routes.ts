@@ -72,6 +72,7 @@ function versionOf(info: VersionInfo): bodies.VersionItem {
     ...(info.bad ? { bad: info.bad } : {}),
     startedAt: new Date(info.startedAtMs).toISOString(),
     ...(info.completedAtMs === undefined ? {} : { committedAt: new Date(info.completedAtMs).toISOString() }),
+    ...(info.activatedAtMs === undefined ? {} : { activatedAt: new Date(info.activatedAtMs).toISOString() }),
     ...(info.classNames ? { classNames: info.classNames } : {}),
     ...(info.featureCount === undefined ? {} : { featureCount: info.featureCount }),
     ...(info.gate ? { gate: info.gate } : {}),
@@ -186,7 +187,7 @@ export function registerPredictionRoutes(
       const { version, force } = c.req.valid('json');
       await versionsOf(model);
       const { previous } = await guarded(
-        () => setsOf(model).activate(version, { force: force ?? false }),
+        () => setsOf(model).activate(version, { force: force ?? false, nowMs: context.now() }),
         'body.version',
       );
       return c.json({ model, previous: previous ?? null, current: version }, 200);

@@ -51,6 +51,10 @@ export const versionList = z
         bad: z.string().optional().openapi({ description: 'Why it is marked bad (rollback skips it)' }),
         startedAt: z.string(),
         committedAt: z.string().optional().openapi({ description: 'When its ingest completed (and made it current)' }),
+        activatedAt: z
+          .string()
+          .optional()
+          .openapi({ description: 'When it last became current: its commit, an activate or a rollback' }),
         classNames: z.array(z.string()).optional(),
         featureCount: z.number().int().optional(),
         gate: ingestGate.optional(),

@@ -29,6 +29,7 @@ export interface PredictionVersion {
   bad?: string;
   startedAt: string;
   committedAt?: string;
+  activatedAt?: string;
   classNames?: string[];
   featureCount?: number;
   gate?: IngestGate;

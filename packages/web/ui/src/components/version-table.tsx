@@ -63,6 +63,7 @@ export function VersionTable({ model, versions, mayOperate, onActivate, onRollba
               <th scope="col">Status</th>
               <th scope="col">Rows</th>
               <th scope="col">Committed</th>
+              <th scope="col">Last activated</th>
               <th scope="col">Ingest gate</th>
               <th scope="col">Mark</th>
               {mayOperate && <th scope="col">Action</th>}
@@ -87,6 +88,7 @@ export function VersionTable({ model, versions, mayOperate, onActivate, onRollba
                 <td>{v.status}</td>
                 <td>{v.rows}</td>
                 <td>{formatDate(v.committedAt)}</td>
+                <td data-testid="activated-at">{formatDate(v.activatedAt)}</td>
                 <td class={v.gate?.verdict === 'forced' ? 'warn' : undefined}>{gateText(v)}</td>
                 <td>{v.bad ? <span class="bad">bad: {v.bad}</span> : ''}</td>
                 {mayOperate && (
