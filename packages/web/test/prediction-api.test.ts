@@ -322,14 +322,21 @@ describe('the rollout routes', () => {
 });
 
 describe('GET /api/schedulers', () => {
-  it('lists the announced schedulers, alive while their lease is held, and when one stopped', async () => {
+  it('lists the announced schedulers, alive while their lease is held with their heartbeat age, and when one stopped', async () => {
     await store.appendEvent(SCHEDULERS_STREAM, 'scheduler-started', { schedulerId: 'sched-a' }, clock - MINUTE);
     await store.appendEvent(SCHEDULERS_STREAM, 'scheduler-started', { schedulerId: 'sched-b' }, clock - MINUTE);
     await store.acquireLease(schedulerLease('sched-a'), 'sched-a', 30_000, clock - 1_000);
     await store.appendEvent(SCHEDULERS_STREAM, 'scheduler-stopped', { schedulerId: 'sched-b', runIds: [] }, clock);
     const body = await json(call('/api/schedulers', { as: 'viewer' }));
     expect(body.schedulers).toEqual([
-      { schedulerId: 'sched-a', alive: true, announcedAt: new Date(clock - MINUTE).toISOString() },
+      {
+        schedulerId: 'sched-a',
+        alive: true,
+        heartbeatAgeMs: 1_000,
+        lastHeartbeatAt: new Date(clock - 1_000).toISOString(),
+        leaseExpiresAt: new Date(clock + 29_000).toISOString(),
+        announcedAt: new Date(clock - MINUTE).toISOString(),
+      },
       {
         schedulerId: 'sched-b',
         alive: false,

@@ -1,5 +1,6 @@
 // GET /api/schedulers: the schedulers sharing the store, as `batuta status` and every scheduler's peer
-// directory see them — announced on the schedulers stream, alive while their heartbeat lease is held.
+// directory see them — announced on the schedulers stream, alive while their heartbeat lease is held, with
+// how long ago each renewed it.
 import { SCHEDULERS_STREAM, schedulerLease } from '@batuta/scheduler/internals';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Env } from '../http-common.js';
@@ -42,12 +43,23 @@ export function registerSchedulerRoutes(app: OpenAPIHono<Env>, context: RouteCon
       }
       const nowMs = context.now();
       const schedulers = await Promise.all(
-        [...seen].map(async ([schedulerId, times]) => ({
-          schedulerId,
-          alive: (await context.store.getLeaseOwner(schedulerLease(schedulerId), nowMs)) === schedulerId,
-          announcedAt: new Date(times.announcedMs).toISOString(),
-          ...(times.stoppedMs === undefined ? {} : { stoppedAt: new Date(times.stoppedMs).toISOString() }),
-        })),
+        [...seen].map(async ([schedulerId, times]) => {
+          const lease = await context.store.getLease(schedulerLease(schedulerId), nowMs);
+          const alive = lease?.owner === schedulerId;
+          return {
+            schedulerId,
+            alive,
+            ...(lease && alive
+              ? {
+                  heartbeatAgeMs: Math.max(0, nowMs - lease.renewedMs),
+                  lastHeartbeatAt: new Date(lease.renewedMs).toISOString(),
+                  leaseExpiresAt: new Date(lease.expiresMs).toISOString(),
+                }
+              : {}),
+            announcedAt: new Date(times.announcedMs).toISOString(),
+            ...(times.stoppedMs === undefined ? {} : { stoppedAt: new Date(times.stoppedMs).toISOString() }),
+          };
+        }),
       );
       schedulers.sort((a, b) => Number(b.alive) - Number(a.alive) || a.schedulerId.localeCompare(b.schedulerId));
       return c.json({ schedulers }, 200);
