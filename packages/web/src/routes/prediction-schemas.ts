@@ -197,25 +197,5 @@ export const rolloutDecision = z
   })
   .openapi('RolloutDecision');
 
-export const schedulerList = z
-  .object({
-    schedulers: z.array(
-      z.object({
-        schedulerId: z.string(),
-        alive: z.boolean().openapi({ description: 'Its heartbeat lease is held now' }),
-        heartbeatAgeMs: z
-          .number()
-          .int()
-          .optional()
-          .openapi({ description: 'How long ago it last renewed its lease (a live scheduler only)' }),
-        lastHeartbeatAt: z.string().optional(),
-        leaseExpiresAt: z.string().optional().openapi({ description: 'When it counts as gone without a heartbeat' }),
-        announcedAt: z.string().openapi({ description: 'When it last announced itself (started)' }),
-        stoppedAt: z.string().optional().openapi({ description: 'When it said it stopped, if it did' }),
-      }),
-    ),
-  })
-  .openapi('SchedulerList');
-
 export type RolloutView = z.infer<typeof rolloutView>;
 export type VersionItem = z.infer<typeof versionList>['versions'][number];

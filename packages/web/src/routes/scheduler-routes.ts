@@ -2,14 +2,33 @@
 // directory see them — announced on the schedulers stream, alive while their heartbeat lease is held, with
 // how long ago each renewed it.
 import { SCHEDULERS_STREAM, schedulerLease } from '@batuta/scheduler/internals';
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Env } from '../http-common.js';
-import { schedulerList } from './prediction-schemas.js';
 import type { RouteContext } from './route-helpers.js';
 
 /** Events read per page, and pages at most (the stream holds one event per start and stop). */
 const PAGE = 1_000;
 const MAX_PAGES = 50;
+
+const schedulerList = z
+  .object({
+    schedulers: z.array(
+      z.object({
+        schedulerId: z.string(),
+        alive: z.boolean().openapi({ description: 'Its heartbeat lease is held now' }),
+        heartbeatAgeMs: z
+          .number()
+          .int()
+          .optional()
+          .openapi({ description: 'How long ago it last renewed its lease (a live scheduler only)' }),
+        lastHeartbeatAt: z.string().optional(),
+        leaseExpiresAt: z.string().optional().openapi({ description: 'When it counts as gone without a heartbeat' }),
+        announcedAt: z.string().openapi({ description: 'When it last announced itself (started)' }),
+        stoppedAt: z.string().optional().openapi({ description: 'When it said it stopped, if it did' }),
+      }),
+    ),
+  })
+  .openapi('SchedulerList');
 
 export function registerSchedulerRoutes(app: OpenAPIHono<Env>, context: RouteContext): void {
   app.openapi(
