@@ -153,7 +153,7 @@ describe('the predictions page in a browser', () => {
     await panel.getByTestId('rollout-advance').click();
     await page.getByTestId('rollout-advance-confirm').click();
     await page.getByRole('status').filter({ hasText: 'advance: moved to step 2 by hand' }).waitFor(WAIT);
-    expect(await panel.getByTestId('rollout-step').textContent()).toContain('2 of 2');
+    await expect.poll(() => panel.getByTestId('rollout-step').textContent(), WAIT).toContain('2 of 2');
 
     expect(problems).toEqual([]);
     await page.context().close();

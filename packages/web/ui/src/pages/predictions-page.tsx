@@ -104,15 +104,21 @@ function ModelDetail({ model, mayOperate }: { model: string; mayOperate: boolean
     void load();
   }, [load]);
 
-  /** Runs a change, says what happened, and reloads; a refusal is shown as the server worded it. */
+  /**
+   * Runs a change, reloads, then says what happened (so the message and the page agree); a refusal is
+   * shown as the server worded it.
+   */
   const act = async (change: () => Promise<string>) => {
+    let done: string | undefined;
+    let failed: string | undefined;
     try {
-      setStatus(await change());
-      setError(undefined);
+      done = await change();
     } catch (failure) {
-      setError(messageOf(failure));
+      failed = messageOf(failure);
     }
     await load();
+    setStatus(done);
+    if (failed !== undefined) setError(failed);
   };
 
   return (
