@@ -97,7 +97,7 @@ export function registerPredictionRoutes(
     return new RolloutStore(redis, { model, namespace, activatePredictionSets: switchPredictions });
   };
   /** The model's versions, or 404 when it has none and no rollout either. */
-  const versionsOf = async (model: string): Promise<VersionInfo[]> => {
+  const knownVersions = async (model: string): Promise<VersionInfo[]> => {
     const versions = await setsOf(model).versions();
     if (versions.length === 0 && !(await rolloutsOf(model).read()) && !(await setsOf(model).layout())) {
       throw new ProblemError('not-found', `no predictions or rollout of model '${model}' in this namespace`);
@@ -159,7 +159,7 @@ export function registerPredictionRoutes(
     }),
     async (c) => {
       const { model } = c.req.valid('param');
-      const versions = await versionsOf(model);
+      const versions = await knownVersions(model);
       const current = versions.find((v) => v.current)?.version ?? (await setsOf(model).current()) ?? null;
       return c.json({ model, current, versions: versions.map(versionOf) }, 200);
     },
@@ -185,7 +185,7 @@ export function registerPredictionRoutes(
       operator(c);
       const { model } = c.req.valid('param');
       const { version, force } = c.req.valid('json');
-      await versionsOf(model);
+      await knownVersions(model);
       const { previous } = await guarded(
         () => setsOf(model).activate(version, { force: force ?? false, nowMs: context.now() }),
         'body.version',
@@ -213,7 +213,7 @@ export function registerPredictionRoutes(
     async (c) => {
       operator(c);
       const { model } = c.req.valid('param');
-      await versionsOf(model);
+      await knownVersions(model);
       const result = await guarded(() => setsOf(model).rollback({ nowMs: context.now() }));
       return c.json({ model, ...result }, 200);
     },

@@ -84,7 +84,7 @@ export const rolledBack = z
   })
   .openapi('VersionRolledBack');
 
-export const emptyBody = z.object({}).strict().openapi('Empty');
+export const emptyBody = z.object({}).strict().openapi('RollbackRequest');
 
 const switchPredictions = z
   .boolean()
