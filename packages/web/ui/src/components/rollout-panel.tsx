@@ -49,9 +49,9 @@ export function RolloutPanel({ rollout, mayOperate, onAction }: RolloutPanelProp
     <section aria-labelledby="rollout-title" class="rollout" data-testid="rollout-panel">
       <div class="section-head">
         <h2 id="rollout-title">Rollout</h2>
-        {mayOperate && running && (
+        {mayOperate && rollout.status !== 'aborted' && (
           <div class="actions">
-            {canary && (
+            {running && canary && (
               <ConfirmButton
                 label="Check guards"
                 title="Run the canary's check now?"
@@ -61,7 +61,7 @@ export function RolloutPanel({ rollout, mayOperate, onAction }: RolloutPanelProp
                 <p>The guards and the hold time decide: hold, advance, promote or abort.</p>
               </ConfirmButton>
             )}
-            {canary && (
+            {running && canary && (
               <ConfirmButton
                 label="Advance"
                 title="Advance to the next step now?"
@@ -74,26 +74,26 @@ export function RolloutPanel({ rollout, mayOperate, onAction }: RolloutPanelProp
                 </p>
               </ConfirmButton>
             )}
+            {running && (
+              <ConfirmButton
+                label="Promote"
+                title={`Promote the rollout of ${rollout.model}?`}
+                testId="rollout-promote"
+                onConfirm={() => onAction('promote', {})}
+              >
+                <p>The candidate{rollout.strategy === 'bandit' ? ' (the best arm)' : ''} answers every request.</p>
+              </ConfirmButton>
+            )}
             <ConfirmButton
-              label="Promote"
-              title={`Promote the rollout of ${rollout.model}?`}
-              testId="rollout-promote"
-              onConfirm={() => onAction('promote', {})}
+              label="Abort"
+              title={`Abort the rollout of ${rollout.model}?`}
+              danger
+              testId="rollout-abort"
+              onConfirm={() => onAction('abort', {})}
             >
-              <p>The candidate{rollout.strategy === 'bandit' ? ' (the best arm)' : ''} answers every request.</p>
+              <p>{rollout.baseline} answers every request again.</p>
             </ConfirmButton>
           </div>
-        )}
-        {mayOperate && rollout.status !== 'aborted' && (
-          <ConfirmButton
-            label="Abort"
-            title={`Abort the rollout of ${rollout.model}?`}
-            danger
-            testId="rollout-abort"
-            onConfirm={() => onAction('abort', {})}
-          >
-            <p>{rollout.baseline} answers every request again.</p>
-          </ConfirmButton>
         )}
       </div>
       <dl class="facts">
