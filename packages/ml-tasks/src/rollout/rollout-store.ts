@@ -54,6 +54,15 @@ export interface RolloutLogEntry {
   fields: Record<string, string>;
 }
 
+/** What a counted request went through: the answering version failed; a second version scored it and disagreed. */
+export interface RecordOutcome {
+  error?: boolean;
+  compared?: boolean;
+  disagreed?: boolean;
+  /** The entity's key, logged as assigned to the arm. */
+  key?: string;
+}
+
 /** The figures key of requests routed around every model. */
 export const HOLDOUT = '~holdout';
 const STEP_REQUESTS = '~step:requests';
@@ -156,34 +165,47 @@ export class RolloutStore {
 
   /** Counts a request by its route; `outcome` says whether the answering version failed, and whether a
    *  second version (shadow, or a canary's comparison) scored it and disagreed. `key`: logged as assigned. */
-  async record(route: Route, outcome: { error?: boolean; compared?: boolean; disagreed?: boolean; key?: string } = {}) {
+  async record(route: Route, outcome: RecordOutcome = {}): Promise<void> {
+    await this.recordMany([{ route, ...outcome }]);
+  }
+
+  /**
+   * Counts a batch of routed requests or lookups in one pipeline (one round trip), each exactly as
+   * `record` counts it: the same counters and one `assigned` log entry per keyed entry.
+   */
+  async recordMany(entries: ReadonlyArray<RecordOutcome & { route: Route }>): Promise<void> {
+    if (entries.length === 0) return;
+    const counts = new Map<string, number>();
+    const add = (field: string) => counts.set(field, (counts.get(field) ?? 0) + 1);
     const pipeline = this.redis.pipeline();
-    const figures = this.keys.rolloutFigures;
-    const arm = route.arm === 'holdout' ? HOLDOUT : route.version;
-    pipeline.hincrby(figures, `${arm}:requests`, 1);
-    if (outcome.error) pipeline.hincrby(figures, `${arm}:errors`, 1);
-    if (route.arm === 'candidate') pipeline.hincrby(figures, STEP_REQUESTS, 1);
-    const compared =
-      route.arm !== 'holdout' ? (route.shadow ?? (route.arm === 'candidate' ? route.version : undefined)) : undefined;
-    if (outcome.compared && compared) {
-      pipeline.hincrby(figures, `${compared}:compared`, 1);
-      if (outcome.disagreed) pipeline.hincrby(figures, `${compared}:disagreements`, 1);
+    for (const { route, ...outcome } of entries) {
+      const arm = route.arm === 'holdout' ? HOLDOUT : route.version;
+      add(`${arm}:requests`);
+      if (outcome.error) add(`${arm}:errors`);
+      if (route.arm === 'candidate') add(STEP_REQUESTS);
+      const compared =
+        route.arm !== 'holdout' ? (route.shadow ?? (route.arm === 'candidate' ? route.version : undefined)) : undefined;
+      if (outcome.compared && compared) {
+        add(`${compared}:compared`);
+        if (outcome.disagreed) add(`${compared}:disagreements`);
+      }
+      if (outcome.key !== undefined) {
+        pipeline.xadd(
+          this.keys.rolloutLog,
+          'MAXLEN',
+          '~',
+          this.logMaxLength,
+          '*',
+          'type',
+          'assigned',
+          'key',
+          outcome.key,
+          'arm',
+          arm,
+        );
+      }
     }
-    if (outcome.key !== undefined) {
-      pipeline.xadd(
-        this.keys.rolloutLog,
-        'MAXLEN',
-        '~',
-        this.logMaxLength,
-        '*',
-        'type',
-        'assigned',
-        'key',
-        outcome.key,
-        'arm',
-        arm,
-      );
-    }
+    for (const [field, count] of counts) pipeline.hincrby(this.keys.rolloutFigures, field, count);
     await pipeline.exec();
   }
 

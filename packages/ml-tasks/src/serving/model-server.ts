@@ -6,10 +6,11 @@
 import { z } from 'zod';
 import { MlTasksError } from '../errors.js';
 import { evaluateModel, type GateReport, type MetricBounds, type TrustedSet } from '../gate/validity-gate.js';
-import { BanditPolicy } from '../rollout/bandit.js';
+import { CachedRollout } from '../rollout/cached-rollout.js';
 import { type RandomSource, SeededRandom } from '../rollout/random.js';
-import { type RolloutStore, type StoredRollout, versionsOf } from '../rollout/rollout-store.js';
-import { type Route, route } from '../rollout/router.js';
+import { routerFor, secondOpinion } from '../rollout/rollout-router.js';
+import type { RolloutStore, StoredRollout } from '../rollout/rollout-store.js';
+import type { Route } from '../rollout/router.js';
 import type { XgboostModel } from '../xgboost/xgboost-model.js';
 
 export interface ServedVersion {
@@ -60,7 +61,7 @@ export class ModelServer {
   private readonly gates = new Map<string, GateReport>();
   private readonly random: RandomSource;
   private readonly now: () => number;
-  private cached: { state: StoredRollout | undefined; readMs: number } | undefined;
+  private readonly rollout: CachedRollout;
 
   constructor(private readonly options: ModelServerOptions) {
     this.name = options.name;
@@ -85,6 +86,7 @@ export class ModelServer {
     this.requestSchema = z.object({ features, key: z.string().min(1).max(500).optional() }).strict() as never;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? new SeededRandom(this.now() >>> 0);
+    this.rollout = new CachedRollout(options.rollouts, options.stateRefreshMs ?? 1_000, this.now);
   }
 
   /** Runs the validity gate on every version; call at start and on a schedule. */
@@ -134,19 +136,14 @@ export class ModelServer {
   ): Promise<Prediction[]> {
     const state = await this.state();
     // A running bandit routes by its rewards so far (the stored snapshot, reread with the state).
-    const bandit =
-      state?.status === 'running' && state.spec.strategy === 'bandit'
-        ? new BanditPolicy(versionsOf(state.spec), state.spec.algorithm, state.spec.explorationFloor, state.bandit)
-        : undefined;
+    const router = state ? routerFor(state, this.random) : undefined;
     const answers: Prediction[] = [];
     // The figures are counted concurrently (pipelined on one connection), not one round trip per row.
     const records: Array<Promise<void>> = [];
     for (const request of requests) {
       const row = this.options.featureNames.map((name) => request.features[name]!);
       const key = request.key ?? `anonymous-${Math.floor(this.random.next() * 2 ** 48)}`;
-      const chosen: Route = state
-        ? route(state, key, { random: this.random, ...(bandit ? { bandit } : {}) })
-        : { arm: 'baseline', version: this.options.defaultVersion };
+      const chosen: Route = router ? router(key) : { arm: 'baseline', version: this.options.defaultVersion };
       if (chosen.arm === 'holdout') {
         answers.push({ version: null, arm: 'holdout', prediction: null });
         records.push(this.options.rollouts.record(chosen, { key }).catch(() => {}));
@@ -179,7 +176,7 @@ export class ModelServer {
       }
       const answer: Prediction = { version, arm: version === chosen.version ? chosen.arm : 'baseline', prediction };
       // A second opinion for the disagreement guard: the shadow, or the baseline beside a candidate.
-      const other = chosen.shadow ?? (chosen.arm === 'candidate' && version !== baseline ? baseline : undefined);
+      const other = secondOpinion(chosen, version, baseline);
       let compared = false;
       let disagreed = false;
       if (other !== undefined && this.servable(other)) {
@@ -222,13 +219,8 @@ export class ModelServer {
     return model.predictRow(row)[0]!;
   }
 
-  private async state(): Promise<StoredRollout | undefined> {
-    const refreshMs = this.options.stateRefreshMs ?? 1_000;
-    const now = this.now();
-    if (this.cached && now - this.cached.readMs < refreshMs) return this.cached.state;
-    const found = await this.options.rollouts.read();
-    this.cached = { state: found?.rollout, readMs: now };
-    return found?.rollout;
+  private state(): Promise<StoredRollout | undefined> {
+    return this.rollout.get();
   }
 
   private emit(event: string, version: string, detail: string): void {
