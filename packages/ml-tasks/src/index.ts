@@ -22,6 +22,7 @@ export {
   type IngestGateRecord,
   ingestSafetyVerdict,
 } from './ingest/ingest-safety-gate.js';
+export { listPredictionModels } from './ingest/prediction-models.js';
 export { PredictionSets, rollback, type VersionInfo, type VersionMeta } from './ingest/prediction-sets.js';
 export { DEFAULT_NAMESPACE } from './ingest/redis-layout.js';
 export { type CsvOptions, type NumericTable, parseNumericCsv } from './io/csv.js';
@@ -80,6 +81,7 @@ export {
   HOLDOUT,
   type RecordOutcome,
   type RolloutFigures,
+  type RolloutLogEntry,
   type RolloutReport,
   RolloutStore,
   type RolloutStoreOptions,
@@ -92,6 +94,7 @@ export {
   type RolloutState,
   type RolloutStatus,
   type Route,
+  rolloutSplit,
   route,
   stickyBucket,
 } from './rollout/router.js';

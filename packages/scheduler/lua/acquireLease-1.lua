@@ -3,7 +3,7 @@
   the server's: the expiry is stored in the value and compared with the caller's now.
 
   Input:
-    KEYS[1] lease hash            batuta:<ns>:lease:<name>   fields owner, expiresMs
+    KEYS[1] lease hash            batuta:<ns>:lease:<name>   fields owner, renewedMs, expiresMs
     ARGV[1] owner
     ARGV[2] now (ms)
     ARGV[3] new expiry (ms): now + ttl
@@ -17,5 +17,5 @@ local owner, expiresMs = current[1], current[2]
 if owner and owner ~= ARGV[1] and tonumber(ARGV[2]) < tonumber(expiresMs) then
   return 0
 end
-rcall('HSET', KEYS[1], 'owner', ARGV[1], 'expiresMs', ARGV[3])
+rcall('HSET', KEYS[1], 'owner', ARGV[1], 'renewedMs', ARGV[2], 'expiresMs', ARGV[3])
 return 1

@@ -27,8 +27,10 @@ import { registerLiveRoutes } from './routes/live-routes.js';
 import { type LogStoreLike, registerLogRoutes } from './routes/log-routes.js';
 import { installMetrics, type WebMetrics } from './routes/metrics.js';
 import { type PoolStatusSource, registerPoolRoutes } from './routes/pool-routes.js';
+import { type PredictionSource, registerPredictionRoutes } from './routes/prediction-routes.js';
 import { registerRepairRoutes } from './routes/repair-routes.js';
 import { decodeRunCursor, encodeRunCursor, visibleRun } from './routes/route-helpers.js';
+import { registerSchedulerRoutes } from './routes/scheduler-routes.js';
 import * as schemas from './schemas.js';
 import { installUi } from './ui-files.js';
 
@@ -58,6 +60,8 @@ export interface WebAppOptions {
   repairWaitMs?: number;
   /** Comment lines sent to each live-update client this often, so proxies keep the stream (default 15 s). */
   heartbeatMs?: number;
+  /** The prediction sets and rollouts for /api/models… (the routes answer 503 without one). */
+  predictions?: PredictionSource;
   /** Prometheus metrics of this app at GET /metrics (default on; false: none). */
   metrics?: WebMetrics | false;
 }
@@ -436,6 +440,8 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
   registerGridRoutes(app, context);
   registerPoolRoutes(app, { ...(options.pools ? { pools: options.pools } : {}) });
   registerLiveRoutes(app, { ...context, heartbeatMs: options.heartbeatMs ?? 15_000 });
+  registerPredictionRoutes(app, { now, ...(options.predictions ? { source: options.predictions } : {}) });
+  registerSchedulerRoutes(app, context);
 
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',

@@ -4,25 +4,14 @@
 // a viewer sees no trigger form. The operator's pages: the graph of a run (live states, a click opens the
 // task), a task's tries and its log followed live, clear behind a confirmation, pools, the theme toggle, and
 // a state change arriving over the event stream. No page may break the CSP (no inline script or style) or throw.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseDagYaml, RedisLogStore, RedisStateStore, type TaskInstanceRecord } from '@batuta/scheduler';
 import { useRedisServer } from '@batuta/testing';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthStore, createWebApp, startWebServer, type WebServer } from '../src/index.js';
+import { ensureUiBuilt, launchChromium } from './support/browser.js';
 
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const WAIT = { timeout: 20_000 };
-
-/** Debian's chromium (`apt-get install chromium`; .ci/run installs it when missing). */
-function chromiumPath(): string {
-  for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
-  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-}
 
 const harness = useRedisServer();
 const dag = parseDagYaml(
@@ -124,10 +113,8 @@ async function logIn(page: Page, user: string, password: string): Promise<void> 
 }
 
 beforeAll(async () => {
-  // The UI ships prebuilt in dist/ui; a fresh checkout builds it once here (npm ci's prepare also does).
-  if (!existsSync(`${packageDir}dist/ui/index.html`)) {
-    execFileSync('npm', ['run', 'build:ui'], { cwd: packageDir, stdio: 'inherit' });
-  }
+  // The UI ships prebuilt in dist/ui; a fresh checkout (or a changed UI) is built here.
+  await ensureUiBuilt();
   const namespace = harness.namespace('web-ui');
   store = await RedisStateStore.connect({ url: harness.url, namespace });
   const auth = new AuthStore(harness.redis, { namespace, scryptCost: cheap });
@@ -175,7 +162,7 @@ beforeAll(async () => {
     repairWaitMs: 300,
   });
   server = await startWebServer(app, { port: 0 });
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

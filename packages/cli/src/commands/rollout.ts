@@ -3,12 +3,12 @@
 // one command each; `advance` is the canary's guard check (it may promote or abort), `advance --force`
 // moves a step now.
 import {
-  candidateShare,
   HOLDOUT,
   MlTasksError,
   type RolloutReport,
   RolloutStore,
   rolloutSpecSchema,
+  rolloutSplit,
   type StoredRollout,
   versionsOf,
 } from '@batuta/ml-tasks';
@@ -131,22 +131,6 @@ export async function rolloutAbort(
   });
 }
 
-/** The share of the traffic not held out each version gets now. */
-function splitOf(rollout: StoredRollout): Record<string, number> {
-  const { spec } = rollout;
-  if (spec.strategy === 'bandit') {
-    // A running bandit has no fixed split: it routes each request by the rewards so far.
-    if (rollout.status === 'running') return {};
-    return { [rollout.status === 'promoted' ? (rollout.winner ?? spec.baseline) : spec.baseline]: 1 };
-  }
-  if (!('candidate' in spec) || spec.strategy === 'shadow') {
-    const serving = rollout.status === 'promoted' ? (rollout.winner ?? spec.baseline) : spec.baseline;
-    return { [serving]: 1 };
-  }
-  const share = candidateShare(rollout);
-  return { [spec.baseline]: 1 - share, [spec.candidate]: share };
-}
-
 const finite = (value: number): number | null => (Number.isFinite(value) ? value : null);
 const round = (value: number | undefined) =>
   value === undefined || !Number.isFinite(value) ? '-' : String(Math.round(value * 10_000) / 10_000);
@@ -156,7 +140,7 @@ function percent(value: number): string {
 }
 
 function describeSplit(rollout: StoredRollout): string {
-  const split = Object.entries(splitOf(rollout))
+  const split = Object.entries(rolloutSplit(rollout))
     .map(([version, share]) => `${version} ${percent(share)}`)
     .join(', ');
   const bandit =
@@ -197,7 +181,7 @@ function statusJson(namespace: string, report: RolloutReport): z.input<typeof ro
     baseline: spec.baseline,
     candidates: versionsOf(spec).filter((version) => version !== spec.baseline),
     holdout: spec.holdout,
-    split: splitOf(rollout),
+    split: rolloutSplit(rollout),
     serving,
     reason: rollout.reason ?? null,
     started: new Date(rollout.startedMs).toISOString(),

@@ -50,6 +50,7 @@ export async function webserverCommand(
     dags: () => folder.dags,
     logStore,
     pools,
+    predictions: { redis, namespace: config.namespace },
     ...(options.anonymousRole ? { anonymousRole: options.anonymousRole } : {}),
     secureCookies: !options.insecureCookies,
     onError: (error) => jsonLog({ event: 'request_failed', level: 'error', message: String(error) }),

@@ -13,7 +13,7 @@ import { checkMinKeepShare, type IngestGateRecord, ingestSafetyVerdict } from '.
 import { MsetEncoder, sendEncodedMset } from './mset-command.js';
 import { deleteMatching, PredictionSets, parseVersionMeta, versionMetaFields } from './prediction-sets.js';
 import { checkName, DEFAULT_NAMESPACE, PredictionKeys, type PredictionLayout } from './redis-layout.js';
-import { COMMIT_VERSION_5, runScript } from './scripts.js';
+import { COMMIT_VERSION_6, runScript } from './scripts.js';
 
 /** How to write one model's predictions. */
 export interface IngestOptions {
@@ -330,8 +330,15 @@ export class PredictionWriter {
     }
     const [previous, ...evicted] = (await runScript(
       this.redis,
-      COMMIT_VERSION_5,
-      [this.keys.meta(version), this.keys.current, this.keys.versions, this.keys.seq, this.keys.pending],
+      COMMIT_VERSION_6,
+      [
+        this.keys.meta(version),
+        this.keys.current,
+        this.keys.versions,
+        this.keys.seq,
+        this.keys.pending,
+        this.keys.activations,
+      ],
       [version, this.now(), this.keep],
     )) as string[];
     for (const old of evicted) await sets.deleteVersion(old);

@@ -7,7 +7,7 @@ import { MlTasksError } from '../errors.js';
 import { type KeyScheme, keySchemeSchema } from '../keys/key-schemes.js';
 import type { IngestGateRecord } from './ingest-safety-gate.js';
 import { checkName, DEFAULT_NAMESPACE, PredictionKeys } from './redis-layout.js';
-import { ACTIVATE_VERSION_3, ROLLBACK_VERSION_3, runScript } from './scripts.js';
+import { ACTIVATE_VERSION_4, ROLLBACK_VERSION_4, runScript } from './scripts.js';
 
 /** What the ingest recorded about one version. */
 export interface VersionMeta {
@@ -24,8 +24,11 @@ export interface VersionMeta {
   gate?: IngestGateRecord;
 }
 
-/** A version as `versions()` lists it: its metadata, whether it is served, and why it is known bad. */
-export type VersionInfo = VersionMeta & { current: boolean; bad?: string };
+/**
+ * A version as `versions()` lists it: its metadata, whether it is served, why it is known bad, and when it
+ * last became current (its commit, an activate or a rollback; absent for versions from before it was kept).
+ */
+export type VersionInfo = VersionMeta & { current: boolean; bad?: string; activatedAtMs?: number };
 
 /** How a model's predictions are laid out (read by consumers before their first lookup). */
 export type LayoutInfo =
@@ -139,17 +142,26 @@ export class PredictionSets {
 
   /** Complete versions, oldest first (commit order), then versions still being written. */
   async versions(): Promise<VersionInfo[]> {
-    const [complete, pending, current, bad] = await Promise.all([
+    const [complete, pending, current, bad, activations] = await Promise.all([
       this.redis.zrange(this.keys.versions, 0, '-1'),
       this.redis.zrange(this.keys.pending, 0, '-1'),
       this.current(),
       this.redis.hgetall(this.keys.bad),
+      this.redis.hgetall(this.keys.activations),
     ]);
     const result: VersionInfo[] = [];
     for (const version of [...complete, ...pending.filter((name) => !complete.includes(name))]) {
       const meta = await this.meta(version);
       const reason = bad[version];
-      if (meta) result.push({ ...meta, current: version === current, ...(reason ? { bad: reason } : {}) });
+      const activated = activations[version];
+      if (meta) {
+        result.push({
+          ...meta,
+          current: version === current,
+          ...(reason ? { bad: reason } : {}),
+          ...(activated ? { activatedAtMs: Number(activated) } : {}),
+        });
+      }
     }
     return result;
   }
@@ -159,24 +171,28 @@ export class PredictionSets {
    * version it leaves bad. Returns the versions it skipped because they were marked bad.
    */
   async rollback(options: { nowMs?: number } = {}): Promise<{ from: string; to: string; skipped: string[] }> {
-    const reason = `rolled back at ${new Date(options.nowMs ?? Date.now()).toISOString()}`;
+    const nowMs = options.nowMs ?? Date.now();
+    const reason = `rolled back at ${new Date(nowMs).toISOString()}`;
     const [from, to, ...skipped] = (await runScript(
       this.redis,
-      ROLLBACK_VERSION_3,
-      [this.keys.current, this.keys.versions, this.keys.bad],
-      [reason],
+      ROLLBACK_VERSION_4,
+      [this.keys.current, this.keys.versions, this.keys.bad, this.keys.activations],
+      [reason, nowMs],
     )) as [string, string, ...string[]];
     return { from, to, skipped };
   }
 
   /** Points `current` at a complete version; one marked bad needs `force` (which clears the mark). */
-  async activate(version: string, options: { force?: boolean } = {}): Promise<{ previous: string | undefined }> {
+  async activate(
+    version: string,
+    options: { force?: boolean; nowMs?: number } = {},
+  ): Promise<{ previous: string | undefined }> {
     checkName('version', version);
     const previous = (await runScript(
       this.redis,
-      ACTIVATE_VERSION_3,
-      [this.keys.current, this.keys.versions, this.keys.bad],
-      [version, options.force ? '1' : '0'],
+      ACTIVATE_VERSION_4,
+      [this.keys.current, this.keys.versions, this.keys.bad, this.keys.activations],
+      [version, options.force ? '1' : '0', options.nowMs ?? Date.now()],
     )) as string;
     return { previous: previous === '' ? undefined : previous };
   }
@@ -199,6 +215,7 @@ export class PredictionSets {
     await this.redis.zrem(this.keys.versions, version);
     await this.redis.zrem(this.keys.pending, version);
     await this.redis.hdel(this.keys.bad, version);
+    await this.redis.hdel(this.keys.activations, version);
     const deleted = await deleteMatching(this.redis, `${this.keys.versionPrefix(version)}*`);
     await this.redis.unlink(this.keys.meta(version));
     return deleted;

@@ -11,6 +11,7 @@
 //   batuta:NS:pred:M:layout          hash: which layout the model uses (and, for plain, its scheme,
 //                                    feature count and last batch's rows)
 //   batuta:NS:pred:M:bad             hash: version → why it is known bad (rollback never lands there)
+//   batuta:NS:pred:M:activations     hash: version → when it last became current (commit, activate, rollback)
 //   batuta:NS:pred:M:rollout         hash: the model's rollout (`state` JSON, `rev` for compare-and-set)
 //   batuta:NS:pred:M:rollout:figures hash: the rollout's counters (`<arm>:<figure>`), reset at each start
 //   batuta:NS:pred:M:rollout:log     stream (capped): assignments and decisions, for audits and reports
@@ -87,6 +88,10 @@ export class PredictionKeys {
 
   get bad(): string {
     return `${this.base}:bad`;
+  }
+
+  get activations(): string {
+    return `${this.base}:activations`;
   }
 
   meta(version: string): string {

@@ -21,11 +21,12 @@ function script(name: string, source: string): LuaScript {
  * Marks a fully written version complete, records it among the complete versions (once), points
  * `current` at it, and applies retention: complete versions beyond the newest `keep` are dropped
  * from the set and returned, for the caller to delete their keys. The version being committed is
- * never dropped. KEYS: meta, current, versions, seq, pending. ARGV: version, completedAtMs, keep.
- * Returns [previous current or '', evicted versions…].
+ * never dropped. KEYS: meta, current, versions, seq, pending, activations. ARGV: version,
+ * completedAtMs, keep. Records the commit time as the version's activation. Returns [previous current
+ * or '', evicted versions…].
  */
-export const COMMIT_VERSION_5 = script(
-  'commitVersion-5',
+export const COMMIT_VERSION_6 = script(
+  'commitVersion-6',
   `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return redis.error_reply('NO_VERSION_META version ' .. ARGV[1] .. ' has no metadata') end
@@ -37,6 +38,7 @@ if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then
 end
 local previous = redis.call('GET', KEYS[2])
 redis.call('SET', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[6], ARGV[1], ARGV[2])
 redis.call('ZREM', KEYS[5], ARGV[1])
 local result = { previous or '' }
 local keep = tonumber(ARGV[3])
@@ -44,6 +46,7 @@ if keep > 0 then
   for _, version in ipairs(redis.call('ZREVRANGE', KEYS[3], keep, -1)) do
     if version ~= ARGV[1] then
       redis.call('ZREM', KEYS[3], version)
+      redis.call('HDEL', KEYS[6], version)
       table.insert(result, version)
     end
   end
@@ -55,11 +58,11 @@ return result
 /**
  * Points `current` back at the newest complete version committed before it that is not marked bad,
  * and marks the version it leaves bad (the operator just said it is), so a later rollback never
- * lands on it again. KEYS: current, versions, bad. ARGV: the reason recorded for the version left.
- * Returns [from, to, skipped bad versions…].
+ * lands on it again. KEYS: current, versions, bad, activations. ARGV: the reason recorded for the version
+ * left, nowMs (recorded as the activation of the version landed on). Returns [from, to, skipped bad versions…].
  */
-export const ROLLBACK_VERSION_3 = script(
-  'rollbackVersion-3',
+export const ROLLBACK_VERSION_4 = script(
+  'rollbackVersion-4',
   `
 local current = redis.call('GET', KEYS[1])
 if not current then return redis.error_reply('NO_CURRENT_VERSION') end
@@ -70,6 +73,7 @@ for _, version in ipairs(redis.call('ZREVRANGEBYSCORE', KEYS[2], '(' .. score, '
   if redis.call('HEXISTS', KEYS[3], version) == 0 then
     redis.call('SET', KEYS[1], version)
     redis.call('HSET', KEYS[3], current, ARGV[1])
+    redis.call('HSET', KEYS[4], version, ARGV[2])
     local result = { current, version }
     for _, bad in ipairs(skipped) do table.insert(result, bad) end
     return result
@@ -83,10 +87,11 @@ return redis.error_reply('NO_PREVIOUS_VERSION ' .. table.concat(skipped, ', '))
 /**
  * Points `current` at a given complete version (deploying and rolling back are one operation). A
  * version marked bad is refused unless forced; forcing it clears the mark (the operator vouches for it).
- * KEYS: current, versions, bad. ARGV: version, force ('1' or '0'). Returns the previous current or ''.
+ * KEYS: current, versions, bad, activations. ARGV: version, force ('1' or '0'), nowMs (recorded as its
+ * activation). Returns the previous current or ''.
  */
-export const ACTIVATE_VERSION_3 = script(
-  'activateVersion-3',
+export const ACTIVATE_VERSION_4 = script(
+  'activateVersion-4',
   `
 if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
   return redis.error_reply('NOT_COMPLETE version ' .. ARGV[1] .. ' is not a complete version')
@@ -100,6 +105,7 @@ if bad then
 end
 local previous = redis.call('GET', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
 return previous or ''
 `,
 );

@@ -45,6 +45,15 @@ export interface RolloutReport {
   errorRate?: DifferenceReport;
 }
 
+/** One entry of the rollout log: a start, a decision, or (when asked) a request's assignment. */
+export interface RolloutLogEntry {
+  id: string;
+  /** When it was written (from the stream id). */
+  atMs: number;
+  type: string;
+  fields: Record<string, string>;
+}
+
 /** What a counted request went through: the answering version failed; a second version scored it and disagreed. */
 export interface RecordOutcome {
   error?: boolean;
@@ -148,7 +157,7 @@ export class RolloutStore {
       ...(single ? { winner: spec.baseline, reason: 'single replacement' } : {}),
       ...(spec.strategy === 'bandit' ? { bandit: new BanditPolicy(armsOf(spec)).snapshot() } : {}),
     };
-    if (single) await this.sets?.activate(spec.baseline);
+    if (single) await this.sets?.activate(spec.baseline, { nowMs });
     await this.write(found?.rev ?? '0', rollout, 'figures');
     await this.log('started', { strategy: spec.strategy, versions: versionsOf(spec).join(',') });
     return rollout;
@@ -254,7 +263,7 @@ export class RolloutStore {
     );
     const next: StoredRollout = { ...rollout, ...decision.state };
     await this.write(found.rev, next, decision.action === 'advance' ? 'step' : undefined);
-    if (decision.action !== 'hold') await this.afterDecision(rollout, next, decision.action, decision.reason);
+    if (decision.action !== 'hold') await this.afterDecision(rollout, next, decision.action, decision.reason, nowMs);
     return decision;
   }
 
@@ -283,7 +292,7 @@ export class RolloutStore {
         : promotedVersion(rollout);
     const next: StoredRollout = { ...rollout, status: 'promoted', winner, reason, stepStartedMs: nowMs };
     await this.write(rev, next);
-    await this.afterDecision(rollout, next, 'promote', reason);
+    await this.afterDecision(rollout, next, 'promote', reason, nowMs);
     return next;
   }
 
@@ -295,7 +304,7 @@ export class RolloutStore {
     }
     const next: StoredRollout = { ...found.rollout, status: 'aborted', reason, stepStartedMs: nowMs };
     await this.write(found.rev, next);
-    await this.afterDecision(found.rollout, next, 'abort', reason);
+    await this.afterDecision(found.rollout, next, 'abort', reason, nowMs);
     return next;
   }
 
@@ -350,6 +359,27 @@ export class RolloutStore {
     return report;
   }
 
+  /**
+   * The newest entries of the log, newest first: at most `count` (default 20), read from the last
+   * `scanLimit` entries (default 500). `withAssignments` keeps the per-request assignments, left out by default.
+   */
+  async recentLog(
+    options: { count?: number; scanLimit?: number; withAssignments?: boolean } = {},
+  ): Promise<RolloutLogEntry[]> {
+    const count = options.count ?? 20;
+    const raw = await this.redis.xrevrange(this.keys.rolloutLog, '+', '-', 'COUNT', options.scanLimit ?? 500);
+    const entries: RolloutLogEntry[] = [];
+    for (const [id, flat] of raw) {
+      const fields: Record<string, string> = {};
+      for (let at = 0; at + 1 < flat.length; at += 2) fields[flat[at]!] = flat[at + 1]!;
+      const { type = '', ...rest } = fields;
+      if (type === 'assigned' && !options.withAssignments) continue;
+      entries.push({ id, atMs: Number(id.split('-')[0]), type, fields: rest });
+      if (entries.length >= count) break;
+    }
+    return entries;
+  }
+
   private async running(what: string): Promise<{ rollout: StoredRollout; rev: string }> {
     const found = await this.read();
     if (found?.rollout.status !== 'running') {
@@ -385,9 +415,11 @@ export class RolloutStore {
     after: StoredRollout,
     action: string,
     reason: string,
+    nowMs: number,
   ): Promise<void> {
-    if (this.sets && action === 'promote') await this.sets.activate(promotedVersion(after));
-    if (this.sets && action === 'abort' && before.status === 'promoted') await this.sets.activate(before.spec.baseline);
+    if (this.sets && action === 'promote') await this.sets.activate(promotedVersion(after), { nowMs });
+    if (this.sets && action === 'abort' && before.status === 'promoted')
+      await this.sets.activate(before.spec.baseline, { nowMs });
     await this.log(action, { reason, step: String(after.stepIndex + 1) });
   }
 

@@ -62,6 +62,24 @@ export function candidateShare(state: RolloutState): number {
 }
 
 /**
+ * The share of the traffic not held out each version gets now (version → share). A running bandit has no
+ * fixed split (it routes each request by the rewards so far): an empty record.
+ */
+export function rolloutSplit(state: RolloutState): Record<string, number> {
+  const { spec } = state;
+  if (spec.strategy === 'bandit') {
+    if (state.status === 'running') return {};
+    return { [state.status === 'promoted' ? (state.winner ?? spec.baseline) : spec.baseline]: 1 };
+  }
+  if (!('candidate' in spec) || spec.strategy === 'shadow') {
+    const serving = state.status === 'promoted' ? (state.winner ?? spec.baseline) : spec.baseline;
+    return { [serving]: 1 };
+  }
+  const share = candidateShare(state);
+  return { [spec.baseline]: 1 - share, [spec.candidate]: share };
+}
+
+/**
  * Routes a request of entity `key`. Requests without an entity key get a random key from `random` (not
  * sticky). A bandit needs its policy, and draws from `random`.
  */

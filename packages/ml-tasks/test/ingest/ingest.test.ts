@@ -105,15 +105,36 @@ describe('versioned layout', () => {
 
   it('rolls back to the previous complete version, then refuses when there is none', async () => {
     const namespace = harness.namespace();
-    for (const version of ['v1', 'v2', 'v3']) {
-      await ingestPredictions(harness.redis, { model: 'iris', namespace, version, ...synthetic(10, version) });
+    for (const [index, version] of ['v1', 'v2', 'v3'].entries()) {
+      await ingestPredictions(harness.redis, {
+        model: 'iris',
+        namespace,
+        version,
+        now: () => 1_000 * (index + 1),
+        ...synthetic(10, version),
+      });
     }
-    expect(await rollback(harness.redis, 'iris', { namespace })).toEqual({ from: 'v3', to: 'v2', skipped: [] });
+    const activated = async () =>
+      Object.fromEntries(
+        (await new PredictionSets(harness.redis, { model: 'iris', namespace }).versions()).map((v) => [
+          v.version,
+          v.activatedAtMs,
+        ]),
+      );
+    // Each commit made its version current; a rollback and an activate record when they switched.
+    expect(await activated()).toEqual({ v1: 1_000, v2: 2_000, v3: 3_000 });
+    expect(await new PredictionSets(harness.redis, { model: 'iris', namespace }).rollback({ nowMs: 4_000 })).toEqual({
+      from: 'v3',
+      to: 'v2',
+      skipped: [],
+    });
+    expect(await activated()).toEqual({ v1: 1_000, v2: 4_000, v3: 3_000 });
     expect(await rollback(harness.redis, 'iris', { namespace })).toEqual({ from: 'v2', to: 'v1', skipped: [] });
     await expect(rollback(harness.redis, 'iris', { namespace })).rejects.toMatchObject({ code: 'NO_PREVIOUS_VERSION' });
     const sets = new PredictionSets(harness.redis, { model: 'iris', namespace });
     // v3 was rolled back from, so it is marked bad: serving it again takes force.
-    expect(await sets.activate('v3', { force: true })).toEqual({ previous: 'v1' });
+    expect(await sets.activate('v3', { force: true, nowMs: 5_000 })).toEqual({ previous: 'v1' });
+    expect((await activated()).v3).toBe(5_000);
     await expect(sets.activate('v9')).rejects.toMatchObject({ code: 'VERSION_CONFLICT' });
     await expect(rollback(harness.redis, 'nothing', { namespace })).rejects.toMatchObject({
       code: 'NO_CURRENT_VERSION',

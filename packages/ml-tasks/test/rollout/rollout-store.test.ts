@@ -78,6 +78,10 @@ describe('the rollout store', () => {
     const types = log.map(([, fields]) => fields[1]);
     expect(types.filter((type) => type === 'assigned')).toHaveLength(220);
     expect(types.filter((type) => type !== 'assigned')).toEqual(['started', 'advance', 'promote']);
+    const recent = await store.recentLog({ count: 2 });
+    expect(recent.map((entry) => entry.type)).toEqual(['promote', 'advance']);
+    expect(recent[0]?.fields).toMatchObject({ step: '2' });
+    expect((await store.recentLog({ count: 1, withAssignments: true }))[0]?.type).toBe('promote');
   });
 
   it('aborts a canary that fails too often and leaves the baseline current; abort after a promote rolls back', async () => {

@@ -8,6 +8,7 @@ import { toStoredJson } from './json-value.js';
 import type {
   DagRunRecord,
   InstanceWrite,
+  LeaseInfo,
   PrunedRun,
   PruneRunsQuery,
   RunCursor,
@@ -46,6 +47,7 @@ interface StoredStreamEvent {
 
 interface Lease {
   owner: string;
+  renewedMs: number;
   expiresMs: number;
 }
 
@@ -320,7 +322,7 @@ export class MemoryStateStore implements StateStore {
     }
     const lease = this.leases.get(name);
     if (lease && lease.owner !== owner && nowMs < lease.expiresMs) return false;
-    this.leases.set(name, { owner, expiresMs: nowMs + ttlMs });
+    this.leases.set(name, { owner, renewedMs: nowMs, expiresMs: nowMs + ttlMs });
     return true;
   }
 
@@ -336,6 +338,12 @@ export class MemoryStateStore implements StateStore {
     this.assertOpen();
     const lease = this.leases.get(name);
     return lease && nowMs < lease.expiresMs ? lease.owner : undefined;
+  }
+
+  async getLease(name: string, nowMs: number): Promise<LeaseInfo | undefined> {
+    this.assertOpen();
+    const lease = this.leases.get(name);
+    return lease && nowMs < lease.expiresMs ? { ...lease } : undefined;
   }
 
   async setDagPaused(dagId: string, paused: boolean): Promise<void> {

@@ -96,6 +96,14 @@ export interface PrunedRun {
 }
 
 /** An appended event (stream entries are ordered by id). */
+/** A lease held now: its owner, when it last took or renewed it, and when it lapses. */
+export interface LeaseInfo {
+  owner: string;
+  /** The `nowMs` of the owner's last acquire (its heartbeat, for a scheduler's lease). */
+  renewedMs: number;
+  expiresMs: number;
+}
+
 export interface StoredEvent {
   id: string;
   type: string;
@@ -188,6 +196,8 @@ export interface StateStore {
   releaseLease(name: string, owner: string): Promise<boolean>;
   /** The current holder of a lease at `nowMs`, if any. */
   getLeaseOwner(name: string, nowMs: number): Promise<string | undefined>;
+  /** The lease held at `nowMs` with its times (how long ago its owner renewed it), if any. */
+  getLease(name: string, nowMs: number): Promise<LeaseInfo | undefined>;
   /** Per-DAG flags (paused…), persisted. */
   setDagPaused(dagId: string, paused: boolean): Promise<void>;
   isDagPaused(dagId: string): Promise<boolean>;

@@ -1078,6 +1078,14 @@ export function stateStoreContract(
         expect(await store.acquireLease('scheduler', 'a', 1_000, 11_500)).toBe(false);
       });
 
+      it('tells when the holder last renewed a lease and when it lapses, while it is held', async () => {
+        await store.acquireLease('scheduler', 'a', 1_000, 10_000);
+        expect(await store.acquireLease('scheduler', 'a', 1_000, 10_400)).toBe(true);
+        expect(await store.getLease('scheduler', 10_500)).toEqual({ owner: 'a', renewedMs: 10_400, expiresMs: 11_400 });
+        expect(await store.getLease('scheduler', 11_400)).toBeUndefined();
+        expect(await store.getLease('unknown', 10_500)).toBeUndefined();
+      });
+
       it('lets the same owner renew, extending the expiry', async () => {
         await store.acquireLease('scheduler', 'a', 1_000, 10_000);
         expect(await store.acquireLease('scheduler', 'a', 1_000, 10_800)).toBe(true);

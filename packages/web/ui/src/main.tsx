@@ -11,6 +11,7 @@ import { DagPage } from './pages/dag-page.js';
 import { GraphPage } from './pages/graph-page.js';
 import { LoginPage } from './pages/login.js';
 import { PoolsPage } from './pages/pools-page.js';
+import { PredictionsPage } from './pages/predictions-page.js';
 import { RunPage } from './pages/run-page.js';
 import { TaskPage } from './pages/task-page.js';
 import { Link, navigate, usePath } from './router.js';
@@ -68,6 +69,7 @@ function App() {
           </Link>
           <Link href="/">DAGs</Link>
           <Link href="/pools">Pools</Link>
+          <Link href="/predictions">Predictions</Link>
         </nav>
         <div class="who">
           <LiveIndicator />
@@ -105,6 +107,9 @@ function Page({ path, user }: { path: string; user: Me }) {
     return <TaskPage runId={runId} taskId={taskId} mapIndex={mapIndex} user={user} />;
   }
   if (path === '/pools') return <PoolsPage user={user} />;
+  const predictions = /^\/predictions(?:\/([^/]+))?\/?$/.exec(path);
+  if (predictions)
+    return <PredictionsPage user={user} {...(predictions[1] ? { model: decodeURIComponent(predictions[1]) } : {})} />;
   if (path === '/' || path === '/login') return <DagList user={user} />;
   return (
     <section>

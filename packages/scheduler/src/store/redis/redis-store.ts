@@ -8,6 +8,7 @@ import { redactCredentials } from '../../util/redact-credentials.js';
 import { toStoredJson } from '../json-value.js';
 import type {
   DagRunRecord,
+  LeaseInfo,
   PrunedRun,
   PruneRunsQuery,
   RunQuery,
@@ -458,6 +459,15 @@ export class RedisStateStore implements StateStore {
       this.redis.hmget(this.keys.lease(name), 'owner', 'expiresMs'),
     );
     return owner != null && expiresMs != null && nowMs < Number(expiresMs) ? owner : undefined;
+  }
+
+  async getLease(name: string, nowMs: number): Promise<LeaseInfo | undefined> {
+    const [owner, renewedMs, expiresMs] = await this.read(`getLease of lease '${name}'`, () =>
+      this.redis.hmget(this.keys.lease(name), 'owner', 'renewedMs', 'expiresMs'),
+    );
+    if (owner == null || expiresMs == null || !(nowMs < Number(expiresMs))) return undefined;
+    // A lease written before renewedMs was kept: its renewal time is unknown, so its expiry stands in.
+    return { owner, renewedMs: Number(renewedMs ?? expiresMs), expiresMs: Number(expiresMs) };
   }
 
   async setDagPaused(dagId: string, paused: boolean): Promise<void> {
