@@ -1,7 +1,8 @@
 // A model's rollout in Redis, next to its prediction sets: the state (compare-and-set, so two servers or
 // a server and an operator never overwrite each other's step), the counters the guards and reports read,
 // and a capped log of assignments and decisions. Promoting can switch the model's `current` prediction set
-// to the winner and aborting a promoted rollout switches it back: rollback is the same operation as deploy.
+// to the winner and aborting puts it back on the baseline (a promoted rollout's, or a running one whose
+// candidate had been made current): rollback is the same operation as deploy.
 import { parseSafeJson } from '@batuta/scheduler';
 import type { Redis } from 'ioredis';
 import { MlTasksError } from '../errors.js';
@@ -387,7 +388,13 @@ export class RolloutStore {
     reason: string,
   ): Promise<void> {
     if (this.sets && action === 'promote') await this.sets.activate(promotedVersion(after));
-    if (this.sets && action === 'abort' && before.status === 'promoted') await this.sets.activate(before.spec.baseline);
+    if (this.sets && action === 'abort') {
+      const baseline = before.spec.baseline;
+      if (before.status === 'promoted') await this.sets.activate(baseline);
+      // A running rollout's candidate can be `current` too (ingested the old way, activated): put the
+      // baseline back over it, as deploy would. `current` on anything else is not this rollout's to move.
+      else await this.sets.activate(baseline, { onlyFrom: versionsOf(before.spec).filter((v) => v !== baseline) });
+    }
     await this.log(action, { reason, step: String(after.stepIndex + 1) });
   }
 
