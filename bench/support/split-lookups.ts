@@ -1,9 +1,9 @@
 // Batch lookups through PredictionClient while the model runs a canary, against the same lookups of a
 // model with no rollout (the unsplit path), same rows, same run, same Redis. The split side does what a
 // routed batch must: one cached rollout read, a route per entity, the candidate's lookups also read the
-// baseline's set (the disagreement guard), and every lookup counted and logged in the rollout's figures
-// (HINCRBY per arm, one XADD per entity, in the batch's pipeline). Redis: BATUTA_REDIS_URL when set (its
-// own namespaces, removed after), else a private redis-server.
+// baseline's set (the disagreement guard), and every lookup counted in the rollout's figures and logged
+// (HINCRBY per counter and one XADD per batch, in the batch's pipeline). Redis: BATUTA_REDIS_URL when
+// set (its own namespaces, removed after), else a private redis-server.
 import { ingestPredictions, keysForRows, PredictionClient, RolloutStore } from '@batuta/ml-tasks';
 import { RedisServer } from '@batuta/scheduler/redis-server';
 import { Redis } from 'ioredis';

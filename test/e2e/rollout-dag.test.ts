@@ -1,7 +1,7 @@
 // Issue #13's acceptance through real processes, from the DAG on: a `batuta scheduler` and a `batuta
 // worker` run the fixture DAG (test/e2e/fixtures/rollout-dag) that loads a candidate iris model, gates it
-// with ml.validateModel, starts a canary (ml.rollout.start) and publishes the candidate's predictions as
-// v2. The candidate is deliberately bad (versicolor and virginica swapped: it passes the lax gate but
+// with ml.validateModel, publishes the candidate's predictions as v2 without making them current
+// (ml.ingestRedis activate: false) and then starts a canary (ml.rollout.start). The candidate is deliberately bad (versicolor and virginica swapped: it passes the lax gate but
 // disagrees with the baseline on two rows in three). A `batuta serve` process routes requests by the
 // canary's split (the share checked against the binomial, and every key against `route()`); a batch
 // lookup through PredictionClient during the canary is routed by the same split; then the guard DAG,
@@ -170,8 +170,10 @@ describe('a canary started by a DAG, served and looked up by its split, aborted 
     const store = new RolloutStore(harness.redis, { model: 'iris', namespace: NAMESPACE });
     const state = (await store.read())!.rollout;
     expect(state).toMatchObject({ status: 'running', stepIndex: 0, spec: { strategy: 'canary', candidate: 'v2' } });
-    // The gate ran on the candidate and passed (lax), and the candidate's set is complete as v2.
+    // The gate ran on the candidate and passed (lax), and the candidate's set is complete as v2, but not
+    // current: consumers the rollout does not route still read the baseline.
     expect(await harness.redis.hget(store.keys.meta('v2'), 'status')).toBe('complete');
+    expect(await harness.redis.get(store.keys.current)).toBe('v1');
 
     // The server rereads the rollout within a second: wait until it reports it.
     await expect
@@ -231,6 +233,7 @@ describe('a canary started by a DAG, served and looked up by its split, aborted 
     const aborted = (await store.read())!.rollout;
     expect(aborted.status).toBe('aborted');
     expect(aborted.reason).toMatch(/^disagreement /);
+    expect(await harness.redis.get(store.keys.current)).toBe('v1');
     await batuta('dags', 'pause', 'iris_canary_guard');
 
     // Traffic returns to the baseline once the server rereads the state (within its one-second refresh).

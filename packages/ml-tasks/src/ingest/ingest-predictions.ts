@@ -1,6 +1,7 @@
 // Writing predictions to Redis: MSET batches sent back to back (pipelined, a bounded number in
 // flight), then — for the versioned layout — one atomic script that marks the version complete
-// and switches `current` to it. `current` moves only after every batch is acknowledged, so a
+// and switches `current` to it (unless `activate: false`: a rollout's candidate is committed complete
+// but not served, and reaches consumers only through the rollout, by version, until promoted). `current` moves only after every batch is acknowledged, so a
 // crash at any point before leaves consumers on the previous complete set; re-running the same
 // version rewrites the same keys (or, once complete, skips them) and commits: the run is idempotent.
 // Before `current` moves, the ingest safety gate weighs the batch against the version served now
@@ -13,7 +14,7 @@ import { checkMinKeepShare, type IngestGateRecord, ingestSafetyVerdict } from '.
 import { MsetEncoder, sendEncodedMset } from './mset-command.js';
 import { deleteMatching, PredictionSets, parseVersionMeta, versionMetaFields } from './prediction-sets.js';
 import { checkName, DEFAULT_NAMESPACE, PredictionKeys, type PredictionLayout } from './redis-layout.js';
-import { COMMIT_VERSION_6, runScript } from './scripts.js';
+import { COMMIT_VERSION_7, runScript } from './scripts.js';
 
 /** How to write one model's predictions. */
 export interface IngestOptions {
@@ -44,6 +45,11 @@ export interface IngestOptions {
   minKeepShare?: number;
   /** Commit even a batch the safety gate refuses (0 rows, or below minKeepShare); recorded on the version. */
   force?: boolean;
+  /**
+   * Versioned: switch `current` to the version at commit (default true). False commits it complete and
+   * listed without serving it: a rollout routes to it by version, and its promote switches `current`.
+   */
+  activate?: boolean;
 }
 
 /** What an ingest did. */
@@ -54,6 +60,8 @@ export interface IngestResult {
   rows: number;
   /** The version `current` pointed at before, if any. */
   previous?: string;
+  /** Versioned: whether `current` now points at this version (false after `activate: false`). */
+  activated?: boolean;
   /** Versions deleted by the retention policy. */
   evicted: string[];
   /** True when the version was already complete and nothing was rewritten. */
@@ -90,6 +98,7 @@ export class PredictionWriter {
   private readonly now: () => number;
   private readonly minKeepShare: number | undefined;
   private readonly force: boolean;
+  private readonly activate: boolean;
   private readonly startedAtMs: number;
   private readonly inFlight: Promise<void>[] = [];
   /** Encodes MSETs directly; undefined when the client adds its own keyPrefix (then plain mset). */
@@ -112,6 +121,7 @@ export class PredictionWriter {
     this.now = options.now ?? Date.now;
     this.minKeepShare = options.minKeepShare;
     this.force = options.force ?? false;
+    this.activate = options.activate ?? true;
     this.startedAtMs = this.now();
     this.encoder = redis.options.keyPrefix ? undefined : new MsetEncoder(this.prefix);
   }
@@ -296,7 +306,8 @@ export class PredictionWriter {
     this.throwIfFailed();
   }
 
-  /** Waits for every batch, then (versioned) switches `current` atomically and applies retention. */
+  /** Waits for every batch, then (versioned) marks the version complete, switches `current` to it unless
+   *  `activate: false`, and applies retention (which never evicts `current` or a rollout's versions). */
   async commit(): Promise<IngestResult> {
     await this.drain();
     this.closed = true;
@@ -330,7 +341,7 @@ export class PredictionWriter {
     }
     const [previous, ...evicted] = (await runScript(
       this.redis,
-      COMMIT_VERSION_6,
+      COMMIT_VERSION_7,
       [
         this.keys.meta(version),
         this.keys.current,
@@ -338,14 +349,16 @@ export class PredictionWriter {
         this.keys.seq,
         this.keys.pending,
         this.keys.activations,
+        this.keys.rollout,
       ],
-      [version, this.now(), this.keep],
+      [version, this.now(), this.keep, this.activate ? '1' : '0'],
     )) as string[];
     for (const old of evicted) await sets.deleteVersion(old);
     return {
       ...base,
       version,
       ...(previous ? { previous } : {}),
+      activated: this.activate || previous === version,
       evicted,
       elapsedMs: this.now() - this.startedAtMs,
       ...(gate ? { gate } : {}),

@@ -182,19 +182,22 @@ export class PredictionSets {
     return { from, to, skipped };
   }
 
-  /** Points `current` at a complete version; one marked bad needs `force` (which clears the mark). */
+  /**
+   * Points `current` at a complete version; one marked bad needs `force` (which clears the mark). With
+   * `onlyFrom`, switches only when `current` is one of those versions (and otherwise does nothing).
+   */
   async activate(
     version: string,
-    options: { force?: boolean; nowMs?: number } = {},
-  ): Promise<{ previous: string | undefined }> {
+    options: { force?: boolean; nowMs?: number; onlyFrom?: readonly string[] } = {},
+  ): Promise<{ previous: string | undefined; switched: boolean }> {
     checkName('version', version);
-    const previous = (await runScript(
+    const [previous, switched] = (await runScript(
       this.redis,
       ACTIVATE_VERSION_4,
       [this.keys.current, this.keys.versions, this.keys.bad, this.keys.activations],
-      [version, options.force ? '1' : '0', options.nowMs ?? Date.now()],
-    )) as string;
-    return { previous: previous === '' ? undefined : previous };
+      [version, options.force ? '1' : '0', options.nowMs ?? Date.now(), ...(options.onlyFrom ?? [])],
+    )) as [string, number];
+    return { previous: previous === '' ? undefined : previous, switched: switched === 1 };
   }
 
   /** Records that `version` is known bad: rollback will not land on it, activate will ask for force. */

@@ -14,7 +14,8 @@
 //   batuta:NS:pred:M:activations     hash: version → when it last became current (commit, activate, rollback)
 //   batuta:NS:pred:M:rollout         hash: the model's rollout (`state` JSON, `rev` for compare-and-set)
 //   batuta:NS:pred:M:rollout:figures hash: the rollout's counters (`<arm>:<figure>`), reset at each start
-//   batuta:NS:pred:M:rollout:log     stream (capped): assignments and decisions, for audits and reports
+//   batuta:NS:pred:M:rollout:log     stream (capped): decisions, and one `assigned` entry per counted batch
+//                                    (exact counts per arm, a sample of keys), for audits and reports
 // Plain layout: `PREFIX + KEY` → label, exactly what the original example wrote (PREFIX is '' by
 // default, so the keys are bare SHA-256 hex strings), plus the `layout` and `misses` keys above.
 //

@@ -19,14 +19,18 @@ function script(name: string, source: string): LuaScript {
 
 /**
  * Marks a fully written version complete, records it among the complete versions (once), points
- * `current` at it, and applies retention: complete versions beyond the newest `keep` are dropped
- * from the set and returned, for the caller to delete their keys. The version being committed is
- * never dropped. KEYS: meta, current, versions, seq, pending, activations. ARGV: version,
- * completedAtMs, keep. Records the commit time as the version's activation. Returns [previous current
- * or '', evicted versions…].
+ * `current` at it unless told not to (a candidate is committed inactive, for a rollout to route to by
+ * version) and records the commit time as its activation when it does, and applies retention: complete
+ * versions beyond the newest `keep` are dropped from the set (and from the activations) and returned, for
+ * the caller to delete their keys. Never dropped: the version being committed, `current`, and every
+ * version the model's stored rollout can still route to (its baseline always; its candidates unless it
+ * was aborted: a promoted rollout's abort rolls back to the baseline). The rollout is read here, in the
+ * same script, so a rollout started meanwhile cannot lose its versions; a rollout state that does not
+ * parse keeps everything. KEYS: meta, current, versions, seq, pending, activations, rollout.
+ * ARGV: version, completedAtMs, keep, activate ('1' or '0'). Returns [previous current or '', evicted…].
  */
-export const COMMIT_VERSION_6 = script(
-  'commitVersion-6',
+export const COMMIT_VERSION_7 = script(
+  'commitVersion-7',
   `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return redis.error_reply('NO_VERSION_META version ' .. ARGV[1] .. ' has no metadata') end
@@ -37,18 +41,35 @@ if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then
   redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[4]), ARGV[1])
 end
 local previous = redis.call('GET', KEYS[2])
-redis.call('SET', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[6], ARGV[1], ARGV[2])
+if ARGV[4] == '1' then
+  redis.call('SET', KEYS[2], ARGV[1])
+  redis.call('HSET', KEYS[6], ARGV[1], ARGV[2])
+end
 redis.call('ZREM', KEYS[5], ARGV[1])
 local result = { previous or '' }
 local keep = tonumber(ARGV[3])
-if keep > 0 then
-  for _, version in ipairs(redis.call('ZREVRANGE', KEYS[3], keep, -1)) do
-    if version ~= ARGV[1] then
-      redis.call('ZREM', KEYS[3], version)
-      redis.call('HDEL', KEYS[6], version)
-      table.insert(result, version)
+if keep <= 0 then return result end
+local protected = { [ARGV[1]] = true }
+local current = redis.call('GET', KEYS[2])
+if current then protected[current] = true end
+local state = redis.call('HGET', KEYS[7], 'state')
+if state then
+  local ok, rollout = pcall(cjson.decode, state)
+  if not ok or type(rollout) ~= 'table' or type(rollout.spec) ~= 'table' then return result end
+  local spec = rollout.spec
+  if type(spec.baseline) == 'string' then protected[spec.baseline] = true end
+  if rollout.status ~= 'aborted' then
+    if type(spec.candidate) == 'string' then protected[spec.candidate] = true end
+    if type(spec.candidates) == 'table' then
+      for _, candidate in ipairs(spec.candidates) do protected[candidate] = true end
     end
+  end
+end
+for _, version in ipairs(redis.call('ZREVRANGE', KEYS[3], keep, -1)) do
+  if not protected[version] then
+    redis.call('ZREM', KEYS[3], version)
+    redis.call('HDEL', KEYS[6], version)
+    table.insert(result, version)
   end
 end
 return result
@@ -85,14 +106,25 @@ return redis.error_reply('NO_PREVIOUS_VERSION ' .. table.concat(skipped, ', '))
 );
 
 /**
- * Points `current` at a given complete version (deploying and rolling back are one operation). A
- * version marked bad is refused unless forced; forcing it clears the mark (the operator vouches for it).
+ * Points `current` at a given complete version (deploying and rolling back are one operation) and
+ * records when. A version marked bad is refused unless forced; forcing it clears the mark (the operator
+ * vouches for it). With ARGV[4…] given, only switches when `current` is one of them (an abort puts the
+ * baseline back only over its own candidate) and otherwise changes and checks nothing.
  * KEYS: current, versions, bad, activations. ARGV: version, force ('1' or '0'), nowMs (recorded as its
- * activation). Returns the previous current or ''.
+ * activation), then the versions `current` may be switched from. Returns [previous current or '',
+ * 1 when switched else 0].
  */
 export const ACTIVATE_VERSION_4 = script(
   'activateVersion-4',
   `
+local previous = redis.call('GET', KEYS[1])
+if #ARGV > 3 then
+  local from = false
+  for index = 4, #ARGV do
+    if previous == ARGV[index] then from = true end
+  end
+  if not from then return { previous or '', 0 } end
+end
 if not redis.call('ZSCORE', KEYS[2], ARGV[1]) then
   return redis.error_reply('NOT_COMPLETE version ' .. ARGV[1] .. ' is not a complete version')
 end
@@ -103,10 +135,9 @@ if bad then
   end
   redis.call('HDEL', KEYS[3], ARGV[1])
 end
-local previous = redis.call('GET', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
-return previous or ''
+return { previous or '', 1 }
 `,
 );
 

@@ -32,6 +32,12 @@ export const ingestRedisArgs = z
       .boolean()
       .optional()
       .describe('Commit even a batch the safety gate refuses (0 rows, or below minKeepShare)'),
+    activate: z
+      .boolean()
+      .optional()
+      .describe(
+        "Versioned: switch the model's current set to this version (default true); false commits it complete but not served, for a rollout to route to and promote",
+      ),
     predictions: z
       .string()
       .optional()
@@ -116,6 +122,7 @@ export const ingestRedisOperator = defineOperator<IngestRedisArgs>({
         ...(args.prefix === undefined ? {} : { prefix: args.prefix }),
         ...(args.minKeepShare === undefined ? {} : { minKeepShare: args.minKeepShare }),
         ...(args.force === undefined ? {} : { force: args.force }),
+        ...(args.activate === undefined ? {} : { activate: args.activate }),
       });
       let done = 0;
       for (const part of parts) {
@@ -129,7 +136,9 @@ export const ingestRedisOperator = defineOperator<IngestRedisArgs>({
       context.log(
         `${result.skipped ? 'version already complete; re-pointed' : 'ingested'} ${rows} predictions of ${args.model}` +
           (result.version
-            ? ` as version ${result.version} (previous: ${result.previous ?? 'none'})`
+            ? result.activated === false
+              ? ` as version ${result.version}, not activated (current stays ${result.previous ?? 'none'})`
+              : ` as version ${result.version} (previous: ${result.previous ?? 'none'})`
             : ' (plain keys)') +
           ` into ${redactCredentials(redisUrl)}` +
           (result.gate?.verdict === 'forced' ? `; FORCED past the safety gate: ${result.gate.reason}` : ''),

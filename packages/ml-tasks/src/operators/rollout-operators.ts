@@ -2,7 +2,8 @@
 //   ml.rollout.start    starts a rollout of a model (any strategy); `replace` takes over a running one
 //   ml.rollout.advance  a canary's check: advance, promote or abort by its guards (or `force` a step)
 //   ml.rollout.promote  the candidate (a bandit: its best arm) serves everything
-//   ml.rollout.abort    the baseline serves everything again (a promoted rollout is rolled back)
+//   ml.rollout.abort    the baseline serves everything again, and `current` is the baseline's (a promoted
+//                       rollout is rolled back; a running one's candidate never stays current)
 // Each returns the rollout's state after the step, so a downstream task (or a branch) can read it.
 import { defineOperator } from '@batuta/scheduler';
 import { z } from 'zod';
@@ -17,7 +18,9 @@ const where = {
   activatePredictionSets: z
     .boolean()
     .default(true)
-    .describe("Switch the model's current prediction set on promote and abort (default true)"),
+    .describe(
+      "Switch the model's current prediction set on promote (to the winner) and abort (back to the baseline) (default true)",
+    ),
 };
 
 /** What every rollout operator returns. */

@@ -1,7 +1,8 @@
 // A model's rollout in Redis, next to its prediction sets: the state (compare-and-set, so two servers or
 // a server and an operator never overwrite each other's step), the counters the guards and reports read,
 // and a capped log of assignments and decisions. Promoting can switch the model's `current` prediction set
-// to the winner and aborting a promoted rollout switches it back: rollback is the same operation as deploy.
+// to the winner and aborting puts it back on the baseline (a promoted rollout's, or a running one whose
+// candidate had been made current): rollback is the same operation as deploy.
 import { parseSafeJson } from '@batuta/scheduler';
 import type { Redis } from 'ioredis';
 import { MlTasksError } from '../errors.js';
@@ -86,12 +87,15 @@ export interface RolloutStoreOptions {
   activatePredictionSets?: boolean;
   /** Entries kept in the rollout log (approximately; default 100,000). */
   logMaxLength?: number;
+  /** [key, arm] pairs listed in a batch's `assigned` log entry (default 20; 0: none). */
+  logSampleSize?: number;
 }
 
 export class RolloutStore {
   readonly keys: PredictionKeys;
   private readonly sets: PredictionSets | undefined;
   private readonly logMaxLength: number;
+  private readonly logSampleSize: number;
 
   constructor(
     private readonly redis: Redis,
@@ -102,6 +106,7 @@ export class RolloutStore {
       ? new PredictionSets(redis, { model: options.model, namespace: this.keys.namespace })
       : undefined;
     this.logMaxLength = options.logMaxLength ?? 100_000;
+    this.logSampleSize = options.logSampleSize ?? 20;
   }
 
   /** The rollout and its revision, or undefined when the model never had one. */
@@ -164,20 +169,27 @@ export class RolloutStore {
   }
 
   /** Counts a request by its route; `outcome` says whether the answering version failed, and whether a
-   *  second version (shadow, or a canary's comparison) scored it and disagreed. `key`: logged as assigned. */
+   *  second version (shadow, or a canary's comparison) scored it and disagreed. `key`: logged as assigned
+   *  (a batch of one: see `recordMany`). */
   async record(route: Route, outcome: RecordOutcome = {}): Promise<void> {
     await this.recordMany([{ route, ...outcome }]);
   }
 
   /**
-   * Counts a batch of routed requests or lookups in one pipeline (one round trip), each exactly as
-   * `record` counts it: the same counters and one `assigned` log entry per keyed entry.
+   * Counts a batch of routed requests or lookups in one pipeline (one round trip): each entry adds to
+   * exactly the counters `record` adds to, summed per field, and the batch writes ONE `assigned` log
+   * entry — `n` keyed entries, `arms` (JSON: keyed entries per arm, exact) and `sample` (JSON: up to
+   * `logSampleSize` [key, arm] pairs, evenly spaced over the batch). Why a summary plus a sample, not
+   * every key: the log is capped by entries, so a full listing would make each entry up to a batch
+   * larger and the cap no bound on memory; the SRM check and the guards read the counters, never the
+   * log; and a sticky strategy's assignment of any key can be recomputed with `route()`.
    */
   async recordMany(entries: ReadonlyArray<RecordOutcome & { route: Route }>): Promise<void> {
     if (entries.length === 0) return;
     const counts = new Map<string, number>();
     const add = (field: string) => counts.set(field, (counts.get(field) ?? 0) + 1);
-    const pipeline = this.redis.pipeline();
+    const assigned: Record<string, number> = {};
+    const keyed: Array<[string, string]> = [];
     for (const { route, ...outcome } of entries) {
       const arm = route.arm === 'holdout' ? HOLDOUT : route.version;
       add(`${arm}:requests`);
@@ -190,22 +202,29 @@ export class RolloutStore {
         if (outcome.disagreed) add(`${compared}:disagreements`);
       }
       if (outcome.key !== undefined) {
-        pipeline.xadd(
-          this.keys.rolloutLog,
-          'MAXLEN',
-          '~',
-          this.logMaxLength,
-          '*',
-          'type',
-          'assigned',
-          'key',
-          outcome.key,
-          'arm',
-          arm,
-        );
+        assigned[arm] = (assigned[arm] ?? 0) + 1;
+        keyed.push([outcome.key, arm]);
       }
     }
+    const pipeline = this.redis.pipeline();
     for (const [field, count] of counts) pipeline.hincrby(this.keys.rolloutFigures, field, count);
+    if (keyed.length > 0) {
+      pipeline.xadd(
+        this.keys.rolloutLog,
+        'MAXLEN',
+        '~',
+        this.logMaxLength,
+        '*',
+        'type',
+        'assigned',
+        'n',
+        String(keyed.length),
+        'arms',
+        JSON.stringify(assigned),
+        'sample',
+        JSON.stringify(evenSample(keyed, this.logSampleSize)),
+      );
+    }
     await pipeline.exec();
   }
 
@@ -418,8 +437,17 @@ export class RolloutStore {
     nowMs: number,
   ): Promise<void> {
     if (this.sets && action === 'promote') await this.sets.activate(promotedVersion(after), { nowMs });
-    if (this.sets && action === 'abort' && before.status === 'promoted')
-      await this.sets.activate(before.spec.baseline, { nowMs });
+    if (this.sets && action === 'abort') {
+      const baseline = before.spec.baseline;
+      if (before.status === 'promoted') await this.sets.activate(baseline, { nowMs });
+      // A running rollout's candidate can be `current` too (ingested the old way, activated): put the
+      // baseline back over it, as deploy would. `current` on anything else is not this rollout's to move.
+      else
+        await this.sets.activate(baseline, {
+          nowMs,
+          onlyFrom: versionsOf(before.spec).filter((v) => v !== baseline),
+        });
+    }
     await this.log(action, { reason, step: String(after.stepIndex + 1) });
   }
 
@@ -427,6 +455,12 @@ export class RolloutStore {
     const flat = Object.entries(fields).flat();
     await this.redis.xadd(this.keys.rolloutLog, 'MAXLEN', '~', this.logMaxLength, '*', 'type', type, ...flat);
   }
+}
+
+/** Up to `size` items evenly spaced over `items` (all of them when there are no more): deterministic. */
+function evenSample<T>(items: readonly T[], size: number): T[] {
+  if (items.length <= size) return [...items];
+  return Array.from({ length: size }, (_, index) => items[Math.floor((index * items.length) / size)]!);
 }
 
 /** Every version a rollout names. */

@@ -9,7 +9,7 @@ import { evaluateModel, type GateReport, type MetricBounds, type TrustedSet } fr
 import { CachedRollout } from '../rollout/cached-rollout.js';
 import { type RandomSource, SeededRandom } from '../rollout/random.js';
 import { routerFor, secondOpinion } from '../rollout/rollout-router.js';
-import type { RolloutStore, StoredRollout } from '../rollout/rollout-store.js';
+import type { RecordOutcome, RolloutStore, StoredRollout } from '../rollout/rollout-store.js';
 import type { Route } from '../rollout/router.js';
 import type { XgboostModel } from '../xgboost/xgboost-model.js';
 
@@ -138,28 +138,32 @@ export class ModelServer {
     // A running bandit routes by its rewards so far (the stored snapshot, reread with the state).
     const router = state ? routerFor(state, this.random) : undefined;
     const answers: Prediction[] = [];
-    // The figures are counted concurrently (pipelined on one connection), not one round trip per row.
-    const records: Array<Promise<void>> = [];
+    // The batch is counted as the batch lookups count theirs: one pipeline, one log entry (recordMany).
+    const records: Array<RecordOutcome & { route: Route }> = [];
+    // Counts what was answered (and the failure) before an error leaves; a counting failure must not hide it.
+    const countThenThrow = async (error: unknown): Promise<never> => {
+      await this.options.rollouts.recordMany(records).catch(() => {});
+      throw error;
+    };
     for (const request of requests) {
       const row = this.options.featureNames.map((name) => request.features[name]!);
       const key = request.key ?? `anonymous-${Math.floor(this.random.next() * 2 ** 48)}`;
       const chosen: Route = router ? router(key) : { arm: 'baseline', version: this.options.defaultVersion };
       if (chosen.arm === 'holdout') {
         answers.push({ version: null, arm: 'holdout', prediction: null });
-        records.push(this.options.rollouts.record(chosen, { key }).catch(() => {}));
+        records.push({ route: chosen, key });
         continue;
       }
       const baseline = state?.spec.baseline ?? this.options.defaultVersion;
       let version = chosen.version;
       if (!this.servable(version)) {
         if (version === baseline || !this.servable(baseline)) {
-          await Promise.allSettled(records);
-          throw new MlTasksError(
-            'MODEL_INVALID',
-            `${this.name}: no servable version (${version} failed its validity gate)`,
-            {
-              retryable: true,
-            },
+          return countThenThrow(
+            new MlTasksError(
+              'MODEL_INVALID',
+              `${this.name}: no servable version (${version} failed its validity gate)`,
+              { retryable: true },
+            ),
           );
         }
         this.emit('served_fallback', version, `answered by ${baseline}`);
@@ -169,10 +173,8 @@ export class ModelServer {
       try {
         prediction = this.score(version, row);
       } catch (error) {
-        if (chosen.version === version)
-          records.push(this.options.rollouts.record(chosen, { error: true, key }).catch(() => {}));
-        await Promise.allSettled(records);
-        throw error;
+        if (chosen.version === version) records.push({ route: chosen, error: true, key });
+        return countThenThrow(error);
       }
       const answer: Prediction = { version, arm: version === chosen.version ? chosen.arm : 'baseline', prediction };
       // A second opinion for the disagreement guard: the shadow, or the baseline beside a candidate.
@@ -186,10 +188,10 @@ export class ModelServer {
         if (chosen.shadow) answer.shadow = { version: other, prediction: second, agreed: !disagreed };
       }
       const counted: Route = version === chosen.version ? chosen : { arm: 'baseline', version };
-      records.push(this.options.rollouts.record(counted, { compared, disagreed, key }));
+      records.push({ route: counted, compared, disagreed, key });
       answers.push(answer);
     }
-    await Promise.all(records);
+    await this.options.rollouts.recordMany(records);
     return answers;
   }
 

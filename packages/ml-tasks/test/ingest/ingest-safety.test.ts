@@ -203,7 +203,7 @@ describe('rollback and activate never land on a version known to be bad', () => 
     expect(error.code).toBe('VERSION_MARKED_BAD');
     expect(error.message).toMatch(/v3 is marked bad \(rolled back at .*\); activate it with force/);
     expect(await sets.current()).toBe('v2');
-    expect(await sets.activate('v3', { force: true })).toEqual({ previous: 'v2' });
+    expect(await sets.activate('v3', { force: true })).toEqual({ previous: 'v2', switched: true });
     expect((await sets.versions()).find((info) => info.version === 'v3')?.bad).toBeUndefined();
   });
 });

@@ -133,7 +133,7 @@ describe('versioned layout', () => {
     await expect(rollback(harness.redis, 'iris', { namespace })).rejects.toMatchObject({ code: 'NO_PREVIOUS_VERSION' });
     const sets = new PredictionSets(harness.redis, { model: 'iris', namespace });
     // v3 was rolled back from, so it is marked bad: serving it again takes force.
-    expect(await sets.activate('v3', { force: true, nowMs: 5_000 })).toEqual({ previous: 'v1' });
+    expect(await sets.activate('v3', { force: true, nowMs: 5_000 })).toEqual({ previous: 'v1', switched: true });
     expect((await activated()).v3).toBe(5_000);
     await expect(sets.activate('v9')).rejects.toMatchObject({ code: 'VERSION_CONFLICT' });
     await expect(rollback(harness.redis, 'nothing', { namespace })).rejects.toMatchObject({

@@ -90,8 +90,35 @@ describe('PredictionClient.lookupMany under a rollout', () => {
     expect(figures.candidateRequestsThisStep).toBe(candidates);
     // The candidate's lookups are compared with the baseline's set: every label differs in spelling.
     expect(figures.arms.v2).toMatchObject({ compared: candidates, disagreements: candidates });
+    // One log entry for the batch (not one per lookup), whose per-arm counts are the figures' exactly.
     const log = await harness.redis.xrange(store.keys.rolloutLog, '-', '+');
-    expect(log.filter(([, fields]) => fields[1] === 'assigned')).toHaveLength(queries.length);
+    const assigned = log.filter(([, fields]) => fields[1] === 'assigned');
+    expect(assigned).toHaveLength(1);
+    const entry = Object.fromEntries(chunk(assigned[0]![1]));
+    expect(entry.n).toBe(String(queries.length));
+    expect(JSON.parse(entry.arms!)).toEqual({ v1: queries.length - candidates, v2: candidates });
+  });
+
+  it('writes one assignment log entry per batch, however many batches, with exact counts', async () => {
+    const namespace = harness.namespace('per-batch');
+    await ingest(namespace, 'v1', LOWER);
+    await ingest(namespace, 'v2', UPPER);
+    const store = await withRollout(namespace, canary);
+    const client = new PredictionClient(harness.redis, { model: 'iris', namespace });
+    for (let from = 0; from < 300; from += 100) await client.lookupMany(queries.slice(from, from + 100));
+    const entries = (await harness.redis.xrange(store.keys.rolloutLog, '-', '+'))
+      .map(([, fields]) => Object.fromEntries(chunk(fields)))
+      .filter((entry) => entry.type === 'assigned');
+    expect(entries.map((entry) => entry.n)).toEqual(['100', '100', '100']);
+    const figures = await store.figures();
+    const logged: Record<string, number> = {};
+    for (const entry of entries) {
+      for (const [arm, count] of Object.entries(JSON.parse(entry.arms!) as Record<string, number>)) {
+        logged[arm] = (logged[arm] ?? 0) + count;
+      }
+    }
+    expect(logged).toEqual({ v1: figures.arms.v1?.requests, v2: figures.arms.v2?.requests });
+    expect(logged.v1! + logged.v2!).toBe(300);
   });
 
   it('assigns every entity the version the online ModelServer answers it with', async () => {
@@ -244,3 +271,10 @@ describe('PredictionClient.lookupMany under a rollout', () => {
     expect(again.map((result) => result.status)).toEqual(['hit', 'hit']);
   });
 });
+
+/** A stream entry's flat [field, value, …] list as pairs. */
+function chunk(fields: readonly string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let at = 0; at < fields.length; at += 2) pairs.push([fields[at]!, fields[at + 1]!]);
+  return pairs;
+}

@@ -116,6 +116,19 @@ describe('the ML operators, task by task as a DAG runs them', () => {
       redisUrl: harness.url,
     });
     expect(retry.skipped).toBe(true);
+
+    // A rollout's candidate: committed complete under its version, `current` left where it was.
+    const candidate = await run<IngestResult>('ml.ingestRedis', ingestContext, {
+      model: 'iris',
+      namespace: 'ops',
+      redisUrl: harness.url,
+      version: 'candidate',
+      activate: false,
+    });
+    expect(candidate).toMatchObject({ version: 'candidate', activated: false, previous: result.version });
+    expect(ingestContext.logs.at(-1)).toMatch(/as version candidate, not activated \(current stays manual__/);
+    expect(await harness.redis.get('batuta:ops:pred:iris:current')).toBe(result.version);
+    expect(await harness.redis.hget('batuta:ops:pred:iris:meta:candidate', 'status')).toBe('complete');
   });
 
   it('refuses to ingest when a partition is missing', async () => {

@@ -84,6 +84,53 @@ describe('the rollout store', () => {
     expect((await store.recentLog({ count: 1, withAssignments: true }))[0]?.type).toBe('promote');
   });
 
+  it('counts a batch exactly and logs it as one entry with a bounded, evenly spaced sample', async () => {
+    const namespace = harness.namespace('record-many');
+    const store = new RolloutStore(harness.redis, { model: 'iris', namespace, logSampleSize: 4 });
+    await store.start(canary, { nowMs: 0 });
+    const entries = Array.from({ length: 1_000 }, (_, i) => ({
+      route:
+        i % 10 === 9
+          ? ({ arm: 'holdout' } as const)
+          : i % 3 === 0
+            ? ({ arm: 'candidate', version: 'v2' } as const)
+            : ({ arm: 'baseline', version: 'v1' } as const),
+      key: `entity-${i}`,
+      error: i % 7 === 0,
+      compared: true,
+      disagreed: i % 2 === 0,
+    }));
+    await store.recordMany(entries);
+    const count = (test: (i: number) => boolean) => entries.filter((_, i) => test(i)).length;
+    const onCandidate = (i: number) => i % 10 !== 9 && i % 3 === 0;
+    const onBaseline = (i: number) => i % 10 !== 9 && i % 3 !== 0;
+    const figures = await store.figures();
+    expect(figures.arms['~holdout']?.requests).toBe(count((i) => i % 10 === 9));
+    expect(figures.arms.v2).toMatchObject({
+      requests: count(onCandidate),
+      errors: count((i) => onCandidate(i) && i % 7 === 0),
+      compared: count(onCandidate),
+      disagreements: count((i) => onCandidate(i) && i % 2 === 0),
+    });
+    expect(figures.arms.v1).toMatchObject({
+      requests: count(onBaseline),
+      errors: count((i) => onBaseline(i) && i % 7 === 0),
+    });
+    expect(figures.candidateRequestsThisStep).toBe(count(onCandidate));
+    const log = await harness.redis.xrange(store.keys.rolloutLog, '-', '+');
+    const assigned = log.filter(([, fields]) => fields[1] === 'assigned').map(([, fields]) => fields);
+    expect(assigned).toHaveLength(1);
+    const [type, n, arms, sample] = [1, 3, 5, 7].map((at) => assigned[0]![at]!);
+    expect([type, n]).toEqual(['assigned', '1000']);
+    expect(JSON.parse(arms!)).toEqual({ '~holdout': 100, v1: count(onBaseline), v2: count(onCandidate) });
+    expect(JSON.parse(sample!)).toEqual([
+      ['entity-0', 'v2'],
+      ['entity-250', 'v1'],
+      ['entity-500', 'v1'],
+      ['entity-750', 'v2'],
+    ]);
+  });
+
   it('aborts a canary that fails too often and leaves the baseline current; abort after a promote rolls back', async () => {
     const namespace = harness.namespace('abort');
     await ingest(namespace, 'v1');

@@ -94,6 +94,32 @@ describe('the model server', () => {
     expect(figures.arms.v2?.disagreements).toBeGreaterThan(50);
   });
 
+  it('counts a batch of requests in one log entry, the counts per arm exact, as the batch lookups do', async () => {
+    const { model, rollouts } = server(harness.namespace('batch-log'), { gate: false });
+    await rollouts.start({
+      strategy: 'canary',
+      model: 'iris',
+      baseline: 'v1',
+      candidate: 'v2',
+      steps: [{ share: 0.3, holdMs: 0, minRequests: 10 }],
+    });
+    const answers = await model.predict(rows);
+    const candidates = answers.filter((answer) => answer.version === 'v2').length;
+    const log = await harness.redis.xrange(rollouts.keys.rolloutLog, '-', '+');
+    const assigned = log.filter(([, fields]) => fields[1] === 'assigned');
+    expect(assigned).toHaveLength(1);
+    const fields = assigned[0]![1];
+    const entry = Object.fromEntries(fields.flatMap((field, at) => (at % 2 === 0 ? [[field, fields[at + 1]!]] : [])));
+    expect(entry).toMatchObject({ n: String(rows.length) });
+    expect(JSON.parse(entry.arms!)).toEqual({ v1: rows.length - candidates, v2: candidates });
+    const sample = JSON.parse(entry.sample!) as Array<[string, string]>;
+    expect(sample).toHaveLength(20);
+    for (const [key, arm] of sample) expect(answers[Number(key.slice('flower-'.length))]!.version).toBe(arm);
+    const figures = await rollouts.figures();
+    expect(figures.arms.v1?.requests).toBe(rows.length - candidates);
+    expect(figures.arms.v2?.requests).toBe(candidates);
+  });
+
   it('aborts a bad canary on its disagreement guard, answering every request before and after', async () => {
     const { model, rollouts } = server(harness.namespace('canary'), { gate: false });
     await rollouts.start({
