@@ -139,11 +139,11 @@ describe('the predictions page in a browser', () => {
     const dialog = page.getByRole('dialog', { name: 'Roll back iris?' });
     await dialog.waitFor(WAIT);
     expect(await dialog.textContent()).toContain('Consumers will read v2 instead of v3');
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.getByRole('button', { name: 'Back', exact: true }).click();
     await dialog.waitFor({ state: 'hidden', ...WAIT });
     expect(await harness.redis.get(`batuta:${namespace}:pred:iris:current`)).toBe('v3');
     await page.getByTestId('rollback').click();
-    await page.getByTestId('rollback-confirm').click();
+    await page.getByTestId('confirm-button').click();
     await page.getByRole('status').filter({ hasText: 'Rolled back from v3 to v2' }).waitFor(WAIT);
     await page.getByTestId('version-v2').getByTestId('current-badge').waitFor(WAIT);
     expect(await page.getByTestId('version-v3').textContent()).toContain('bad: rolled back at');
@@ -151,7 +151,7 @@ describe('the predictions page in a browser', () => {
 
     // Advance by hand: the panel shows step 2 and the new split.
     await panel.getByTestId('rollout-advance').click();
-    await page.getByTestId('rollout-advance-confirm').click();
+    await page.getByTestId('confirm-button').click();
     await page.getByRole('status').filter({ hasText: 'advance: moved to step 2 by hand' }).waitFor(WAIT);
     await expect.poll(() => panel.getByTestId('rollout-step').textContent(), WAIT).toContain('2 of 2');
 
