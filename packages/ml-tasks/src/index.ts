@@ -74,6 +74,7 @@ export {
 } from './rollout/rollout-spec.js';
 export {
   HOLDOUT,
+  type RecordOutcome,
   type RolloutFigures,
   type RolloutReport,
   RolloutStore,

@@ -45,6 +45,18 @@ export interface RolloutReport {
   errorRate?: DifferenceReport;
 }
 
+/** What happened to one request, for `record`. */
+export interface RecordOutcome {
+  /** The answering version failed to score it. */
+  error?: boolean;
+  /** A second version (the shadow, or the baseline beside a candidate) scored it too … */
+  compared?: boolean;
+  /** … and answered differently. */
+  disagreed?: boolean;
+  /** The entity's key, logged with its arm (the assignment log). */
+  key?: string;
+}
+
 /** The figures key of requests routed around every model. */
 export const HOLDOUT = '~holdout';
 const STEP_REQUESTS = '~step:requests';
@@ -147,20 +159,32 @@ export class RolloutStore {
 
   /** Counts a request by its route; `outcome` says whether the answering version failed, and whether a
    *  second version (shadow, or a canary's comparison) scored it and disagreed. `key`: logged as assigned. */
-  async record(route: Route, outcome: { error?: boolean; compared?: boolean; disagreed?: boolean; key?: string } = {}) {
-    const pipeline = this.redis.pipeline();
-    const figures = this.keys.rolloutFigures;
-    const arm = route.arm === 'holdout' ? HOLDOUT : route.version;
-    pipeline.hincrby(figures, `${arm}:requests`, 1);
-    if (outcome.error) pipeline.hincrby(figures, `${arm}:errors`, 1);
-    if (route.arm === 'candidate') pipeline.hincrby(figures, STEP_REQUESTS, 1);
-    const compared =
-      route.arm !== 'holdout' ? (route.shadow ?? (route.arm === 'candidate' ? route.version : undefined)) : undefined;
-    if (outcome.compared && compared) {
-      pipeline.hincrby(figures, `${compared}:compared`, 1);
-      if (outcome.disagreed) pipeline.hincrby(figures, `${compared}:disagreements`, 1);
+  async record(route: Route, outcome: RecordOutcome = {}) {
+    await this.recordMany([{ route, outcome }]);
+  }
+
+  /** Counts many requests in one round trip: the counters summed per field, one log entry per keyed request. */
+  async recordMany(requests: ReadonlyArray<{ route: Route; outcome?: RecordOutcome }>): Promise<void> {
+    if (requests.length === 0) return;
+    const increments = new Map<string, number>();
+    const add = (field: string) => increments.set(field, (increments.get(field) ?? 0) + 1);
+    const assigned: Array<{ key: string; arm: string }> = [];
+    for (const { route, outcome = {} } of requests) {
+      const arm = route.arm === 'holdout' ? HOLDOUT : route.version;
+      add(`${arm}:requests`);
+      if (outcome.error) add(`${arm}:errors`);
+      if (route.arm === 'candidate') add(STEP_REQUESTS);
+      const compared =
+        route.arm !== 'holdout' ? (route.shadow ?? (route.arm === 'candidate' ? route.version : undefined)) : undefined;
+      if (outcome.compared && compared) {
+        add(`${compared}:compared`);
+        if (outcome.disagreed) add(`${compared}:disagreements`);
+      }
+      if (outcome.key !== undefined) assigned.push({ key: outcome.key, arm });
     }
-    if (outcome.key !== undefined) {
+    const pipeline = this.redis.pipeline();
+    for (const [field, count] of increments) pipeline.hincrby(this.keys.rolloutFigures, field, count);
+    for (const { key, arm } of assigned) {
       pipeline.xadd(
         this.keys.rolloutLog,
         'MAXLEN',
@@ -170,7 +194,7 @@ export class RolloutStore {
         'type',
         'assigned',
         'key',
-        outcome.key,
+        key,
         'arm',
         arm,
       );

@@ -3,12 +3,17 @@
 // the baseline so the disagreement guard has data. Validity, always: every version passes the validity
 // gate before it serves (at start and on every `checkGates`); a request routed to a version that fails it
 // is answered by the baseline when that one passes, and refused (MODEL_INVALID → 503) when none does.
+// Off the hot path (what `batuta serve` uses): with `figuresFlushMs` the figures are summed in memory and
+// written in one pipeline per interval instead of one awaited round trip per request; and while requests
+// keep coming, the rollout state is reread in the background once it is `stateRefreshMs` old, so no
+// request waits on Redis for it (after a quiet spell the next request waits, so a state is never served
+// long after its refresh time).
 import { z } from 'zod';
 import { MlTasksError } from '../errors.js';
 import { evaluateModel, type GateReport, type MetricBounds, type TrustedSet } from '../gate/validity-gate.js';
 import { BanditPolicy } from '../rollout/bandit.js';
 import { type RandomSource, SeededRandom } from '../rollout/random.js';
-import { type RolloutStore, type StoredRollout, versionsOf } from '../rollout/rollout-store.js';
+import { type RecordOutcome, type RolloutStore, type StoredRollout, versionsOf } from '../rollout/rollout-store.js';
 import { type Route, route } from '../rollout/router.js';
 import type { XgboostModel } from '../xgboost/xgboost-model.js';
 
@@ -29,12 +34,18 @@ export interface ModelServerOptions {
   /** The validity gate: a trusted set and the metric bounds every served version must meet. */
   gate?: { trusted: TrustedSet; bounds: MetricBounds };
   rollouts: RolloutStore;
-  /** How long a read rollout state is reused (default 1 s). */
+  /** How long a read rollout state is reused (default 1 s); busy, it is reread in the background. */
   stateRefreshMs?: number;
+  /**
+   * Write the rollout figures at most this often, summed, instead of before each `predict` resolves
+   * (default: before it resolves). Up to this much of the counts is lost if the process dies; `close()`
+   * writes the rest.
+   */
+  figuresFlushMs?: number;
   /** Draws for requests without an entity key and for bandits (default: seeded from the clock). */
   random?: RandomSource;
   now?: () => number;
-  /** `gate_failed`, `gate_passed`, `served_fallback` … for the server's log. */
+  /** `gate_failed`, `gate_passed`, `served_fallback`, `figures_write_failed` … for the server's log. */
   onEvent?: (event: { event: string; model: string; version?: string; detail?: string }) => void;
 }
 
@@ -55,15 +66,22 @@ export interface ModelStatus {
 
 export class ModelServer {
   readonly name: string;
+  /** The feature names a request gives, in the model's column order. */
+  readonly featureNames: readonly string[];
   readonly requestSchema: z.ZodType<{ features: Record<string, number>; key?: string | undefined }>;
   private readonly versions: Map<string, ServedVersion>;
   private readonly gates = new Map<string, GateReport>();
   private readonly random: RandomSource;
   private readonly now: () => number;
   private cached: { state: StoredRollout | undefined; readMs: number } | undefined;
+  private refreshing: Promise<StoredRollout | undefined> | undefined;
+  private unwritten: Array<{ route: Route; outcome: RecordOutcome }> = [];
+  private flushTimer: ReturnType<typeof setInterval> | undefined;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ModelServerOptions) {
     this.name = options.name;
+    this.featureNames = options.featureNames;
     this.versions = new Map(options.versions.map((served) => [served.version, served]));
     if (!this.versions.has(options.defaultVersion)) {
       throw new MlTasksError(
@@ -141,6 +159,10 @@ export class ModelServer {
     const answers: Prediction[] = [];
     // The figures are counted concurrently (pipelined on one connection), not one round trip per row.
     const records: Array<Promise<void>> = [];
+    const countRequest = (counted: Route, outcome: RecordOutcome, failuresIgnored = false) => {
+      const written = this.count(counted, outcome);
+      if (written) records.push(failuresIgnored ? written.catch(() => {}) : written);
+    };
     for (const request of requests) {
       const row = this.options.featureNames.map((name) => request.features[name]!);
       const key = request.key ?? `anonymous-${Math.floor(this.random.next() * 2 ** 48)}`;
@@ -149,7 +171,7 @@ export class ModelServer {
         : { arm: 'baseline', version: this.options.defaultVersion };
       if (chosen.arm === 'holdout') {
         answers.push({ version: null, arm: 'holdout', prediction: null });
-        records.push(this.options.rollouts.record(chosen, { key }).catch(() => {}));
+        countRequest(chosen, { key }, true);
         continue;
       }
       const baseline = state?.spec.baseline ?? this.options.defaultVersion;
@@ -172,8 +194,7 @@ export class ModelServer {
       try {
         prediction = this.score(version, row);
       } catch (error) {
-        if (chosen.version === version)
-          records.push(this.options.rollouts.record(chosen, { error: true, key }).catch(() => {}));
+        if (chosen.version === version) countRequest(chosen, { error: true, key }, true);
         await Promise.allSettled(records);
         throw error;
       }
@@ -189,10 +210,10 @@ export class ModelServer {
         if (chosen.shadow) answer.shadow = { version: other, prediction: second, agreed: !disagreed };
       }
       const counted: Route = version === chosen.version ? chosen : { arm: 'baseline', version };
-      records.push(this.options.rollouts.record(counted, { compared, disagreed, key }));
+      countRequest(counted, { compared, disagreed, key });
       answers.push(answer);
     }
-    await Promise.all(records);
+    if (records.length > 0) await Promise.all(records);
     return answers;
   }
 
@@ -210,6 +231,38 @@ export class ModelServer {
     else await this.options.rollouts.feedback(version, reward);
   }
 
+  /** Writes the figures counted and not yet written; stops the interval. Call on shutdown. */
+  async close(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flush();
+  }
+
+  /** Writes the figures counted and not yet written (with `figuresFlushMs`; otherwise there are none). */
+  flush(): Promise<void> {
+    const batch = this.unwritten;
+    if (batch.length === 0) return this.flushing;
+    this.unwritten = [];
+    this.flushing = this.flushing
+      .then(() => this.options.rollouts.recordMany(batch))
+      .catch((error: unknown) => this.emit('figures_write_failed', '', `${batch.length} requests: ${String(error)}`));
+    return this.flushing;
+  }
+
+  /** Counts one request: now (awaited by predict), or into the next write with `figuresFlushMs`. */
+  private count(counted: Route, outcome: RecordOutcome): Promise<void> | undefined {
+    const flushMs = this.options.figuresFlushMs;
+    if (flushMs === undefined) return this.options.rollouts.record(counted, outcome);
+    this.unwritten.push({ route: counted, outcome });
+    if (!this.flushTimer) {
+      this.flushTimer = setInterval(() => void this.flush(), flushMs);
+      this.flushTimer.unref();
+    }
+    // A burst larger than a flush's worth is written at once, so memory stays bounded.
+    if (this.unwritten.length >= 10_000) void this.flush();
+    return undefined;
+  }
+
   private score(version: string, row: number[]): string | number {
     const served = this.versions.get(version)!;
     const model = served.model;
@@ -224,14 +277,36 @@ export class ModelServer {
 
   private async state(): Promise<StoredRollout | undefined> {
     const refreshMs = this.options.stateRefreshMs ?? 1_000;
-    const now = this.now();
-    if (this.cached && now - this.cached.readMs < refreshMs) return this.cached.state;
-    const found = await this.options.rollouts.read();
-    this.cached = { state: found?.rollout, readMs: now };
-    return found?.rollout;
+    const cached = this.cached;
+    if (cached) {
+      const ageMs = this.now() - cached.readMs;
+      if (ageMs < refreshMs) return cached.state;
+      // Busy: the state read a moment ago answers while a fresh one is read, so no request waits on Redis.
+      if (refreshMs > 0 && ageMs < 3 * refreshMs) {
+        void this.reread().catch((error: unknown) => this.emit('rollout_read_failed', '', String(error)));
+        return cached.state;
+      }
+    }
+    return this.reread();
+  }
+
+  /** Reads the rollout state; concurrent callers share one read. */
+  private reread(): Promise<StoredRollout | undefined> {
+    if (this.refreshing) return this.refreshing;
+    const readMs = this.now();
+    this.refreshing = this.options.rollouts
+      .read()
+      .then((found) => {
+        this.cached = { state: found?.rollout, readMs };
+        return found?.rollout;
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
   }
 
   private emit(event: string, version: string, detail: string): void {
-    this.options.onEvent?.({ event, model: this.name, version, detail });
+    this.options.onEvent?.({ event, model: this.name, ...(version ? { version } : {}), detail });
   }
 }
