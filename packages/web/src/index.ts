@@ -10,3 +10,4 @@ export { createWebMetrics, type WebMetrics } from './routes/metrics.js';
 export type { PoolStatusSource } from './routes/pool-routes.js';
 export { startWebServer, type WebServer } from './server.js';
 export { createServingApp, type ServingAppOptions } from './serving-app.js';
+export { createServingListener, isWellFormedPredict } from './serving-listener.js';
