@@ -66,23 +66,23 @@ export function createServingListener(options: ServingAppOptions): RequestListen
   const toApp = getRequestListener(app.fetch);
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  // What the app puts on every answer of its API (the health answer has them all and nothing else).
+  // What the app puts on every answer of its API (the health answer has them all and nothing else), as
+  // flat [name, value, …] lists per content type, built once: only the length is added per answer.
   const commonHeaders = Promise.resolve(app.request('http://serving.internal/v1/health')).then((answer) => {
-    const headers: Record<string, string> = {};
+    const common: string[] = [];
     answer.headers.forEach((value: string, name: string) => {
-      if (name !== 'content-type' && name !== 'content-length') headers[name] = value;
+      if (name !== 'content-type' && name !== 'content-length') common.push(name, value);
     });
-    return { headers, jsonType: answer.headers.get('content-type') ?? 'application/json' };
+    return {
+      json: [...common, 'content-type', answer.headers.get('content-type') ?? 'application/json'],
+      problem: [...common, 'content-type', 'application/problem+json'],
+    };
   });
 
   const send = async (response: ServerResponse, status: number, type: 'json' | 'problem', body: unknown) => {
-    const common = await commonHeaders;
+    const headers = (await commonHeaders)[type];
     const text = JSON.stringify(body);
-    response.writeHead(status, {
-      ...common.headers,
-      'content-type': type === 'json' ? common.jsonType : 'application/problem+json',
-      'content-length': Buffer.byteLength(text),
-    });
+    response.writeHead(status, [...headers, 'content-length', String(Buffer.byteLength(text))]);
     response.end(text);
   };
 
