@@ -9,7 +9,7 @@
 //    while requests go on, so a busy token never waits on it. Revocation takes effect at once in the
 //    process that revokes, and within `cacheMs` in every other.
 // Sessions are random ids stored hashed, with a CSRF token and a time to live.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { parseSafeJson } from '@batuta/scheduler';
 import type { Redis } from 'ioredis';
 import { hashSecret, verifySecret } from './password.js';
@@ -70,7 +70,7 @@ const principalOf = (record: TokenRecord): Principal => ({
   ...(record.models ? { models: record.models } : {}),
 });
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const sha256 = (text: string) => hash('sha256', text, 'hex');
 
 function checkRole(role: string): Role {
   if (!(ROLES as readonly string[]).includes(role))
