@@ -1,9 +1,12 @@
 // `batuta tasks clear|mark|test` and `batuta runs clear` in this process against a private Redis, with no
 // scheduler: what they list (--dry-run, --json), their not-found and usage errors, and `tasks test`
 // reading upstream outputs from a run or stubbing them. Applying is covered end to end in test/e2e.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { main } from '@batuta/cli';
 import { RedisStateStore } from '@batuta/scheduler';
 import { CONTROL_STREAM, REPAIR_REQUEST } from '@batuta/scheduler/internals';
@@ -179,5 +182,17 @@ describe('batuta tasks clear | mark | test, runs clear', () => {
     await store.close();
     expect(runs.map((r) => r.runId)).toEqual([runId]);
     expect(transform?.state).toBe('failed');
+  });
+
+  it('tasks test prints each line the task prints once, prefixed once with its task id (a real process)', async () => {
+    // In a process of its own: the task's console is captured there, which an in-process spy would hide.
+    const bin = fileURLToPath(new URL('../bin/batuta.js', import.meta.url));
+    const { stderr } = await promisify(execFile)(
+      process.execPath,
+      [bin, 'tasks', 'test', 'etl', 'transform', '--date', '2026-03-01', '--redis', redis.url, '--dags', dir],
+      { env: { ...process.env, BATUTA_NAMESPACE: redis.namespace('test-lines') } },
+    );
+    const lines = stderr.split('\n').filter((line) => line.includes('transform on'));
+    expect(lines).toEqual(['[transform] transform on 2026-03-01T00:00:00.000Z']);
   });
 });

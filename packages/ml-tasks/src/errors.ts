@@ -26,7 +26,9 @@ export type MlTasksErrorCode =
   /** A rollout already running for the model, or a state changed by someone else meanwhile. */
   | 'ROLLOUT_CONFLICT'
   /** No rollout for the model, or not one in the state the operation needs. */
-  | 'NO_ROLLOUT';
+  | 'NO_ROLLOUT'
+  /** The live miss policy's remote model server failed or refused (its status and answer in the message). */
+  | 'LIVE_SCORER_FAILED';
 
 /** The base class of every error @batuta/ml-tasks throws; `code` is stable, `details` carries the figures. */
 export class MlTasksError extends BatutaError<MlTasksErrorCode> {

@@ -43,6 +43,7 @@ export {
 export { type DrainedMisses, drainMisses, recordMiss } from './lookup/misses.js';
 export {
   type LiveScorer,
+  type LookupArm,
   type LookupQuery,
   type LookupResult,
   liveScorer,
@@ -50,11 +51,13 @@ export {
   PredictionClient,
   type PredictionClientOptions,
 } from './lookup/prediction-client.js';
+export { type ServedModelScorerOptions, servedModelScorer } from './lookup/served-model-scorer.js';
 export { DEFAULT_REDIS_URL, openRedis, redisUrlFor } from './operators/task-inputs.js';
 export { ML_OPERATOR_NAMES, registerMlOperators } from './operators.js';
 export { type BatchPredictions, type BatchPredictOptions, batchPredict } from './predict/batch-predict.js';
 export { type PredictAndIngestOptions, predictAndIngest } from './predict/predict-and-ingest.js';
 export { type ArmStats, type BanditAlgorithm, BanditPolicy } from './rollout/bandit.js';
+export { CachedRollout } from './rollout/cached-rollout.js';
 export {
   type ArmFigures,
   type CanaryAction,
@@ -64,6 +67,7 @@ export {
   emptyArmFigures,
 } from './rollout/canary.js';
 export { type RandomSource, SeededRandom } from './rollout/random.js';
+export { routerFor, secondOpinion } from './rollout/rollout-router.js';
 export {
   type CanaryGuards,
   type CanaryStep,

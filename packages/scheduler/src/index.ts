@@ -63,6 +63,7 @@ export {
 export { MemoryLogStore } from './logs/memory-log-store.js';
 export { RedisLogStore, type RedisLogStoreOptions } from './logs/redis-log-store.js';
 export { type MetricsServer, startMetricsServer } from './metrics/metrics-server.js';
+export { RunTracer, type RunTracerOptions } from './metrics/run-tracer.js';
 export { SchedulerMetrics, type SchedulerMetricsOptions } from './metrics/scheduler-metrics.js';
 export {
   createOperatorRegistry,

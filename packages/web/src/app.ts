@@ -17,7 +17,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AuthStore } from './auth/auth-store.js';
-import { mayView, operableDag, visibleDag } from './auth/dag-access.js';
+import { mayOperate, mayView, operableDag, visibleDag } from './auth/dag-access.js';
 import { type Principal, type Role, roleAllows } from './auth/roles.js';
 import { type Env, installCommon, SESSION_COOKIE, validationHook } from './http-common.js';
 import { ProblemError, sendProblem } from './problem.js';
@@ -206,7 +206,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
             store.isDagPaused(dag.id),
             store.listRuns({ dagId: dag.id, limit: 5 }),
           ]);
-          return schemas.dagSummaryOf(dag, paused, runs);
+          return { ...schemas.dagSummaryOf(dag, paused, runs, now()), mayOperate: mayOperate(principal, dag.access) };
         }),
       );
       return c.json({ dags: summaries }, 200);
@@ -232,7 +232,9 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
         store.isDagPaused(dag.id),
         store.listRuns({ dagId: dag.id, limit: 5 }),
       ]);
-      return c.json(schemas.dagDetailOf(dag, paused, runs), 200);
+      // The UI shows operators' buttons only to whom the API would let use them.
+      const operate = mayOperate(c.get('principal'), dag.access);
+      return c.json({ ...schemas.dagDetailOf(dag, paused, runs, now()), mayOperate: operate }, 200);
     },
   );
 
@@ -257,7 +259,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
       const { paused } = c.req.valid('json');
       await store.setDagPaused(dag.id, paused);
       const runs = await store.listRuns({ dagId: dag.id, limit: 5 });
-      return c.json(schemas.dagDetailOf(dag, paused, runs), 200);
+      return c.json(schemas.dagDetailOf(dag, paused, runs, now()), 200);
     },
   );
 

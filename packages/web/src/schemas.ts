@@ -2,6 +2,7 @@
 // and generate the OpenAPI document.
 
 import type { DagRunRecord, DagSpec, TaskInstanceRecord } from '@batuta/scheduler';
+import { Timetable } from '@batuta/scheduler/internals';
 import { z } from '@hono/zod-openapi';
 
 const NAME = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -99,8 +100,16 @@ export const dagSummary = z
     owner: z.string().optional(),
     schedule: z.unknown(),
     paused: z.boolean(),
+    nextFire: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The next time-based fire (ISO 8601) within the start and end dates; null when none' }),
     taskCount: z.number().int(),
     lastRuns: z.array(z.object({ runId: z.string(), state: runState, logicalDate: z.string() })),
+    mayOperate: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'Whether the caller may trigger, pause, cancel, clear and mark (role and access)' }),
   })
   .openapi('DagSummary');
 
@@ -175,7 +184,13 @@ export function instanceOf(record: TaskInstanceRecord): z.infer<typeof taskInsta
   });
 }
 
-export function dagSummaryOf(dag: DagSpec, paused: boolean, runs: DagRunRecord[]): z.infer<typeof dagSummary> {
+export function dagSummaryOf(
+  dag: DagSpec,
+  paused: boolean,
+  runs: DagRunRecord[],
+  nowMs: number,
+): z.infer<typeof dagSummary> {
+  const next = Timetable.of(dag)?.nextFire(nowMs);
   return defined({
     dagId: dag.id,
     description: dag.description,
@@ -183,6 +198,7 @@ export function dagSummaryOf(dag: DagSpec, paused: boolean, runs: DagRunRecord[]
     owner: dag.owner,
     schedule: dag.schedule ?? null,
     paused,
+    nextFire: next === undefined ? null : new Date(next).toISOString(),
     taskCount: dag.tasks.length,
     lastRuns: runs.map((r) => ({
       runId: r.runId,
@@ -192,9 +208,14 @@ export function dagSummaryOf(dag: DagSpec, paused: boolean, runs: DagRunRecord[]
   });
 }
 
-export function dagDetailOf(dag: DagSpec, paused: boolean, runs: DagRunRecord[]): z.infer<typeof dagDetail> {
+export function dagDetailOf(
+  dag: DagSpec,
+  paused: boolean,
+  runs: DagRunRecord[],
+  nowMs: number,
+): z.infer<typeof dagDetail> {
   return {
-    ...dagSummaryOf(dag, paused, runs),
+    ...dagSummaryOf(dag, paused, runs, nowMs),
     params: dag.params,
     tasks: dag.tasks.map((task) =>
       defined({

@@ -60,7 +60,7 @@ export function createServingApp(options: ServingAppOptions): OpenAPIHono<Env> {
   installCommon(app, {
     prefix: '/v1',
     auth: options.auth,
-    publicPaths: new Set(['/v1/health']),
+    publicPaths: new Set(['/v1/health', '/v1/openapi.json']),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.onError ? { onError: options.onError } : {}),
   });

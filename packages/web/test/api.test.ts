@@ -72,7 +72,11 @@ describe('the REST API', () => {
     expect(list.status).toBe(200);
     expect(list.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(list.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(await json(list)).toMatchObject({ dags: [{ dagId: 'report', paused: false, taskCount: 2 }] });
+    const listed = await json(list);
+    expect(listed).toMatchObject({ dags: [{ dagId: 'report', paused: false, taskCount: 2 }] });
+    // The next fire of the hourly cron after the injected clock: the top of the following hour.
+    const hour = 3_600_000;
+    expect(listed.dags[0].nextFire).toBe(new Date((Math.floor(clock / hour) + 1) * hour).toISOString());
     const detail = await json(call('/api/dags/report', { as: 'viewer' }));
     expect(detail.tasks.map((t: { taskId: string }) => t.taskId)).toEqual(['a', 'b']);
     expect((await call('/api/dags/nope', { as: 'viewer' })).status).toBe(404);

@@ -217,6 +217,21 @@ describe('per-DAG access', () => {
   });
 });
 
+describe('what the UI may offer', () => {
+  it("says in a DAG's detail whether the caller may operate it, by role and by the DAG's access", async () => {
+    const mayOperate = async (dagId: string, as: string) => (await json(call(`/api/dags/${dagId}`, { as }))).mayOperate;
+    expect(await mayOperate('report', 'viewer')).toBe(false);
+    expect(await mayOperate('report', 'operator')).toBe(true);
+    expect(await mayOperate('shared', 'operator')).toBe(false); // operate is ana's only
+    expect(await mayOperate('shared', 'ana')).toBe(true);
+    expect(await mayOperate('shared', 'admin')).toBe(true);
+    const listed = async (as: string) =>
+      Object.fromEntries((await json(call('/api/dags', { as }))).dags.map((dag: Body) => [dag.dagId, dag.mayOperate]));
+    expect(await listed('operator')).toMatchObject({ report: true, shared: false });
+    expect(await listed('ana')).toMatchObject({ report: true, shared: true, secret: true });
+  });
+});
+
 describe('clear, mark, pools and live changes with a real scheduler', () => {
   it('streams the run’s changes to two clients over one subscription, then marks and clears it', async () => {
     const scheduler = createScheduler({

@@ -1,11 +1,13 @@
 // The browser UI in headless Chromium (Debian's package, driven by playwright-core) against a real web
 // server and a private Redis: log in, see the DAG list with its last runs, open the grid, trigger a run
 // with a conf from the form generated from the params and see it queued, open the run and cancel it, and
-// a viewer sees no trigger form. No page may break the CSP (no inline script or style) or throw.
+// a viewer sees no trigger form. The operator's pages: the graph of a run (live states, a click opens the
+// task), a task's tries and its log followed live, clear behind a confirmation, pools, the theme toggle, and
+// a state change arriving over the event stream. No page may break the CSP (no inline script or style) or throw.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseDagYaml, RedisStateStore, type TaskInstanceRecord } from '@batuta/scheduler';
+import { parseDagYaml, RedisLogStore, RedisStateStore, type TaskInstanceRecord } from '@batuta/scheduler';
 import { useRedisServer } from '@batuta/testing';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +41,16 @@ tasks:
 `,
   'report.yaml',
 );
+// Visible to everyone, operable by no one but admins: an operator gets no buttons on it.
+const guarded = parseDagYaml(
+  `id: guarded
+access:
+  operate: ["user:someone-else"]
+tasks:
+  only: { operator: empty }
+`,
+  'guarded.yaml',
+);
 const WIDE_TASKS = 400;
 const wide = parseDagYaml(
   `id: wide\ntasks:\n${Array.from({ length: WIDE_TASKS }, (_, i) => `  t${String(i).padStart(3, '0')}: { operator: empty }`).join('\n')}\n`,
@@ -47,6 +59,7 @@ const wide = parseDagYaml(
 const cheap = { N: 1024, r: 8, p: 1 };
 
 let store: RedisStateStore;
+let logStore: RedisLogStore;
 let server: WebServer;
 let browser: Browser;
 const problems: string[] = [];
@@ -128,11 +141,39 @@ beforeAll(async () => {
     Object.fromEntries(wide.tasks.map((task, i) => [task.id, i % 7 === 0 ? 'failed' : 'success'])),
     'wide',
   );
+  await seedRun('scheduled__guarded__1', 6, { only: 'failed' }, 'guarded');
   const dags = new Map([
+    [guarded.id, guarded],
     [dag.id, dag],
     [wide.id, wide],
   ]);
-  const app = createWebApp({ store, auth, dags: () => dags, secureCookies: false });
+  logStore = new RedisLogStore({ redis: harness.redis, namespace });
+  const pools = {
+    read: async () => [
+      {
+        pool: 'gpu',
+        capacity: { cpu: 8, memoryMb: 32768, gpu: 1, custom: {} },
+        minWorkers: 0,
+        maxWorkers: 4,
+        workersAlive: 2,
+        waiting: 7,
+        active: 2,
+        delayed: 1,
+        admitted: { cpu: 6, memoryMb: 4096, gpu: 2, custom: {} },
+        desiredWorkers: 3,
+      },
+    ],
+  };
+  const app = createWebApp({
+    store,
+    auth,
+    logStore,
+    pools,
+    dags: () => dags,
+    secureCookies: false,
+    // No scheduler runs here: a clear is answered "requested" soon instead of after the default 10 s.
+    repairWaitMs: 300,
+  });
   server = await startWebServer(app, { port: 0 });
   browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
 }, 120_000);
@@ -158,6 +199,7 @@ describe('the web UI in a browser', () => {
       .waitFor(WAIT);
     expect(await page.getByRole('link', { name: /: success$/ }).count()).toBe(1);
     expect(await page.getByRole('switch', { name: 'Paused: report' }).isEnabled()).toBe(true);
+    expect(await page.getByRole('switch', { name: 'Paused: guarded' }).isDisabled()).toBe(true); // its access
 
     // The grid: three tasks by two runs, coloured by state.
     await page.getByRole('link', { name: 'report', exact: true }).click();
@@ -189,8 +231,17 @@ describe('the web UI in a browser', () => {
     await page.getByRole('heading', { name: `Run ${triggered!.runId}` }).waitFor(WAIT);
     expect(await page.locator('pre.conf').textContent()).toContain('"Weekly"');
     await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel the run' }).click();
     await page.getByRole('status').filter({ hasText: 'Cancelled.' }).waitFor(WAIT);
     expect((await store.getRun(triggered!.runId))?.state).toBe('failed');
+
+    // A DAG this operator may see but not operate (its access): no trigger, clear or cancel buttons.
+    await page.goto(`${server.url}/runs/scheduled__guarded__1`);
+    await page.getByTestId('run-state').filter({ hasText: 'failed' }).waitFor(WAIT);
+    expect(await page.getByTestId('clear-button').count()).toBe(0);
+    await page.goto(`${server.url}/dags/guarded`);
+    await page.getByRole('table', { name: 'Task states by run' }).waitFor(WAIT);
+    expect(await page.getByTestId('trigger-button').count()).toBe(0);
 
     // A page opened by its address (index.html for any UI path) keeps the session and its CSRF token.
     await page.goto(`${server.url}/dags/report`);
@@ -242,6 +293,198 @@ describe('the web UI in a browser', () => {
     });
     await page.getByRole('link', { name: /^t399 in the run of .*: failed, try 1$/ }).waitFor(WAIT);
     expect(await page.getByRole('link', { name: /^t000 in the run/ }).count()).toBe(0);
+    // Enter on a cell opens that task's tries and logs in that run.
+    await page.getByTestId('grid-cell-scheduled__wide__1-t399').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Task t399' }).waitFor(WAIT);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('draws the graph of a run coloured by state, counts mapped instances, and opens a task from a node', async () => {
+    const logicalDateMs = Date.UTC(2026, 11, 1, 7);
+    await store.createRun({
+      runId: 'mapped__report',
+      dagId: 'report',
+      kind: 'manual',
+      state: 'running',
+      logicalDateMs,
+      conf: {},
+      createdMs: logicalDateMs,
+    });
+    const instance = (taskId: string, mapIndex: number, state: TaskInstanceRecord['state']) => ({
+      record: { runId: 'mapped__report', taskId, mapIndex, state, tryNumber: 1 },
+    });
+    await store.applyTransition('mapped__report', {
+      instances: [
+        instance('extract', -1, 'success'),
+        instance('transform', 0, 'success'),
+        instance('transform', 1, 'failed'),
+        instance('transform', 2, 'success'),
+      ],
+    });
+    const page = await newPage();
+    await logIn(page, 'ana', 'correct horse battery');
+
+    // The DAG's shape, from the DAG page's link.
+    await page.goto(`${server.url}/dags/report`);
+    await page.getByTestId('graph-link').click();
+    await page.getByTestId('graph-node-extract').waitFor(WAIT);
+    expect(await page.locator('[data-testid^="graph-node-"]').count()).toBe(3);
+    expect(await page.locator('.graph .edge').count()).toBe(2);
+    expect(await page.getByTestId('graph-node-load').getAttribute('data-state')).toBe('plain');
+
+    // A run's graph: each task in its state; nodes are links reachable with Tab.
+    await page.getByTestId('graph-run-choice').selectOption('scheduled__report__2');
+    await expect.poll(() => page.getByTestId('graph-node-transform').getAttribute('data-state'), WAIT).toBe('failed');
+    expect(await page.getByTestId('graph-node-extract').getAttribute('data-state')).toBe('success');
+    expect(await page.getByTestId('graph-node-load').getAttribute('data-state')).toBe('upstream_failed');
+    expect(await page.getByRole('link', { name: 'transform: failed, try 1' }).count()).toBe(1);
+
+    // Mapped instances are summarised: the most urgent state, and a count per state.
+    await page.goto(`${server.url}/runs/mapped__report/graph`);
+    const mapped = page.getByTestId('graph-node-transform');
+    await expect.poll(() => mapped.getAttribute('aria-label'), WAIT).toBe('transform: 3 mapped: 1 failed, 2 success');
+    expect(await mapped.getAttribute('data-state')).toBe('failed');
+    expect(await page.getByTestId('graph-node-load').getAttribute('data-state')).toBe('none');
+
+    expect(await page.getByTestId('graph-counts').textContent()).toContain('1 failed');
+
+    // A node opens the task's page: with the keyboard (Tab reaches the nodes, Enter follows), or a click.
+    await page.getByTestId('graph-node-extract').focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Task extract' }).waitFor(WAIT);
+    await page.goto(`${server.url}/runs/scheduled__report__2/graph`);
+    await page.getByTestId('graph-node-transform').click();
+    await page.getByRole('heading', { name: 'Task transform' }).waitFor(WAIT);
+    expect(new URL(page.url()).pathname).toBe('/runs/scheduled__report__2/tasks/transform');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("shows a task's tries and follows its log live; a viewer gets no clear or trigger buttons", async () => {
+    const attempt = { runId: 'scheduled__report__2', taskId: 'transform', mapIndex: -1, tryNumber: 1 };
+    await logStore.append(attempt, [
+      { atMs: Date.UTC(2026, 11, 1, 4, 0, 1), stream: 'stdout', text: 'reading the source table' },
+      { atMs: Date.UTC(2026, 11, 1, 4, 0, 2), stream: 'stderr', text: 'the source table is empty' },
+    ]);
+    const page = await newPage();
+    await logIn(page, 'vic', 'a viewer only');
+    await page.goto(`${server.url}/runs/scheduled__report__2/tasks/transform`);
+    const viewer = page.getByTestId('log-viewer');
+    await viewer.filter({ hasText: 'reading the source table' }).waitFor(WAIT);
+    expect(await page.getByTestId('tries').textContent()).toContain('worker-1');
+
+    // Lines written while the page is open arrive without a reload, until the try's log ends.
+    await logStore.append(attempt, [{ atMs: Date.UTC(2026, 11, 1, 4, 0, 3), stream: 'stdout', text: 'gave up' }], {
+      end: true,
+    });
+    await viewer.filter({ hasText: 'gave up' }).waitFor(WAIT);
+    await page.getByText('The try has ended.').waitFor(WAIT);
+
+    // A viewer sees no repair buttons and no trigger button.
+    expect(await page.getByTestId('clear-task-transform').count()).toBe(0);
+    await page.goto(`${server.url}/runs/scheduled__report__2`);
+    await page.getByTestId('run-state').filter({ hasText: 'failed' }).waitFor(WAIT);
+    expect(await page.getByTestId('clear-button').count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Clear/ }).count()).toBe(0);
+    await page.goto(`${server.url}/dags/report`);
+    await page.getByRole('table', { name: 'Task states by run' }).waitFor(WAIT);
+    expect(await page.getByTestId('trigger-button').count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('lets an operator clear a task with its downstream after confirming', async () => {
+    const page = await newPage();
+    await logIn(page, 'ana', 'correct horse battery');
+    await page.goto(`${server.url}/runs/scheduled__report__2`);
+    await page.getByTestId('clear-task-transform').click();
+    const dialog = page.getByRole('dialog', { name: 'Clear transform?' });
+    await dialog.waitFor(WAIT);
+    expect(await dialog.getByTestId('clear-downstream').isChecked()).toBe(true);
+    await dialog.getByRole('button', { name: 'Back' }).click();
+    expect(await page.getByRole('dialog').count()).toBe(0);
+
+    await page.getByTestId('clear-button').click();
+    await page.getByRole('dialog').getByTestId('clear-task-choice').selectOption('transform');
+    await page.getByRole('dialog').getByTestId('clear-only-failed').check();
+    await page.getByTestId('confirm-button').click();
+    // No scheduler drives this run, so the request stays requested: the UI says so.
+    await page.getByRole('status').filter({ hasText: 'Requested' }).waitFor(WAIT);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('shows a state change pushed over the event stream without a reload', async () => {
+    const logicalDateMs = Date.UTC(2026, 11, 1, 8);
+    await store.createRun({
+      runId: 'live__report',
+      dagId: 'report',
+      kind: 'manual',
+      state: 'running',
+      logicalDateMs,
+      conf: {},
+      createdMs: logicalDateMs,
+    });
+    await store.applyTransition('live__report', {
+      instances: [
+        { record: { runId: 'live__report', taskId: 'extract', mapIndex: -1, state: 'running', tryNumber: 1 } },
+      ],
+    });
+    const page = await newPage();
+    await logIn(page, 'vic', 'a viewer only');
+    await page.goto(`${server.url}/dags/report`);
+    const cell = page.getByTestId('grid-cell-live__report-extract');
+    await expect.poll(() => cell.getAttribute('class'), WAIT).toContain('state-running');
+    await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor(WAIT);
+    // The fallback poll (30 s) is slower than this wait: only the stream can bring the change in time.
+    await store.applyTransition('live__report', {
+      instances: [
+        {
+          record: { runId: 'live__report', taskId: 'extract', mapIndex: -1, state: 'success', tryNumber: 1 },
+          expectState: 'running',
+        },
+      ],
+    });
+    await expect.poll(() => cell.getAttribute('class'), WAIT).toContain('state-success');
+
+    await page.goto(`${server.url}/runs/live__report`);
+    await page.getByTestId('run-state').filter({ hasText: 'running' }).waitFor(WAIT);
+    await page.getByTestId('live-status').filter({ hasText: 'Live' }).waitFor(WAIT);
+    await store.applyTransition('live__report', { run: { patch: { state: 'success', endMs: logicalDateMs + 1 } } });
+    await page.getByTestId('run-state').filter({ hasText: 'success' }).waitFor(WAIT);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it('lists the worker pools, and switches to the dark theme and remembers it', async () => {
+    const page = await newPage();
+    await logIn(page, 'vic', 'a viewer only');
+    await page.getByRole('link', { name: 'Pools' }).click();
+    const row = page.getByTestId('pool-gpu');
+    await row.waitFor(WAIT);
+    expect(await page.getByTestId('pool-gpu-waiting').textContent()).toBe('7');
+    expect(await row.textContent()).toContain('6 / 16'); // cpu admitted of 2 workers × 8
+    expect(await page.getByRole('meter', { name: 'CPU in use in gpu' }).count()).toBe(1);
+
+    // Expressions as strings: the tests' TypeScript has no DOM library.
+    const theme = () => page.evaluate<string>("document.documentElement.dataset.theme ?? 'system'");
+    const background = () => page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+    expect(await theme()).toBe('system');
+    const light = await background();
+    const toggle = page.getByRole('button', { name: 'Dark theme' });
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    await toggle.click();
+    expect(await theme()).toBe('dark');
+    expect(await background()).not.toBe(light);
+    await page.reload();
+    await row.waitFor(WAIT);
+    expect(await theme()).toBe('dark');
+    expect(await page.getByTestId('theme-toggle').getAttribute('aria-pressed')).toBe('true');
+    await page.getByTestId('theme-toggle').click();
+    expect(await theme()).toBe('light');
+    expect(await background()).toBe(light);
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -36,7 +36,9 @@ export async function predictionsGet(
   if (!id && features.length === 0) throw new UsageError('give the features (e.g. 5.0 2.9 1.1 0.4) or --id ID');
   const values = features.map(parseFeature);
   return withRedis(config, async (redis) => {
-    const client = new PredictionClient(redis, { model, namespace: config.namespace });
+    // Routed as a consumer's lookup would be, but not counted: a person's probe is not traffic, and it
+    // must not move a canary's figures or its sample-ratio check.
+    const client = new PredictionClient(redis, { model, namespace: config.namespace, countAssignments: false });
     const result = await client.lookup(id ? { id } : values);
     const found = 'value' in result;
     const version = 'version' in result && result.version ? String(result.version) : null;

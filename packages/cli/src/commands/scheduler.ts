@@ -24,6 +24,7 @@ import {
   RedisStateStore,
   RunCoordinator,
   type RunListener,
+  RunTracer,
   redactCredentials,
   SchedulerDaemon,
   type SchedulerLogEvent,
@@ -149,10 +150,12 @@ export async function schedulerCommand(
     callbackFailed: (runId, what, error) =>
       jsonLog({ event: 'callback_failed', level: 'warn', runId, what, message: String(error) }),
   };
+  // Spans go to whatever OpenTelemetry provider the process registered (none: no-op); see operations.md.
+  const tracer = new RunTracer();
   const coordinator = new RunCoordinator({
     store,
     executor,
-    listener: metrics ? metrics.listener(listener) : listener,
+    listener: tracer.listener(metrics ? metrics.listener(listener) : listener),
   });
   const daemon = new SchedulerDaemon({
     store,
@@ -208,6 +211,7 @@ export async function schedulerCommand(
       await stopScalers?.();
       await daemon.stop();
       await coordinator.close();
+      tracer.close();
       await logStore.close();
       await store.close();
       await metricsServing?.close();

@@ -306,7 +306,9 @@ export async function tasksTest(
   process.once('SIGINT', stop);
   try {
     const output = await invoke(job, abort.signal, {
-      log: (message) => console.error(`[${taskId}] ${message}`),
+      // Straight to stderr: console.error here would be captured as the task's own console line and
+      // come back through this sink, prefixed twice.
+      log: (message) => process.stderr.write(`[${taskId}] ${message}\n`),
       progress: () => {},
     });
     if (options.json) console.log(JSON.stringify({ dagId, taskId, state: 'success', output: output ?? null }));

@@ -45,15 +45,12 @@ export interface RolloutReport {
   errorRate?: DifferenceReport;
 }
 
-/** What happened to one request, for `record`. */
+/** What a counted request went through: the answering version failed; a second version scored it and disagreed. */
 export interface RecordOutcome {
-  /** The answering version failed to score it. */
   error?: boolean;
-  /** A second version (the shadow, or the baseline beside a candidate) scored it too … */
   compared?: boolean;
-  /** … and answered differently. */
   disagreed?: boolean;
-  /** The entity's key, logged with its arm (the assignment log). */
+  /** The entity's key, logged as assigned to the arm. */
   key?: string;
 }
 
@@ -159,17 +156,20 @@ export class RolloutStore {
 
   /** Counts a request by its route; `outcome` says whether the answering version failed, and whether a
    *  second version (shadow, or a canary's comparison) scored it and disagreed. `key`: logged as assigned. */
-  async record(route: Route, outcome: RecordOutcome = {}) {
-    await this.recordMany([{ route, outcome }]);
+  async record(route: Route, outcome: RecordOutcome = {}): Promise<void> {
+    await this.recordMany([{ route, ...outcome }]);
   }
 
-  /** Counts many requests in one round trip: the counters summed per field, one log entry per keyed request. */
-  async recordMany(requests: ReadonlyArray<{ route: Route; outcome?: RecordOutcome }>): Promise<void> {
-    if (requests.length === 0) return;
-    const increments = new Map<string, number>();
-    const add = (field: string) => increments.set(field, (increments.get(field) ?? 0) + 1);
-    const assigned: Array<{ key: string; arm: string }> = [];
-    for (const { route, outcome = {} } of requests) {
+  /**
+   * Counts a batch of routed requests or lookups in one pipeline (one round trip), each exactly as
+   * `record` counts it: the same counters and one `assigned` log entry per keyed entry.
+   */
+  async recordMany(entries: ReadonlyArray<RecordOutcome & { route: Route }>): Promise<void> {
+    if (entries.length === 0) return;
+    const counts = new Map<string, number>();
+    const add = (field: string) => counts.set(field, (counts.get(field) ?? 0) + 1);
+    const pipeline = this.redis.pipeline();
+    for (const { route, ...outcome } of entries) {
       const arm = route.arm === 'holdout' ? HOLDOUT : route.version;
       add(`${arm}:requests`);
       if (outcome.error) add(`${arm}:errors`);
@@ -180,25 +180,23 @@ export class RolloutStore {
         add(`${compared}:compared`);
         if (outcome.disagreed) add(`${compared}:disagreements`);
       }
-      if (outcome.key !== undefined) assigned.push({ key: outcome.key, arm });
+      if (outcome.key !== undefined) {
+        pipeline.xadd(
+          this.keys.rolloutLog,
+          'MAXLEN',
+          '~',
+          this.logMaxLength,
+          '*',
+          'type',
+          'assigned',
+          'key',
+          outcome.key,
+          'arm',
+          arm,
+        );
+      }
     }
-    const pipeline = this.redis.pipeline();
-    for (const [field, count] of increments) pipeline.hincrby(this.keys.rolloutFigures, field, count);
-    for (const { key, arm } of assigned) {
-      pipeline.xadd(
-        this.keys.rolloutLog,
-        'MAXLEN',
-        '~',
-        this.logMaxLength,
-        '*',
-        'type',
-        'assigned',
-        'key',
-        key,
-        'arm',
-        arm,
-      );
-    }
+    for (const [field, count] of counts) pipeline.hincrby(this.keys.rolloutFigures, field, count);
     await pipeline.exec();
   }
 

@@ -11,10 +11,11 @@
 import { z } from 'zod';
 import { MlTasksError } from '../errors.js';
 import { evaluateModel, type GateReport, type MetricBounds, type TrustedSet } from '../gate/validity-gate.js';
-import { BanditPolicy } from '../rollout/bandit.js';
+import { CachedRollout } from '../rollout/cached-rollout.js';
 import { type RandomSource, SeededRandom } from '../rollout/random.js';
-import { type RecordOutcome, type RolloutStore, type StoredRollout, versionsOf } from '../rollout/rollout-store.js';
-import { type Route, route } from '../rollout/router.js';
+import { routerFor, secondOpinion } from '../rollout/rollout-router.js';
+import type { RecordOutcome, RolloutStore, StoredRollout } from '../rollout/rollout-store.js';
+import type { Route } from '../rollout/router.js';
 import type { XgboostModel } from '../xgboost/xgboost-model.js';
 
 export interface ServedVersion {
@@ -73,9 +74,8 @@ export class ModelServer {
   private readonly gates = new Map<string, GateReport>();
   private readonly random: RandomSource;
   private readonly now: () => number;
-  private cached: { state: StoredRollout | undefined; readMs: number } | undefined;
-  private refreshing: Promise<StoredRollout | undefined> | undefined;
-  private unwritten: Array<{ route: Route; outcome: RecordOutcome }> = [];
+  private readonly rollout: CachedRollout;
+  private unwritten: Array<RecordOutcome & { route: Route }> = [];
   private flushTimer: ReturnType<typeof setInterval> | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -103,6 +103,10 @@ export class ModelServer {
     this.requestSchema = z.object({ features, key: z.string().min(1).max(500).optional() }).strict() as never;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? new SeededRandom(this.now() >>> 0);
+    this.rollout = new CachedRollout(options.rollouts, options.stateRefreshMs ?? 1_000, this.now, {
+      background: true,
+      onReadError: (error) => this.emit('rollout_read_failed', '', String(error)),
+    });
   }
 
   /** Runs the validity gate on every version; call at start and on a schedule. */
@@ -152,10 +156,7 @@ export class ModelServer {
   ): Promise<Prediction[]> {
     const state = await this.state();
     // A running bandit routes by its rewards so far (the stored snapshot, reread with the state).
-    const bandit =
-      state?.status === 'running' && state.spec.strategy === 'bandit'
-        ? new BanditPolicy(versionsOf(state.spec), state.spec.algorithm, state.spec.explorationFloor, state.bandit)
-        : undefined;
+    const router = state ? routerFor(state, this.random) : undefined;
     const answers: Prediction[] = [];
     // The figures are counted concurrently (pipelined on one connection), not one round trip per row.
     const records: Array<Promise<void>> = [];
@@ -166,9 +167,7 @@ export class ModelServer {
     for (const request of requests) {
       const row = this.options.featureNames.map((name) => request.features[name]!);
       const key = request.key ?? `anonymous-${Math.floor(this.random.next() * 2 ** 48)}`;
-      const chosen: Route = state
-        ? route(state, key, { random: this.random, ...(bandit ? { bandit } : {}) })
-        : { arm: 'baseline', version: this.options.defaultVersion };
+      const chosen: Route = router ? router(key) : { arm: 'baseline', version: this.options.defaultVersion };
       if (chosen.arm === 'holdout') {
         answers.push({ version: null, arm: 'holdout', prediction: null });
         countRequest(chosen, { key }, true);
@@ -200,7 +199,7 @@ export class ModelServer {
       }
       const answer: Prediction = { version, arm: version === chosen.version ? chosen.arm : 'baseline', prediction };
       // A second opinion for the disagreement guard: the shadow, or the baseline beside a candidate.
-      const other = chosen.shadow ?? (chosen.arm === 'candidate' && version !== baseline ? baseline : undefined);
+      const other = secondOpinion(chosen, version, baseline);
       let compared = false;
       let disagreed = false;
       if (other !== undefined && this.servable(other)) {
@@ -253,7 +252,7 @@ export class ModelServer {
   private count(counted: Route, outcome: RecordOutcome): Promise<void> | undefined {
     const flushMs = this.options.figuresFlushMs;
     if (flushMs === undefined) return this.options.rollouts.record(counted, outcome);
-    this.unwritten.push({ route: counted, outcome });
+    this.unwritten.push({ route: counted, ...outcome });
     if (!this.flushTimer) {
       this.flushTimer = setInterval(() => void this.flush(), flushMs);
       this.flushTimer.unref();
@@ -275,35 +274,8 @@ export class ModelServer {
     return model.predictRow(row)[0]!;
   }
 
-  private async state(): Promise<StoredRollout | undefined> {
-    const refreshMs = this.options.stateRefreshMs ?? 1_000;
-    const cached = this.cached;
-    if (cached) {
-      const ageMs = this.now() - cached.readMs;
-      if (ageMs < refreshMs) return cached.state;
-      // Busy: the state read a moment ago answers while a fresh one is read, so no request waits on Redis.
-      if (refreshMs > 0 && ageMs < 3 * refreshMs) {
-        void this.reread().catch((error: unknown) => this.emit('rollout_read_failed', '', String(error)));
-        return cached.state;
-      }
-    }
-    return this.reread();
-  }
-
-  /** Reads the rollout state; concurrent callers share one read. */
-  private reread(): Promise<StoredRollout | undefined> {
-    if (this.refreshing) return this.refreshing;
-    const readMs = this.now();
-    this.refreshing = this.options.rollouts
-      .read()
-      .then((found) => {
-        this.cached = { state: found?.rollout, readMs };
-        return found?.rollout;
-      })
-      .finally(() => {
-        this.refreshing = undefined;
-      });
-    return this.refreshing;
+  private state(): Promise<StoredRollout | undefined> {
+    return this.rollout.get();
   }
 
   private emit(event: string, version: string, detail: string): void {

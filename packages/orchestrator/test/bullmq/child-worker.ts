@@ -51,12 +51,12 @@ export class ChildWorker {
     outageGraceMs?: number;
   }): Promise<ChildWorker> {
     const worker = new ChildWorker(config);
-    await worker.waitFor((message) => message.type === 'ready', 'the worker to be ready', 20_000);
+    await worker.waitFor((message) => message.type === 'ready', 'the worker to be ready', 60_000);
     return worker;
   }
 
   /** Resolves with the first message (already received or coming) that `match` accepts. */
-  async waitFor(match: (message: ChildMessage) => boolean, what: string, deadlineMs = 20_000): Promise<ChildMessage> {
+  async waitFor(match: (message: ChildMessage) => boolean, what: string, deadlineMs = 60_000): Promise<ChildMessage> {
     const deadline = Date.now() + deadlineMs;
     for (;;) {
       const found = this.messages.find(match);

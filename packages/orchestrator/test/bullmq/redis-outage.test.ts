@@ -23,7 +23,7 @@ afterEach(async () => {
       if (String(error).includes('did not happen')) console.warn(`redis-outage.test.ts: ${String(error)}: ${cleanup}`);
     });
   }
-}, 90_000);
+}, 180_000);
 
 /** Short locks so an outage of a few seconds outlasts them; alive keys short so a dead worker shows soon. */
 const LOCK_MS = 2_000;
@@ -109,7 +109,7 @@ describe('a Redis outage longer than the lock duration', () => {
     expect(instance).toMatchObject({ state: 'success', tryNumber: 1, worker: 'steady' });
     // The worker hears Redis's answer a moment after the executor read the report: its lock had expired.
     await eventually(() => events.includes('reportedLate'), 'the worker to see its report went out late');
-  }, 90_000);
+  }, 180_000);
 
   it('tells a worker killed during the outage (WORKER_LOST once Redis is back) from one only cut off (its result kept)', async () => {
     const redis = await redisServer();
@@ -184,7 +184,7 @@ describe('a Redis outage longer than the lock duration', () => {
     expect(kept.worker).toBe('steady');
     expect(steadyBodies).toEqual(['gated']);
     expect(listener.resultsOf('gated')).toHaveLength(1);
-  }, 90_000);
+  }, 180_000);
 
   it('holds a WORKER_LOST back for a restarted scheduler too: it learns the worker from the stream’s past and keeps the late result', async () => {
     const redis = await redisServer();
@@ -251,7 +251,7 @@ describe('a Redis outage longer than the lock duration', () => {
     expect(result.worker).toBe('steady');
     expect(bodies).toEqual([1]);
     expect(listener.resultsOf('adopted')).toHaveLength(1);
-  }, 90_000);
+  }, 180_000);
 
   it('reports WORKER_LOST once for a finished attempt whose worker was restarted during the outage (its unsent report died with it)', async () => {
     const redis = await redisServer();
@@ -301,7 +301,7 @@ describe('a Redis outage longer than the lock duration', () => {
     expect(listener.resultsOf('sleep1500')).toHaveLength(1);
     // The restarted worker does not run try 1 again on its own: the retry is the scheduler's (try 2).
     expect(restarted.bodies('sleep1500', 'start')).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 
   it('stops an attempt still running when the grace runs out after Redis is back, and reports it WORKER_LOST', async () => {
     const redis = await redisServer();
@@ -348,5 +348,5 @@ describe('a Redis outage longer than the lock duration', () => {
     expect(lost.outcome).toMatchObject({ status: 'failed', error: { code: WORKER_LOST, retryable: true } });
     await eventually(() => stopped, 'the body to be stopped at the end of the grace');
     expect(listener.resultsOf('long')).toHaveLength(1);
-  }, 90_000);
+  }, 180_000);
 });

@@ -23,9 +23,13 @@ export interface DagSummary {
   tags: string[];
   owner?: string;
   schedule: unknown;
+  /** The next time-based fire (ISO 8601), null when the DAG has none. */
+  nextFire: string | null;
   paused: boolean;
   taskCount: number;
   lastRuns: RunSummary[];
+  /** Whether this user may trigger, pause, cancel, clear and mark (role and the DAG's access). */
+  mayOperate?: boolean;
 }
 
 /** One declared DAG parameter, as the API lists it (a small JSON-Schema-like subset). */
@@ -46,6 +50,7 @@ export interface DagTask {
   triggerRule: string;
   pool?: string;
   mapped: boolean;
+  resources?: unknown;
 }
 
 export interface DagDetail extends DagSummary {

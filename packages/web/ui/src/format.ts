@@ -51,3 +51,18 @@ const KNOWN_STATES = new Set([
 
 /** The CSS class of a state (unknown states share one neutral colour). */
 export const stateClass = (state: string) => `state state-${KNOWN_STATES.has(state) ? state : 'none'}`;
+
+/** A task's declared resources: `cpu 2 · 2048 MB · gpu 1 · licence 1` (— when none are declared). */
+export function formatResources(resources: unknown): string {
+  if (resources === null || typeof resources !== 'object') return '—';
+  const r = resources as Record<string, unknown>;
+  const parts: string[] = [];
+  if (typeof r.cpu === 'number') parts.push(`cpu ${r.cpu}`);
+  if (typeof r.memoryMb === 'number') parts.push(`${r.memoryMb} MB`);
+  if (typeof r.gpu === 'number' && r.gpu > 0) parts.push(`gpu ${r.gpu}`);
+  if (r.custom && typeof r.custom === 'object') {
+    for (const [name, count] of Object.entries(r.custom as Record<string, unknown>))
+      parts.push(`${name} ${String(count)}`);
+  }
+  return parts.length > 0 ? parts.join(' · ') : '—';
+}

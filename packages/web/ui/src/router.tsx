@@ -37,3 +37,7 @@ export function Link({ href, ...rest }: LinkProps) {
 
 export const dagPath = (dagId: string) => `/dags/${encodeURIComponent(dagId)}`;
 export const runPath = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
+export const graphPath = (dagId: string) => `/dags/${encodeURIComponent(dagId)}/graph`;
+export const runGraphPath = (runId: string) => `/runs/${encodeURIComponent(runId)}/graph`;
+export const taskPath = (runId: string, taskId: string, mapIndex = -1) =>
+  `/runs/${encodeURIComponent(runId)}/tasks/${encodeURIComponent(taskId)}${mapIndex >= 0 ? `/${mapIndex}` : ''}`;

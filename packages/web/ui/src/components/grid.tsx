@@ -2,12 +2,12 @@
 // instance's state; a mapped task's instances are summarised in one cell (the most urgent state, and a
 // count). Only the rows in view are in the DOM, so a DAG of a thousand tasks scrolls as one of ten.
 // The grid is one tab stop (the last cell focused, else the first in view); arrow keys move between cells,
-// Enter opens the run.
+// Enter opens the task's tries and logs in that run.
 import type { TargetedKeyboardEvent } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { DagTask, RunDetail, TaskInstance } from '../api.js';
 import { formatDate, stateClass } from '../format.js';
-import { Link, runPath } from '../router.js';
+import { Link, runPath, taskPath } from '../router.js';
 
 /** Must match `.grid tbody tr { height }` in styles.css. */
 const ROW_HEIGHT = 28;
@@ -155,10 +155,11 @@ export function Grid({ tasks, runs }: { tasks: DagTask[]; runs: RunDetail[] }) {
                   return (
                     <td key={run.runId}>
                       <Link
-                        href={`${runPath(run.runId)}#task-${encodeURIComponent(task.taskId)}`}
+                        href={taskPath(run.runId, task.taskId)}
                         class={`cell ${stateClass(state)}`}
                         data-row={row}
                         data-column={column}
+                        data-testid={`grid-cell-${run.runId}-${task.taskId}`}
                         tabIndex={row === tabRow && column === tabColumn ? 0 : -1}
                         onFocus={() => setActive([row, column])}
                         aria-label={`${task.taskId} in the run of ${formatDate(run.logicalDate)}: ${cell?.label ?? 'no instance'}`}

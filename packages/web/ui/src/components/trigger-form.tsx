@@ -190,7 +190,7 @@ export function TriggerForm(props: {
           Run <Link href={runPath(queued.runId)}>{queued.runId}</Link> is {queued.state}.
         </p>
       )}
-      <button type="submit" disabled={busy}>
+      <button type="submit" disabled={busy} data-testid="trigger-button">
         {busy ? 'Triggering…' : 'Trigger'}
       </button>
     </form>

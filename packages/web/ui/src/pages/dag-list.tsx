@@ -1,7 +1,9 @@
-// The DAG list: id, schedule, tasks, the last runs as coloured dots, and a paused switch for operators.
-import { useEffect, useState } from 'preact/hooks';
+// The DAG list: id, schedule, tasks, the last runs as coloured dots, and a paused switch for operators. The
+// dots follow run changes from the event stream.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type DagSummary, listDags, type Me, roleAllows, setPaused } from '../api.js';
 import { formatDate, formatSchedule, stateClass } from '../format.js';
+import { useLiveRefresh } from '../live.js';
 import { dagPath, Link, runPath } from '../router.js';
 
 export function DagList({ user }: { user: Me }) {
@@ -9,19 +11,41 @@ export function DagList({ user }: { user: Me }) {
   const [error, setError] = useState<string>();
   const mayOperate = roleAllows(user.role, 'operator');
 
-  useEffect(() => {
-    document.title = 'DAGs · Batuta';
-    listDags()
-      .then((list) => setDags(list.dags))
-      .catch((failure: Error) => setError(failure.message));
-  }, []);
-
-  const toggle = async (dag: DagSummary) => {
+  // A read made while a switch's change is on its way may carry the old paused state: reads that were in
+  // flight at any point while a change was pending are dropped (the change's answer sets the state).
+  const generation = useRef(0);
+  const pending = useRef(0);
+  const load = useCallback(async () => {
+    const started = generation.current;
     try {
-      const updated = await setPaused(dag.dagId, !dag.paused);
-      setDags((list) => list?.map((d) => (d.dagId === dag.dagId ? { ...d, paused: updated.paused } : d)));
+      const list = await listDags();
+      if (started === generation.current && pending.current === 0) setDags(list.dags);
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
+    }
+  }, []);
+  useEffect(() => {
+    document.title = 'DAGs · Batuta';
+    void load();
+  }, [load]);
+  // Only run-level changes move the dots; task changes inside a run do not.
+  useLiveRefresh(load, (change) => change.created === true || change.runState !== undefined);
+
+  const setPausedHere = (dagId: string, paused: boolean) =>
+    setDags((list) => list?.map((d) => (d.dagId === dagId ? { ...d, paused } : d)));
+  const toggle = async (dag: DagSummary) => {
+    pending.current++;
+    generation.current++;
+    setPausedHere(dag.dagId, !dag.paused); // at once: the switch follows the hand, the API confirms
+    try {
+      const updated = await setPaused(dag.dagId, !dag.paused);
+      setPausedHere(dag.dagId, updated.paused);
+    } catch (failure) {
+      setPausedHere(dag.dagId, dag.paused);
+      setError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      pending.current--;
+      generation.current++;
     }
   };
 
@@ -42,6 +66,7 @@ export function DagList({ user }: { user: Me }) {
             <tr>
               <th scope="col">DAG</th>
               <th scope="col">Schedule</th>
+              <th scope="col">Next run</th>
               <th scope="col">Tasks</th>
               <th scope="col">Last runs</th>
               <th scope="col">Paused</th>
@@ -55,6 +80,7 @@ export function DagList({ user }: { user: Me }) {
                   {dag.description && <div class="muted">{dag.description}</div>}
                 </th>
                 <td>{formatSchedule(dag.schedule)}</td>
+                <td>{dag.nextFire ? <time dateTime={dag.nextFire}>{formatDate(dag.nextFire)}</time> : '—'}</td>
                 <td>{dag.taskCount}</td>
                 <td>
                   <ul class="dots" aria-label={`Last runs of ${dag.dagId}`}>
@@ -78,7 +104,7 @@ export function DagList({ user }: { user: Me }) {
                       role="switch"
                       checked={dag.paused}
                       aria-checked={dag.paused}
-                      disabled={!mayOperate}
+                      disabled={!(dag.mayOperate ?? mayOperate)}
                       aria-label={`Paused: ${dag.dagId}`}
                       onChange={() => toggle(dag)}
                     />

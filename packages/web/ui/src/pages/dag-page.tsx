@@ -1,13 +1,13 @@
-// A DAG's page: what it is, the grid of its last runs, and (for operators) the trigger form generated from
-// its params. The grid refreshes every few seconds while the page is visible.
+// A DAG's page: what it is, the grid of its last runs, and (for who may operate it) the trigger form
+// generated from its params. The grid updates live from the event stream.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { type DagDetail, getDag, getRun, listRuns, type Me, type RunDetail, roleAllows } from '../api.js';
+import { type DagDetail, getDag, getRun, listRuns, type Me, type RunDetail } from '../api.js';
 import { Grid } from '../components/grid.js';
 import { TriggerForm } from '../components/trigger-form.js';
 import { formatSchedule } from '../format.js';
-import { Link } from '../router.js';
+import { type LiveBatch, useLiveRefresh } from '../live.js';
+import { graphPath, Link } from '../router.js';
 
-const REFRESH_MS = 5000;
 const LIMITS = [10, 25, 50, 100];
 
 /** Resolves `work` for every item, a few at a time, in order. */
@@ -24,40 +24,49 @@ async function mapLimited<T, R>(items: T[], concurrency: number, work: (item: T)
   return results;
 }
 
-export function DagPage({ dagId, user }: { dagId: string; user: Me }) {
+export function DagPage({ dagId }: { dagId: string; user: Me }) {
   const [dag, setDag] = useState<DagDetail>();
   const [runs, setRuns] = useState<RunDetail[]>();
   const [limit, setLimit] = useState(25);
   const [error, setError] = useState<string>();
-  const ended = useRef(new Map<string, RunDetail>());
+  const known = useRef(new Map<string, RunDetail>());
+  const dagRead = useRef<DagDetail>(undefined);
 
-  const load = useCallback(async () => {
-    try {
-      const [detail, list] = await Promise.all([getDag(dagId), listRuns(dagId, limit)]);
-      // An ended run's instances do not change while it stays ended: only runs still moving are fetched again.
-      const details = await mapLimited(list.runs, 6, async (run) => {
-        const known = ended.current.get(run.runId);
-        if (known && known.state === run.state) return known;
-        const detail = await getRun(run.runId);
-        if (detail.state === 'success' || detail.state === 'failed') ended.current.set(run.runId, detail);
-        return detail;
-      });
-      setDag(detail);
-      setRuns(details.reverse()); // oldest on the left, as time reads
-      setError(undefined);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
-    }
-  }, [dagId, limit]);
+  // A live batch names the runs that changed: only those are read again. Without one (first load, the
+  // Refresh button, a resync after the stream was down) every run still moving is.
+  const load = useCallback(
+    async (batch?: LiveBatch) => {
+      try {
+        const partial = batch !== undefined && !batch.resync;
+        const [detail, list] = await Promise.all([
+          partial && dagRead.current?.dagId === dagId ? dagRead.current : getDag(dagId),
+          listRuns(dagId, limit),
+        ]);
+        const details = await mapLimited(list.runs, 6, async (run) => {
+          const before = known.current.get(run.runId);
+          const moving = before?.state !== run.state || (before.state !== 'success' && before.state !== 'failed');
+          const stale = !before || (partial ? batch.runIds.has(run.runId) || before.state !== run.state : moving);
+          if (!stale) return before;
+          const fresh = await getRun(run.runId);
+          known.current.set(run.runId, fresh);
+          return fresh;
+        });
+        dagRead.current = detail;
+        setDag(detail);
+        setRuns(details.reverse()); // oldest on the left, as time reads
+        setError(undefined);
+      } catch (failure) {
+        setError(failure instanceof Error ? failure.message : String(failure));
+      }
+    },
+    [dagId, limit],
+  );
 
   useEffect(() => {
     document.title = `${dagId} · Batuta`;
     void load();
-    const timer = setInterval(() => {
-      if (document.visibilityState === 'visible') void load();
-    }, REFRESH_MS);
-    return () => clearInterval(timer);
   }, [dagId, load]);
+  useLiveRefresh(load, (change) => change.dagId === dagId);
 
   return (
     <section aria-labelledby="dag-title">
@@ -104,13 +113,14 @@ export function DagPage({ dagId, user }: { dagId: string; user: Me }) {
                 <button type="button" onClick={() => void load()}>
                   Refresh
                 </button>
+                <Link href={graphPath(dagId)} data-testid="graph-link">
+                  Graph
+                </Link>
               </div>
               {runs ? <Grid tasks={dag.tasks} runs={runs} /> : <p aria-busy="true">Loading…</p>}
               <Legend />
             </section>
-            {roleAllows(user.role, 'operator') && (
-              <TriggerForm dagId={dag.dagId} params={dag.params} onTriggered={() => void load()} />
-            )}
+            {dag.mayOperate && <TriggerForm dagId={dag.dagId} params={dag.params} onTriggered={() => void load()} />}
           </div>
         </>
       )}
