@@ -16,6 +16,8 @@ export type Env = { Variables: { principal: Principal } };
 
 export const SESSION_COOKIE = 'batuta_session';
 export const CSRF_HEADER = 'x-csrf-token';
+/** The body size limit when an app sets none. */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 export const UNSAFE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface CommonOptions {
@@ -31,7 +33,7 @@ export interface CommonOptions {
 
 export function installCommon(app: Hono<Env>, options: CommonOptions): void {
   const scope = `${options.prefix}/*`;
-  const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   app.use(
     '*',
     secureHeaders({
@@ -48,17 +50,28 @@ export function installCommon(app: Hono<Env>, options: CommonOptions): void {
       referrerPolicy: 'no-referrer',
     }),
   );
+  // Set before the handler, so the answer is built with it; set again only when a handler changed it (setting a
+  // header on a finished answer makes Hono copy the answer, body stream and all).
   app.use(scope, async (c, next) => {
-    await next();
     c.header('cache-control', 'no-store');
+    await next();
+    if (c.res.headers.get('cache-control') !== 'no-store') c.header('cache-control', 'no-store');
   });
-  app.use(
-    scope,
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => sendProblem(c, 'invalid-request', `the body is larger than ${maxBodyBytes} bytes`),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => sendProblem(c, 'invalid-request', `the body is larger than ${maxBodyBytes} bytes`),
+  });
+  // A declared length is checked from the header, as Hono's bodyLimit does, but without building the web
+  // Request (and its body stream) that bodyLimit asks for first; a body without one is counted by bodyLimit.
+  app.use(scope, (c, next) => {
+    const declared = c.req.header('content-length');
+    if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
+      return Number.parseInt(declared, 10) > maxBodyBytes
+        ? Promise.resolve(sendProblem(c, 'invalid-request', `the body is larger than ${maxBodyBytes} bytes`))
+        : next();
+    }
+    return limitBody(c, next);
+  });
 
   // JSON bodies are parsed prototype-safe and bounded before any schema sees them: a `__proto__` key must
   // be refused here, because building the validated object would turn it into a prototype change.

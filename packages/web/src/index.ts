@@ -11,3 +11,4 @@ export type { PoolStatusSource } from './routes/pool-routes.js';
 export type { PredictionSource } from './routes/prediction-routes.js';
 export { startWebServer, type WebServer } from './server.js';
 export { createServingApp, type ServingAppOptions } from './serving-app.js';
+export { createServingListener, isWellFormedPredict } from './serving-listener.js';

@@ -14,8 +14,13 @@ export interface ServingAppOptions {
   auth: AuthStore;
   /** Largest batch (default 1,000 instances). */
   maxBatch?: number;
+  /** Largest request body (default 256 KiB). */
+  maxBodyBytes?: number;
   onError?: (error: unknown) => void;
 }
+
+/** The largest batch when the options set none. */
+export const DEFAULT_MAX_BATCH = 1_000;
 
 const modelParams = z.object({ name: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/) });
 const problem = z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string().optional() });
@@ -48,7 +53,7 @@ const feedbackBody = z
   .openapi('Feedback');
 
 export function createServingApp(options: ServingAppOptions): OpenAPIHono<Env> {
-  const maxBatch = options.maxBatch ?? 1_000;
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const app = new OpenAPIHono<Env>({
     defaultHook: validationHook,
   });
@@ -56,6 +61,7 @@ export function createServingApp(options: ServingAppOptions): OpenAPIHono<Env> {
     prefix: '/v1',
     auth: options.auth,
     publicPaths: new Set(['/v1/health', '/v1/openapi.json']),
+    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.onError ? { onError: options.onError } : {}),
   });
 

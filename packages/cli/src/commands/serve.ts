@@ -3,7 +3,7 @@
 // `gate_failed` line is logged), and routed by the model's rollout in Redis (the one `batuta rollout`
 // drives), behind the tokens of `batuta tokens`. One JSON line per event; SIGTERM or SIGINT stops it.
 import { ModelServer, RolloutStore } from '@batuta/ml-tasks';
-import { AuthStore, createServingApp, startWebServer } from '@batuta/web';
+import { AuthStore, createServingListener, startWebServer } from '@batuta/web';
 import { NotFoundError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { loadServedModel, readModelsFile } from '../models-file.js';
@@ -11,6 +11,9 @@ import { connectRedis } from '../redis-client.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, shutdownWithin } from '../shutdown-deadline.js';
 import { jsonLog } from './scheduler.js';
 import { untilSignal } from './webserver.js';
+
+/** How often the rollout figures counted in memory are written (at most this much is lost on a crash). */
+const FIGURES_FLUSH_MS = 200;
 
 export interface ServeOptions {
   modelsFile: string;
@@ -39,6 +42,8 @@ export async function serveCommand(config: CliConfig, modelNames: string[], opti
     const server = new ModelServer({
       ...model,
       rollouts: new RolloutStore(redis, { model: model.name, namespace: config.namespace }),
+      // The figures go to Redis in one write per interval, not one awaited round trip per request.
+      figuresFlushMs: FIGURES_FLUSH_MS,
       onEvent: (event) =>
         jsonLog({
           ...event,
@@ -71,7 +76,7 @@ export async function serveCommand(config: CliConfig, modelNames: string[], opti
     });
   }
   const auth = new AuthStore(redis, { namespace: config.namespace });
-  const app = createServingApp({
+  const app = createServingListener({
     models: servers,
     auth,
     onError: (error) => jsonLog({ event: 'request_failed', level: 'error', message: String(error) }),
@@ -94,6 +99,7 @@ export async function serveCommand(config: CliConfig, modelNames: string[], opti
     shutdownTimeoutMs,
     async () => {
       await server.close();
+      await Promise.all([...servers.values()].map((model) => model.close()));
       redis.disconnect();
     },
     jsonLog,

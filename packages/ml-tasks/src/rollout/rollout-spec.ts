@@ -1,6 +1,7 @@
 // A rollout of one model, as declared in YAML or code: which versions, which strategy, and the rules that
 // move it (canary steps and guards, bandit settings, the holdout). One zod schema is the source of the
 // TypeScript type and of the error messages a bad declaration gets.
+import { parseDuration } from '@batuta/scheduler';
 import { z } from 'zod';
 
 const share = z.number().min(0).max(1);
@@ -22,16 +23,53 @@ export const canaryGuardsSchema = z
   })
   .strict();
 
+/** A duration such as '90s', '30m', '1h' or '1h30m' (the DAG files' grammar), in milliseconds. */
+const holdDuration = z.string().transform((text, context) => {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
 export const canaryStepSchema = z
   .object({
     /** The candidate's share of the traffic (not held out) during this step. */
     share: share.refine((value) => value > 0, 'a canary step needs a share above 0'),
-    /** The least time this step lasts before the next, in milliseconds. */
-    holdMs: z.number().int().min(0),
+    /** The least time this step lasts before the next, as a duration: '90s', '30m', '1h' (or holdMs). */
+    hold: holdDuration.optional(),
+    /** The same in milliseconds (or hold). */
+    holdMs: z
+      .number({
+        error: (issue) =>
+          typeof issue.input === 'string'
+            ? `holdMs is a number of milliseconds; for a duration such as '${issue.input}' write hold: ${issue.input}`
+            : undefined,
+      })
+      .int()
+      .min(0)
+      .optional(),
     /** The least requests the candidate must have served in this step before it may advance. */
     minRequests: z.number().int().min(0).default(100),
   })
-  .strict();
+  .strict()
+  .superRefine((step, context) => {
+    if (step.hold !== undefined && step.holdMs !== undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['hold'],
+        message: 'give the hold time once: hold or holdMs, not both',
+      });
+    if (step.hold === undefined && step.holdMs === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['hold'],
+        message: "a canary step needs its hold time: hold (e.g. '1h', '30m', '90s') or holdMs",
+      });
+  })
+  // One form from here on: the router, the guards and the stored rollout read holdMs.
+  .transform(({ hold, holdMs, ...step }) => ({ ...step, holdMs: hold ?? holdMs ?? 0 }));
 
 const common = {
   model: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'a model name: letters, digits, _ . - (at most 100)'),

@@ -3,6 +3,11 @@
 // the baseline so the disagreement guard has data. Validity, always: every version passes the validity
 // gate before it serves (at start and on every `checkGates`); a request routed to a version that fails it
 // is answered by the baseline when that one passes, and refused (MODEL_INVALID → 503) when none does.
+// Off the hot path (what `batuta serve` uses): with `figuresFlushMs` the figures are summed in memory and
+// written in one pipeline per interval instead of one awaited round trip per request; and while requests
+// keep coming, the rollout state is reread in the background once it is `stateRefreshMs` old, so no
+// request waits on Redis for it (after a quiet spell the next request waits, so a state is never served
+// long after its refresh time).
 import { z } from 'zod';
 import { MlTasksError } from '../errors.js';
 import { evaluateModel, type GateReport, type MetricBounds, type TrustedSet } from '../gate/validity-gate.js';
@@ -30,12 +35,18 @@ export interface ModelServerOptions {
   /** The validity gate: a trusted set and the metric bounds every served version must meet. */
   gate?: { trusted: TrustedSet; bounds: MetricBounds };
   rollouts: RolloutStore;
-  /** How long a read rollout state is reused (default 1 s). */
+  /** How long a read rollout state is reused (default 1 s); busy, it is reread in the background. */
   stateRefreshMs?: number;
+  /**
+   * Write the rollout figures at most this often, summed, instead of before each `predict` resolves
+   * (default: before it resolves). Up to this much of the counts is lost if the process dies; `close()`
+   * writes the rest.
+   */
+  figuresFlushMs?: number;
   /** Draws for requests without an entity key and for bandits (default: seeded from the clock). */
   random?: RandomSource;
   now?: () => number;
-  /** `gate_failed`, `gate_passed`, `served_fallback` … for the server's log. */
+  /** `gate_failed`, `gate_passed`, `served_fallback`, `figures_write_failed` … for the server's log. */
   onEvent?: (event: { event: string; model: string; version?: string; detail?: string }) => void;
 }
 
@@ -56,15 +67,21 @@ export interface ModelStatus {
 
 export class ModelServer {
   readonly name: string;
+  /** The feature names a request gives, in the model's column order. */
+  readonly featureNames: readonly string[];
   readonly requestSchema: z.ZodType<{ features: Record<string, number>; key?: string | undefined }>;
   private readonly versions: Map<string, ServedVersion>;
   private readonly gates = new Map<string, GateReport>();
   private readonly random: RandomSource;
   private readonly now: () => number;
   private readonly rollout: CachedRollout;
+  private unwritten: Array<RecordOutcome & { route: Route }> = [];
+  private flushTimer: ReturnType<typeof setInterval> | undefined;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ModelServerOptions) {
     this.name = options.name;
+    this.featureNames = options.featureNames;
     this.versions = new Map(options.versions.map((served) => [served.version, served]));
     if (!this.versions.has(options.defaultVersion)) {
       throw new MlTasksError(
@@ -86,7 +103,10 @@ export class ModelServer {
     this.requestSchema = z.object({ features, key: z.string().min(1).max(500).optional() }).strict() as never;
     this.now = options.now ?? Date.now;
     this.random = options.random ?? new SeededRandom(this.now() >>> 0);
-    this.rollout = new CachedRollout(options.rollouts, options.stateRefreshMs ?? 1_000, this.now);
+    this.rollout = new CachedRollout(options.rollouts, options.stateRefreshMs ?? 1_000, this.now, {
+      background: true,
+      onReadError: (error) => this.emit('rollout_read_failed', '', String(error)),
+    });
   }
 
   /** Runs the validity gate on every version; call at start and on a schedule. */
@@ -142,7 +162,7 @@ export class ModelServer {
     const records: Array<RecordOutcome & { route: Route }> = [];
     // Counts what was answered (and the failure) before an error leaves; a counting failure must not hide it.
     const countThenThrow = async (error: unknown): Promise<never> => {
-      await this.options.rollouts.recordMany(records).catch(() => {});
+      await this.countBatch(records)?.catch(() => {});
       throw error;
     };
     for (const request of requests) {
@@ -191,7 +211,7 @@ export class ModelServer {
       records.push({ route: counted, compared, disagreed, key });
       answers.push(answer);
     }
-    await this.options.rollouts.recordMany(records);
+    await this.countBatch(records);
     return answers;
   }
 
@@ -207,6 +227,42 @@ export class ModelServer {
     if (state?.status === 'running' && state.spec.strategy === 'bandit')
       await this.options.rollouts.reward(version, reward);
     else await this.options.rollouts.feedback(version, reward);
+  }
+
+  /** Writes the figures counted and not yet written; stops the interval. Call on shutdown. */
+  async close(): Promise<void> {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+    await this.flush();
+  }
+
+  /** Writes the figures counted and not yet written (with `figuresFlushMs`; otherwise there are none). */
+  flush(): Promise<void> {
+    const batch = this.unwritten;
+    if (batch.length === 0) return this.flushing;
+    this.unwritten = [];
+    this.flushing = this.flushing
+      .then(() => this.options.rollouts.recordMany(batch))
+      .catch((error: unknown) => this.emit('figures_write_failed', '', `${batch.length} requests: ${String(error)}`));
+    return this.flushing;
+  }
+
+  /**
+   * Counts a request's rows: now, as one write (`recordMany`: one pipeline, one log entry; awaited by
+   * predict), or into the next write with `figuresFlushMs`.
+   */
+  private countBatch(entries: Array<RecordOutcome & { route: Route }>): Promise<void> | undefined {
+    if (entries.length === 0) return undefined;
+    const flushMs = this.options.figuresFlushMs;
+    if (flushMs === undefined) return this.options.rollouts.recordMany(entries);
+    for (const entry of entries) this.unwritten.push(entry);
+    if (!this.flushTimer) {
+      this.flushTimer = setInterval(() => void this.flush(), flushMs);
+      this.flushTimer.unref();
+    }
+    // A burst larger than a flush's worth is written at once, so memory stays bounded.
+    if (this.unwritten.length >= 10_000) void this.flush();
+    return undefined;
   }
 
   private score(version: string, row: number[]): string | number {
@@ -226,6 +282,6 @@ export class ModelServer {
   }
 
   private emit(event: string, version: string, detail: string): void {
-    this.options.onEvent?.({ event, model: this.name, version, detail });
+    this.options.onEvent?.({ event, model: this.name, ...(version ? { version } : {}), detail });
   }
 }

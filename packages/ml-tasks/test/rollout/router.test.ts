@@ -1,6 +1,7 @@
 // Routing: sticky by entity across restarts, splits that match their declared shares, a canary that only
 // adds entities as it grows, a shadow that never changes the caller's answer, and a holdout routed around
 // every model.
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type RolloutSpecInput, rolloutSpecSchema } from '../../src/rollout/rollout-spec.js';
@@ -107,6 +108,30 @@ describe('the router', () => {
     expect(Math.max(...buckets)).toBeLessThan(1);
     const mean = buckets.reduce((sum, b) => sum + b, 0) / buckets.length;
     expect(mean).toBeCloseTo(0.5, 2);
+  });
+
+  it('assigns every entity exactly as servers before the one-shot hash did (SHA-256 of salt, purpose and key)', () => {
+    // The definition the deployed assignments come from: a stream of the parts, separated by NUL.
+    const streamed = (salt: string, purpose: string, key: string) =>
+      createHash('sha256')
+        .update(salt)
+        .update('\0')
+        .update(purpose)
+        .update('\0')
+        .update(key)
+        .digest()
+        .readUIntBE(0, 6) /
+      2 ** 48;
+    expect(stickyBucket('iris', 'split', 'flower-1')).toBe(0.4473401364931604);
+    fc.assert(
+      fc.property(
+        fc.string(),
+        fc.constantFrom('split', 'holdout'),
+        fc.string({ unit: 'grapheme' }),
+        (salt, purpose, key) => stickyBucket(salt, purpose, key) === streamed(salt, purpose, key),
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('refuses a canary whose steps do not grow, naming the field', () => {

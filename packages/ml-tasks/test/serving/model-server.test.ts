@@ -4,7 +4,7 @@
 // request validation by feature name and value.
 import { readFileSync } from 'node:fs';
 import { useRedisServer } from '@batuta/testing';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ModelServer, RolloutStore, SeededRandom, XgboostModel } from '../../src/index.js';
 import { exampleDataDir, irisRows } from '../support/golden.js';
 
@@ -166,6 +166,61 @@ describe('the model server', () => {
     const toGood = last.filter((answer) => answer.version === 'v1').length / last.length;
     expect(served.v2).toBeGreaterThan(0);
     expect(toGood).toBeGreaterThan(0.8);
+  });
+
+  it('with figuresFlushMs, answers without waiting for the figures and writes them summed on close', async () => {
+    const namespace = harness.namespace('batched');
+    const rollouts = new RolloutStore(harness.redis, { model: 'iris', namespace });
+    await rollouts.start({ strategy: 'shadow', model: 'iris', baseline: 'v1', candidate: 'v2' });
+    const model = new ModelServer({
+      name: 'iris',
+      featureNames: FEATURES,
+      versions: [
+        { version: 'v1', model: good, labels: LABELS },
+        { version: 'v2', model: broken, labels: LABELS },
+      ],
+      defaultVersion: 'v1',
+      rollouts,
+      figuresFlushMs: 3_600_000,
+    });
+    const answers = await model.predict(rows);
+    expect(answers.every((answer) => answer.version === 'v1')).toBe(true);
+    expect((await rollouts.figures()).arms).toEqual({});
+    await model.close();
+    const figures = await rollouts.figures();
+    expect(figures.arms.v1?.requests).toBe(iris.rows);
+    expect(figures.arms.v2?.compared).toBe(iris.rows);
+    expect(figures.arms.v2?.disagreements).toBe(answers.filter((a) => a.shadow?.agreed === false).length);
+  });
+
+  it('rereads the rollout in the background while busy, and waits for it after a quiet spell', async () => {
+    const namespace = harness.namespace('refresh');
+    const rollouts = new RolloutStore(harness.redis, { model: 'iris', namespace });
+    let clock = 1_000_000;
+    const model = new ModelServer({
+      name: 'iris',
+      featureNames: FEATURES,
+      versions: [
+        { version: 'v1', model: good, labels: LABELS },
+        { version: 'v2', model: good, labels: LABELS },
+      ],
+      defaultVersion: 'v1',
+      rollouts,
+      stateRefreshMs: 1_000,
+      now: () => clock,
+    });
+    const one = rows.slice(0, 1);
+    expect((await model.predict(one))[0]?.version).toBe('v1');
+    await rollouts.start({ strategy: 'single', model: 'iris', baseline: 'v2' });
+    clock += 1_500;
+    // Busy: answered from the state read 1.5 s ago while the new one is read …
+    expect((await model.predict(one))[0]?.version).toBe('v1');
+    // … and the next requests get the new one.
+    await vi.waitFor(async () => expect((await model.predict(one))[0]?.version).toBe('v2'), { timeout: 5_000 });
+    await rollouts.start({ strategy: 'single', model: 'iris', baseline: 'v1' }, { replace: true });
+    clock += 10_000;
+    // After a quiet spell (more than 3× the refresh time), the first request waits for a current state.
+    expect((await model.predict(one))[0]?.version).toBe('v1');
   });
 
   it('validates requests by feature name and value', () => {

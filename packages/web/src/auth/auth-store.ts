@@ -1,9 +1,15 @@
 // Users, API tokens and UI sessions in Redis (`batuta:<ns>:auth:…`). Passwords and tokens are stored as
 // scrypt hashes only; a token is shown once, at creation. A token is `bt_<id>_<secret>`: the id finds its
 // record without a scan, the secret is checked against the hash. A verified token is remembered in memory
-// for `cacheMs` (default 30 s) so a busy client does not pay the KDF on every request; revocation takes
-// effect within that time. Sessions are random ids stored hashed, with a CSRF token and a time to live.
-import { createHash, randomBytes } from 'node:crypto';
+// (by the SHA-256 of the presented token) so a busy client pays the KDF once, not on every request:
+//  - the first requests of a new token share one verification (no herd of KDFs while the first runs);
+//  - after `cacheMs` (default 30 s) the entry is checked again by reading the token's record: still there
+//    with the same hash, it is trusted again (the secret was proven against that hash; no second KDF),
+//    gone (revoked) or changed, it is refused. From half that time on, the check runs in the background
+//    while requests go on, so a busy token never waits on it. Revocation takes effect at once in the
+//    process that revokes, and within `cacheMs` in every other.
+// Sessions are random ids stored hashed, with a CSRF token and a time to live.
+import { hash, randomBytes } from 'node:crypto';
 import { parseSafeJson } from '@batuta/scheduler';
 import type { Redis } from 'ioredis';
 import { hashSecret, verifySecret } from './password.js';
@@ -49,7 +55,22 @@ export interface AuthStoreOptions {
   now?: () => number;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** A token proven against `hash` at `checkedMs` (its record last read then). */
+interface VerifiedToken {
+  principal: Principal;
+  id: string;
+  hash: string;
+  checkedMs: number;
+}
+
+const principalOf = (record: TokenRecord): Principal => ({
+  kind: 'token',
+  name: `${record.name}#${record.id}`,
+  role: record.role,
+  ...(record.models ? { models: record.models } : {}),
+});
+
+const sha256 = (text: string) => hash('sha256', text, 'hex');
 
 function checkRole(role: string): Role {
   if (!(ROLES as readonly string[]).includes(role))
@@ -69,7 +90,11 @@ export class AuthStore {
   private readonly loginAttempts: number;
   private readonly loginWindowMs: number;
   private readonly now: () => number;
-  private readonly verified = new Map<string, { principal: Principal; untilMs: number }>();
+  private readonly verified = new Map<string, VerifiedToken>();
+  /** Verifications and record checks under way, by cache key: concurrent requests share them. */
+  private readonly pending = new Map<string, Promise<Principal | undefined>>();
+  /** Ids of the tokens revoked through this store. */
+  private readonly revokedHere = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -131,8 +156,12 @@ export class AuthStore {
   }
 
   async revokeToken(id: string): Promise<boolean> {
-    for (const [key, entry] of this.verified) if (entry.principal.name.endsWith(`#${id}`)) this.verified.delete(key);
-    return (await this.redis.hdel(`${this.base}:tokens`, id)) === 1;
+    const removed = (await this.redis.hdel(`${this.base}:tokens`, id)) === 1;
+    // A verification that read the record before it was deleted must not remember the token afterwards.
+    this.revokedHere.add(id);
+    if (this.revokedHere.size > 10_000) this.revokedHere.delete(this.revokedHere.values().next().value as string);
+    for (const [key, entry] of this.verified) if (entry.id === id) this.verified.delete(key);
+    return removed;
   }
 
   async listTokens(): Promise<Array<Omit<TokenRecord, 'hash'>>> {
@@ -148,20 +177,56 @@ export class AuthStore {
     if (!match) return undefined;
     const cacheKey = sha256(token);
     const cached = this.verified.get(cacheKey);
-    if (cached && cached.untilMs > this.now()) return cached.principal;
-    const text = await this.redis.hget(`${this.base}:tokens`, match[1]!);
+    if (cached) {
+      const ageMs = this.now() - cached.checkedMs;
+      if (ageMs < this.cacheMs) {
+        if (ageMs >= this.cacheMs / 2 && !this.pending.has(cacheKey))
+          void this.singleFlight(cacheKey, () => this.recheck(cacheKey, cached)).catch(() => {});
+        return cached.principal;
+      }
+      return this.singleFlight(cacheKey, () => this.recheck(cacheKey, cached));
+    }
+    return this.singleFlight(cacheKey, () => this.verifyAgainstRecord(cacheKey, match[1]!, match[2]!));
+  }
+
+  /** Runs `work` once per cache key at a time; callers meanwhile share its answer. */
+  private singleFlight(cacheKey: string, work: () => Promise<Principal | undefined>): Promise<Principal | undefined> {
+    const running = this.pending.get(cacheKey);
+    if (running) return running;
+    const started = work().finally(() => this.pending.delete(cacheKey));
+    this.pending.set(cacheKey, started);
+    return started;
+  }
+
+  /** The first sight of a token: its record, and the secret checked with the KDF. */
+  private async verifyAgainstRecord(cacheKey: string, id: string, secret: string): Promise<Principal | undefined> {
+    const text = await this.redis.hget(`${this.base}:tokens`, id);
     if (!text) return undefined;
     const record = parseSafeJson(text, 'a token record') as TokenRecord;
-    if (!(await verifySecret(match[2]!, record.hash))) return undefined;
-    const principal: Principal = {
-      kind: 'token',
-      name: `${record.name}#${record.id}`,
-      role: record.role,
-      ...(record.models ? { models: record.models } : {}),
-    };
-    this.verified.set(cacheKey, { principal, untilMs: this.now() + this.cacheMs });
-    if (this.verified.size > 10_000) this.verified.delete(this.verified.keys().next().value as string);
+    if (!(await verifySecret(secret, record.hash)) || this.revokedHere.has(record.id)) return undefined;
+    const principal = principalOf(record);
+    this.remember(cacheKey, { principal, id: record.id, hash: record.hash, checkedMs: this.now() });
     return principal;
+  }
+
+  /** A remembered token again: trusted while its record is unchanged, forgotten once it is gone or changed. */
+  private async recheck(cacheKey: string, entry: VerifiedToken): Promise<Principal | undefined> {
+    const checkedMs = this.now();
+    const text = await this.redis.hget(`${this.base}:tokens`, entry.id);
+    const record = text ? (parseSafeJson(text, 'a token record') as TokenRecord) : undefined;
+    if (!record || record.hash !== entry.hash || this.revokedHere.has(entry.id)) {
+      this.verified.delete(cacheKey);
+      return undefined;
+    }
+    const principal = principalOf(record);
+    this.remember(cacheKey, { principal, id: record.id, hash: record.hash, checkedMs });
+    return principal;
+  }
+
+  private remember(cacheKey: string, entry: VerifiedToken): void {
+    this.verified.delete(cacheKey);
+    this.verified.set(cacheKey, entry);
+    if (this.verified.size > 10_000) this.verified.delete(this.verified.keys().next().value as string);
   }
 
   /**

@@ -1,0 +1,473 @@
+// `npm run bench -- serve [--quick] [--rate N] [--no-pin] [--profile DIR]`: online predictions at a fixed offered
+// load (issue #13). The real `batuta serve iris` process (the built CLI: run `npm run build` first) with
+// a canary rollout active (examples/iris-batch/canary.json: v2 on its first step, a 1 % holdout), a real
+// API token (scrypt-hashed, limited to the model) and request validation on; against a bare `node:http`
+// handler that parses the same body and calls the same XGBoost scorer on the same row (the baseline,
+// measured in the same run, alternating with ours round by round).
+// Open loop: request i is due at t0 + i/rate whatever the answers do, and its latency counts from that
+// due time, so a server stall shows up in the latencies of every request it delayed (no coordinated
+// omission). 64 keep-alive connections, through a minimal HTTP/1.1 client (see `offer`). The server under test runs in its own process, pinned
+// to CPU 0 with taskset when it exists; this process (the load generator) and redis-server share CPU 1.
+// Targets: p99 ≤ 2 ms at 5,000 req/s, overhead (our p99 / bare p99) ≤ 1.3. Medians over the rounds.
+// Last line: {"bench":"serve","p99Ms":…,"overhead":…,"p50Ms":…,"baseline":{…},…}.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RolloutStore, XgboostModel } from '@batuta/ml-tasks';
+import { RedisServer } from '@batuta/scheduler/redis-server';
+import { AuthStore } from '@batuta/web';
+import { Redis } from 'ioredis';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const exampleDir = join(root, 'examples/iris-batch');
+const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+const LABELS = ['setosa', 'versicolor', 'virginica'];
+
+const argv = process.argv.slice(2);
+const option = (name: string): string | undefined => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const quick = argv.includes('--quick');
+const RATE = Number(option('--rate') ?? 5_000);
+const ROUNDS = quick ? 1 : 3;
+const WARM_MS = quick ? 2_000 : 3_000;
+const MEASURE_MS = quick ? 5_000 : 15_000;
+/** How long after the window answers are still awaited; a request unanswered by then is an error. */
+const DRAIN_MS = 2_000;
+const SOCKETS = 64;
+const TARGET_P99_MS = 2;
+const TARGET_OVERHEAD = 1.3;
+
+// ---- the baseline: a bare node:http handler around the same scorer (run as a child in this role) ----
+function runBare(): void {
+  const model = XgboostModel.fromJsonText(readFileSync(join(exampleDir, 'data/model.json'), 'utf8'));
+  const row = new Float64Array(FEATURES.length);
+  const classes = new Int32Array(1);
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        instances: Array<{ features: Record<string, number> }>;
+      };
+      const features = body.instances[0]!.features;
+      for (let i = 0; i < FEATURES.length; i++) row[i] = features[FEATURES[i]!]!;
+      model.predictClassesInto(row, 1, classes);
+      const answer = JSON.stringify({
+        model: 'iris',
+        predictions: [{ version: 'v1', arm: 'baseline', prediction: LABELS[classes[0]!] }],
+      });
+      response
+        .writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(answer) })
+        .end(answer);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => {
+    console.log(
+      JSON.stringify({ event: 'bare_started', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
+    );
+  });
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc (undefined elsewhere). */
+function cpuMsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks (100 Hz).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Window {
+  /** Latency of every request sent in the window, from its due time to the end of its answer (ms). */
+  latencies: number[];
+  sent: number;
+  answered: number;
+  errors: number;
+  /** How late this process sent requests behind their schedule (its own jitter), p99 in ms. */
+  sendLateP99Ms: number;
+  seconds: number;
+  /** CPU time the server used per answer during the window (µs), when /proc tells. */
+  serverCpuUsPerAnswer?: number;
+}
+
+const percentile = (sorted: readonly number[], fraction: number): number =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))]!;
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** Pinning (default when taskset exists and there are two CPUs or more); `--no-pin` leaves it to the kernel. */
+const hasTaskset =
+  !argv.includes('--no-pin') &&
+  spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0 &&
+  cpus().length >= 2;
+
+/** Pins a running process to one CPU (no-op without taskset or with a single CPU). */
+function pin(pid: number, cpu: number): void {
+  if (hasTaskset) spawnSync('taskset', ['-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
+/** Starts a child pinned to CPU 0 and resolves with its URL once it prints its `…_started` JSON line. */
+async function startPinned(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  startedEvent: string,
+): Promise<{ child: ChildProcess; url: string }> {
+  const [command, ...rest] = hasTaskset
+    ? ['taskset', '-c', '0', process.execPath, ...args]
+    : [process.execPath, ...args];
+  const child = spawn(command!, rest, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4_000);
+  });
+  const url = await new Promise<string>((resolvePromise, reject) => {
+    let rest = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (rest + chunk.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!line.startsWith('{')) continue;
+        const parsed = JSON.parse(line) as { event?: string; url?: string; level?: string };
+        if (parsed.event === startedEvent) resolvePromise(String(parsed.url));
+        else if (parsed.level === 'error') console.log(`  server: ${line}`);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${stderr}`)));
+  });
+  return { child, url };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * Offers `rate` requests per second for `durationMs`, open loop: request i is due at start + i/rate and is
+ * sent then (or as soon as this process can), whatever the earlier ones are doing; its latency runs from
+ * the due time to the end of its answer. Requests still unanswered DRAIN_MS after the window are errors.
+ * The client is a minimal HTTP/1.1 one over SOCKETS keep-alive connections (one request in flight on
+ * each; a request due while all are busy waits, and that wait counts): Node's http client would cost this
+ * (shared, loaded) machine more CPU per request than the server under test, and its delays would be
+ * charged to the server.
+ */
+async function offer(
+  url: string,
+  requests: readonly Buffer[],
+  rate: number,
+  durationMs: number,
+  serverPid?: number,
+): Promise<Window> {
+  const { hostname, port } = new URL(url);
+  const total = Math.floor((rate * durationMs) / 1000);
+  const latencies: number[] = [];
+  const sendLate: number[] = [];
+  let answered = 0;
+  let errors = 0;
+  let settled = 0;
+  let settle: () => void = () => {};
+  const allSettled = new Promise<void>((done) => {
+    settle = done;
+  });
+  const intervalMs = 1000 / rate;
+  const waiting: number[] = [];
+  const idle: Connection[] = [];
+  const finish = (index: number, ok: boolean) => {
+    latencies.push(performance.now() - (started + index * intervalMs));
+    if (ok) answered++;
+    else errors++;
+    if (++settled === total) settle();
+  };
+  interface Connection {
+    socket: Socket;
+    buffer: Buffer;
+    inFlight: number | undefined;
+  }
+  const dispatch = (connection: Connection, index: number) => {
+    connection.inFlight = index;
+    sendLate.push(performance.now() - (started + index * intervalMs));
+    connection.socket.write(requests[index % requests.length]!);
+  };
+  const release = (connection: Connection) => {
+    connection.inFlight = undefined;
+    const next = waiting.shift();
+    if (next !== undefined) dispatch(connection, next);
+    else idle.push(connection);
+  };
+  const connections = await Promise.all(
+    Array.from(
+      { length: SOCKETS },
+      () =>
+        new Promise<Connection>((resolvePromise, reject) => {
+          const socket = connect({ host: hostname, port: Number(port) }, () => resolvePromise(connection));
+          socket.setNoDelay(true);
+          const connection: Connection = { socket, buffer: Buffer.alloc(0), inFlight: undefined };
+          socket.on('data', (chunk: Buffer) => {
+            connection.buffer = connection.buffer.length === 0 ? chunk : Buffer.concat([connection.buffer, chunk]);
+            for (;;) {
+              const headerEnd = connection.buffer.indexOf('\r\n\r\n');
+              if (headerEnd < 0) return;
+              const head = connection.buffer.toString('latin1', 0, headerEnd);
+              const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+              if (!length) throw new Error(`an answer without content-length: ${head}`);
+              const end = headerEnd + 4 + Number(length[1]);
+              if (connection.buffer.length < end) return;
+              connection.buffer = connection.buffer.subarray(end);
+              const index = connection.inFlight;
+              if (index === undefined) throw new Error('an answer to no request');
+              finish(index, head.startsWith('HTTP/1.1 200'));
+              release(connection);
+            }
+          });
+          socket.once('error', reject);
+        }),
+    ),
+  );
+  idle.push(...connections);
+  const cpuBefore = cpuMsOf(serverPid);
+  const started = performance.now();
+  let sent = 0;
+  // Sends everything due, then yields to I/O (setImmediate) so answers are read between sends.
+  await new Promise<void>((done) => {
+    const tick = () => {
+      const due = Math.min(total, Math.floor((performance.now() - started) / intervalMs) + 1);
+      for (; sent < due; sent++) {
+        const connection = idle.pop();
+        if (connection) dispatch(connection, sent);
+        else waiting.push(sent);
+      }
+      if (sent < total) setImmediate(tick);
+      else done();
+    };
+    tick();
+  });
+  const deadline = new Promise<void>((done) => setTimeout(done, DRAIN_MS).unref());
+  await Promise.race([allSettled, deadline]);
+  const cpuAfter = cpuMsOf(serverPid);
+  const elapsedMs = performance.now() - started;
+  // An unanswered request counts as an error, with the time it has waited so far as its latency.
+  const missing = total - settled;
+  for (let i = 0; i < missing; i++) latencies.push(elapsedMs - (total - 1 - i) * intervalMs);
+  errors += missing;
+  for (const connection of connections) connection.socket.destroy();
+  latencies.sort((a, b) => a - b);
+  sendLate.sort((a, b) => a - b);
+  return {
+    latencies,
+    sent,
+    answered,
+    errors,
+    sendLateP99Ms: percentile(sendLate, 0.99),
+    seconds: durationMs / 1000,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && answered > 0
+      ? { serverCpuUsPerAnswer: ((cpuAfter - cpuBefore) * 1000) / answered }
+      : {}),
+  };
+}
+
+/** A request's bytes on the wire: the same bodies for both sides, with the token for ours. */
+function wire(url: string, bodies: readonly Buffer[], headers: Record<string, string>): Buffer[] {
+  const { host } = new URL(url);
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return bodies.map((body) =>
+    Buffer.concat([
+      Buffer.from(
+        `POST /v1/models/iris/predict HTTP/1.1\r\nhost: ${host}\r\n${lines.join('')}content-length: ${body.length}\r\n\r\n`,
+        'latin1',
+      ),
+      body,
+    ]),
+  );
+}
+
+interface Figures {
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  achievedPerSec: number;
+  errors: number;
+  sendLateP99Ms: number;
+  serverCpuUsPerAnswer: number;
+}
+
+function figuresOf(window: Window): Figures {
+  return {
+    p50Ms: round(percentile(window.latencies, 0.5)),
+    p99Ms: round(percentile(window.latencies, 0.99)),
+    p999Ms: round(percentile(window.latencies, 0.999)),
+    maxMs: round(window.latencies.at(-1) ?? Number.NaN),
+    achievedPerSec: Math.round(window.answered / window.seconds),
+    errors: window.errors,
+    sendLateP99Ms: round(window.sendLateP99Ms),
+    serverCpuUsPerAnswer: Math.round(window.serverCpuUsPerAnswer ?? Number.NaN),
+  };
+}
+
+const medianFigures = (all: readonly Figures[]): Figures => ({
+  p50Ms: round(median(all.map((f) => f.p50Ms))),
+  p99Ms: round(median(all.map((f) => f.p99Ms))),
+  p999Ms: round(median(all.map((f) => f.p999Ms))),
+  maxMs: round(median(all.map((f) => f.maxMs))),
+  achievedPerSec: Math.round(median(all.map((f) => f.achievedPerSec))),
+  errors: all.reduce((sum, f) => sum + f.errors, 0),
+  sendLateP99Ms: round(median(all.map((f) => f.sendLateP99Ms))),
+  serverCpuUsPerAnswer: Math.round(median(all.map((f) => f.serverCpuUsPerAnswer))),
+});
+
+async function main(): Promise<void> {
+  const profileDir = option('--profile');
+  if (hasTaskset) pin(process.pid, 1);
+  const redisServer = await RedisServer.start();
+  const redis = new Redis(redisServer.url);
+  const redisPid = /process_id:(\d+)/.exec(await redis.info('server'))?.[1];
+  if (redisPid) pin(Number(redisPid), 1);
+  const namespace = 'bench-serve';
+  const dir = mkdtempSync(join(tmpdir(), 'batuta-bench-serve-'));
+  const children: ChildProcess[] = [];
+  try {
+    // v2 is the same trees as v1 (a retrain that changed nothing), so both arms score alike.
+    const modelPath = join(exampleDir, 'data/model.json');
+    const modelsFile = join(dir, 'models.json');
+    const example = JSON.parse(readFileSync(join(exampleDir, 'models.json'), 'utf8'));
+    const iris = example.models.iris;
+    iris.versions = { v1: { ...iris.versions.v1, model: modelPath }, v2: { ...iris.versions.v1, model: modelPath } };
+    iris.gate.features.url = join(exampleDir, iris.gate.features.url);
+    iris.gate.labels.url = join(exampleDir, iris.gate.labels.url);
+    writeFileSync(modelsFile, JSON.stringify(example));
+
+    const auth = new AuthStore(redis, { namespace });
+    const { token } = await auth.createToken('bench', 'viewer', { models: ['iris'] });
+    const canary = JSON.parse(readFileSync(join(exampleDir, 'canary.json'), 'utf8'));
+    await new RolloutStore(redis, { model: 'iris', namespace }).start({ ...canary, model: 'iris' });
+
+    // Every row of iris.csv, each as a different entity (sticky keys), one instance per request.
+    const rows = readFileSync(join(exampleDir, 'data/iris.csv'), 'utf8').trim().split('\n');
+    const bodies = Array.from({ length: 1_000 }, (_, i) => {
+      const values = rows[(i * 37) % rows.length]!.split(',').map(Number);
+      const features = Object.fromEntries(FEATURES.map((name, j) => [name, values[j]!]));
+      return Buffer.from(JSON.stringify({ instances: [{ features, key: `flower-${i}` }] }));
+    });
+    const headers = { 'content-type': 'application/json' };
+
+    const bare = await startPinned(
+      [...process.execArgv, fileURLToPath(import.meta.url)],
+      { ...process.env, BATUTA_BENCH_SERVE_ROLE: 'bare' },
+      'bare_started',
+    );
+    children.push(bare.child);
+    if (profileDir) mkdirSync(profileDir, { recursive: true });
+    const ours = await startPinned(
+      [
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []),
+        join(root, 'packages/cli/bin/batuta.js'),
+        ...['serve', 'iris', '--models', modelsFile, '--port', '0'],
+      ],
+      {
+        ...process.env,
+        BATUTA_REDIS_URL: redisServer.url,
+        BATUTA_NAMESPACE: namespace,
+      },
+      'serve_started',
+    );
+    children.push(ours.child);
+    const oursHeaders = { ...headers, authorization: `Bearer ${token}` };
+
+    console.log(
+      `serve benchmark: ${RATE.toLocaleString('en')} req/s offered (open loop), ${ROUNDS} round(s) of ${MEASURE_MS / 1000} s per side after ${WARM_MS / 1000} s of warm-up; ${SOCKETS} keep-alive connections`,
+    );
+    console.log(
+      hasTaskset
+        ? '  servers pinned to CPU 0; load generator and redis-server on CPU 1 (taskset)'
+        : '  processes are not pinned (--no-pin, no taskset, or one CPU)',
+    );
+    console.log(`  machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`);
+    const sides = { ours: [] as Figures[], bare: [] as Figures[] };
+    for (let r = 0; r < ROUNDS; r++) {
+      // The order alternates, so a change in the (shared) machine's load weighs on both sides alike.
+      const order = r % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const);
+      for (const side of order) {
+        const url = side === 'ours' ? ours.url : bare.url;
+        const requests = wire(url, bodies, side === 'ours' ? oursHeaders : headers);
+        const pid = (side === 'ours' ? ours : bare).child.pid;
+        await offer(url, requests, RATE, WARM_MS);
+        const figures = figuresOf(await offer(url, requests, RATE, MEASURE_MS, pid));
+        sides[side].push(figures);
+        console.log(
+          `  round ${r + 1} ${side.padEnd(4)}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, p99.9 ${figures.p999Ms} ms, max ${figures.maxMs} ms; ${figures.achievedPerSec} answers/s, ${figures.errors} errors; server CPU ${figures.serverCpuUsPerAnswer} µs/answer; sender late p99 ${figures.sendLateP99Ms} ms`,
+        );
+      }
+    }
+    const oursMedian = medianFigures(sides.ours);
+    const bareMedian = medianFigures(sides.bare);
+    const overhead = Math.round((oursMedian.p99Ms / bareMedian.p99Ms) * 100) / 100;
+    const figures = await new RolloutStore(redis, { model: 'iris', namespace }).figures();
+    const armCounts = Object.fromEntries(Object.entries(figures.arms).map(([arm, f]) => [arm, f.requests]));
+    console.log(
+      `batuta serve (canary, token, validation): p50 ${oursMedian.p50Ms} ms, p99 ${oursMedian.p99Ms} ms (target ≤ ${TARGET_P99_MS}), ${oursMedian.achievedPerSec} answers/s, ${oursMedian.errors} errors, ${oursMedian.serverCpuUsPerAnswer} µs CPU/answer`,
+    );
+    console.log(
+      `bare node:http + scorer:                   p50 ${bareMedian.p50Ms} ms, p99 ${bareMedian.p99Ms} ms, ${bareMedian.achievedPerSec} answers/s, ${bareMedian.errors} errors, ${bareMedian.serverCpuUsPerAnswer} µs CPU/answer`,
+    );
+    console.log(
+      `overhead (p99 ours / p99 bare): ${overhead} (target ≤ ${TARGET_OVERHEAD}); requests per arm counted: ${JSON.stringify(armCounts)}`,
+    );
+    console.log(
+      JSON.stringify({
+        bench: 'serve',
+        quick,
+        offeredPerSec: RATE,
+        rounds: ROUNDS,
+        measureSeconds: MEASURE_MS / 1000,
+        pinned: hasTaskset,
+        p99Ms: oursMedian.p99Ms,
+        p50Ms: oursMedian.p50Ms,
+        p999Ms: oursMedian.p999Ms,
+        achievedPerSec: oursMedian.achievedPerSec,
+        errors: oursMedian.errors,
+        serverCpuUsPerAnswer: oursMedian.serverCpuUsPerAnswer,
+        overhead,
+        baseline: {
+          implementation: 'node:http + JSON.parse + the same XgboostModel',
+          p99Ms: bareMedian.p99Ms,
+          p50Ms: bareMedian.p50Ms,
+          p999Ms: bareMedian.p999Ms,
+          achievedPerSec: bareMedian.achievedPerSec,
+          errors: bareMedian.errors,
+          serverCpuUsPerAnswer: bareMedian.serverCpuUsPerAnswer,
+        },
+        ratio: overhead,
+        sendLateP99Ms: Math.max(oursMedian.sendLateP99Ms, bareMedian.sendLateP99Ms),
+        runs: { ours: sides.ours, bare: sides.bare },
+        armCounts,
+        targets: { p99Ms: TARGET_P99_MS, overhead: TARGET_OVERHEAD },
+      }),
+    );
+  } finally {
+    for (const child of children) await stopChild(child);
+    redis.disconnect();
+    await redisServer.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.env.BATUTA_BENCH_SERVE_ROLE === 'bare') runBare();
+else await main();

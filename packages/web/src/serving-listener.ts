@@ -1,0 +1,165 @@
+// The model server's Node request listener: the serving app (serving-app.ts) with a fast path in front for
+// the one request that is sent thousands of times a second, a well-formed predict. The fast path takes the
+// same decisions with the same code — the token through AuthStore.verifyToken and mayPredict, the body
+// through parseSafeJson, the model's ModelServer.predict — but without building the web Request, the
+// Response and the middleware chain around them, and with a precompiled check of the body instead of two
+// zod passes. It answers only what it has fully checked; anything else (no or a bad token, a body that does
+// not fit, another route, a chunked body) goes to the app unchanged, which answers it as it always did, so
+// every refusal keeps its exact problem document. Its answers carry the headers the app sets on every
+// answer (security headers, cache-control), read from the app itself.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { MlTasksError, type ModelServer } from '@batuta/ml-tasks';
+import { parseSafeJson } from '@batuta/scheduler';
+import { getRequestListener } from '@hono/node-server';
+import { mayPredict } from './auth/roles.js';
+import { DEFAULT_MAX_BODY_BYTES } from './http-common.js';
+import { problemForError, problemOf } from './problem.js';
+import { createServingApp, DEFAULT_MAX_BATCH, type ServingAppOptions } from './serving-app.js';
+
+const PREDICT_PATH = /^\/v1\/models\/([A-Za-z0-9_.-]{1,100})\/predict$/;
+const BEARER = /^Bearer (.+)$/i;
+
+type Instance = { features: Record<string, number>; key?: string };
+
+/**
+ * True when `body` is exactly what the predict route's schemas accept for a model with these features:
+ * `{instances: [...]}` and nothing else, 1 to `maxBatch` instances, each `{features, key?}` (other fields
+ * of an instance are ignored, as the route's schema strips them), `features` naming every feature once
+ * with a finite number and nothing else, `key` a string of 1 to 500 characters.
+ */
+export function isWellFormedPredict(
+  body: unknown,
+  featureNames: readonly string[],
+  maxBatch: number,
+): body is { instances: Instance[] } {
+  if (!isPlainObject(body)) return false;
+  const keys = Object.keys(body);
+  if (keys.length !== 1 || keys[0] !== 'instances') return false;
+  const instances = (body as { instances: unknown }).instances;
+  if (!Array.isArray(instances) || instances.length === 0 || instances.length > maxBatch) return false;
+  for (const instance of instances) {
+    if (!isPlainObject(instance)) return false;
+    const { features, key } = instance as { features?: unknown; key?: unknown };
+    if (!isPlainObject(features)) return false;
+    if (key !== undefined && (typeof key !== 'string' || key.length < 1 || key.length > 500)) return false;
+    let named = 0;
+    for (const _ in features) named++;
+    if (named !== featureNames.length) return false;
+    for (const name of featureNames) {
+      const value = Object.hasOwn(features, name) ? (features as Record<string, unknown>)[name] : undefined;
+      if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+    }
+  }
+  return true;
+}
+
+function isPlainObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The model server as a Node request listener: `createServingApp(options)` behind a fast path for
+ * well-formed, authorised predict requests (see the file's comment).
+ */
+export function createServingListener(options: ServingAppOptions): RequestListener {
+  const app = createServingApp(options);
+  const toApp = getRequestListener(app.fetch);
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  // What the app puts on every answer of its API (the health answer has them all and nothing else), as
+  // flat [name, value, …] lists per content type, built once: only the length is added per answer.
+  const commonHeaders = Promise.resolve(app.request('http://serving.internal/v1/health')).then((answer) => {
+    const common: string[] = [];
+    answer.headers.forEach((value: string, name: string) => {
+      if (name !== 'content-type' && name !== 'content-length') common.push(name, value);
+    });
+    return {
+      json: [...common, 'content-type', answer.headers.get('content-type') ?? 'application/json'],
+      problem: [...common, 'content-type', 'application/problem+json'],
+    };
+  });
+
+  const send = async (response: ServerResponse, status: number, type: 'json' | 'problem', body: unknown) => {
+    const headers = (await commonHeaders)[type];
+    const text = JSON.stringify(body);
+    response.writeHead(status, [...headers, 'content-length', String(Buffer.byteLength(text))]);
+    response.end(text);
+  };
+
+  const sendProblem = (response: ServerResponse, mapped: ReturnType<typeof problemForError>) => {
+    const problem = problemOf(mapped.kind, mapped.detail, mapped.errors);
+    return send(response, problem.status, 'problem', problem);
+  };
+
+  const handOver = (request: IncomingMessage, response: ServerResponse, body?: Buffer) => {
+    // The app reads a body the fast path already read from `rawBody` (@hono/node-server's hook for it).
+    if (body) (request as IncomingMessage & { rawBody?: Buffer }).rawBody = body;
+    void toApp(request, response);
+  };
+
+  return (request, response) => {
+    const match = request.method === 'POST' ? PREDICT_PATH.exec(request.url ?? '') : null;
+    const server = match ? options.models.get(match[1]!) : undefined;
+    const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
+    const declared = request.headers['content-length'];
+    if (
+      !match ||
+      !server ||
+      token === undefined ||
+      !(request.headers['content-type'] ?? '').includes('json') ||
+      declared === undefined ||
+      request.headers['transfer-encoding'] !== undefined ||
+      !(Number.parseInt(declared, 10) <= maxBodyBytes)
+    ) {
+      handOver(request, response);
+      return;
+    }
+    void fastPredict(request, response, match[1]!, server, token).catch((error: unknown) => {
+      // As the app's error handler answers what a handler threw.
+      const mapped = problemForError(error);
+      if (mapped.kind === 'internal') options.onError?.(error);
+      if (response.headersSent) response.destroy();
+      else void sendProblem(response, mapped);
+    });
+  };
+
+  async function fastPredict(
+    request: IncomingMessage,
+    response: ServerResponse,
+    name: string,
+    server: ModelServer,
+    token: string,
+  ): Promise<void> {
+    const [principal, body] = await Promise.all([options.auth.verifyToken(token), readBody(request)]);
+    if (!principal || !mayPredict(principal, name)) return handOver(request, response, body);
+    let parsed: unknown;
+    try {
+      parsed = parseSafeJson(body.toString('utf8'), 'body');
+    } catch {
+      return handOver(request, response, body);
+    }
+    if (!isWellFormedPredict(parsed, server.featureNames, maxBatch)) return handOver(request, response, body);
+    let predictions: Awaited<ReturnType<ModelServer['predict']>>;
+    try {
+      predictions = await server.predict(parsed.instances);
+    } catch (error) {
+      // As the app's route and error handler answer them.
+      if (error instanceof MlTasksError && error.code === 'MODEL_INVALID')
+        return send(response, 503, 'problem', problemOf('unavailable', error.message));
+      throw error;
+    }
+    return send(response, 200, 'json', {
+      model: name,
+      predictions: predictions.map(({ shadow: _kept, ...answer }) => answer),
+    });
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    request.once('error', reject);
+  });
+}
