@@ -22,6 +22,7 @@ import { RolloutStore, XgboostModel } from '@batuta/ml-tasks';
 import { RedisServer } from '@batuta/scheduler/redis-server';
 import { AuthStore } from '@batuta/web';
 import { Redis } from 'ioredis';
+import { measureSplitLookups, type SplitLookupFigures } from './support/split-lookups.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const exampleDir = join(root, 'examples/iris-batch');
@@ -416,6 +417,14 @@ async function main(): Promise<void> {
         );
       }
     }
+    // Batch lookups through PredictionClient under a canary split against the unsplit client (same rows,
+    // same private Redis server kind), once per round like the online sides.
+    const lookups: SplitLookupFigures[] = [];
+    for (let r = 0; r < ROUNDS; r++) lookups.push(await measureSplitLookups({ quick }));
+    const lookupMedian = [...lookups].sort((a, b) => a.ratio - b.ratio)[Math.floor(lookups.length / 2)]!;
+    console.log(
+      `batch lookups (PredictionClient): canary split ${lookupMedian.splitOpsPerSec.toLocaleString('en')} lookups/s, unsplit ${lookupMedian.unsplitOpsPerSec.toLocaleString('en')} lookups/s, ratio ${lookupMedian.ratio}`,
+    );
     const oursMedian = medianFigures(sides.ours);
     const bareMedian = medianFigures(sides.bare);
     const overhead = Math.round((oursMedian.p99Ms / bareMedian.p99Ms) * 100) / 100;
@@ -458,6 +467,12 @@ async function main(): Promise<void> {
         sendLateP99Ms: Math.max(oursMedian.sendLateP99Ms, bareMedian.sendLateP99Ms),
         runs: { ours: sides.ours, bare: sides.bare },
         armCounts,
+        lookups: {
+          splitOpsPerSec: lookupMedian.splitOpsPerSec,
+          unsplitOpsPerSec: lookupMedian.unsplitOpsPerSec,
+          ratio: lookupMedian.ratio,
+          runs: lookups,
+        },
         targets: { p99Ms: TARGET_P99_MS, overhead: TARGET_OVERHEAD },
       }),
     );
