@@ -216,10 +216,16 @@ describe('a canary started by a DAG, served and looked up by its split, aborted 
     expect(batch.map((result) => ('value' in result ? result.value : undefined))).toEqual(
       during.map((answer) => answer.prediction),
     );
-    const figures = await store.figures();
-    // The server's requests and the batch's lookups are both in the rollout's figures (for the SRM check).
-    expect((figures.arms.v1?.requests ?? 0) + (figures.arms.v2?.requests ?? 0)).toBe(2 * n);
-    expect(figures.arms.v2?.requests).toBe(2 * onCandidate);
+    // The server's requests and the batch's lookups are both in the rollout's figures (for the SRM check);
+    // the server writes its figures summed every 200 ms, so they are complete a moment after the answers.
+    const counted = async () => {
+      const figures = await store.figures();
+      return {
+        total: (figures.arms.v1?.requests ?? 0) + (figures.arms.v2?.requests ?? 0),
+        v2: figures.arms.v2?.requests,
+      };
+    };
+    await expect.poll(counted, { timeout: 20_000 }).toEqual({ total: 2 * n, v2: 2 * onCandidate });
 
     // The guards act now: the scheduled check aborts the canary on its disagreement rate, while traffic
     // keeps coming.
