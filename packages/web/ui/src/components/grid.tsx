@@ -1,6 +1,7 @@
 // The grid: one row per task, one column per run (oldest on the left), each cell coloured by the task
 // instance's state; a mapped task's instances are summarised in one cell (the most urgent state, and a
-// count), as the grid answer summarises them (GET /api/dags/{dagId}/grid, one state code per row). Only the rows in view are in the DOM, so a DAG of a thousand tasks scrolls as one of ten.
+// count), as the grid answer (GET /api/dags/{dagId}/grid, one state code per row) summarises them. Only
+// the rows in view are in the DOM, so a DAG of a thousand tasks scrolls as one of ten.
 // The grid is one tab stop (the last cell focused, else the first in view); arrow keys move between cells,
 // Enter opens the task's tries and logs in that run.
 import type { TargetedKeyboardEvent } from 'preact';
