@@ -1,6 +1,7 @@
 // `npm run bench -- api [--quick]`: the web API over real HTTP (startWebServer, keep-alive fetch) on a
 // private redis-server with the Redis state store, authenticated with bearer tokens.
-//  - grid: GET /api/dags/{dagId}/grid?limit=100 for a DAG of 200 tasks × 100 runs (20,000 cells);
+//  - grid: GET /api/dags/{dagId}/grid?limit=100 for a DAG of 200 tasks × 100 runs (20,000 cells), and the
+//    answer's size in bytes;
 //  - grid, changed: the same page when every one of its runs wrote an instance since the last read (no
 //    packed cells to reuse: the worst case for the store's read);
 //  - history: GET /api/dags/{dagId}/grid?limit=25 for a DAG with 10,000 stored runs of one task each
@@ -211,6 +212,11 @@ async function main(): Promise<void> {
     try {
       const floor = await measure(() => time('/api/health', viewer), SAMPLES);
       const authFloor = await measure(() => time('/api/auth/me', viewer), SAMPLES);
+      const gridBytes = Buffer.byteLength(
+        await (
+          await fetch(`${web.url}/api/dags/wide/grid?limit=100`, { headers: { authorization: `Bearer ${viewer}` } })
+        ).text(),
+      );
       const grid = await measure(() => time('/api/dags/wide/grid?limit=100', viewer), SAMPLES);
       const gridChanged = await measure(
         () => time('/api/dags/wide/grid?limit=100', viewer),
@@ -247,6 +253,7 @@ async function main(): Promise<void> {
       show('floor (GET /api/health)', floor);
       show('authenticated floor (GET /api/auth/me)', authFloor);
       show(`grid ${GRID_TASKS} tasks × ${GRID_RUNS} runs`, grid, ' (target p99 ≤ 50)');
+      console.log(`grid ${GRID_TASKS} × ${GRID_RUNS} answer: ${gridBytes} bytes of JSON`);
       show(`grid ${GRID_TASKS} × ${GRID_RUNS}, every run changed since the last read`, gridChanged);
       show(`grid of a DAG with ${HISTORY_RUNS} runs, limit 25`, history, ' (target p99 ≤ 50)');
       show(`GET /api/runs of that DAG, limit 25`, runsList);
@@ -270,6 +277,7 @@ async function main(): Promise<void> {
           gridP50Ms: grid.p50,
           gridCpuMs: grid.cpuMs,
           gridRedisCpuMs: grid.redisCpuMs,
+          gridBytes,
           gridChangedP99Ms: gridChanged.p99,
           gridChangedP50Ms: gridChanged.p50,
           gridChangedRedisCpuMs: gridChanged.redisCpuMs,

@@ -89,6 +89,22 @@ export interface RunDetail extends Run {
   tasks: TaskInstance[];
 }
 
+/** A run in the grid: one state code per task row, the tries that are not 1, mapped rows summarised. */
+export interface GridRun extends Run {
+  states: string;
+  tries: [row: number, tryNumber: number][];
+  mapped: { row: number; counts: Record<string, number> }[];
+}
+
+/** GET /api/dags/{dagId}/grid: `stateCodes` decodes `runs[].states`; runs newest first. */
+export interface GridPage {
+  dagId: string;
+  tasks: string[];
+  stateCodes: Record<string, string>;
+  runs: GridRun[];
+  nextCursor?: string;
+}
+
 /** A failed API call: the problem document's detail, its status and the fields at fault. */
 export class ApiError extends Error {
   constructor(
@@ -147,6 +163,8 @@ export const triggerRun = (dagId: string, conf: Record<string, unknown>) =>
   api<Run>(`/api/dags/${encodeURIComponent(dagId)}/runs`, { method: 'POST', body: { conf } });
 export const listRuns = (dagId: string, limit: number) =>
   api<{ runs: Run[] }>(`/api/runs?dagId=${encodeURIComponent(dagId)}&limit=${limit}`);
+export const getGrid = (dagId: string, limit: number) =>
+  api<GridPage>(`/api/dags/${encodeURIComponent(dagId)}/grid?limit=${limit}`);
 export const getRun = (runId: string) => api<RunDetail>(`/api/runs/${encodeURIComponent(runId)}`);
 export const cancelRun = (runId: string) =>
   api<{ runId: string; outcome: 'cancelled' | 'requested' | 'already-ended' }>(

@@ -1,11 +1,12 @@
 // The grid: one row per task, one column per run (oldest on the left), each cell coloured by the task
 // instance's state; a mapped task's instances are summarised in one cell (the most urgent state, and a
-// count). Only the rows in view are in the DOM, so a DAG of a thousand tasks scrolls as one of ten.
+// count), as the grid answer (GET /api/dags/{dagId}/grid, one state code per row) summarises them. Only
+// the rows in view are in the DOM, so a DAG of a thousand tasks scrolls as one of ten.
 // The grid is one tab stop (the last cell focused, else the first in view); arrow keys move between cells,
 // Enter opens the task's tries and logs in that run.
 import type { TargetedKeyboardEvent } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { DagTask, RunDetail, TaskInstance } from '../api.js';
+import type { DagTask, GridPage, GridRun } from '../api.js';
 import { formatDate, stateClass } from '../format.js';
 import { Link, runPath, taskPath } from '../router.js';
 
@@ -13,44 +14,35 @@ import { Link, runPath, taskPath } from '../router.js';
 const ROW_HEIGHT = 28;
 const OVERSCAN = 10;
 
-// Which state a summary of several instances shows: the one that most needs a look.
-const URGENCY = [
-  'failed',
-  'upstream_failed',
-  'up_for_retry',
-  'running',
-  'queued',
-  'scheduled',
-  'none',
-  'skipped',
-  'removed',
-  'success',
-];
-
 interface Cell {
   state: string;
   label: string;
   count: number;
 }
 
-function summarise(instances: TaskInstance[]): Cell {
-  if (instances.length === 1) {
-    const only = instances[0]!;
-    return { state: only.state, label: `${only.state}, try ${only.tryNumber}`, count: 1 };
-  }
-  const counts = new Map<string, number>();
-  for (const instance of instances) counts.set(instance.state, (counts.get(instance.state) ?? 0) + 1);
-  const state = [...counts.keys()].sort((a, b) => rank(a) - rank(b))[0] ?? 'none';
-  const label = `${instances.length} mapped: ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}`;
-  return { state, label, count: instances.length };
+/** The code of a row without an instance in the run (the API's `states`). */
+const NO_INSTANCE = '.';
+
+/** A run's column read from the grid answer: its rows' tries (not 1) and mapped summaries, by row. */
+interface Column {
+  run: GridRun;
+  tries: Map<number, number>;
+  mapped: Map<number, Record<string, number>>;
 }
 
-const rank = (state: string) => {
-  const index = URGENCY.indexOf(state);
-  return index === -1 ? URGENCY.length : index;
-};
+function cellOf(column: Column, row: number | undefined, stateCodes: Record<string, string>): Cell | undefined {
+  if (row === undefined) return undefined;
+  const code = column.run.states[row];
+  if (code === undefined || code === NO_INSTANCE) return undefined;
+  const state = stateCodes[code] ?? 'unknown';
+  const counts = column.mapped.get(row);
+  if (!counts) return { state, label: `${state}, try ${column.tries.get(row) ?? 1}`, count: 1 };
+  const entries = Object.entries(counts);
+  const count = entries.reduce((sum, [, n]) => sum + n, 0);
+  return { state, label: `${count} mapped: ${entries.map(([s, n]) => `${n} ${s}`).join(', ')}`, count };
+}
 
-export function Grid({ tasks, runs }: { tasks: DagTask[]; runs: RunDetail[] }) {
+export function Grid({ tasks, grid }: { tasks: DagTask[]; grid: GridPage }) {
   const scroller = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewportHeight, setViewportHeight] = useState(600);
@@ -64,19 +56,19 @@ export function Grid({ tasks, runs }: { tasks: DagTask[]; runs: RunDetail[] }) {
     return () => observer.disconnect();
   }, []);
 
-  const cells = useMemo(() => {
-    const byRun = new Map<string, Map<string, Cell>>();
-    for (const run of runs) {
-      const byTask = new Map<string, TaskInstance[]>();
-      for (const instance of run.tasks) {
-        const list = byTask.get(instance.taskId) ?? [];
-        list.push(instance);
-        byTask.set(instance.taskId, list);
-      }
-      byRun.set(run.runId, new Map([...byTask].map(([taskId, list]) => [taskId, summarise(list)])));
-    }
-    return byRun;
-  }, [runs]);
+  // Oldest on the left, as time reads; the answer's rows are looked up by task id, so a DAG read a moment
+  // before or after the grid (a task added or removed) still lines up.
+  const columns = useMemo<Column[]>(
+    () =>
+      [...grid.runs].reverse().map((run) => ({
+        run,
+        tries: new Map(run.tries),
+        mapped: new Map(run.mapped.map(({ row, counts }) => [row, counts])),
+      })),
+    [grid],
+  );
+  const rowOf = useMemo(() => new Map(grid.tasks.map((taskId, row) => [taskId, row])), [grid]);
+  const runs = columns.map((column) => column.run);
 
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(tasks.length, Math.ceil((scrollTop + viewportHeight) / ROW_HEIGHT) + OVERSCAN);
@@ -149,8 +141,9 @@ export function Grid({ tasks, runs }: { tasks: DagTask[]; runs: RunDetail[] }) {
                   {task.taskId}
                   {task.mapped && <span class="muted"> [ ]</span>}
                 </th>
-                {runs.map((run, column) => {
-                  const cell = cells.get(run.runId)?.get(task.taskId);
+                {columns.map((entry, column) => {
+                  const run = entry.run;
+                  const cell = cellOf(entry, rowOf.get(task.taskId), grid.stateCodes);
                   const state = cell?.state ?? 'none';
                   return (
                     <td key={run.runId}>

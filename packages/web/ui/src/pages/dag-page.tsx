@@ -1,7 +1,7 @@
 // A DAG's page: what it is, the grid of its last runs, and (for who may operate it) the trigger form
 // generated from its params. The grid updates live from the event stream.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { type DagDetail, getDag, getRun, listRuns, type Me, type RunDetail } from '../api.js';
+import { type DagDetail, type GridPage, getDag, getGrid, type Me } from '../api.js';
 import { Grid } from '../components/grid.js';
 import { TriggerForm } from '../components/trigger-form.js';
 import { formatSchedule } from '../format.js';
@@ -10,50 +10,26 @@ import { graphPath, Link } from '../router.js';
 
 const LIMITS = [10, 25, 50, 100];
 
-/** Resolves `work` for every item, a few at a time, in order. */
-async function mapLimited<T, R>(items: T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
-}
-
 export function DagPage({ dagId }: { dagId: string; user: Me }) {
   const [dag, setDag] = useState<DagDetail>();
-  const [runs, setRuns] = useState<RunDetail[]>();
+  const [grid, setGrid] = useState<GridPage>();
   const [limit, setLimit] = useState(25);
   const [error, setError] = useState<string>();
-  const known = useRef(new Map<string, RunDetail>());
   const dagRead = useRef<DagDetail>(undefined);
 
-  // A live batch names the runs that changed: only those are read again. Without one (first load, the
-  // Refresh button, a resync after the stream was down) every run still moving is.
+  // The grid is one compact request for the whole page (states as one code per task row), so a live
+  // batch reads it again whole; the DAG itself only on the first load, Refresh or a resync.
   const load = useCallback(
     async (batch?: LiveBatch) => {
       try {
         const partial = batch !== undefined && !batch.resync;
-        const [detail, list] = await Promise.all([
+        const [detail, page] = await Promise.all([
           partial && dagRead.current?.dagId === dagId ? dagRead.current : getDag(dagId),
-          listRuns(dagId, limit),
+          getGrid(dagId, limit),
         ]);
-        const details = await mapLimited(list.runs, 6, async (run) => {
-          const before = known.current.get(run.runId);
-          const moving = before?.state !== run.state || (before.state !== 'success' && before.state !== 'failed');
-          const stale = !before || (partial ? batch.runIds.has(run.runId) || before.state !== run.state : moving);
-          if (!stale) return before;
-          const fresh = await getRun(run.runId);
-          known.current.set(run.runId, fresh);
-          return fresh;
-        });
         dagRead.current = detail;
         setDag(detail);
-        setRuns(details.reverse()); // oldest on the left, as time reads
+        setGrid(page);
         setError(undefined);
       } catch (failure) {
         setError(failure instanceof Error ? failure.message : String(failure));
@@ -117,7 +93,7 @@ export function DagPage({ dagId }: { dagId: string; user: Me }) {
                   Graph
                 </Link>
               </div>
-              {runs ? <Grid tasks={dag.tasks} runs={runs} /> : <p aria-busy="true">Loading…</p>}
+              {grid ? <Grid tasks={dag.tasks} grid={grid} /> : <p aria-busy="true">Loading…</p>}
               <Legend />
             </section>
             {dag.mayOperate && <TriggerForm dagId={dag.dagId} params={dag.params} onTriggered={() => void load()} />}
