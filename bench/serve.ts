@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RolloutStore, XgboostModel } from '@batuta/ml-tasks';
 import { RedisServer } from '@batuta/scheduler/redis-server';
-import { AuthStore } from '@batuta/web';
+import { AuthStore, DEFAULT_KEEP_ALIVE_MS } from '@batuta/web';
 import { Redis } from 'ioredis';
 import { measureSplitLookups, type SplitLookupFigures } from './support/split-lookups.js';
 
@@ -69,7 +69,8 @@ function runBare(): void {
         .end(answer);
     });
   });
-  server.keepAliveTimeout = 60_000;
+  // The same keep-alive as `batuta serve` (startWebServer's default), so both sides are alike.
+  server.keepAliveTimeout = DEFAULT_KEEP_ALIVE_MS;
   server.listen(0, '127.0.0.1', () => {
     console.log(
       JSON.stringify({ event: 'bare_started', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }),
@@ -98,6 +99,8 @@ interface Window {
   errors: number;
   /** How late this process sent requests behind their schedule (its own jitter), p99 in ms. */
   sendLateP99Ms: number;
+  /** Connections the server closed during the window, each replaced (a request on one sent again). */
+  reconnects: number;
   seconds: number;
   /** CPU time the server used per answer during the window (µs), when /proc tells. */
   serverCpuUsPerAnswer?: number;
@@ -213,35 +216,50 @@ async function offer(
     if (next !== undefined) dispatch(connection, next);
     else idle.push(connection);
   };
-  const connections = await Promise.all(
-    Array.from(
-      { length: SOCKETS },
-      () =>
-        new Promise<Connection>((resolvePromise, reject) => {
-          const socket = connect({ host: hostname, port: Number(port) }, () => resolvePromise(connection));
-          socket.setNoDelay(true);
-          const connection: Connection = { socket, buffer: Buffer.alloc(0), inFlight: undefined };
-          socket.on('data', (chunk: Buffer) => {
-            connection.buffer = connection.buffer.length === 0 ? chunk : Buffer.concat([connection.buffer, chunk]);
-            for (;;) {
-              const headerEnd = connection.buffer.indexOf('\r\n\r\n');
-              if (headerEnd < 0) return;
-              const head = connection.buffer.toString('latin1', 0, headerEnd);
-              const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-              if (!length) throw new Error(`an answer without content-length: ${head}`);
-              const end = headerEnd + 4 + Number(length[1]);
-              if (connection.buffer.length < end) return;
-              connection.buffer = connection.buffer.subarray(end);
-              const index = connection.inFlight;
-              if (index === undefined) throw new Error('an answer to no request');
-              finish(index, head.startsWith('HTTP/1.1 200'));
-              release(connection);
-            }
-          });
-          socket.once('error', reject);
-        }),
-    ),
-  );
+  let closing = false;
+  let reconnects = 0;
+  const connections: Connection[] = [];
+  // A connection the server closes (its keep-alive ran out, or it chose to) is replaced, and a request
+  // that was on it is sent again on the new one, its latency still counted from its due time: what a
+  // keep-alive HTTP client does.
+  const open = (): Promise<Connection> =>
+    new Promise<Connection>((resolvePromise, reject) => {
+      const socket = connect({ host: hostname, port: Number(port) }, () => resolvePromise(connection));
+      socket.setNoDelay(true);
+      const connection: Connection = { socket, buffer: Buffer.alloc(0), inFlight: undefined };
+      connections.push(connection);
+      socket.on('data', (chunk: Buffer) => {
+        connection.buffer = connection.buffer.length === 0 ? chunk : Buffer.concat([connection.buffer, chunk]);
+        for (;;) {
+          const headerEnd = connection.buffer.indexOf('\r\n\r\n');
+          if (headerEnd < 0) return;
+          const head = connection.buffer.toString('latin1', 0, headerEnd);
+          const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+          if (!length) throw new Error(`an answer without content-length: ${head}`);
+          const end = headerEnd + 4 + Number(length[1]);
+          if (connection.buffer.length < end) return;
+          connection.buffer = connection.buffer.subarray(end);
+          const index = connection.inFlight;
+          if (index === undefined) throw new Error('an answer to no request');
+          finish(index, head.startsWith('HTTP/1.1 200'));
+          release(connection);
+        }
+      });
+      socket.once('error', reject);
+      socket.once('close', () => {
+        const lost = connection.inFlight;
+        connection.inFlight = undefined;
+        const at = idle.indexOf(connection);
+        if (at >= 0) idle.splice(at, 1);
+        if (closing) return;
+        reconnects++;
+        void open().then((fresh) => {
+          if (lost !== undefined) dispatch(fresh, lost);
+          else release(fresh);
+        });
+      });
+    });
+  await Promise.all(Array.from({ length: SOCKETS }, open));
   idle.push(...connections);
   const cpuBefore = cpuMsOf(serverPid);
   const started = performance.now();
@@ -268,6 +286,7 @@ async function offer(
   const missing = total - settled;
   for (let i = 0; i < missing; i++) latencies.push(elapsedMs - (total - 1 - i) * intervalMs);
   errors += missing;
+  closing = true;
   for (const connection of connections) connection.socket.destroy();
   latencies.sort((a, b) => a - b);
   sendLate.sort((a, b) => a - b);
@@ -277,6 +296,7 @@ async function offer(
     answered,
     errors,
     sendLateP99Ms: percentile(sendLate, 0.99),
+    reconnects,
     seconds: durationMs / 1000,
     ...(cpuBefore !== undefined && cpuAfter !== undefined && answered > 0
       ? { serverCpuUsPerAnswer: ((cpuAfter - cpuBefore) * 1000) / answered }
@@ -307,6 +327,7 @@ interface Figures {
   achievedPerSec: number;
   errors: number;
   sendLateP99Ms: number;
+  reconnects: number;
   serverCpuUsPerAnswer: number;
 }
 
@@ -319,6 +340,7 @@ function figuresOf(window: Window): Figures {
     achievedPerSec: Math.round(window.answered / window.seconds),
     errors: window.errors,
     sendLateP99Ms: round(window.sendLateP99Ms),
+    reconnects: window.reconnects,
     serverCpuUsPerAnswer: Math.round(window.serverCpuUsPerAnswer ?? Number.NaN),
   };
 }
@@ -331,6 +353,7 @@ const medianFigures = (all: readonly Figures[]): Figures => ({
   achievedPerSec: Math.round(median(all.map((f) => f.achievedPerSec))),
   errors: all.reduce((sum, f) => sum + f.errors, 0),
   sendLateP99Ms: round(median(all.map((f) => f.sendLateP99Ms))),
+  reconnects: all.reduce((sum, f) => sum + f.reconnects, 0),
   serverCpuUsPerAnswer: Math.round(median(all.map((f) => f.serverCpuUsPerAnswer))),
 });
 
@@ -413,7 +436,7 @@ async function main(): Promise<void> {
         const figures = figuresOf(await offer(url, requests, RATE, MEASURE_MS, pid));
         sides[side].push(figures);
         console.log(
-          `  round ${r + 1} ${side.padEnd(4)}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, p99.9 ${figures.p999Ms} ms, max ${figures.maxMs} ms; ${figures.achievedPerSec} answers/s, ${figures.errors} errors; server CPU ${figures.serverCpuUsPerAnswer} µs/answer; sender late p99 ${figures.sendLateP99Ms} ms`,
+          `  round ${r + 1} ${side.padEnd(4)}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, p99.9 ${figures.p999Ms} ms, max ${figures.maxMs} ms; ${figures.achievedPerSec} answers/s, ${figures.errors} errors; server CPU ${figures.serverCpuUsPerAnswer} µs/answer; sender late p99 ${figures.sendLateP99Ms} ms; ${figures.reconnects} reconnects`,
         );
       }
     }

@@ -9,6 +9,6 @@ export type { LogStoreLike } from './routes/log-routes.js';
 export { createWebMetrics, type WebMetrics } from './routes/metrics.js';
 export type { PoolStatusSource } from './routes/pool-routes.js';
 export type { PredictionSource } from './routes/prediction-routes.js';
-export { startWebServer, type WebServer } from './server.js';
+export { DEFAULT_KEEP_ALIVE_MS, startWebServer, type WebServer } from './server.js';
 export { createServingApp, type ServingAppOptions } from './serving-app.js';
 export { createServingListener, isWellFormedPredict } from './serving-listener.js';
