@@ -5,26 +5,19 @@
 // and sees it rerun and succeed. A viewer sees no trigger form and gets 403 from the API; a DAG outside
 // a user's `access` is invisible to them. Screenshots of the grid, graph and log pages go to
 // $BATUTA_UI_SCREENSHOTS (docs/img/ui when refreshing docs/ui.md; a temporary folder otherwise).
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { useRedisServer } from '@batuta/testing';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureUiBuilt, launchChromium, logIn, newPage } from '../../packages/web/test/support/browser.js';
 import { batutaBin, startCliDaemon } from './support/cli-daemon.js';
 
 const run = promisify(execFile);
 const WAIT = { timeout: 30_000 };
-const webDir = join(import.meta.dirname, '..', '..', 'packages', 'web');
-
-function chromiumPath(): string {
-  for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (candidate && existsSync(candidate)) return candidate;
-  }
-  return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
-}
 
 const harness = useRedisServer();
 const dir = mkdtempSync(join(tmpdir(), 'batuta-web-e2e-'));
@@ -49,29 +42,8 @@ async function addUser(name: string, role: string, password: string): Promise<vo
   await run(process.execPath, [batutaBin, 'users', 'add', name, '--role', role, '--password-file', file], { env });
 }
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    // A 403 the test provokes on purpose is logged by the browser as a failed resource.
-    if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  return page;
-}
-
-async function logIn(page: Page, user: string, password: string): Promise<void> {
-  await page.goto(url);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'DAGs' }).waitFor(WAIT);
-}
-
 beforeAll(async () => {
-  if (!existsSync(join(webDir, 'dist', 'ui', 'index.html'))) {
-    execFileSync('npm', ['run', 'build:ui'], { cwd: webDir, stdio: 'inherit' });
-  }
+  await ensureUiBuilt();
   mkdirSync(dagsDir);
   mkdirSync(shots, { recursive: true });
   const marker = join(dir, 'fit-has-data');
@@ -134,7 +106,7 @@ tasks:
   const web = await startCliDaemon(['webserver', '--port', '0', '--insecure-cookies'], env, 'webserver_started');
   children.push(web.child);
   url = web.url;
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -145,8 +117,8 @@ afterAll(async () => {
 
 describe('the UI over a running scheduler and worker', () => {
   it('triggers with params, shows the failure and its log, clears it with downstream, and sees it succeed', async () => {
-    const page = await newPage();
-    await logIn(page, 'ana', 'correct horse battery');
+    const page = await newPage(browser, problems, { viewport: { width: 1280, height: 800 } });
+    await logIn(page, url, 'ana', 'correct horse battery');
     await page.getByRole('row', { name: /payroll/ }).waitFor(WAIT); // ana may see it
     await page.getByRole('link', { name: 'train', exact: true }).click();
 
@@ -200,8 +172,8 @@ describe('the UI over a running scheduler and worker', () => {
   }, 180_000);
 
   it('shows a viewer no trigger form, refuses its trigger with 403, and hides a DAG outside its access', async () => {
-    const page = await newPage();
-    await logIn(page, 'vic', 'a viewer only');
+    const page = await newPage(browser, problems, { viewport: { width: 1280, height: 800 } });
+    await logIn(page, url, 'vic', 'a viewer only');
     await page.getByRole('row', { name: /train/ }).waitFor(WAIT);
     expect(await page.getByRole('row', { name: /payroll/ }).count()).toBe(0);
     await page.getByRole('link', { name: 'train', exact: true }).click();

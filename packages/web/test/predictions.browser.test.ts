@@ -6,10 +6,10 @@
 import { ingestPredictions, RolloutStore, route } from '@batuta/ml-tasks';
 import { RedisStateStore } from '@batuta/scheduler';
 import { useRedisServer } from '@batuta/testing';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthStore, createWebApp, startWebServer, type WebServer } from '../src/index.js';
-import { ensureUiBuilt, launchChromium } from './support/browser.js';
+import { ensureUiBuilt, launchChromium, logIn, newPage } from './support/browser.js';
 
 const WAIT = { timeout: 20_000 };
 const MINUTE = 60_000;
@@ -34,24 +34,6 @@ async function ingest(version: string, rows: number, atMs: number) {
     keyScheme: { scheme: 'entity-id', column: 0 },
     now: () => atMs,
   });
-}
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  return page;
-}
-
-async function logIn(page: Page, user: string, password: string): Promise<void> {
-  await page.goto(server.url);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'DAGs' }).waitFor(WAIT);
 }
 
 beforeAll(async () => {
@@ -105,8 +87,8 @@ afterAll(async () => {
 
 describe('the predictions page in a browser', () => {
   it('shows an operator the versions and the rollout panel, and rolls back after a confirmation', async () => {
-    const page = await newPage();
-    await logIn(page, 'ana', 'correct horse battery');
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'ana', 'correct horse battery');
     await page.getByRole('link', { name: 'Predictions' }).click();
     await page.getByRole('heading', { name: 'Predictions' }).waitFor(WAIT);
     await page.getByTestId('model-iris').click();
@@ -160,8 +142,8 @@ describe('the predictions page in a browser', () => {
   });
 
   it('shows a viewer the same page, opened by its address, without any button that changes something', async () => {
-    const page = await newPage();
-    await logIn(page, 'vic', 'a viewer only');
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'vic', 'a viewer only');
     await page.goto(`${server.url}/predictions/iris`);
     await page.getByTestId('rollout-panel').getByTestId('rollout-strategy').waitFor(WAIT);
     await page.getByTestId('version-v1').waitFor(WAIT);

@@ -6,10 +6,10 @@
 // a state change arriving over the event stream. No page may break the CSP (no inline script or style) or throw.
 import { parseDagYaml, RedisLogStore, RedisStateStore, type TaskInstanceRecord } from '@batuta/scheduler';
 import { useRedisServer } from '@batuta/testing';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthStore, createWebApp, startWebServer, type WebServer } from '../src/index.js';
-import { ensureUiBuilt, launchChromium } from './support/browser.js';
+import { ensureUiBuilt, launchChromium, logIn, newPage } from './support/browser.js';
 
 const WAIT = { timeout: 20_000 };
 
@@ -93,25 +93,6 @@ async function seedRun(
   });
 }
 
-/** A fresh browser page that records console errors and uncaught exceptions. */
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
-  return page;
-}
-
-async function logIn(page: Page, user: string, password: string): Promise<void> {
-  await page.goto(server.url);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'DAGs' }).waitFor(WAIT);
-}
-
 beforeAll(async () => {
   // The UI ships prebuilt in dist/ui; a fresh checkout (or a changed UI) is built here.
   await ensureUiBuilt();
@@ -173,8 +154,8 @@ afterAll(async () => {
 
 describe('the web UI in a browser', () => {
   it('logs an operator in, lists the DAGs, shows the grid, triggers a run from the params form and cancels it', async () => {
-    const page = await newPage();
-    await logIn(page, 'ana', 'correct horse battery');
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'ana', 'correct horse battery');
 
     // The list: the DAG, its schedule, its last runs as dots, a paused switch an operator may use.
     const row = page.getByRole('row', { name: /report/ });
@@ -251,8 +232,8 @@ describe('the web UI in a browser', () => {
   });
 
   it('shows a viewer the grid but no trigger form, and a disabled paused switch', async () => {
-    const page = await newPage();
-    await logIn(page, 'vic', 'a viewer only');
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'vic', 'a viewer only');
     await page.getByRole('row', { name: /report/ }).waitFor(WAIT);
     expect(await page.getByRole('switch', { name: 'Paused: report' }).isDisabled()).toBe(true);
     await page.getByRole('link', { name: 'report', exact: true }).click();
@@ -263,8 +244,8 @@ describe('the web UI in a browser', () => {
   });
 
   it('renders only the grid rows in view, and moves between cells with the arrow keys', async () => {
-    const page = await newPage();
-    await logIn(page, 'vic', 'a viewer only');
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'vic', 'a viewer only');
     await page.goto(`${server.url}/dags/wide`);
     await page.getByRole('link', { name: /^t000 in the run of .*: failed, try 1$/ }).waitFor(WAIT);
     const rendered = await page.locator('.grid tbody th').count();
@@ -310,8 +291,8 @@ describe('the web UI in a browser', () => {
         instance('transform', 2, 'success'),
       ],
     });
-    const page = await newPage();
-    await logIn(page, 'ana', 'correct horse battery');
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'ana', 'correct horse battery');
 
     // The DAG's shape, from the DAG page's link.
     await page.goto(`${server.url}/dags/report`);
@@ -355,8 +336,8 @@ describe('the web UI in a browser', () => {
       { atMs: Date.UTC(2026, 11, 1, 4, 0, 1), stream: 'stdout', text: 'reading the source table' },
       { atMs: Date.UTC(2026, 11, 1, 4, 0, 2), stream: 'stderr', text: 'the source table is empty' },
     ]);
-    const page = await newPage();
-    await logIn(page, 'vic', 'a viewer only');
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'vic', 'a viewer only');
     await page.goto(`${server.url}/runs/scheduled__report__2/tasks/transform`);
     const viewer = page.getByTestId('log-viewer');
     await viewer.filter({ hasText: 'reading the source table' }).waitFor(WAIT);
@@ -383,8 +364,8 @@ describe('the web UI in a browser', () => {
   });
 
   it('lets an operator clear a task with its downstream after confirming', async () => {
-    const page = await newPage();
-    await logIn(page, 'ana', 'correct horse battery');
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'ana', 'correct horse battery');
     await page.goto(`${server.url}/runs/scheduled__report__2`);
     await page.getByTestId('clear-task-transform').click();
     const dialog = page.getByRole('dialog', { name: 'Clear transform?' });
@@ -419,8 +400,8 @@ describe('the web UI in a browser', () => {
         { record: { runId: 'live__report', taskId: 'extract', mapIndex: -1, state: 'running', tryNumber: 1 } },
       ],
     });
-    const page = await newPage();
-    await logIn(page, 'vic', 'a viewer only');
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'vic', 'a viewer only');
     await page.goto(`${server.url}/dags/report`);
     const cell = page.getByTestId('grid-cell-live__report-extract');
     await expect.poll(() => cell.getAttribute('class'), WAIT).toContain('state-running');
@@ -446,8 +427,8 @@ describe('the web UI in a browser', () => {
   });
 
   it('lists the worker pools, and switches to the dark theme and remembers it', async () => {
-    const page = await newPage();
-    await logIn(page, 'vic', 'a viewer only');
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'vic', 'a viewer only');
     await page.getByRole('link', { name: 'Pools' }).click();
     const row = page.getByTestId('pool-gpu');
     await row.waitFor(WAIT);

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -59,4 +59,31 @@ export async function ensureUiBuilt(): Promise<void> {
       rmSync(lock, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * A fresh page in its own context that records, in `problems`, console errors (other than failed
+ * resource loads, such as a 403 a test provokes) and uncaught exceptions.
+ */
+export async function newPage(
+  browser: Browser,
+  problems: string[],
+  options: { viewport?: { width: number; height: number } } = {},
+): Promise<Page> {
+  const context = await browser.newContext(options.viewport ? { viewport: options.viewport } : {});
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  return page;
+}
+
+/** Logs in through the UI's form at `url` and waits for the DAG list. */
+export async function logIn(page: Page, url: string, user: string, password: string): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'DAGs' }).waitFor({ timeout: 20_000 });
 }
