@@ -221,7 +221,10 @@ are met, else holds. Prints the decision and why. --force moves to the next step
         .command('abort')
         .summary('the baseline serves everything again (rolls a promoted rollout back)')
         .description(
-          "Aborts MODEL's rollout: the baseline answers every request again; a promoted rollout is rolled back.",
+          `Aborts MODEL's rollout: the baseline answers every request again; a promoted rollout is rolled back.
+With --switch-predictions the baseline's prediction set is also made current again: after a promotion,
+and for a running canary when its candidate had been made current (an ingest without activate: false);
+a version made current by hand is left alone.`,
         )
         .argument('<model>', 'the model')
         .option('--reason <text>', 'why, for the rollout log'),
