@@ -78,6 +78,8 @@ export {
   rolloutSpecSchema,
 } from './rollout/rollout-spec.js';
 export {
+  type ArmFigureRow,
+  armFigureRows,
   HOLDOUT,
   type RecordOutcome,
   type RolloutFigures,

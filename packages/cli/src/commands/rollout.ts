@@ -3,6 +3,7 @@
 // one command each; `advance` is the canary's guard check (it may promote or abort), `advance --force`
 // moves a step now.
 import {
+  armFigureRows,
   HOLDOUT,
   MlTasksError,
   type RolloutReport,
@@ -186,17 +187,7 @@ function statusJson(namespace: string, report: RolloutReport): z.input<typeof ro
     reason: rollout.reason ?? null,
     started: new Date(rollout.startedMs).toISOString(),
     stepStarted: new Date(rollout.stepStartedMs).toISOString(),
-    figures: Object.entries(figures.arms)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([arm, f]) => ({
-        arm,
-        requests: f.requests,
-        errors: f.errors,
-        compared: f.compared,
-        disagreements: f.disagreements,
-        feedbackTrials: f.feedback.trials,
-        feedbackCorrect: f.feedback.successes,
-      })),
+    figures: armFigureRows(figures),
     candidateRequestsThisStep: figures.candidateRequestsThisStep,
     sampleRatio: report.sampleRatio
       ? {

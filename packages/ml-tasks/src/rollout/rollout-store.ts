@@ -34,6 +34,32 @@ export interface RolloutFigures {
   candidateRequestsThisStep: number;
 }
 
+/** One arm's figures as a flat row (what `batuta rollout status` and the web API show). */
+export interface ArmFigureRow {
+  arm: string;
+  requests: number;
+  errors: number;
+  compared: number;
+  disagreements: number;
+  feedbackTrials: number;
+  feedbackCorrect: number;
+}
+
+/** The arms' figures as flat rows, sorted by arm name. */
+export function armFigureRows(figures: RolloutFigures): ArmFigureRow[] {
+  return Object.entries(figures.arms)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([arm, f]) => ({
+      arm,
+      requests: f.requests,
+      errors: f.errors,
+      compared: f.compared,
+      disagreements: f.disagreements,
+      feedbackTrials: f.feedback.trials,
+      feedbackCorrect: f.feedback.successes,
+    }));
+}
+
 /** What `report` returns: the state, the figures, and the statistics fit for the strategy. */
 export interface RolloutReport {
   rollout: StoredRollout;

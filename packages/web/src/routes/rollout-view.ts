@@ -2,6 +2,7 @@
 // CLI's `batuta rollout status` prints) plus what the page needs to draw it — the split, the step's hold
 // time left, each guard's interval against its limit, the sequential test's verdict and the recent log.
 import {
+  armFigureRows,
   type DifferenceReport,
   type RolloutLogEntry,
   type RolloutReport,
@@ -85,17 +86,7 @@ export function rolloutViewOf(report: RolloutReport, log: readonly RolloutLogEnt
             candidateRequests: figures.candidateRequestsThisStep,
           }
         : null,
-    figures: Object.entries(figures.arms)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([arm, f]) => ({
-        arm,
-        requests: f.requests,
-        errors: f.errors,
-        compared: f.compared,
-        disagreements: f.disagreements,
-        feedbackTrials: f.feedback.trials,
-        feedbackCorrect: f.feedback.successes,
-      })),
+    figures: armFigureRows(figures),
     guards,
     accuracy: differenceOf(report.accuracy),
     errorRate: differenceOf(report.errorRate),
