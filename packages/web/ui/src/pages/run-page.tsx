@@ -2,6 +2,7 @@
 // who may operate its DAG: clear, mark and cancel, each confirmed. It updates live from the event stream.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type DagDetail, getDag, getRun, type Me, type RunDetail } from '../api.js';
+import { Messages } from '../components/messages.js';
 import { RunActions, TaskActions } from '../components/repair-actions.js';
 import { formatDate, formatDuration, formatResources, stateClass } from '../format.js';
 import { useLiveRefresh } from '../live.js';
@@ -58,16 +59,7 @@ export function RunPage({ runId }: { runId: string; user: Me }) {
         </p>
       )}
       <h1 id="run-title">Run {runId}</h1>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p role="status" class="ok">
-          {notice}
-        </p>
-      )}
+      <Messages error={error} notice={notice} />
       {run && (
         <>
           <dl class="facts">

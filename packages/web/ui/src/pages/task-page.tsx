@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type DagDetail, getDag, getRun, type Me, type RunDetail } from '../api.js';
 import { LogViewer } from '../components/log-viewer.js';
+import { Messages } from '../components/messages.js';
 import { TaskActions } from '../components/repair-actions.js';
 import { formatDate, formatDuration, formatResources, stateClass } from '../format.js';
 import { useLiveRefresh } from '../live.js';
@@ -69,16 +70,7 @@ export function TaskPage({ runId, taskId, mapIndex }: TaskPageProps) {
         <Link href={runPath(runId)}>← Run {runId}</Link> · <Link href={runGraphPath(runId)}>Graph</Link>
       </p>
       <h1 id="task-title">Task {label}</h1>
-      {error && (
-        <p role="alert" class="error">
-          {error}
-        </p>
-      )}
-      {notice && (
-        <p role="status" class="ok">
-          {notice}
-        </p>
-      )}
+      <Messages error={error} notice={notice} />
       {run && (
         <>
           <dl class="facts">
