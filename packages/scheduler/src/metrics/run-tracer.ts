@@ -22,8 +22,8 @@ export interface RunTracerOptions {
 export class RunTracer {
   private readonly tracer: Tracer;
   private readonly runs = new Map<string, Span>();
-  /** The last try traced per instance, so a try reported twice (a redelivered report) is one span. */
-  private readonly traced = new Map<string, number>();
+  /** Per run, the last try traced per instance, so a try reported twice (a redelivered report) is one span. */
+  private readonly traced = new Map<string, Map<string, number>>();
 
   constructor(options: RunTracerOptions = {}) {
     this.tracer = options.tracer ?? trace.getTracer('batuta');
@@ -79,14 +79,19 @@ export class RunTracer {
     if (run.state === 'failed') span.setStatus({ code: SpanStatusCode.ERROR, message: run.reason ?? 'failed' });
     span.end(run.endMs);
     this.runs.delete(run.runId);
-    for (const key of this.traced.keys()) if (key.startsWith(`${run.runId}\n`)) this.traced.delete(key);
+    this.traced.delete(run.runId);
   }
 
   private taskChanged(run: DagRunRecord, instance: TaskInstanceRecord): void {
     if (!ENDED_TASK_STATES.has(instance.state) || instance.startMs === undefined) return;
-    const key = `${run.runId}\n${instance.taskId}\n${instance.mapIndex}`;
-    if (this.traced.get(key) === instance.tryNumber) return;
-    this.traced.set(key, instance.tryNumber);
+    let tries = this.traced.get(run.runId);
+    if (!tries) {
+      tries = new Map();
+      this.traced.set(run.runId, tries);
+    }
+    const key = `${instance.taskId}\n${instance.mapIndex}`;
+    if (tries.get(key) === instance.tryNumber) return;
+    tries.set(key, instance.tryNumber);
     const parent = trace.setSpan(context.active(), this.runSpan(run));
     const name = instance.mapIndex >= 0 ? `task ${instance.taskId}[${instance.mapIndex}]` : `task ${instance.taskId}`;
     const span = this.tracer.startSpan(
