@@ -120,6 +120,10 @@ interface Window {
   seconds: number;
   /** CPU time the server used per answer during the window (µs), when /proc tells. */
   serverCpuUsPerAnswer?: number;
+  /** Share of the window this process (the load generator) was on a CPU (it shares CPU 1 with Redis). */
+  generatorCpuShare: number;
+  /** Share of the window redis-server was on a CPU (the figures `batuta serve` writes), when /proc tells. */
+  redisCpuShare?: number;
 }
 
 const percentile = (sorted: readonly number[], fraction: number): number =>
@@ -327,7 +331,13 @@ class LoadClient {
    * runs from the due time to the end of its answer, so a wait for a free connection counts. Requests
    * still unanswered DRAIN_MS after the window are errors.
    */
-  async offer(requests: readonly Buffer[], rate: number, durationMs: number, serverPid?: number): Promise<Window> {
+  async offer(
+    requests: readonly Buffer[],
+    rate: number,
+    durationMs: number,
+    serverPid?: number,
+    redisPid?: number,
+  ): Promise<Window> {
     const total = Math.floor((rate * durationMs) / 1000);
     let settle: () => void = () => {};
     const allSettled = new Promise<void>((done) => {
@@ -335,6 +345,8 @@ class LoadClient {
     });
     const reconnectsBefore = this.reconnects;
     const cpuBefore = cpuMsOf(serverPid);
+    const redisCpuBefore = cpuMsOf(redisPid);
+    const ownCpuBefore = process.cpuUsage();
     const state: OfferState = {
       started: performance.now(),
       intervalMs: 1000 / rate,
@@ -367,6 +379,8 @@ class LoadClient {
     const deadline = new Promise<void>((done) => setTimeout(done, DRAIN_MS).unref());
     await Promise.race([allSettled, deadline]);
     const cpuAfter = cpuMsOf(serverPid);
+    const redisCpuAfter = cpuMsOf(redisPid);
+    const ownCpu = process.cpuUsage(ownCpuBefore);
     const elapsedMs = performance.now() - state.started;
     this.state = undefined;
     // An unanswered request counts as an error, with the time it has waited so far as its latency.
@@ -389,6 +403,10 @@ class LoadClient {
       sendLateP99Ms: percentile(sendLate, 0.99),
       reconnects: this.reconnects - reconnectsBefore,
       seconds: durationMs / 1000,
+      generatorCpuShare: (ownCpu.user + ownCpu.system) / 1000 / elapsedMs,
+      ...(redisCpuBefore !== undefined && redisCpuAfter !== undefined
+        ? { redisCpuShare: (redisCpuAfter - redisCpuBefore) / elapsedMs }
+        : {}),
       ...(cpuBefore !== undefined && cpuAfter !== undefined && state.answered > 0
         ? { serverCpuUsPerAnswer: ((cpuAfter - cpuBefore) * 1000) / state.answered }
         : {}),
@@ -426,7 +444,12 @@ interface Figures {
   sendLateP99Ms: number;
   reconnects: number;
   serverCpuUsPerAnswer: number;
+  /** Shares of the window the load generator and redis-server (both on CPU 1) were on a CPU. */
+  generatorCpuShare: number;
+  redisCpuShare: number;
 }
+
+const share = (fraction: number | undefined) => Math.round((fraction ?? Number.NaN) * 1000) / 1000;
 
 function figuresOf(window: Window): Figures {
   return {
@@ -439,6 +462,8 @@ function figuresOf(window: Window): Figures {
     sendLateP99Ms: round(window.sendLateP99Ms),
     reconnects: window.reconnects,
     serverCpuUsPerAnswer: Math.round(window.serverCpuUsPerAnswer ?? Number.NaN),
+    generatorCpuShare: share(window.generatorCpuShare),
+    redisCpuShare: share(window.redisCpuShare),
   };
 }
 
@@ -452,6 +477,8 @@ const medianFigures = (all: readonly Figures[]): Figures => ({
   sendLateP99Ms: round(median(all.map((f) => f.sendLateP99Ms))),
   reconnects: all.reduce((sum, f) => sum + f.reconnects, 0),
   serverCpuUsPerAnswer: Math.round(median(all.map((f) => f.serverCpuUsPerAnswer))),
+  generatorCpuShare: share(median(all.map((f) => f.generatorCpuShare))),
+  redisCpuShare: share(median(all.map((f) => f.redisCpuShare))),
 });
 
 async function main(): Promise<void> {
@@ -459,8 +486,9 @@ async function main(): Promise<void> {
   if (hasTaskset) pin(process.pid, 1);
   const redisServer = await RedisServer.start();
   const redis = new Redis(redisServer.url);
-  const redisPid = /process_id:(\d+)/.exec(await redis.info('server'))?.[1];
-  if (redisPid) pin(Number(redisPid), 1);
+  const redisPidText = /process_id:(\d+)/.exec(await redis.info('server'))?.[1];
+  const redisPid = redisPidText ? Number(redisPidText) : undefined;
+  if (redisPid) pin(redisPid, 1);
   const namespace = 'bench-serve';
   const dir = mkdtempSync(join(tmpdir(), 'batuta-bench-serve-'));
   const children: ChildProcess[] = [];
@@ -540,11 +568,11 @@ async function main(): Promise<void> {
         await client.offer(requests, RATE, WARM_MS);
         // The generator's own garbage from the warm-up is collected before the measured window, not in it.
         globalThis.gc?.();
-        const figures = figuresOf(await client.offer(requests, RATE, MEASURE_MS, pid));
+        const figures = figuresOf(await client.offer(requests, RATE, MEASURE_MS, pid, redisPid));
         client.close();
         sides[side].push(figures);
         console.log(
-          `  round ${r + 1} ${side.padEnd(5)}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, p99.9 ${figures.p999Ms} ms, max ${figures.maxMs} ms; ${figures.achievedPerSec} answers/s, ${figures.errors} errors; server CPU ${figures.serverCpuUsPerAnswer} µs/answer; sender late p99 ${figures.sendLateP99Ms} ms; ${figures.reconnects} reconnects`,
+          `  round ${r + 1} ${side.padEnd(5)}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms, p99.9 ${figures.p999Ms} ms, max ${figures.maxMs} ms; ${figures.achievedPerSec} answers/s, ${figures.errors} errors; server CPU ${figures.serverCpuUsPerAnswer} µs/answer; sender late p99 ${figures.sendLateP99Ms} ms; ${figures.reconnects} reconnects; CPU 1: generator ${figures.generatorCpuShare}, redis ${figures.redisCpuShare}`,
         );
       }
     }
