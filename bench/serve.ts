@@ -177,6 +177,33 @@ async function startPinned(
   return { child, url };
 }
 
+/** What a spinning probe on the servers' CPU saw: the machine taking that CPU away from a busy process. */
+interface MachineStalls {
+  seconds: number;
+  /** Gaps of more than 1 ms (and of more than 2 ms) between two readings of the clock by a busy loop. */
+  over1Ms: number;
+  over2Ms: number;
+  maxMs: number;
+  /** Share of the probe's time lost in gaps of more than 0.2 ms. */
+  lostShare: number;
+}
+
+/**
+ * Spins on CPU 0 (where the servers run) for `seconds` with nothing else to do, reading the clock: every
+ * gap is time the machine (its kernel threads, its hypervisor) took the CPU away. A tail no server can
+ * go below; measured before the rounds, while the servers are idle.
+ */
+function probeMachineStalls(seconds: number): MachineStalls {
+  const script = `const t0 = performance.now(), end = t0 + ${seconds * 1000}; let last = t0, lost = 0, o1 = 0, o2 = 0, max = 0;
+for (;;) { const t = performance.now(), g = t - last; last = t; if (g > 0.2) { lost += g; if (g > 1) o1++; if (g > 2) o2++; if (g > max) max = g; } if (t > end) break; }
+console.log(JSON.stringify({ over1Ms: o1, over2Ms: o2, maxMs: Math.round(max * 1000) / 1000, lostShare: Math.round((lost / (last - t0)) * 10000) / 10000 }));`;
+  const [command, ...args] = hasTaskset
+    ? ['taskset', '-c', '0', process.execPath, '-e', script]
+    : [process.execPath, '-e', script];
+  const result = spawnSync(command!, args, { encoding: 'utf8' });
+  return { seconds, ...(JSON.parse(result.stdout) as Omit<MachineStalls, 'seconds'>) };
+}
+
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
@@ -554,6 +581,10 @@ async function main(): Promise<void> {
         : '  processes are not pinned (--no-pin, no taskset, or one CPU)',
     );
     console.log(`  machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`);
+    const stalls = probeMachineStalls(quick ? 3 : 10);
+    console.log(
+      `  machine stalls on CPU 0 (a busy loop alone for ${stalls.seconds} s): ${stalls.over1Ms} gaps > 1 ms, ${stalls.over2Ms} > 2 ms, longest ${stalls.maxMs} ms, ${(stalls.lostShare * 100).toFixed(2)} % of the time lost`,
+    );
     const servers = { bare, ours, floor };
     const sides = { ours: [] as Figures[], bare: [] as Figures[], floor: [] as Figures[] };
     const rotation = ['bare', 'ours', 'floor'] as const;
@@ -635,6 +666,7 @@ async function main(): Promise<void> {
           errors: floorMedian.errors,
           serverCpuUsPerAnswer: floorMedian.serverCpuUsPerAnswer,
         },
+        machineStalls: stalls,
         sendLateP99Ms: Math.max(oursMedian.sendLateP99Ms, bareMedian.sendLateP99Ms, floorMedian.sendLateP99Ms),
         runs: sides,
         armCounts,
