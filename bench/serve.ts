@@ -36,9 +36,9 @@ const option = (name: string): string | undefined => {
 };
 const quick = argv.includes('--quick');
 const RATE = Number(option('--rate') ?? 5_000);
-const ROUNDS = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 5;
 const WARM_MS = quick ? 2_000 : 3_000;
-const MEASURE_MS = quick ? 5_000 : 15_000;
+const MEASURE_MS = quick ? 5_000 : 10_000;
 /** How long after the window answers are still awaited; a request unanswered by then is an error. */
 const DRAIN_MS = 2_000;
 const SOCKETS = 64;
