@@ -63,6 +63,8 @@ beforeAll(async () => {
   });
   for (const role of ['viewer', 'operator'] as const)
     tokens[role] = (await auth.createToken(`${role} bot`, role)).token;
+  // An operator token with the predict permission for iris only: limited to iris on these routes too.
+  tokens.irisOnly = (await auth.createToken('iris bot', 'operator', { models: ['iris'] })).token;
   await ingest('iris', 'v1', 10, clock - 3 * MINUTE);
   await ingest('iris', 'v2', 12, clock - 2 * MINUTE);
   await ingest('iris', 'v3', 12, clock - MINUTE);
@@ -144,6 +146,33 @@ describe('the prediction-set routes', () => {
     }
     expect((await post('/api/models/nope/activate', { version: 'v1' })).status).toBe(404);
     expect((await post('/api/models/nope/rollback', {})).status).toBe(404);
+  });
+
+  it('keeps a token limited to some models to those models: others are absent from the list and 404', async () => {
+    const list = await json(call('/api/models', { as: 'irisOnly' }));
+    expect(list.models.map((m: Body) => m.model)).toEqual(['iris']);
+    expect((await call('/api/models/iris/versions', { as: 'irisOnly' })).status).toBe(200);
+    for (const path of ['/api/models/churn/versions', '/api/models/churn/rollout']) {
+      const response = await call(path, { as: 'irisOnly' });
+      expect(response.status, path).toBe(404);
+      // The same answer as for a model that does not exist: nothing learnt about churn.
+      expect((await json(response)).detail).toBe(
+        (await json(call(path.replace('churn', 'nope'), { as: 'viewer' }))).detail.replace('nope', 'churn'),
+      );
+    }
+    for (const [path, body] of [
+      ['/api/models/churn/activate', { version: 'a' }],
+      ['/api/models/churn/rollback', {}],
+      ['/api/models/churn/rollout/advance', { force: true }],
+      ['/api/models/churn/rollout/promote', {}],
+      ['/api/models/churn/rollout/abort', {}],
+    ] as const) {
+      expect((await post(path, body, 'irisOnly')).status, path).toBe(404);
+    }
+    // Nothing changed on churn.
+    const rollout = await json(call('/api/models/churn/rollout', { as: 'viewer' }));
+    expect(rollout.status).toBe('running');
+    expect((await json(call('/api/models/churn/versions', { as: 'viewer' }))).current).toBe('b');
   });
 
   it('refuses a viewer’s changes with 403', async () => {

@@ -22,6 +22,15 @@ export function mayPredict(principal: Principal, model: string): boolean {
   return roleAllows(principal.role, 'operator');
 }
 
+/**
+ * Whether a principal may see and (by its role) change a model's prediction sets and rollout on the web
+ * API: a token limited to some models (its `predict` permission) is limited to those models there too;
+ * an admin and anyone without such a limit may see every model.
+ */
+export function mayUseModel(principal: Principal, model: string): boolean {
+  return principal.role === 'admin' || principal.models === undefined || principal.models.includes(model);
+}
+
 /** True when `role` is at least `needed`. */
 export function roleAllows(role: Role, needed: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(needed);

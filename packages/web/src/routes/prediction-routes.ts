@@ -7,7 +7,7 @@ import { listPredictionModels, MlTasksError, PredictionSets, RolloutStore, type 
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Redis } from 'ioredis';
-import { roleAllows } from '../auth/roles.js';
+import { mayUseModel, roleAllows } from '../auth/roles.js';
 import type { Env } from '../http-common.js';
 import { ProblemError } from '../problem.js';
 import * as schemas from '../schemas.js';
@@ -53,6 +53,22 @@ async function guarded<T>(body: () => Promise<T>, field?: string): Promise<T> {
     }
     throw error;
   }
+}
+
+/**
+ * The model named in the path, when this principal may use it; a token limited to other models gets the
+ * same 404 as for a model that does not exist (as a DAG hidden by its access list), so it learns nothing.
+ */
+function modelFor(c: Context<Env>, model: string, what: 'predictions' | 'rollout' = 'predictions'): string {
+  if (!mayUseModel(c.get('principal'), model)) {
+    throw new ProblemError(
+      'not-found',
+      what === 'rollout'
+        ? `model ${model} has no rollout; start one first`
+        : `no predictions or rollout of model '${model}' in this namespace`,
+    );
+  }
+  return model;
 }
 
 function operator(c: Context<Env>): string {
@@ -121,7 +137,8 @@ export function registerPredictionRoutes(
     }),
     async (c) => {
       const { redis, namespace } = source();
-      const names = await listPredictionModels(redis, { namespace });
+      const principal = c.get('principal');
+      const names = (await listPredictionModels(redis, { namespace })).filter((model) => mayUseModel(principal, model));
       const models = await Promise.all(
         names.map(async (model) => {
           const sets = setsOf(model);
@@ -158,7 +175,7 @@ export function registerPredictionRoutes(
       },
     }),
     async (c) => {
-      const { model } = c.req.valid('param');
+      const model = modelFor(c, c.req.valid('param').model);
       const versions = await knownVersions(model);
       const current = versions.find((v) => v.current)?.version ?? (await setsOf(model).current()) ?? null;
       return c.json({ model, current, versions: versions.map(versionOf) }, 200);
@@ -183,7 +200,7 @@ export function registerPredictionRoutes(
     }),
     async (c) => {
       operator(c);
-      const { model } = c.req.valid('param');
+      const model = modelFor(c, c.req.valid('param').model);
       const { version, force } = c.req.valid('json');
       await knownVersions(model);
       const { previous } = await guarded(
@@ -212,7 +229,7 @@ export function registerPredictionRoutes(
     }),
     async (c) => {
       operator(c);
-      const { model } = c.req.valid('param');
+      const model = modelFor(c, c.req.valid('param').model);
       await knownVersions(model);
       const result = await guarded(() => setsOf(model).rollback({ nowMs: context.now() }));
       return c.json({ model, ...result }, 200);
@@ -233,7 +250,7 @@ export function registerPredictionRoutes(
       },
     }),
     async (c) => {
-      const { model } = c.req.valid('param');
+      const model = modelFor(c, c.req.valid('param').model, 'rollout');
       return c.json(await guarded(() => viewOf(rolloutsOf(model))), 200);
     },
   );
@@ -256,7 +273,7 @@ export function registerPredictionRoutes(
     }),
     async (c) => {
       operator(c);
-      const { model } = c.req.valid('param');
+      const model = modelFor(c, c.req.valid('param').model, 'rollout');
       const body = (c.req.header('content-length') === '0' ? undefined : c.req.valid('json')) ?? {};
       const store = rolloutsOf(model, body.switchPredictions);
       const nowMs = context.now();
@@ -296,7 +313,7 @@ export function registerPredictionRoutes(
       }),
       async (c) => {
         const who = operator(c);
-        const { model } = c.req.valid('param');
+        const model = modelFor(c, c.req.valid('param').model, 'rollout');
         const body = (c.req.header('content-length') === '0' ? undefined : c.req.valid('json')) ?? {};
         const store = rolloutsOf(model, body.switchPredictions);
         const reason = body.reason ?? `${action === 'promote' ? 'promoted' : 'aborted'} by ${who} on the web`;
