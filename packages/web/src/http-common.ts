@@ -29,26 +29,48 @@ export interface CommonOptions {
   anonymousRole?: Role;
   maxBodyBytes?: number;
   onError?: (error: unknown) => void;
+  /**
+   * Whose answers these are: `browser` (the web app: pages and the API they call) gets every security
+   * header a document needs; `api` (the model server: JSON for programs, never a page) gets the set
+   * OWASP's REST Security Cheat Sheet asks of an API — nosniff, no framing, no referrer, HSTS, a CSP that
+   * allows nothing, same-origin resources — and not the headers that only shape how a browser treats a
+   * document (cross-origin opener, origin-agent cluster, DNS prefetch, download, XSS filter). Default browser.
+   */
+  audience?: 'browser' | 'api';
 }
+
+/** The Content-Security-Policy of the web app's pages and API answers. */
+const BROWSER_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+};
 
 export function installCommon(app: Hono<Env>, options: CommonOptions): void {
   const scope = `${options.prefix}/*`;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   app.use(
     '*',
-    secureHeaders({
-      contentSecurityPolicy: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        baseUri: ["'none'"],
-        formAction: ["'self'"],
-      },
-      referrerPolicy: 'no-referrer',
-    }),
+    secureHeaders(
+      options.audience === 'api'
+        ? {
+            contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+            referrerPolicy: 'no-referrer',
+            xFrameOptions: 'DENY',
+            crossOriginOpenerPolicy: false,
+            originAgentCluster: false,
+            xDnsPrefetchControl: false,
+            xDownloadOptions: false,
+            xPermittedCrossDomainPolicies: false,
+            xXssProtection: false,
+          }
+        : { contentSecurityPolicy: BROWSER_CSP, referrerPolicy: 'no-referrer' },
+    ),
   );
   // Set before the handler, so the answer is built with it; set again only when a handler changed it (setting a
   // header on a finished answer makes Hono copy the answer, body stream and all).

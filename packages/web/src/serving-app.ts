@@ -59,6 +59,7 @@ export function createServingApp(options: ServingAppOptions): OpenAPIHono<Env> {
   });
   installCommon(app, {
     prefix: '/v1',
+    audience: 'api',
     auth: options.auth,
     publicPaths: new Set(['/v1/health', '/v1/openapi.json']),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),

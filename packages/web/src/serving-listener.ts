@@ -68,22 +68,34 @@ export function createServingListener(options: ServingAppOptions): RequestListen
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   // What the app puts on every answer of its API (the health answer has them all and nothing else), as
   // flat [name, value, …] lists per content type, built once: only the length is added per answer.
+  // The last two entries are the content length's, set per answer (writeHead reads the list at once).
+  let ready: { json: string[]; problem: string[] } | undefined;
   const commonHeaders = Promise.resolve(app.request('http://serving.internal/v1/health')).then((answer) => {
     const common: string[] = [];
     answer.headers.forEach((value: string, name: string) => {
       if (name !== 'content-type' && name !== 'content-length') common.push(name, value);
     });
-    return {
-      json: [...common, 'content-type', answer.headers.get('content-type') ?? 'application/json'],
-      problem: [...common, 'content-type', 'application/problem+json'],
+    ready = {
+      json: [
+        ...common,
+        'content-type',
+        answer.headers.get('content-type') ?? 'application/json',
+        'content-length',
+        '0',
+      ],
+      problem: [...common, 'content-type', 'application/problem+json', 'content-length', '0'],
     };
+    return ready;
   });
 
-  const send = async (response: ServerResponse, status: number, type: 'json' | 'problem', body: unknown) => {
-    const headers = (await commonHeaders)[type];
+  const send = (response: ServerResponse, status: number, type: 'json' | 'problem', body: unknown): unknown => {
+    if (!ready) return commonHeaders.then(() => send(response, status, type, body));
+    const headers = ready[type];
     const text = JSON.stringify(body);
-    response.writeHead(status, [...headers, 'content-length', String(Buffer.byteLength(text))]);
+    headers[headers.length - 1] = String(Buffer.byteLength(text));
+    response.writeHead(status, headers);
     response.end(text);
+    return undefined;
   };
 
   const sendProblem = (response: ServerResponse, mapped: ReturnType<typeof problemForError>) => {
@@ -129,7 +141,7 @@ export function createServingListener(options: ServingAppOptions): RequestListen
     name: string,
     server: ModelServer,
     token: string,
-  ): Promise<void> {
+  ): Promise<unknown> {
     const [principal, body] = await Promise.all([options.auth.verifyToken(token), readBody(request)]);
     if (!principal || !mayPredict(principal, name)) return handOver(request, response, body);
     let parsed: unknown;
@@ -150,7 +162,12 @@ export function createServingListener(options: ServingAppOptions): RequestListen
     }
     return send(response, 200, 'json', {
       model: name,
-      predictions: predictions.map(({ shadow: _kept, ...answer }) => answer),
+      // A shadow's answer is logged, never returned.
+      predictions: predictions.map((answer) =>
+        answer.shadow === undefined
+          ? answer
+          : { version: answer.version, arm: answer.arm, prediction: answer.prediction },
+      ),
     });
   }
 }

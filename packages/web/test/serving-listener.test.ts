@@ -154,6 +154,31 @@ describe('the fast path of the model server', () => {
     expect(fromListener).toEqual(fromApp);
   });
 
+  it('sends an API’s security headers, not the ones only a browser document needs', async () => {
+    const answer = await call(viaListener, '/v1/models/iris/predict', {
+      token: 'app',
+      body: JSON.stringify({ instances: [{ features: setosa }] }),
+    });
+    expect(answer.status).toBe(200);
+    expect(Object.keys(answer.headers).sort()).toEqual([
+      'cache-control',
+      'content-length',
+      'content-security-policy',
+      'content-type',
+      'cross-origin-resource-policy',
+      'referrer-policy',
+      'strict-transport-security',
+      'x-content-type-options',
+      'x-frame-options',
+    ]);
+    expect(answer.headers).toMatchObject({
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+    });
+  });
+
   it('accepts exactly the bodies the app’s schemas accept', async () => {
     const value = fc.oneof(fc.double({ noDefaultInfinity: false }), fc.constantFrom(1, 0, -2.5, '1', null, true));
     const features = fc.oneof(

@@ -42,8 +42,9 @@ export type Route =
 
 /** A uniform number in [0, 1) fixed by the salt, the purpose and the entity's key (48 bits of SHA-256). */
 export function stickyBucket(salt: string, purpose: string, key: string): number {
-  // One-shot hash of the joined text: the same bytes as updating with each part, a third of the cost.
-  return hash('sha256', `${salt}\0${purpose}\0${key}`, 'buffer').readUIntBE(0, 6) / 2 ** 48;
+  // One-shot hash of the joined text: the same bytes as updating with each part, a third of the cost. Its
+  // first 6 bytes, big-endian, are its first 12 hex digits: read from the hex text, no Buffer is made.
+  return Number.parseInt(hash('sha256', `${salt}\0${purpose}\0${key}`, 'hex').slice(0, 12), 16) / 2 ** 48;
 }
 
 /** The candidate's share of the traffic not held out, for the strategies with one candidate. */

@@ -78,10 +78,15 @@ export class ModelServer {
   private unwritten: Array<RecordOutcome & { route: Route }> = [];
   private flushTimer: ReturnType<typeof setInterval> | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** The row being scored and the scorer's outputs, reused by every request (scoring is synchronous). */
+  private readonly row: Float64Array;
+  private readonly classOut = new Int32Array(1);
+  private readonly valueOut = new Float64Array(1);
 
   constructor(private readonly options: ModelServerOptions) {
     this.name = options.name;
     this.featureNames = options.featureNames;
+    this.row = new Float64Array(options.featureNames.length);
     this.versions = new Map(options.versions.map((served) => [served.version, served]));
     if (!this.versions.has(options.defaultVersion)) {
       throw new MlTasksError(
@@ -166,7 +171,8 @@ export class ModelServer {
       throw error;
     };
     for (const request of requests) {
-      const row = this.options.featureNames.map((name) => request.features[name]!);
+      const names = this.options.featureNames;
+      for (let i = 0; i < names.length; i++) this.row[i] = request.features[names[i]!]!;
       const key = request.key ?? `anonymous-${Math.floor(this.random.next() * 2 ** 48)}`;
       const chosen: Route = router ? router(key) : { arm: 'baseline', version: this.options.defaultVersion };
       if (chosen.arm === 'holdout') {
@@ -191,7 +197,7 @@ export class ModelServer {
       }
       let prediction: string | number;
       try {
-        prediction = this.score(version, row);
+        prediction = this.score(version);
       } catch (error) {
         if (chosen.version === version) records.push({ route: chosen, error: true, key });
         return countThenThrow(error);
@@ -202,7 +208,7 @@ export class ModelServer {
       let compared = false;
       let disagreed = false;
       if (other !== undefined && this.servable(other)) {
-        const second = this.score(other, row);
+        const second = this.score(other);
         compared = true;
         disagreed = second !== prediction;
         if (chosen.shadow) answer.shadow = { version: other, prediction: second, agreed: !disagreed };
@@ -265,16 +271,20 @@ export class ModelServer {
     return undefined;
   }
 
-  private score(version: string, row: number[]): string | number {
+  /** Scores `this.row` with a version; the answer is the class label (or index), or the value. */
+  private score(version: string): string | number {
     const served = this.versions.get(version)!;
     const model = served.model;
     if (model.isClassifier) {
-      const classes = new Int32Array(1);
-      model.predictClassesInto(Float64Array.from(row), 1, classes);
-      const index = classes[0]!;
+      model.predictClassesInto(this.row, 1, this.classOut);
+      const index = this.classOut[0]!;
       return served.labels?.[index] ?? index;
     }
-    return model.predictRow(row)[0]!;
+    if (model.outputsPerRow === 1) {
+      model.predictInto(this.row, 1, this.valueOut);
+      return this.valueOut[0]!;
+    }
+    return model.predictRow(this.row)[0]!;
   }
 
   private state(): Promise<StoredRollout | undefined> {
