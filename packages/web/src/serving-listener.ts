@@ -1,15 +1,16 @@
 // The model server's Node request listener: the serving app (serving-app.ts) with a fast path in front for
 // the one request that is sent thousands of times a second, a well-formed predict. The fast path takes the
-// same decisions with the same code — the token through AuthStore.verifyToken and mayPredict, the body
-// through parseSafeJson, the model's ModelServer.predict — but without building the web Request, the
-// Response and the middleware chain around them, and with a precompiled check of the body instead of two
-// zod passes. It answers only what it has fully checked; anything else (no or a bad token, a body that does
+// same decisions with the same code — the token through AuthStore.verifyToken and mayPredict, the model's
+// ModelServer.predict — but without building the web Request, the Response and the middleware chain
+// around them, and with the native JSON parse and a precompiled check of the body's exact shape instead of
+// the prototype-safe parse and two zod passes (a body of that shape is one the safe parse accepts: see
+// hasOnlyKnownFields). It answers only what it has fully checked; anything else (no or a bad token, a body that does
 // not fit, another route, a chunked body) goes to the app unchanged, which answers it as it always did, so
 // every refusal keeps its exact problem document. Its answers carry the headers the app sets on every
 // answer (security headers, cache-control), read from the app itself.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { MlTasksError, type ModelServer } from '@batuta/ml-tasks';
-import { parseSafeJson } from '@batuta/scheduler';
+import { DEFAULT_JSON_LIMITS, FORBIDDEN_JSON_KEYS } from '@batuta/scheduler';
 import { getRequestListener } from '@hono/node-server';
 import { mayPredict } from './auth/roles.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-common.js';
@@ -53,6 +54,20 @@ export function isWellFormedPredict(
   return true;
 }
 
+/**
+ * True when every instance of a well-formed predict body has only `features` and `key`: then the whole
+ * body is `instances`, `features`, `key`, the model's feature names, finite numbers and strings, four
+ * levels deep — nothing the app's prototype-safe parse would refuse (no prototype key, no depth, no
+ * number out of range) unless a feature is named like one, which the caller checks once per model. An
+ * instance with other fields (the app strips them, after its safe parse has looked at them) goes to the app.
+ */
+function hasOnlyKnownFields(instances: readonly Instance[]): boolean {
+  for (const instance of instances) {
+    for (const field in instance) if (field !== 'features' && field !== 'key') return false;
+  }
+  return true;
+}
+
 function isPlainObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -66,6 +81,15 @@ export function createServingListener(options: ServingAppOptions): RequestListen
   const toApp = getRequestListener(app.fetch);
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  // Bodies the app's safe parse takes by size (it counts UTF-8 bytes of the decoded text; an invalid byte
+  // becomes three, so the bound is on a third of the limit unless the text is measured).
+  const maxJsonBytes = DEFAULT_JSON_LIMITS.maxBytes;
+  // A model with a feature named like a prototype key has every predict checked by the app.
+  const fastModels = new Set(
+    [...options.models]
+      .filter(([, server]) => !server.featureNames.some((name) => FORBIDDEN_JSON_KEYS.includes(name)))
+      .map(([name]) => name),
+  );
   // What the app puts on every answer of its API (the health answer has them all and nothing else), as
   // flat [name, value, …] lists per content type, built once: only the length is added per answer.
   // The last two entries are the content length's, set per answer (writeHead reads the list at once).
@@ -111,7 +135,7 @@ export function createServingListener(options: ServingAppOptions): RequestListen
 
   return (request, response) => {
     const match = request.method === 'POST' ? PREDICT_PATH.exec(request.url ?? '') : null;
-    const server = match ? options.models.get(match[1]!) : undefined;
+    const server = match && fastModels.has(match[1]!) ? options.models.get(match[1]!) : undefined;
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
     const declared = request.headers['content-length'];
     if (
@@ -144,13 +168,20 @@ export function createServingListener(options: ServingAppOptions): RequestListen
   ): Promise<unknown> {
     const [principal, body] = await Promise.all([options.auth.verifyToken(token), readBody(request)]);
     if (!principal || !mayPredict(principal, name)) return handOver(request, response, body);
+    // The native parse, then the exact shape: a body of that shape is one the safe parse accepts too
+    // (hasOnlyKnownFields); anything else goes to the app, whose safe parse and schemas answer it.
+    const text = body.toString('utf8');
+    if (body.length * 3 > maxJsonBytes && Buffer.byteLength(text) > maxJsonBytes)
+      return handOver(request, response, body);
     let parsed: unknown;
     try {
-      parsed = parseSafeJson(body.toString('utf8'), 'body');
+      parsed = JSON.parse(text);
     } catch {
       return handOver(request, response, body);
     }
-    if (!isWellFormedPredict(parsed, server.featureNames, maxBatch)) return handOver(request, response, body);
+    if (!isWellFormedPredict(parsed, server.featureNames, maxBatch) || !hasOnlyKnownFields(parsed.instances)) {
+      return handOver(request, response, body);
+    }
     let predictions: Awaited<ReturnType<ModelServer['predict']>>;
     try {
       predictions = await server.predict(parsed.instances);

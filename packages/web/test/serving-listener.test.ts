@@ -144,6 +144,32 @@ describe('the fast path of the model server', () => {
     ],
     ['not JSON by its type', '/v1/models/iris/predict', { token: 'app', body: 'x', type: 'text/plain' }],
     [
+      'a prototype key among an instance’s ignored fields',
+      '/v1/models/iris/predict',
+      { token: 'app', body: `{"instances":[{"features":${JSON.stringify(setosa)},"__proto__":{"x":1}}]}` },
+    ],
+    [
+      'an ignored field nested too deep',
+      '/v1/models/iris/predict',
+      {
+        token: 'app',
+        body: `{"instances":[{"features":${JSON.stringify(setosa)},"deep":${'['.repeat(70)}${']'.repeat(70)}}]}`,
+      },
+    ],
+    [
+      'a feature out of a double’s range',
+      '/v1/models/iris/predict',
+      {
+        token: 'app',
+        body: `{"instances":[{"features":${JSON.stringify({ ...setosa, sepal_length: 0 }).replace(':0', ':1e400')}}]}`,
+      },
+    ],
+    [
+      'an ignored field beside features and key',
+      '/v1/models/iris/predict',
+      { token: 'app', body: JSON.stringify({ instances: [{ features: setosa, key: 'k', note: 'x' }] }) },
+    ],
+    [
       'no servable version',
       '/v1/models/closed/predict',
       { token: 'app', body: JSON.stringify({ instances: [{ features: setosa }] }) },
