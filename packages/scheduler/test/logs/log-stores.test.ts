@@ -118,4 +118,18 @@ describe('FileLogStore', () => {
     expect(await store.read(attempt, { tail: 2 })).toMatchObject({ lines: [], cursor: '0' });
     await store.close();
   });
+
+  it('reads the end of a file too large to read whole', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'batuta-logs-'));
+    folders.push(folder);
+    const store = new FileLogStore({ folder });
+    const file = store.fileOf(attempt);
+    await store.append(attempt, [{ atMs: 1, stream: 'stdout', text: 'first' }]);
+    // A sparse 3 GiB hole: more than Node can read into one buffer, and no disk used.
+    await truncate(file, 3 * 1024 ** 3);
+    await appendFile(file, '\n{"t":2,"s":"stderr","m":"near the end"}\n{"t":3,"s":"log","m":"the end"}\n');
+    const page = await store.read(attempt, { tail: 2 });
+    expect(page.lines.map((l) => l.text)).toEqual(['near the end', 'the end']);
+    await store.close();
+  });
 });
