@@ -1,5 +1,5 @@
 // `batuta tasks logs` on given stores: text and --json output, the default try, a missing run, and
-// --follow ending when the attempt's log ends.
+// --follow ending when the attempt's log ends, --tail alone and with --follow.
 import { type LogAttempt, MemoryLogStore, MemoryStateStore } from '@batuta/scheduler';
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../src/cli-error.js';
@@ -90,5 +90,39 @@ describe('tasks logs', () => {
     await Promise.all([following, writer]);
     expect(printed.at(-1)).toBe('1970-01-01T00:00:02.000Z log    done');
     expect(polls).toBeGreaterThan(0);
+  });
+
+  it('prints only the last lines with --tail, as text or JSON', async () => {
+    const { store, logStore } = await stores();
+    const printed: string[] = [];
+    const options = { runId: RUN, taskId: 'load', follow: false, json: false, tail: 1 };
+    await printTaskLogs(store, logStore, options, (t) => printed.push(t));
+    expect(printed).toEqual(['1970-01-01T00:00:01.500Z stderr warning']);
+    printed.length = 0;
+    await printTaskLogs(store, logStore, { ...options, tail: 5, json: true }, (t) => printed.push(t));
+    expect(printed.map((t) => (JSON.parse(t) as TaskLogJsonLine).text)).toEqual(['second try', 'warning']);
+    printed.length = 0;
+    await printTaskLogs(store, logStore, { ...options, tail: 0 }, (t) => printed.push(t));
+    expect(printed).toEqual([]);
+    await expect(printTaskLogs(store, logStore, { ...options, tail: -1 }, () => {})).rejects.toThrow(/--tail/);
+  });
+
+  it('prints the last lines with --tail and --follow, then the new ones until the end mark', async () => {
+    const { store, logStore, attempt } = await stores();
+    const printed: string[] = [];
+    const following = printTaskLogs(
+      store,
+      logStore,
+      { runId: RUN, taskId: 'load', tryNumber: 2, tail: 1, follow: true, json: false, pollMs: 1 },
+      (t) => {
+        printed.push(t);
+      },
+    );
+    const writer = (async () => {
+      while (printed.length < 1) await new Promise((resolve) => setImmediate(resolve));
+      await logStore.append(attempt(2), [{ atMs: 2_000, stream: 'log', text: 'done' }], { end: true });
+    })();
+    await Promise.all([following, writer]);
+    expect(printed).toEqual(['1970-01-01T00:00:01.500Z stderr warning', '1970-01-01T00:00:02.000Z log    done']);
   });
 });

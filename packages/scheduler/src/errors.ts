@@ -29,6 +29,7 @@ export type SchedulerErrorCode =
   | 'JSON_TOO_DEEP'
   | 'JSON_TOO_LARGE'
   | 'LOG_BAD_CURSOR'
+  | 'LOG_BAD_READ'
   | 'LUA_INCLUDE'
   | 'MODULE_EXPORT'
   | 'MODULE_FORMAT'

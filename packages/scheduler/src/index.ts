@@ -56,6 +56,7 @@ export {
   type LogCaps,
   type LogLine,
   type LogPage,
+  type LogReadOptions,
   type LogStore,
   type LogStream,
   MAX_LOG_LINE_CHARS,

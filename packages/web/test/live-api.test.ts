@@ -168,6 +168,43 @@ describe('task logs', () => {
   });
 });
 
+describe('task log tails', () => {
+  it('answers the last lines of a try with tail, and a cursor that follows on from them', async () => {
+    await seedRun('tail-run', 'report', 2);
+    const attempt = { runId: 'tail-run', taskId: 'b', mapIndex: -1, tryNumber: 1 };
+    const written = Array.from({ length: 30 }, (_, i) => ({ atMs: 100 + i, stream: 'stdout' as const, text: `l${i}` }));
+    await logStore.append(attempt, written.slice(0, 12));
+    await logStore.append(attempt, written.slice(12));
+    const url = '/api/runs/tail-run/tasks/b/logs';
+    const texts = (page: Body) => (page.lines as Array<{ text: string }>).map((line) => line.text);
+    const tail = await json(call(`${url}?tail=3`, { as: 'viewer' }));
+    expect(texts(tail)).toEqual(['l27', 'l28', 'l29']);
+    expect(tail).toMatchObject({ tryNumber: 1, tries: [1], ended: false, droppedLines: 0 });
+    expect(texts(await json(call(`${url}?tail=100`, { as: 'viewer' })))).toHaveLength(30);
+    expect(texts(await json(call(`${url}?tail=0`, { as: 'viewer' })))).toEqual([]);
+    // tail takes the place of limit.
+    expect(texts(await json(call(`${url}?tail=2&limit=1`, { as: 'viewer' })))).toEqual(['l28', 'l29']);
+    await logStore.append(attempt, [{ atMs: 200, stream: 'stderr', text: 'after the tail' }], { end: true });
+    const next = await json(call(`${url}?cursor=${encodeURIComponent(tail.cursor)}`, { as: 'viewer' }));
+    expect(texts(next)).toEqual(['after the tail']);
+    expect(next.ended).toBe(true);
+  });
+
+  it('refuses a tail with a cursor, and one out of bounds, naming the field', async () => {
+    await seedRun('tail-bad', 'report', 3);
+    await logStore.append({ runId: 'tail-bad', taskId: 'b', mapIndex: -1, tryNumber: 1 }, [
+      { atMs: 1, stream: 'stdout', text: 'x' },
+    ]);
+    const url = '/api/runs/tail-bad/tasks/b/logs';
+    for (const query of ['tail=1&cursor=0-0', 'tail=-1', 'tail=10001', 'tail=1.5', 'tail=many']) {
+      expect(await json(call(`${url}?${query}`, { as: 'viewer' }))).toMatchObject({
+        status: 400,
+        errors: [{ field: 'query.tail' }],
+      });
+    }
+  });
+});
+
 describe('run pages', () => {
   it('pages every run once with nextCursor, ties in run id order, and none after the last page', async () => {
     const ids = ['p-a', 'p-b', 'p-c', 'p-d', 'p-e', 'p-f', 'p-g'];

@@ -363,6 +363,42 @@ describe('the web UI in a browser', () => {
     await page.context().close();
   });
 
+  it('opens a long log at its end, says earlier lines are hidden, and loads it from the start', async () => {
+    const attempt = { runId: 'scheduled__report__2', taskId: 'extract', mapIndex: -1, tryNumber: 1 };
+    const atMs = Date.UTC(2026, 11, 1, 4, 0, 0);
+    const long = Array.from({ length: 1_500 }, (_, i) => ({
+      atMs: atMs + i,
+      stream: 'stdout' as const,
+      text: `row ${i}`,
+    }));
+    await logStore.append(attempt, long.slice(0, 700));
+    await logStore.append(attempt, long.slice(700));
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'vic', 'a viewer only');
+    await page.goto(`${server.url}/runs/scheduled__report__2/tasks/extract`);
+    const viewer = page.getByTestId('log-viewer');
+    await viewer.filter({ hasText: 'row 1499' }).waitFor(WAIT);
+    const shown = viewer.locator('.log-line');
+    expect(await shown.count()).toBe(1_000);
+    expect(await shown.first().textContent()).toContain('row 500');
+    expect(await page.getByTestId('log-earlier').textContent()).toContain('earlier lines are not shown');
+    expect(await viewer.getAttribute('aria-describedby')).toBe('logs-earlier');
+
+    // Live lines continue from the tail.
+    await logStore.append(attempt, [{ atMs: atMs + 2_000, stream: 'stderr', text: 'after the tail' }], { end: true });
+    await viewer.filter({ hasText: 'after the tail' }).waitFor(WAIT);
+    await page.getByText('The try has ended.').waitFor(WAIT);
+    expect(await shown.count()).toBe(1_001);
+
+    await page.getByRole('button', { name: 'Load from the start' }).click();
+    await expect.poll(() => shown.count(), WAIT).toBe(1_501);
+    expect(await shown.first().textContent()).toContain('row 0');
+    expect(await page.getByTestId('log-earlier').count()).toBe(0);
+    expect(await page.getByTestId('log-follow').isChecked()).toBe(false);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('lets an operator clear a task with its downstream after confirming', async () => {
     const page = await newPage(browser, problems);
     await logIn(page, server.url, 'ana', 'correct horse battery');

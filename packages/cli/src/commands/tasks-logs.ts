@@ -1,6 +1,7 @@
-// `batuta tasks logs RUN TASK [--try N] [--map-index I] [--follow] [--json]`: prints one attempt's log
-// lines from the configured LogStore, from any machine; --follow keeps printing a running attempt's
-// lines until its end mark, or until the store says the attempt no longer runs (a killed worker).
+// `batuta tasks logs RUN TASK [--try N] [--map-index I] [--tail N] [--follow] [--json]`: prints one
+// attempt's log lines from the configured LogStore, from any machine; --tail only its last N; --follow
+// keeps printing a running attempt's lines until its end mark, or until the store says the attempt no
+// longer runs (a killed worker).
 import {
   followLog,
   type LogAttempt,
@@ -22,6 +23,8 @@ export interface TasksLogsOptions {
   tryNumber?: number;
   /** The mapped instance; default -1 (an unmapped task). */
   mapIndex?: number;
+  /** Only the last this many lines (with `follow`: the last lines, then the new ones). */
+  tail?: number;
   /** Keep printing until the attempt ends. */
   follow: boolean;
   /** One JSON object per line (`TaskLogJsonLine`) instead of text. */
@@ -81,6 +84,10 @@ export async function printTaskLogs(
   if (options.tryNumber !== undefined && (!Number.isInteger(options.tryNumber) || options.tryNumber < 1)) {
     throw new UsageError(`--try must be a whole number from 1, got ${options.tryNumber}`);
   }
+  const tail = options.tail;
+  if (tail !== undefined && (!Number.isSafeInteger(tail) || tail < 0)) {
+    throw new UsageError(`--tail must be a whole number from 0, got ${tail}`);
+  }
   const instance = await findInstance(store, options.runId, options.taskId, mapIndex);
   const tries = await logStore.tries(options.runId, options.taskId, mapIndex);
   if (!instance && tries.length === 0) {
@@ -95,6 +102,12 @@ export async function printTaskLogs(
   const show = (page: LogPage) => {
     for (const line of page.lines) print(options.json ? JSON.stringify(jsonLine(attempt, line)) : textLine(line));
   };
+  if (!options.follow && tail !== undefined) {
+    const page = await logStore.read(attempt, { tail });
+    show(page);
+    noteGaps(attempt, page, tries, options.json);
+    return 0;
+  }
   if (!options.follow) {
     let after: string | undefined;
     let last: LogPage | undefined;
@@ -113,6 +126,7 @@ export async function printTaskLogs(
   }
   let last: LogPage | undefined;
   for await (const page of followLog(logStore, attempt, {
+    ...(tail === undefined ? {} : { tail }),
     ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
     ...(options.signal ? { signal: options.signal } : {}),
     stillRunning: async () => {

@@ -34,6 +34,14 @@ export function withRepairOptions(command: Command): Command {
     .option('--timeout <duration>', 'how long to wait for a scheduler to apply it (default 30s)', durationMs);
 }
 
+/** A number of lines: a whole number ≥ 0. */
+function lineCount(value: string): number {
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError('a whole number of lines ≥ 0 is expected.');
+  }
+  return Number(value);
+}
+
 /** A map index: -1 (an unmapped task) or a whole number ≥ 0. */
 function mapIndex(value: string): number {
   if (!/^(-1|[0-9]+)$/.test(value) || !Number.isSafeInteger(Number(value))) {
@@ -209,15 +217,17 @@ nothing. Its upstream outputs are read from RUN (--from-run, read only) or are n
   withConnection(
     tasks
       .command('logs')
-      .summary("a task's log lines, any try (--try N, --map-index I, --follow, --json)")
+      .summary("a task's log lines, any try (--try N, --map-index I, --tail N, --follow, --json)")
       .description(
         `Prints one attempt's log lines (a shell task's stdout and stderr, a TS task's log() and console), each
-as '<ISO time> <stream> <text>', from the configured log store (logs.store: redis, file or none).`,
+as '<ISO time> <stream> <text>', from the configured log store (logs.store: redis, file or none).
+--tail N prints only the last N lines; with --follow, the last N and then each new line.`,
       )
       .argument('<run>', 'the run id')
       .argument('<task>', 'the task id')
       .option('--try <n>', 'the try (default the latest)', positiveInteger)
       .option('--map-index <i>', 'a mapped instance (default -1: unmapped)', mapIndex)
+      .option('--tail <n>', 'only the last N lines (default: all, from the start)', lineCount)
       .option('-f, --follow', "keep printing a running attempt's lines until it ends")
       .option('--json', 'one JSON object per line: {runId, taskId, mapIndex, tryNumber, atMs, time, stream, text}'),
   )
@@ -228,7 +238,13 @@ as '<ISO time> <stream> <text>', from the configured log store (logs.store: redi
         async (
           runId: string,
           taskId: string,
-          options: ConnectionOptions & { try?: number; mapIndex?: number; follow?: boolean; json?: boolean },
+          options: ConnectionOptions & {
+            try?: number;
+            mapIndex?: number;
+            tail?: number;
+            follow?: boolean;
+            json?: boolean;
+          },
         ) => {
           const stop = new AbortController();
           const interrupt = () => stop.abort();
@@ -237,7 +253,7 @@ as '<ISO time> <stream> <text>', from the configured log store (logs.store: redi
             return await tasksLogs(configOf(options), {
               runId,
               taskId,
-              ...defined({ tryNumber: options.try, mapIndex: options.mapIndex }),
+              ...defined({ tryNumber: options.try, mapIndex: options.mapIndex, tail: options.tail }),
               follow: options.follow ?? false,
               json: options.json ?? false,
               signal: stop.signal,

@@ -2,7 +2,7 @@
 // one JSON object per line (`{"t":atMs,"s":"stdout","m":"text"}`; `{"end":true}` marks the attempt's
 // last batch, `{"dropped":N}` lines the caps refused). Meant for one machine (the embedded executor,
 // `dags test`, a worker whose folder is shared or shipped elsewhere): the caps are counted per process.
-import { appendFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, type FileHandle, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BatutaError } from '../errors.js';
 import {
@@ -12,13 +12,20 @@ import {
   type LogCaps,
   type LogLine,
   type LogPage,
+  type LogReadOptions,
   type LogStore,
   type LogStream,
+  tailOf,
 } from './log-store.js';
 
 interface Counts {
   stored: number;
 }
+
+/** Bytes read at a time from a file's end for a tail. */
+const TAIL_CHUNK_BYTES = 64 * 1024;
+
+const NEWLINE = 0x0a;
 
 /** Logs as files under one folder. */
 export class FileLogStore implements LogStore {
@@ -30,9 +37,13 @@ export class FileLogStore implements LogStore {
   /** One write at a time per file, so batches land in order. */
   private readonly writing = new Map<string, Promise<void>>();
 
-  constructor(options: { folder: string; caps?: Partial<LogCaps> }) {
+  private readonly tailChunkBytes: number;
+
+  /** `tailChunkBytes`: bytes a tail reads at a time from the end (default 64 KiB; tests make it tiny). */
+  constructor(options: { folder: string; caps?: Partial<LogCaps>; tailChunkBytes?: number }) {
     this.folder = options.folder;
     this.caps = { ...DEFAULT_LOG_CAPS, ...options.caps };
+    this.tailChunkBytes = Math.max(1, options.tailChunkBytes ?? TAIL_CHUNK_BYTES);
   }
 
   async append(attempt: LogAttempt, lines: readonly LogLine[], options: { end?: boolean } = {}): Promise<void> {
@@ -47,7 +58,9 @@ export class FileLogStore implements LogStore {
     }
   }
 
-  async read(attempt: LogAttempt, options: { after?: string; limit?: number } = {}): Promise<LogPage> {
+  async read(attempt: LogAttempt, options: LogReadOptions = {}): Promise<LogPage> {
+    const tail = tailOf(options);
+    if (tail !== undefined) return this.readTail(attempt, tail);
     const after = options.after ?? '0';
     if (!/^\d+$/.test(after)) throw new BatutaError('LOG_BAD_CURSOR', `log cursor '${after}' is not a byte offset`);
     const limit = options.limit ?? 10_000;
@@ -79,6 +92,78 @@ export class FileLogStore implements LogStore {
       if (parsed !== undefined && parsed !== 'end' && typeof parsed !== 'number') lines.push(parsed);
     }
     return { lines, cursor: String(offset), ended, droppedLines };
+  }
+
+  /**
+   * The last `tail` lines, read backwards from the end a chunk at a time, never the whole file (a log may
+   * hold 100,000 lines). Records are cut at newline bytes, which never occur inside a multi-byte UTF-8
+   * character, and decoded whole, so a character split across two chunks is joined before decoding.
+   * A half-written last record is left for the next read: the cursor is the byte after the last newline.
+   * The end mark and the drop marks follow the last stored line (once a cap refuses a line it refuses
+   * every later one; the end comes with the last batch), so reading back to the first line of the tail —
+   * to one line for a tail of 0 — sees all of them.
+   */
+  private async readTail(attempt: LogAttempt, tail: number): Promise<LogPage> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.fileOf(attempt), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+        return { lines: [], cursor: '0', ended: false, droppedLines: 0 };
+      throw error;
+    }
+    try {
+      // Lines written while we read lie past `size` and are for the follow.
+      const { size } = await handle.stat();
+      const newestFirst: LogLine[] = [];
+      let ended = false;
+      let droppedLines = 0;
+      const enough = () => newestFirst.length >= Math.max(tail, 1);
+      const take = (record: Buffer) => {
+        const parsed = parseRecord(record.toString('utf8'));
+        if (parsed === 'end') ended = true;
+        else if (typeof parsed === 'number') droppedLines += parsed;
+        else if (parsed !== undefined) newestFirst.push(parsed);
+      };
+      let cursor: number | undefined;
+      // The bytes from `unread` on that belong to a record whose start is not read yet (no newline).
+      let pending: Buffer = Buffer.alloc(0);
+      let unread = size;
+      while (unread > 0 && !enough()) {
+        const start = Math.max(0, unread - this.tailChunkBytes);
+        const chunk = await readExactly(handle, start, unread - start);
+        unread = start;
+        const buffer = pending.length > 0 ? Buffer.concat([chunk, pending]) : chunk;
+        // `right` is the index of a record's closing newline, or the end of the buffer.
+        let right = buffer.length;
+        if (cursor === undefined) {
+          const last = buffer.lastIndexOf(NEWLINE);
+          if (last < 0) {
+            pending = buffer;
+            continue;
+          }
+          cursor = start + last + 1;
+          right = last;
+        }
+        while (right > 0 && !enough()) {
+          const newline = buffer.lastIndexOf(NEWLINE, right - 1);
+          if (newline < 0) break;
+          take(buffer.subarray(newline + 1, right));
+          right = newline;
+        }
+        pending = buffer.subarray(0, right);
+      }
+      // The file's first record: nothing before it to find.
+      if (unread === 0 && cursor !== undefined && pending.length > 0 && !enough()) take(pending);
+      return {
+        lines: newestFirst.slice(0, tail).reverse(),
+        cursor: String(cursor ?? 0),
+        ended,
+        droppedLines,
+      };
+    } finally {
+      await handle.close();
+    }
   }
 
   async tries(runId: string, taskId: string, mapIndex: number): Promise<number[]> {
@@ -146,6 +231,18 @@ export class FileLogStore implements LogStore {
     }
     return counts;
   }
+}
+
+/** `length` bytes of a file from `position` (a read may return fewer than asked). */
+async function readExactly(handle: FileHandle, position: number, length: number): Promise<Buffer> {
+  const buffer = Buffer.alloc(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) return buffer.subarray(0, filled);
+    filled += bytesRead;
+  }
+  return buffer;
 }
 
 function parseRecord(record: string): LogLine | 'end' | number | undefined {

@@ -7,6 +7,8 @@ import type { LogAttempt, LogPage, LogStore } from './log-store.js';
 export interface FollowLogOptions {
   /** Start after this cursor (default: the start). */
   after?: string;
+  /** Start with the last `tail` lines instead (not with `after`), then follow on from them. */
+  tail?: number;
   /** Wait between reads that found nothing new; default 250 ms. */
   pollMs?: number;
   /** Waits `ms` (default: a timer); a test passes its own. */
@@ -24,8 +26,13 @@ export async function* followLog(
 ): AsyncGenerator<LogPage> {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   let after = options.after;
+  let tail = options.tail;
   while (!options.signal?.aborted) {
-    const page = await store.read(attempt, after === undefined ? {} : { after });
+    const page = await store.read(attempt, {
+      ...(tail === undefined ? {} : { tail }),
+      ...(after === undefined ? {} : { after }),
+    });
+    tail = undefined;
     after = page.cursor;
     if (page.lines.length > 0) yield page;
     if (page.lines.length > 0 && !page.ended) continue;

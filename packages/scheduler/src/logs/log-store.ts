@@ -2,6 +2,7 @@
 // `log()` and `console`), appended in batches by whoever runs the attempt and read back by run, task,
 // map index and try from any process. Adapters: memory (tests, `dags test`), Redis (distributed mode),
 // files (one file per attempt). docs/adr/014-task-logs.md.
+import { BatutaError } from '../errors.js';
 
 /** Where a line came from: the command's stdout or stderr, or the task's own `log()`. */
 export type LogStream = 'stdout' | 'stderr' | 'log';
@@ -38,6 +39,19 @@ export interface LogPage {
   droppedLines: number;
 }
 
+/** How to read: on from a cursor (`after`, `limit`), or the last lines (`tail`). */
+export interface LogReadOptions {
+  /** A cursor a previous read returned; default the start. Not with `tail`. */
+  after?: string;
+  /** At most this many lines after `after`; default 10,000. */
+  limit?: number;
+  /**
+   * The last `tail` lines, oldest first (all of them when the log is shorter), with a cursor that
+   * reads on after them: `tail` then follow. Not with `after`; `limit` does not apply.
+   */
+  tail?: number;
+}
+
 /** How much one store keeps. */
 export interface LogCaps {
   /** Lines kept per attempt; later ones are counted in `droppedLines`. Default 100,000. */
@@ -56,8 +70,8 @@ export const MAX_LOG_LINE_CHARS = 16 * 1024;
 export interface LogStore {
   /** Appends lines to an attempt's log, in order; `end` marks that the attempt wrote its last line. */
   append(attempt: LogAttempt, lines: readonly LogLine[], options?: { end?: boolean }): Promise<void>;
-  /** Reads up to `limit` lines (default 10,000) after `after` (default: from the start). */
-  read(attempt: LogAttempt, options?: { after?: string; limit?: number }): Promise<LogPage>;
+  /** Reads up to `limit` lines (default 10,000) after `after` (default: from the start), or the last `tail`. */
+  read(attempt: LogAttempt, options?: LogReadOptions): Promise<LogPage>;
   /** The try numbers of one task instance that have a log, ascending. */
   tries(runId: string, taskId: string, mapIndex: number): Promise<number[]>;
   /** Removes every log of a run (retention); returns how many attempt logs it removed. */
@@ -74,4 +88,17 @@ export function clipLogText(text: string): string {
 /** `taskId#mapIndex#try`: one attempt's name inside its run (task ids never contain `#`). */
 export function attemptLogId(attempt: Omit<LogAttempt, 'runId'>): string {
   return `${attempt.taskId}#${attempt.mapIndex}#${attempt.tryNumber}`;
+}
+
+/** The `tail` of a read, checked: undefined for a read from a cursor; a `BatutaError` when it cannot be. */
+export function tailOf(options: LogReadOptions): number | undefined {
+  const { tail } = options;
+  if (tail === undefined) return undefined;
+  if (options.after !== undefined) {
+    throw new BatutaError('LOG_BAD_READ', 'a log read takes `tail` or `after`, not both: tail first, then follow');
+  }
+  if (!Number.isSafeInteger(tail) || tail < 0) {
+    throw new BatutaError('LOG_BAD_READ', `a log tail is a whole number of lines from 0, got ${tail}`);
+  }
+  return tail;
 }

@@ -6,7 +6,9 @@ import {
   type LogCaps,
   type LogLine,
   type LogPage,
+  type LogReadOptions,
   type LogStore,
+  tailOf,
 } from './log-store.js';
 
 interface AttemptLog {
@@ -57,8 +59,15 @@ export class MemoryLogStore implements LogStore {
     if (accepted.length > 0) this.onAppend?.(attempt, accepted);
   }
 
-  async read(attempt: LogAttempt, options: { after?: string; limit?: number } = {}): Promise<LogPage> {
+  async read(attempt: LogAttempt, options: LogReadOptions = {}): Promise<LogPage> {
     const log = this.runs.get(attempt.runId)?.attempts.get(attemptLogId(attempt));
+    const tail = tailOf(options);
+    if (tail !== undefined) {
+      if (!log) return { lines: [], cursor: '0', ended: false, droppedLines: 0 };
+      const from = Math.max(0, log.lines.length - tail);
+      const lines = log.lines.slice(from).map((line) => ({ ...line }));
+      return { lines, cursor: String(log.lines.length), ended: log.ended, droppedLines: log.dropped };
+    }
     const from = options.after === undefined ? 0 : Number(options.after);
     if (!log) return { lines: [], cursor: String(from), ended: false, droppedLines: 0 };
     const lines = log.lines.slice(from, from + (options.limit ?? 10_000)).map((line) => ({ ...line }));

@@ -16,8 +16,10 @@ import {
   type LogCaps,
   type LogLine,
   type LogPage,
+  type LogReadOptions,
   type LogStore,
   type LogStream,
+  tailOf,
 } from './log-store.js';
 
 /** How a RedisLogStore is set up. */
@@ -38,6 +40,9 @@ const LINES_PER_ENTRY = 10_000;
 
 /** Entries read per XRANGE. */
 const ENTRIES_PER_READ = 50;
+
+/** Entries read per XREVRANGE of a tail at most (an entry holds at least one line). */
+const MAX_ENTRIES_PER_TAIL_READ = 1_000;
 
 const STREAM_CODES: Record<LogStream, string> = { stdout: 'o', stderr: 'e', log: 'l' };
 const STREAMS_BY_CODE: Record<string, LogStream> = { o: 'stdout', e: 'stderr', l: 'log' };
@@ -144,8 +149,10 @@ export class RedisLogStore implements LogStore {
    * Reads whole batches (stream entries) after the cursor until at least `limit` lines (or the end);
    * the cursor is the last entry's id, so a page may hold up to one batch more than `limit`.
    */
-  async read(attempt: LogAttempt, options: { after?: string; limit?: number } = {}): Promise<LogPage> {
+  async read(attempt: LogAttempt, options: LogReadOptions = {}): Promise<LogPage> {
     const id = attemptLogId(attempt);
+    const tail = tailOf(options);
+    if (tail !== undefined) return this.readTail(attempt, id, tail);
     const after = options.after ?? '0-0';
     if (!/^\d+-\d+$/.test(after)) {
       throw new BatutaError('LOG_BAD_CURSOR', `log cursor '${after}' is not one this store returned`);
@@ -172,6 +179,54 @@ export class RedisLogStore implements LogStore {
       if (lines.length >= limit || entries.length < ENTRIES_PER_READ) break;
     }
     return { lines, cursor, ended: meta[0] === '1', droppedLines: Number(meta[1] ?? 0) };
+  }
+
+  /**
+   * The last `tail` lines: whole entries from the newest back (XREVRANGE) until they hold `tail` lines,
+   * then the newest `tail` of them. The cursor is the newest entry's id, as a read from the start would
+   * have ended there, so following from it reads only later batches.
+   */
+  private async readTail(attempt: LogAttempt, id: string, tail: number): Promise<LogPage> {
+    const key = this.streamKey(attempt.runId, id);
+    // Newest first; each entry's lines oldest first.
+    const batches: LogLine[][] = [];
+    let count = 0;
+    let cursor = '0-0';
+    let meta: Array<string | null> = [];
+    let before = '+';
+    for (;;) {
+      // Tail 0 still reads the newest entry's id: the cursor to follow from.
+      const wanted = Math.min(Math.max(tail - count, 1), MAX_ENTRIES_PER_TAIL_READ);
+      const [entries, facts] = await this.call('read the end of a log', async () => {
+        const pipeline = this.redis.multi();
+        pipeline.xrevrange(key, before, '-', 'COUNT', wanted);
+        pipeline.hmget(this.metaKey(attempt.runId), `${id}:e`, `${id}:d`);
+        const replies = (await pipeline.exec()) ?? [];
+        for (const [error] of replies) if (error) throw error;
+        return [replies[0]?.[1] as Array<[string, string[]]>, replies[1]?.[1] as Array<string | null>];
+      });
+      // The end mark and drop count as of the newest entry read (the first round), as the lines are.
+      if (before === '+') {
+        meta = facts;
+        cursor = entries[0]?.[0] ?? '0-0';
+        if (tail === 0) break;
+      }
+      for (const [entryId, fields] of entries) {
+        const lines = decodeEntry(fields);
+        batches.push(lines);
+        count += lines.length;
+        before = `(${entryId}`;
+        if (count >= tail) break;
+      }
+      if (count >= tail || entries.length < wanted) break;
+    }
+    const lines = batches.reverse().flat();
+    return {
+      lines: lines.slice(Math.max(0, lines.length - tail)),
+      cursor,
+      ended: meta[0] === '1',
+      droppedLines: Number(meta[1] ?? 0),
+    };
   }
 
   async tries(runId: string, taskId: string, mapIndex: number): Promise<number[]> {

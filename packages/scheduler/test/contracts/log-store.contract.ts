@@ -154,6 +154,112 @@ export function logStoreContract(name: string, create: LogStoreFactory): void {
       await store.close();
     });
 
+    it.each([
+      ['smaller than', 5],
+      ['equal to', 12],
+      ['larger than', 50],
+    ])('reads the last lines, oldest first, with a tail %s the log', async (_, tail) => {
+      const store = await create();
+      const batches = [lines(4), lines(5, 4), lines(3, 9)];
+      for (const batch of batches) await store.append(attempt(), batch);
+      const page = await store.read(attempt(), { tail });
+      expect(page.lines).toEqual(batches.flat().slice(-tail));
+      expect(page.ended).toBe(false);
+      expect(page.droppedLines).toBe(0);
+      await store.close();
+    });
+
+    it('reads no lines with a tail of 0, and a cursor after the last line', async () => {
+      const store = await create();
+      await store.append(attempt(), lines(3));
+      const page = await store.read(attempt(), { tail: 0 });
+      expect(page.lines).toEqual([]);
+      expect((await store.read(attempt(), { after: page.cursor })).lines).toEqual([]);
+      await store.append(attempt(), lines(2, 3));
+      expect((await store.read(attempt(), { after: page.cursor })).lines).toEqual(lines(2, 3));
+      await store.close();
+    });
+
+    it('reads a tail of a log that does not exist yet as empty, and follows from it', async () => {
+      const store = await create();
+      const page = await store.read(attempt(), { tail: 10 });
+      expect(page).toMatchObject({ lines: [], ended: false, droppedLines: 0 });
+      await store.append(attempt(), lines(2));
+      expect((await store.read(attempt(), { after: page.cursor })).lines).toEqual(lines(2));
+      await store.close();
+    });
+
+    it('follows on from a tail with only the lines appended after it', async () => {
+      const store = await create();
+      await store.append(attempt(), lines(30));
+      const tail = await store.read(attempt(), { tail: 4 });
+      expect(tail.lines).toEqual(lines(30).slice(-4));
+      expect((await store.read(attempt(), { after: tail.cursor })).lines).toEqual([]);
+      await store.append(attempt(), lines(3, 30));
+      await store.append(attempt(), lines(2, 33), { end: true });
+      const next = await store.read(attempt(), { after: tail.cursor });
+      expect(next.lines).toEqual([...lines(3, 30), ...lines(2, 33)]);
+      expect(next.ended).toBe(true);
+      await store.close();
+    });
+
+    it('keeps long non-ASCII lines whole in a tail', async () => {
+      const store = await create();
+      // Over 64 KiB each, of 2-, 3- and 4-byte characters, so any chunked read splits some of them.
+      const long: LogLine[] = Array.from({ length: 6 }, (_, i) => ({
+        atMs: i,
+        stream: 'stdout',
+        text: `${i}:${'ñ€🚀'.repeat(7_000 + i * 1_001)}`,
+      }));
+      await store.append(attempt(), [...lines(3), ...long]);
+      expect((await store.read(attempt(), { tail: 4 })).lines).toEqual(long.slice(-4));
+      expect((await store.read(attempt(), { tail: 100 })).lines).toEqual([...lines(3), ...long]);
+      await store.close();
+    });
+
+    it('says in a tail that the log ended and how many lines the caps refused', async () => {
+      const store = await create({ maxLinesPerAttempt: 10 });
+      await store.append(attempt(), lines(8));
+      expect((await store.read(attempt(), { tail: 2 })).ended).toBe(false);
+      await store.append(attempt(), lines(5, 8));
+      await store.append(attempt(), lines(2, 13), { end: true });
+      for (const tail of [0, 1, 10, 20]) {
+        const page = await store.read(attempt(), { tail });
+        const kept = [...lines(8), ...lines(2, 8)];
+        expect(page.lines).toEqual(kept.slice(10 - Math.min(tail, 10)));
+        expect(page.ended).toBe(true);
+        expect(page.droppedLines).toBe(5);
+      }
+      await store.close();
+    });
+
+    it('refuses a tail with a cursor, and a tail that is not a whole number from 0', async () => {
+      const store = await create();
+      await store.append(attempt(), lines(2));
+      const { cursor } = await store.read(attempt());
+      await expect(store.read(attempt(), { tail: 1, after: cursor })).rejects.toMatchObject({ code: 'LOG_BAD_READ' });
+      await expect(store.read(attempt(), { tail: -1 })).rejects.toMatchObject({ code: 'LOG_BAD_READ' });
+      await expect(store.read(attempt(), { tail: 1.5 })).rejects.toMatchObject({ code: 'LOG_BAD_READ' });
+      await store.close();
+    });
+
+    it('follows from the last lines when asked for a tail', async () => {
+      const store = await create();
+      await store.append(attempt(), lines(20));
+      const seen: string[] = [];
+      let waits = 0;
+      const follow = followLog(store, attempt(), {
+        tail: 3,
+        sleep: async () => {
+          waits++;
+          if (waits === 1) await store.append(attempt(), lines(2, 20), { end: true });
+        },
+      });
+      for await (const page of follow) seen.push(...page.lines.map((l) => l.text));
+      expect(seen).toEqual(['line 17', 'line 18', 'line 19', 'line 20', 'line 21']);
+      await store.close();
+    });
+
     it('follows a log as it grows and stops at the end mark', async () => {
       const store = await create();
       await store.append(attempt(), lines(2));

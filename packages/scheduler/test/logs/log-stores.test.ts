@@ -1,6 +1,6 @@
 // Every LogStore adapter against the one contract, plus what only one adapter does: Redis keys expire
 // with the retention, files are one per attempt.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useRedisServer } from '@batuta/testing';
@@ -71,6 +71,65 @@ describe('FileLogStore', () => {
     const file = join(folder, 'manual__a%3Ab', 't', '-1', '1.log');
     expect(store.fileOf({ ...attempt, runId: 'manual__a:b' })).toBe(file);
     expect(await readFile(file, 'utf8')).toBe('{"t":5,"s":"stderr","m":"oops"}\n{"end":true}\n');
+    await store.close();
+  });
+
+  it.each([1, 2, 3, 5, 7, 64])(
+    'reads a tail back in chunks of %i bytes, joining characters split across them',
+    async (tailChunkBytes) => {
+      const folder = await mkdtemp(join(tmpdir(), 'batuta-logs-'));
+      folders.push(folder);
+      const store = new FileLogStore({ folder, tailChunkBytes });
+      const texts = ['ñandú', '', '🚀🚀 €', 'plain', 'ü'.repeat(40), '{"end":true}', 'last ñ'];
+      await store.append(
+        attempt,
+        texts.map((text, i) => ({ atMs: i, stream: 'stdout', text })),
+      );
+      await store.append(attempt, [], { end: true });
+      for (const tail of [0, 1, 3, texts.length, 20]) {
+        const page = await store.read(attempt, { tail });
+        expect(page.lines.map((l) => l.text)).toEqual(texts.slice(texts.length - Math.min(tail, texts.length)));
+        expect(page.ended).toBe(true);
+      }
+      await store.close();
+    },
+  );
+
+  it('leaves a half-written last line out of a tail and follows on with it once whole', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'batuta-logs-'));
+    folders.push(folder);
+    const store = new FileLogStore({ folder, tailChunkBytes: 8 });
+    await store.append(attempt, [
+      { atMs: 1, stream: 'stdout', text: 'one' },
+      { atMs: 2, stream: 'stdout', text: 'two ñ' },
+    ]);
+    const file = store.fileOf(attempt);
+    const whole = Buffer.from('{"t":3,"s":"stderr","m":"three 🚀"}\n');
+    // Cut inside the emoji: the file ends in the middle of a character and of a record.
+    await appendFile(file, whole.subarray(0, whole.length - 5));
+    const page = await store.read(attempt, { tail: 5 });
+    expect(page.lines.map((l) => l.text)).toEqual(['one', 'two ñ']);
+    await appendFile(file, whole.subarray(whole.length - 5));
+    expect((await store.read(attempt, { after: page.cursor })).lines).toEqual([
+      { atMs: 3, stream: 'stderr', text: 'three 🚀' },
+    ]);
+    // A file with no whole record yet: nothing, and follow from its start.
+    await truncate(file, 10);
+    expect(await store.read(attempt, { tail: 2 })).toMatchObject({ lines: [], cursor: '0' });
+    await store.close();
+  });
+
+  it('reads the end of a file too large to read whole', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'batuta-logs-'));
+    folders.push(folder);
+    const store = new FileLogStore({ folder });
+    const file = store.fileOf(attempt);
+    await store.append(attempt, [{ atMs: 1, stream: 'stdout', text: 'first' }]);
+    // A sparse 3 GiB hole: more than Node can read into one buffer, and no disk used.
+    await truncate(file, 3 * 1024 ** 3);
+    await appendFile(file, '\n{"t":2,"s":"stderr","m":"near the end"}\n{"t":3,"s":"log","m":"the end"}\n');
+    const page = await store.read(attempt, { tail: 2 });
+    expect(page.lines.map((l) => l.text)).toEqual(['near the end', 'the end']);
     await store.close();
   });
 });

@@ -1,6 +1,7 @@
 // GET /api/runs/{runId}/tasks/{taskId}/logs: one try's log lines, a page at a time, through the LogStore
 // port (the same reads as `batuta tasks logs`). A client follows a running try by asking again with the
-// returned cursor until `ended` (or the instance leaves the running states).
+// returned cursor until `ended` (or the instance leaves the running states). `tail=N` answers the last N
+// lines instead, with a cursor to follow on from them.
 import { BatutaError, type LogPage, type LogStore } from '@batuta/scheduler';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Env } from '../http-common.js';
@@ -16,6 +17,9 @@ const logQuery = z.object({
   mapIndex: z.coerce.number().int().min(-1).max(10_000_000).default(-1),
   cursor: z.string().min(1).max(200).optional().openapi({ description: 'The cursor of the previous page' }),
   limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
+  tail: z.coerce.number().int().min(0).max(10_000).optional().openapi({
+    description: 'Only the last N lines (instead of `limit`), with a cursor to follow on; not with `cursor`',
+  }),
 });
 
 const taskParams = schemas.runParams.extend({
@@ -68,12 +72,18 @@ export function registerLogRoutes(app: OpenAPIHono<Env>, context: RouteContext &
         const index = query.mapIndex >= 0 ? ` #${query.mapIndex}` : '';
         throw new ProblemError('not-found', `run ${runId} has no task '${taskId}'${index} and no logs for it`);
       }
+      if (query.tail !== undefined && query.cursor !== undefined) {
+        const message = 'ask for a tail or read on from a cursor, not both: the tail answers the cursor to follow';
+        throw new ProblemError('invalid-request', message, [{ field: 'query.tail', message }]);
+      }
       const tryNumber = query.try ?? Math.max(instance?.tryNumber ?? 0, tries.at(-1) ?? 0, 1);
       let page: LogPage;
       try {
         page = await logStore.read(
           { runId, taskId, mapIndex: query.mapIndex, tryNumber },
-          { limit: query.limit, ...(query.cursor === undefined ? {} : { after: query.cursor }) },
+          query.tail !== undefined
+            ? { tail: query.tail }
+            : { limit: query.limit, ...(query.cursor === undefined ? {} : { after: query.cursor }) },
         );
       } catch (error) {
         if (query.cursor !== undefined && error instanceof BatutaError && String(error.code).includes('CURSOR')) {

@@ -27,6 +27,8 @@ export interface LogQuery {
   cursor?: string;
   /** Lines per page (the API's default: 1,000). */
   limit?: number;
+  /** Only the last this many lines, with a cursor to follow on (not with `cursor`). */
+  tail?: number;
 }
 
 export function getLogs(runId: string, taskId: string, query: LogQuery): Promise<LogPage> {
@@ -34,6 +36,7 @@ export function getLogs(runId: string, taskId: string, query: LogQuery): Promise
   if (query.tryNumber !== undefined) search.set('try', String(query.tryNumber));
   if (query.cursor !== undefined) search.set('cursor', query.cursor);
   if (query.limit !== undefined) search.set('limit', String(query.limit));
+  if (query.tail !== undefined) search.set('tail', String(query.tail));
   return api<LogPage>(
     `/api/runs/${encodeURIComponent(runId)}/tasks/${encodeURIComponent(taskId)}/logs?${search.toString()}`,
   );
