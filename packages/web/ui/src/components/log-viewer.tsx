@@ -165,7 +165,11 @@ export function LogViewer({ runId, taskId, mapIndex, tryNumber }: LogViewerProps
           {error}
         </p>
       )}
-      {dropped > 0 && <p class="muted">{dropped} older lines were dropped by the log store's cap.</p>}
+      {dropped > 0 && (
+        <p class="muted">
+          {dropped} later lines were not kept: the log store keeps an attempt's first lines up to its cap.
+        </p>
+      )}
       {earlierHidden && (
         <p class="muted" id="logs-earlier" data-testid="log-earlier">
           Showing the last {TAIL_LINES.toLocaleString('en')} lines; earlier lines are not shown.{' '}
