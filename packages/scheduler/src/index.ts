@@ -73,6 +73,8 @@ export {
   shellOperator,
 } from './operators/builtin.js';
 export * from './operators/registry.js';
+export { type Expansion, expandOver } from './run/expansion.js';
+export { mapItem } from './run/mapped-group.js';
 export type {
   MarkState,
   RepairAggregate,
