@@ -292,6 +292,31 @@ describe('RunCoordinator.markTasks on a mapped task: the aggregate output downst
     expect((await states(store, handle.runId))['each#-1']).toBe('success/0');
   });
 
+  it('an instance marked success after a failed rerun gives null, not the output of its earlier successful try', async () => {
+    const spec = dag([
+      task('extract'),
+      task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } }, maxLength: 1024 } }),
+      task('join', ['each']),
+    ]);
+    let round = 1;
+    const { store, coordinator } = setUp((job) => {
+      if (job.taskId === 'extract') return ok([10, 20, 30]);
+      if (job.taskId === 'each') return round === 2 && job.mapIndex === 1 ? fail() : ok(`${job.mapIndex}@${round}`);
+      return ok();
+    });
+    const handle = await coordinator.startRun(spec);
+    expect((await handle.done).state).toBe('success');
+    round = 2;
+    const cleared = await coordinator.clearTasks(spec, handle.runId, ['each'], { downstream: true });
+    expect((await cleared.done!).state).toBe('failed');
+    const marked = await coordinator.markTasks(spec, handle.runId, ['each'], 'success', {
+      mapIndexes: [1],
+      downstream: true,
+    });
+    expect((await marked.done!).state).toBe('success');
+    expect(await aggregate(store, handle.runId)).toEqual(['0@2', null, '2@2']);
+  });
+
   it('a task mapped over a mapped task marked success maps over its aggregate', async () => {
     const spec = dag([
       task('extract'),
