@@ -308,6 +308,32 @@ describe('RunEngine after a repair (restored from the repaired records)', () => 
     expect(end.at(-1)).toMatchObject({ kind: 'finish', state: 'success' });
   });
 
+  it('a task mapped over a mapped task marked success before it expanded maps over the stored aggregate', () => {
+    const chained = compilePlan(
+      dag([
+        task('extract'),
+        task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } }, maxLength: 1024 } }),
+        task('again', ['each'], { map: { over: { y: { fromTask: 'each' } }, maxLength: 1024 } }),
+      ]),
+    );
+    // extract failed; each was marked success without instances, so its aggregate is [].
+    const engine = RunEngine.restore(
+      chained,
+      { runId: 'r' },
+      [snapshot('extract', 'failed', 1), snapshot('each', 'success', 0)],
+      new Map<string, unknown>([['each#-1', []]]),
+    );
+    const decisions = engine.resume(0);
+    expect(decisions).toContainEqual(
+      expect.objectContaining({
+        kind: 'mark',
+        taskId: 'again',
+        state: 'skipped',
+        reason: expect.stringContaining('empty list'),
+      }),
+    );
+  });
+
   it('a cleared instance that fails again is retried within its own retries, counted from the clear', () => {
     const flaky = compilePlan(dag([task('flaky', [], { retry: retries(1) })]));
     const engine = RunEngine.restore(flaky, { runId: 'r' }, [snapshot('flaky', 'none', 2)], new Map());
