@@ -312,4 +312,97 @@ describe('repairing runs with two schedulers on Redis and BullMQ', () => {
     const outputs = await store.getOutputs(runId, [{ taskId: 'sum', mapIndex: -1 }]);
     expect(outputs.get('sum#-1')).toBe(60);
   }, 60_000);
+
+  it('tasks mark success of a mapped task: its aggregate is written with null for the instance that never ended, and the downstream reads it', async () => {
+    const namespace = redis.namespace('mark-mapped');
+    const seen: unknown[] = [];
+    const fan = defineDag({ id: 'repair_mark_mapped' });
+    const list = fan.task('list', { run: () => [1, 2, 3] });
+    const each = fan.map('each', {
+      upstream: [list],
+      over: { n: list },
+      run: ({ item, signal }) => {
+        if (item.n === 2) {
+          return new Promise<number>((_resolve, reject) => {
+            signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
+          });
+        }
+        return item.n * 10;
+      },
+    });
+    fan.task('collect', {
+      upstream: [each],
+      run: ({ inputs }) => {
+        seen.push(inputs.each);
+        return inputs.each;
+      },
+    });
+    const dag = fan.spec;
+    const store = await openStore(namespace);
+    await startScheduler(namespace, dag, 'a');
+    await startWorker(namespace, dag);
+    const runId = await queueRun(store, dag);
+    await expect
+      .poll(async () => (await store.getTaskInstance(runId, 'each', 1))?.state, { timeout: 20_000 })
+      .toBe('running');
+    await requestRepair(store, runId, { action: 'mark', taskIds: ['each'], state: 'success' });
+    await expect.poll(runState(store, runId), { timeout: 20_000 }).toBe('success');
+    expect(seen).toEqual([[10, null, 30]]);
+    const outputs = await store.getOutputs(runId, [{ taskId: 'each', mapIndex: -1 }]);
+    expect(outputs.get('each#-1')).toEqual([10, null, 30]);
+    expect(await grid(store, runId)).toMatchObject({ 'each#-1': 'success/0', 'collect#-1': 'success/1' });
+  }, 60_000);
+
+  it('tasks mark success of the last unfinished map index: the group completes and the downstream reads the aggregate', async () => {
+    const namespace = redis.namespace('mark-index');
+    const seen: unknown[] = [];
+    const fan = defineDag({ id: 'repair_mark_index' });
+    const list = fan.task('list', { run: () => ['a', 'b'] });
+    const each = fan.map('each', {
+      upstream: [list],
+      over: { s: list },
+      run: ({ item, signal }) => {
+        if (item.s === 'a') {
+          return new Promise<string>((_resolve, reject) => {
+            signal.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
+          });
+        }
+        return item.s.toUpperCase();
+      },
+    });
+    fan.task('collect', {
+      upstream: [each],
+      run: ({ inputs }) => {
+        seen.push(inputs.each);
+        return null;
+      },
+    });
+    const dag = fan.spec;
+    const store = await openStore(namespace);
+    await startScheduler(namespace, dag, 'a');
+    await startWorker(namespace, dag);
+    const runId = await queueRun(store, dag);
+    await expect
+      .poll(async () => (await store.getTaskInstance(runId, 'each', 1))?.state, { timeout: 20_000 })
+      .toBe('success');
+    await expect
+      .poll(async () => (await store.getTaskInstance(runId, 'each', 0))?.state, { timeout: 20_000 })
+      .toBe('running');
+    const requestId = await requestRepair(store, runId, {
+      action: 'mark',
+      taskIds: ['each'],
+      state: 'success',
+      mapIndexes: [0],
+    });
+    await expect.poll(runState(store, runId), { timeout: 20_000 }).toBe('success');
+    const [ack] = await acks(store, requestId);
+    expect(ack).toMatchObject({ applied: true, changes: 1 });
+    expect(seen).toEqual([[null, 'B']]);
+    expect(await grid(store, runId)).toMatchObject({
+      'each#-1': 'success/0',
+      'each#0': 'success/1',
+      'each#1': 'success/1',
+      'collect#-1': 'success/1',
+    });
+  }, 60_000);
 });

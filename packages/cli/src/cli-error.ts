@@ -1,7 +1,13 @@
 import { BatutaError } from '@batuta/scheduler';
 
 /** Every code an error of the CLI carries. */
-export type CliErrorCode = 'USAGE' | 'NOT_FOUND' | 'UNREACHABLE' | 'DEMO_FILES_MISSING' | 'INVALID_FILE';
+export type CliErrorCode =
+  | 'USAGE'
+  | 'NOT_FOUND'
+  | 'UNREACHABLE'
+  | 'DEMO_FILES_MISSING'
+  | 'INVALID_FILE'
+  | 'CANNOT_EXPAND';
 
 /** The documented exit codes of `batuta` (docs/cli.md): scripts may rely on them. */
 export const EXIT = {

@@ -30,9 +30,34 @@ tasks:
     with: { path: count.mjs, export: count }
 `;
 
+// each maps over list's output; regions over two literal lists (4 instances, region varying slowest).
+const FAN = `id: fan
+tasks:
+  list: { operator: empty }
+  each:
+    operator: module
+    upstream: [list]
+    map:
+      over: { n: list }
+    with: { path: each.mjs, export: each }
+  regions:
+    operator: shell
+    map:
+      over: { region: [eu, us], day: [mon, tue] }
+    with: { command: 'echo "exporting #$BATUTA_MAP_INDEX $BATUTA_MAP_ITEM"' }
+`;
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'batuta-tasks-repair-'));
   writeFileSync(join(dir, 'etl.yaml'), DAG);
+  writeFileSync(join(dir, 'fan.yaml'), FAN);
+  writeFileSync(
+    join(dir, 'each.mjs'),
+    'export function each(context) {\n' +
+      '  console.log("item", JSON.stringify(context.item));\n' +
+      '  return { index: context.mapIndex, item: context.item };\n' +
+      '}\n',
+  );
   writeFileSync(
     join(dir, 'count.mjs'),
     'export function count(context) { return { upstream: context.inputs.extract, logical: context.logicalDateMs }; }\n',
@@ -82,6 +107,167 @@ async function seedFailedRun(namespace: string): Promise<string> {
   }
   return runId;
 }
+
+/** A run of `fan` in which list succeeded with [5, 6, 7] and each expanded into 3 instances, index 1 failed. */
+async function seedFanRun(namespace: string): Promise<string> {
+  const runId = 'manual__seeded__fan';
+  const store = await RedisStateStore.connect({ url: redis.url, namespace });
+  try {
+    const at = Date.UTC(2026, 0, 1);
+    await store.createRun({
+      runId,
+      dagId: 'fan',
+      kind: 'manual',
+      state: 'failed',
+      logicalDateMs: at,
+      conf: {},
+      createdMs: at,
+    });
+    const record = (taskId: string, mapIndex: number, state: 'success' | 'failed', tryNumber: number) => ({
+      record: { runId, taskId, mapIndex, state, tryNumber },
+    });
+    await store.applyTransition(runId, {
+      instances: [
+        record('list', -1, 'success', 1),
+        record('each', -1, 'failed', 0),
+        record('each', 0, 'success', 1),
+        record('each', 1, 'failed', 1),
+        record('each', 2, 'success', 1),
+      ],
+      outputs: [
+        { taskId: 'list', mapIndex: -1, value: [5, 6, 7] },
+        { taskId: 'each', mapIndex: 0, value: 'zero' },
+        { taskId: 'each', mapIndex: 2, value: 'two' },
+      ],
+    });
+  } finally {
+    await store.close();
+  }
+  return runId;
+}
+
+describe('batuta tasks test --map-index, tasks mark --map-index', () => {
+  it('runs one instance of a task mapped over an upstream output read from --from-run, with its item', async () => {
+    const namespace = redis.namespace('map-test');
+    const runId = await seedFanRun(namespace);
+    const { code, stdout } = await batuta(
+      namespace,
+      'tasks',
+      'test',
+      'fan',
+      'each',
+      '--from-run',
+      runId,
+      '--map-index',
+      '2',
+      '--json',
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      dagId: 'fan',
+      taskId: 'each',
+      mapIndex: 2,
+      state: 'success',
+      output: { index: 2, item: { n: 7 } },
+    });
+    // Nothing recorded: the run's instance keeps its state.
+    const store = await RedisStateStore.connect({ url: redis.url, namespace });
+    const instance = await store.getTaskInstance(runId, 'each', 2);
+    await store.close();
+    expect(instance).toMatchObject({ state: 'success', tryNumber: 1 });
+  });
+
+  it('runs one instance of a task mapped over literal lists without a run (the cross product, first list slowest)', async () => {
+    const namespace = redis.namespace('map-literal');
+    const { code, stdout } = await batuta(namespace, 'tasks', 'test', 'fan', 'regions', '--map-index', '1');
+    expect(code).toBe(0);
+    expect(stdout).toContain('regions[1]: success');
+    expect(stdout).toContain('exporting #1 {\\"region\\":\\"eu\\",\\"day\\":\\"tue\\"}');
+  });
+
+  it.each([
+    [
+      'a mapped task without --map-index is a usage error listing its map indexes',
+      ['each', '--from-run', 'RUN'],
+      2,
+      "'each' is a mapped task: pass --map-index I to test one instance (its map indexes in run manual__seeded__fan: 0..2)",
+    ],
+    [
+      'an index past the expansion is not found, saying how many instances there are',
+      ['each', '--from-run', 'RUN', '--map-index', '3'],
+      3,
+      "'each' has no map index 3 in run manual__seeded__fan: it expands into 3 instances (map indexes: 0..2)",
+    ],
+    [
+      '--map-index of an unmapped task is a usage error',
+      ['list', '--map-index', '0'],
+      2,
+      "'list' is not a mapped task; run it without --map-index",
+    ],
+    [
+      'a stubbed (null) map source fails, with a hint to pass --from-run',
+      ['each', '--map-index', '0'],
+      1,
+      'which is null, not a list; its upstream outputs are null without --from-run RUN',
+    ],
+    ['a literal mapping without --map-index lists its indexes too', ['regions'], 2, 'its map indexes: 0..3'],
+  ])('%s', async (_name, args, exitCode, message) => {
+    const namespace = redis.namespace('map-errors');
+    const runId = await seedFanRun(namespace);
+    const { code, stderr } = await batuta(
+      namespace,
+      'tasks',
+      'test',
+      'fan',
+      ...args.map((arg) => (arg === 'RUN' ? runId : arg)),
+    );
+    expect(code).toBe(exitCode);
+    expect(stderr).toContain(message);
+  });
+
+  it('tasks test --map-index logs the instance to stderr prefixed with task[index] (a real process)', async () => {
+    const namespace = redis.namespace('map-lines');
+    const runId = await seedFanRun(namespace);
+    const bin = fileURLToPath(new URL('../bin/batuta.js', import.meta.url));
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      [
+        bin,
+        'tasks',
+        'test',
+        'fan',
+        'each',
+        '--from-run',
+        runId,
+        '--map-index',
+        '1',
+        '--redis',
+        redis.url,
+        '--dags',
+        dir,
+      ],
+      { env: { ...process.env, BATUTA_NAMESPACE: namespace } },
+    );
+    expect(stderr.split('\n').filter((line) => line.includes('item'))).toEqual(['[each[1]] item {"n":6}']);
+    expect(stdout).toContain('each[1]: success');
+  });
+
+  it('tasks mark --map-index lists the instances it marks and the parent it opens again; bad indexes are refused', async () => {
+    const namespace = redis.namespace('map-mark');
+    const runId = await seedFanRun(namespace);
+    const mark = await batuta(namespace, 'tasks', 'mark', runId, 'each', 'success', '--map-index', '1', '--dry-run');
+    expect(mark.code).toBe(0);
+    expect(mark.stdout).toContain('each: failed → running');
+    expect(mark.stdout).toContain('each[1]: failed → success');
+    const missing = await batuta(namespace, 'tasks', 'mark', runId, 'each', 'success', '--map-index', '5', '--dry-run');
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain("'each' has no map index 5; its map indexes are 0..2");
+    const unmapped = await batuta(namespace, 'tasks', 'mark', runId, 'list', 'success', '--map-index', '0');
+    expect(unmapped.code).toBe(2);
+    expect(unmapped.stderr).toContain("'list' is not a mapped task");
+    expect((await batuta(namespace, 'tasks', 'mark', runId, 'each', 'success', '--map-index', 'x')).code).toBe(2);
+  });
+});
 
 describe('batuta tasks clear | mark | test, runs clear', () => {
   it('--dry-run --json lists what a clear --downstream would change and sends nothing', async () => {

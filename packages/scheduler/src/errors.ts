@@ -51,6 +51,7 @@ export type SchedulerErrorCode =
   | 'STORE_REDIS_ERROR'
   | 'STORE_UNAVAILABLE'
   | 'UNKNOWN_DAG'
+  | 'UNKNOWN_MAP_INDEX'
   | 'UNKNOWN_RUN'
   | 'UNKNOWN_TASK'
   | 'UNSUPPORTED_FILE';

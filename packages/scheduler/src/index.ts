@@ -74,7 +74,16 @@ export {
   shellOperator,
 } from './operators/builtin.js';
 export * from './operators/registry.js';
-export type { MarkState, RepairChange, RepairPlan, RepairRequest, RepairSelection } from './run/repair.js';
+export { type Expansion, expandOver } from './run/expansion.js';
+export { mapItem } from './run/mapped-group.js';
+export type {
+  MarkState,
+  RepairAggregate,
+  RepairChange,
+  RepairPlan,
+  RepairRequest,
+  RepairSelection,
+} from './run/repair.js';
 export * from './run/types.js';
 export type {
   ClearTasksOptions,

@@ -345,6 +345,15 @@ describe('clear, mark, pools and live changes with a real scheduler', () => {
         }),
       );
       expect(badTask).toMatchObject({ status: 400, errors: [{ field: 'body.taskIds' }] });
+      const badIndex = await json(
+        call(`/api/runs/${encodeURIComponent(runId)}/tasks/mark`, {
+          as: 'operator',
+          method: 'POST',
+          body: JSON.stringify({ taskIds: ['b'], state: 'success', mapIndexes: [0], dryRun: true }),
+        }),
+      );
+      expect(badIndex).toMatchObject({ status: 400, errors: [{ field: 'body.mapIndexes' }] });
+      expect(badIndex.detail).toContain("'b' of DAG 'report' is not a mapped task");
       expect(
         (await call(`/api/runs/${encodeURIComponent(runId)}/clear`, { as: 'viewer', method: 'POST' })).status,
       ).toBe(403);

@@ -20,6 +20,7 @@ import { NotFoundError, UsageError } from '../cli-error.js';
 import type { CliConfig } from '../config.js';
 import { readJsonObject } from '../json-input.js';
 import { findDag, openStore } from '../store.js';
+import { testInstance } from './mapped-instance.js';
 import { confLimits, warnUnknownConfKeys } from './runs.js';
 
 /** Options shared by clear and mark. */
@@ -61,6 +62,8 @@ export interface TasksTestOptions {
   confFile?: string;
   /** Take the upstream outputs from this run; without it they are null (stubbed). */
   fromRun?: string;
+  /** The instance of a mapped task to run (required for one, refused for an unmapped task). */
+  mapIndex?: number;
   json?: boolean;
 }
 
@@ -121,27 +124,48 @@ export function runsClear(
 
 const MARK_STATES: readonly MarkState[] = ['success', 'failed', 'skipped'];
 
-/** `batuta tasks mark RUN TASK… success|failed|skipped [--downstream] [--upstream] [--dry-run]`. */
+/** `batuta tasks mark` options: the repair options and the instances of mapped tasks to mark. */
+export interface TasksMarkOptions extends RepairCommandOptions {
+  /** Only these instances of the named mapped tasks. */
+  mapIndexes?: number[];
+}
+
+/** `batuta tasks mark RUN TASK… success|failed|skipped [--map-index I,J] [--downstream] [--upstream] [--dry-run]`. */
 export function tasksMark(
   config: CliConfig,
   operators: OperatorRegistry,
   runId: string,
   taskIds: readonly string[],
   state: string,
-  options: RepairCommandOptions = {},
+  options: TasksMarkOptions = {},
 ): Promise<number> {
   if (!MARK_STATES.includes(state as MarkState)) {
     throw new UsageError(`state must be one of ${MARK_STATES.join(', ')}, got '${state}'`);
   }
   if (taskIds.length === 0) throw new UsageError('tasks mark needs RUN, at least one TASK and a state');
+  const { mapIndexes } = options;
   const request: RepairRequest = {
     action: 'mark',
     taskIds,
     state: state as MarkState,
+    ...(mapIndexes === undefined ? {} : { mapIndexes }),
     ...(options.downstream ? { downstream: true } : {}),
     ...(options.upstream ? { upstream: true } : {}),
   };
-  return repair(config, operators, runId, () => request, options);
+  return repair(
+    config,
+    operators,
+    runId,
+    (dag) => {
+      // Whether a task is mapped is in the DAG; which map indexes it has is in the run (the planner checks).
+      const unmapped = taskIds.filter((id) => dag.tasks.some((task) => task.id === id && !task.map));
+      if (mapIndexes !== undefined && unmapped.length > 0) {
+        throw new UsageError(`--map-index: ${unmapped.map((id) => `'${id}'`).join(', ')} is not a mapped task`);
+      }
+      return request;
+    },
+    options,
+  );
 }
 
 async function repair(
@@ -162,7 +186,9 @@ async function repair(
     try {
       result = await requestRepair(store, dag, runId, request, { dryRun: options.dryRun ?? false, timeoutMs });
     } catch (error) {
-      if (isBatutaError(error, 'UNKNOWN_TASK')) throw new NotFoundError(error.message);
+      if (isBatutaError(error, 'UNKNOWN_TASK') || isBatutaError(error, 'UNKNOWN_MAP_INDEX')) {
+        throw new NotFoundError(error.message);
+      }
       throw error;
     }
     const { plan, done } = result;
@@ -194,7 +220,7 @@ async function repair(
       return 1;
     }
     if (done.error) {
-      if (done.error.code === 'UNKNOWN_TASK' || done.error.code === 'UNKNOWN_RUN') {
+      if (['UNKNOWN_TASK', 'UNKNOWN_RUN', 'UNKNOWN_MAP_INDEX'].includes(done.error.code)) {
         throw new NotFoundError(done.error.message);
       }
       console.error(`batuta: scheduler ${done.schedulerId} refused the request: ${done.error.message}`);
@@ -224,9 +250,10 @@ function print(report: RepairReport, json: boolean, verb: string): void {
 }
 
 /**
- * `batuta tasks test DAG TASK [--date D] [--conf JSON] [--from-run RUN]`: runs one task alone in this
- * process, ignoring its dependencies and recording nothing (Airflow's `tasks test`). Its upstream outputs
- * come from RUN when given (read only), else are null. Prints the task's output; exit 1 when it throws.
+ * `batuta tasks test DAG TASK [--date D] [--conf JSON] [--from-run RUN] [--map-index I]`: runs one task
+ * alone in this process, ignoring its dependencies and recording nothing (Airflow's `tasks test`). Its
+ * upstream outputs come from RUN when given (read only), else are null; a mapped task is expanded over
+ * them and instance I runs. Prints the task's output; exit 1 when it throws.
  */
 export async function tasksTest(
   config: CliConfig,
@@ -276,6 +303,10 @@ export async function tasksTest(
   } else {
     for (const id of task.upstream) upstreamOutputs.set(id, null);
   }
+  // A mapped task is expanded over those outputs as the engine expands it; one instance runs.
+  const instance = testInstance(task, options.mapIndex, (id) => upstreamOutputs.get(id) ?? null, options.fromRun);
+  const label = instance.mapIndex === -1 ? taskId : `${taskId}[${instance.mapIndex}]`;
+  const at = instance.mapIndex === -1 ? {} : { mapIndex: instance.mapIndex };
   // A scratch store holds the test run: nothing is recorded in the real one.
   const scratch = new MemoryStateStore();
   const runId = `test__${new Date(logicalDateMs).toISOString()}__${dagId}`;
@@ -296,8 +327,9 @@ export async function tasksTest(
     dagId,
     runId,
     taskId,
-    mapIndex: -1,
+    mapIndex: instance.mapIndex,
     tryNumber: 1,
+    ...(instance.item === undefined ? {} : { item: instance.item }),
     resources: task.resources,
     priorityWeight: task.priorityWeight,
   };
@@ -308,16 +340,16 @@ export async function tasksTest(
     const output = await invoke(job, abort.signal, {
       // Straight to stderr: console.error here would be captured as the task's own console line and
       // come back through this sink, prefixed twice.
-      log: (message) => process.stderr.write(`[${taskId}] ${message}\n`),
+      log: (message) => process.stderr.write(`[${label}] ${message}\n`),
       progress: () => {},
     });
-    if (options.json) console.log(JSON.stringify({ dagId, taskId, state: 'success', output: output ?? null }));
-    else console.log(`${taskId}: success\n${JSON.stringify(output ?? null, null, 2)}`);
+    if (options.json) console.log(JSON.stringify({ dagId, taskId, ...at, state: 'success', output: output ?? null }));
+    else console.log(`${label}: success\n${JSON.stringify(output ?? null, null, 2)}`);
     return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (options.json) console.log(JSON.stringify({ dagId, taskId, state: 'failed', error: message }));
-    else console.error(`${taskId}: failed: ${message}`);
+    if (options.json) console.log(JSON.stringify({ dagId, taskId, ...at, state: 'failed', error: message }));
+    else console.error(`${label}: failed: ${message}`);
     return 1;
   } finally {
     process.off('SIGINT', stop);

@@ -50,6 +50,15 @@ function mapIndex(value: string): number {
   return Number(value);
 }
 
+/** `--map-index 0,2` of `tasks mark`: map indexes ≥ 0, comma-separated (the option may repeat). */
+function mapIndexes(value: string, previous: number[] | undefined): number[] {
+  const indexes = value.split(',').map((part) => part.trim());
+  if (indexes.some((part) => !/^[0-9]+$/.test(part) || !Number.isSafeInteger(Number(part)))) {
+    throw new InvalidArgumentError('map indexes (whole numbers ≥ 0, comma-separated) are expected.');
+  }
+  return [...(previous ?? []), ...indexes.map(Number)];
+}
+
 /** Registers `tasks` and its verbs on the program. */
 export function registerTasks(program: Command, state: RunState): void {
   const tasks = program
@@ -123,17 +132,26 @@ what changes and waits for that.`,
               `Sets the state of task instances without running anything (a running attempt is stopped). With
 --downstream/--upstream the tasks below/above get the same state; downstreams left out that have not
 run yet are re-evaluated by their trigger rules (a failed mark makes them upstream_failed). The run's
-state is worked out again. Marking success publishes no dataset update (nothing ran).`,
+state is worked out again. Marking success publishes no dataset update (nothing ran).
+A mapped task marked success gets its aggregate output at once: the outputs of the instances that had
+succeeded, null for those the mark made success. --map-index marks only those instances of the named
+mapped tasks; the task's state and aggregate are worked out again from its instances once they have
+all ended, as when they end on their own.`,
             )
             .argument('<run>', 'the run id')
             .argument('<task-and-state...>', 'the task ids, then the state: success, failed or skipped')
+            .option('--map-index <i,j>', 'only these instances of the named mapped tasks (comma-separated)', mapIndexes)
             .option('--downstream', 'also every task below the named ones')
             .option('--upstream', 'also every task above the named ones'),
         ),
       ),
     ),
   )
-    .addHelpText('after', '\nExit: 2 on a bad state, 3 when the run or a task is unknown.')
+    .addHelpText(
+      'after',
+      '\nExit: 2 on a bad state or --map-index of an unmapped task, 3 when the run, a task or a map index is\n' +
+        'unknown.',
+    )
     .action(
       action(
         state,
@@ -143,6 +161,7 @@ state is worked out again. Marking success publishes no dataset update (nothing 
           options: PluginOptions & {
             downstream?: boolean;
             upstream?: boolean;
+            mapIndex?: number[];
             dryRun?: boolean;
             json?: boolean;
             timeout?: number;
@@ -152,6 +171,7 @@ state is worked out again. Marking success publishes no dataset update (nothing 
           const markState = rest.at(-1) ?? '';
           return tasksMark(configOf(options), await operatorsOf(options), runId, taskIds, markState, {
             ...defined({
+              mapIndexes: options.mapIndex,
               downstream: options.downstream,
               upstream: options.upstream,
               dryRun: options.dryRun,
@@ -168,10 +188,12 @@ state is worked out again. Marking success publishes no dataset update (nothing 
       withConnection(
         tasks
           .command('test')
-          .summary('run one task alone, recording nothing (--date, --conf, --from-run RUN)')
+          .summary('run one task alone, recording nothing (--date, --conf, --from-run RUN, --map-index I)')
           .description(
             `Airflow's tasks test: runs one task alone in this process, ignoring its dependencies and recording
-nothing. Its upstream outputs are read from RUN (--from-run, read only) or are null. Prints the output.`,
+nothing. Its upstream outputs are read from RUN (--from-run, read only) or are null. Prints the output.
+A mapped task is expanded over those outputs (or its literal list) as the scheduler expands it, and
+instance I (--map-index, required for a mapped task, as in Airflow) runs with its item.`,
           )
           .argument('<dag>', 'the DAG id')
           .argument('<task>', 'the task id')
@@ -180,13 +202,16 @@ nothing. Its upstream outputs are read from RUN (--from-run, read only) or are n
             new Option('--conf <json>', "the run's conf, checked against the DAG's params").conflicts('confFile'),
           )
           .option('--conf-file <path>', "the run's conf from a file ('-': stdin)")
-          .option('--from-run <run>', 'read the upstream outputs from this run'),
+          .option('--from-run <run>', 'read the upstream outputs from this run')
+          .option('--map-index <i>', 'the instance of a mapped task to run', mapIndex),
       ),
     ),
   )
     .addHelpText(
       'after',
-      '\nExit: 0 when the task succeeded, 1 when it failed, 3 when the DAG, task or run is unknown.',
+      '\nExit: 0 when the task succeeded, 1 when it failed (or its map source is not a list), 2 for a mapped task\n' +
+        'without --map-index (the message lists its map indexes) or --map-index of an unmapped task, 3 when the\n' +
+        'DAG, task, run or map index is unknown.',
     )
     .action(
       action(
@@ -199,6 +224,7 @@ nothing. Its upstream outputs are read from RUN (--from-run, read only) or are n
             conf?: string;
             confFile?: string;
             fromRun?: string;
+            mapIndex?: number;
             json?: boolean;
           },
         ) =>
@@ -208,6 +234,7 @@ nothing. Its upstream outputs are read from RUN (--from-run, read only) or are n
               conf: options.conf,
               confFile: options.confFile,
               fromRun: options.fromRun,
+              mapIndex: options.mapIndex,
               json: options.json,
             }),
           }),

@@ -1,5 +1,6 @@
 // Resolving a mapped task's lists once its trigger rule says run: what it maps over, how many
 // instances that makes, or why it cannot expand. Decides only; the engine applies the result.
+import type { MapSpec } from '../dag/model.js';
 import { describeValue, isDirectUpstream } from './branching.js';
 import type { InstanceTable } from './instance-table.js';
 import { FAILED, isTerminal, SKIPPED, STATE_NAMES, SUCCESS, UPSTREAM_FAILED } from './states.js';
@@ -36,22 +37,11 @@ export function resolveExpansion(table: InstanceTable, t: number): Expansion {
       return { kind: 'hold', reason: `waiting: map source '${source.fromTask}' is ${STATE_NAMES[table.states[s]!]}` };
     }
   }
-  const lists: unknown[][] = [];
+  // Then a source that failed or was skipped marks the task: there is no list to map over.
   for (const name of names) {
     const source = spec.over[name]!;
-    if ('values' in source) {
-      if (!Array.isArray(source.values)) {
-        return {
-          kind: 'fail',
-          code: 'MAP_SOURCE_NOT_LIST',
-          message: `'${task.id}' maps '${name}' over literal values that are not a list`,
-        };
-      }
-      lists.push(source.values);
-      continue;
-    }
-    const s = plan.taskIndex.get(source.fromTask)!;
-    const sourceState = table.states[s]!;
+    if (!('fromTask' in source)) continue;
+    const sourceState = table.states[plan.taskIndex.get(source.fromTask)!]!;
     if (sourceState === FAILED || sourceState === UPSTREAM_FAILED) {
       return {
         kind: 'mark',
@@ -66,13 +56,32 @@ export function resolveExpansion(table: InstanceTable, t: number): Expansion {
         reason: `skipped: map source '${source.fromTask}' is ${STATE_NAMES[sourceState]}, so there is no list to map over`,
       };
     }
-    const value = table.sourceOutput(s);
+  }
+  return expandOver(task.id, spec, (sourceTaskId) => table.sourceOutput(plan.taskIndex.get(sourceTaskId)!));
+}
+
+/**
+ * Expands a mapped task over its sources' outputs (`outputOf` a source task: its output, a mapped
+ * source's aggregate): the lists in `map.over` key order and the cross product's size; fails on a value
+ * that is not a list or a product over `maxLength`; an empty list marks the task skipped. The engine calls
+ * it once the sources succeeded; `batuta tasks test --map-index` with outputs read from a run.
+ */
+export function expandOver(
+  taskId: string,
+  spec: MapSpec,
+  outputOf: (sourceTaskId: string) => unknown,
+): Exclude<Expansion, { kind: 'hold' }> {
+  const names = Object.keys(spec.over);
+  const lists: unknown[][] = [];
+  for (const name of names) {
+    const source = spec.over[name]!;
+    const value = 'values' in source ? source.values : outputOf(source.fromTask);
     if (!Array.isArray(value)) {
-      return {
-        kind: 'fail',
-        code: 'MAP_SOURCE_NOT_LIST',
-        message: `'${task.id}' maps '${name}' over the output of '${source.fromTask}', which is ${describeValue(value)}, not a list`,
-      };
+      const what =
+        'values' in source
+          ? 'literal values that are not a list'
+          : `the output of '${source.fromTask}', which is ${describeValue(value)}, not a list`;
+      return { kind: 'fail', code: 'MAP_SOURCE_NOT_LIST', message: `'${taskId}' maps '${name}' over ${what}` };
     }
     lists.push(value);
   }
@@ -93,7 +102,7 @@ export function resolveExpansion(table: InstanceTable, t: number): Expansion {
       kind: 'fail',
       code: 'MAP_TOO_LONG',
       message:
-        `'${task.id}' would expand into ${count} instances${sizes}, over the cap of ${spec.maxLength} ` +
+        `'${taskId}' would expand into ${count} instances${sizes}, over the cap of ${spec.maxLength} ` +
         '(map.maxLength); raise map.maxLength or shorten the list',
     };
   }

@@ -39,17 +39,7 @@ export class MappedGroup {
 
   /** The element(s) instance `index` works on: the cross product, first argument varying slowest. */
   item(index: number): Record<string, unknown> | undefined {
-    const lists = this.lists;
-    if (!lists) return undefined;
-    const positions = new Array<number>(lists.length);
-    let rest = index;
-    for (let k = lists.length - 1; k >= 0; k--) {
-      const length = lists[k]!.length;
-      positions[k] = rest % length;
-      rest = Math.floor(rest / length);
-    }
-    // fromEntries defines own properties, so an argument named `__proto__` stays data.
-    return Object.fromEntries(this.argNames.map((name, k) => [name, lists[k]![positions[k]!]]));
+    return this.lists ? mapItem(this.argNames, this.lists, index) : undefined;
   }
 
   /** Moves instance `index` to a terminal state and counts it; a second call for the same instance is ignored. */
@@ -119,4 +109,21 @@ export class MappedGroup {
     else if (code === SKIPPED) this.skipped++;
     else if (code === REMOVED) this.removed++;
   }
+}
+
+/** The `item` of map index `index` over `lists` (one per argument): the cross product, first argument varying slowest. */
+export function mapItem(
+  argNames: readonly string[],
+  lists: ReadonlyArray<readonly unknown[]>,
+  index: number,
+): Record<string, unknown> {
+  const positions = new Array<number>(lists.length);
+  let rest = index;
+  for (let k = lists.length - 1; k >= 0; k--) {
+    const length = lists[k]!.length;
+    positions[k] = rest % length;
+    rest = Math.floor(rest / length);
+  }
+  // fromEntries defines own properties, so an argument named `__proto__` stays data.
+  return Object.fromEntries(argNames.map((name, k) => [name, lists[k]![positions[k]!]]));
 }

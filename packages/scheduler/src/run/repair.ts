@@ -29,7 +29,15 @@ export type RepairRequest =
       /** Only instances whose attempt is out: scheduled, queued or running (Airflow's --only-running). */
       onlyRunning?: boolean;
     })
-  | (RepairSelection & { action: 'mark'; state: MarkState });
+  | (RepairSelection & {
+      action: 'mark';
+      state: MarkState;
+      /**
+       * Only these instances of the named mapped tasks (Airflow's mark of chosen map indexes); tasks added by
+       * downstream/upstream are marked whole.
+       */
+      mapIndexes?: readonly number[];
+    });
 
 /** An instance as a repair reads it (a stored TaskInstanceRecord fits). */
 export interface RepairInstance {
@@ -64,6 +72,19 @@ export interface RepairPlan {
   changes: RepairChange[];
   /** Why the run is running again, for its record. */
   runReason: string;
+  /** The aggregate outputs a mark success of whole mapped tasks writes (ADR 005), in DAG order. */
+  aggregates: RepairAggregate[];
+}
+
+/**
+ * The aggregate output of a mapped task marked success whole: one entry per instance that is success
+ * after the mark, in mapIndex order. An instance that already succeeded keeps its stored output; one the
+ * mark made success produced nothing and gives null (as an instance that returned nothing does), so the
+ * list stays aligned with the map indexes. A task that never expanded gets an empty list.
+ */
+export interface RepairAggregate {
+  taskId: string;
+  entries: Array<{ mapIndex: number; kept: boolean }>;
 }
 
 const ACTIVE: ReadonlySet<TaskState> = new Set<TaskState>(['scheduled', 'queued', 'running']);
@@ -119,21 +140,41 @@ export function planRepair(
     byTask.set(instance.taskId, list);
   }
   const changes: RepairChange[] = [];
+  const aggregates: RepairAggregate[] = [];
+  const mapIndexes = request.action === 'mark' ? request.mapIndexes : undefined;
+  const named = new Set(request.taskIds);
   for (const t of chosen) {
     const task = plan.tasks[t]!;
     const own = byTask.get(task.id) ?? [];
     const parent = own.find((i) => i.mapIndex === -1);
     const mapped = own.filter((i) => i.mapIndex >= 0).sort((a, b) => a.mapIndex - b.mapIndex);
     if (request.action === 'clear') clearTask(changes, request, task.id, parent, mapped, task.map !== undefined);
-    else markTask(changes, request.state, task.id, parent, mapped);
+    else if (mapIndexes !== undefined && named.has(task.id)) {
+      markInstances(changes, request.state, plan.dag.id, task.id, task.map !== undefined, parent, mapped, mapIndexes);
+    } else {
+      const before = changes.length;
+      markTask(changes, request.state, task.id, parent, mapped);
+      if (task.map && request.state === 'success' && changes.length > before) {
+        aggregates.push(aggregateOfMark(task.id, mapped));
+      }
+    }
   }
   const names = request.taskIds.map((id) => `'${id}'`).join(', ');
+  const indexes = mapIndexes === undefined ? '' : ` map index ${mapIndexes.join(',')}`;
   const scope = `${request.downstream ? ' with downstream' : ''}${request.upstream ? ' with upstream' : ''}`;
   const runReason =
     request.action === 'clear'
       ? `running again: ${names}${scope} cleared by user (${changes.length} instances)`
-      : `re-evaluated: ${names}${scope} marked ${request.state} by user (${changes.length} instances)`;
-  return { request, taskIds: chosen.map((t) => plan.tasks[t]!.id), changes, runReason };
+      : `re-evaluated: ${names}${indexes}${scope} marked ${request.state} by user (${changes.length} instances)`;
+  return { request, taskIds: chosen.map((t) => plan.tasks[t]!.id), changes, runReason, aggregates };
+}
+
+/** The aggregate a whole mapped task's mark success writes: every instance not removed is success after it. */
+function aggregateOfMark(taskId: string, mapped: readonly RepairInstance[]): RepairAggregate {
+  const entries = mapped
+    .filter((instance) => instance.state !== 'removed')
+    .map((instance) => ({ mapIndex: instance.mapIndex, kept: instance.state === 'success' }));
+  return { taskId, entries };
 }
 
 function clearReason(instance: RepairInstance): string {
@@ -243,4 +284,73 @@ function markTask(
   };
   mark(parent ?? { taskId, mapIndex: -1, state: mapped.length > 0 ? 'running' : 'none', tryNumber: 0 });
   for (const instance of mapped) if (instance.state !== 'removed') mark(instance);
+}
+
+/**
+ * Marks chosen instances of a mapped task. A parent that had ended is opened again (running), so the run's
+ * engine aggregates it anew from its instances once they are all terminal: its state and, for success,
+ * its aggregate output, as when the instances end on their own.
+ */
+function markInstances(
+  changes: RepairChange[],
+  state: MarkState,
+  dagId: string,
+  taskId: string,
+  isMapped: boolean,
+  parent: RepairInstance | undefined,
+  mapped: readonly RepairInstance[],
+  mapIndexes: readonly number[],
+): void {
+  if (!isMapped) {
+    throw new BatutaError(
+      'UNKNOWN_MAP_INDEX',
+      `'${taskId}' of DAG '${dagId}' is not a mapped task; mark it without a map index`,
+    );
+  }
+  // A parent cleared whole (none) has not expanded again: its old instances are not instances yet.
+  const live = parent?.state === 'none' ? [] : mapped.filter((i) => i.state !== 'removed');
+  const byIndex = new Map(live.map((i) => [i.mapIndex, i]));
+  const missing = mapIndexes.filter((index) => !byIndex.has(index));
+  if (missing.length > 0) {
+    const has =
+      byIndex.size === 0
+        ? `it has no mapped instances (it is ${parent?.state ?? 'none'}, not expanded)`
+        : `its map indexes are ${describeIndexes([...byIndex.keys()])}`;
+    throw new BatutaError('UNKNOWN_MAP_INDEX', `'${taskId}' has no map index ${missing.join(', ')}; ${has}`);
+  }
+  const picked = [...new Set(mapIndexes)].sort((a, b) => a - b).map((index) => byIndex.get(index)!);
+  const marked = picked.filter((instance) => instance.state !== state);
+  if (marked.length === 0) return;
+  if (parent && parent.state !== 'running') {
+    changes.push({
+      taskId,
+      mapIndex: -1,
+      from: parent.state,
+      to: 'running',
+      tryNumber: 0,
+      stopAttempt: false,
+      reason: `re-evaluated: ${marked.length} of ${byIndex.size} mapped instances marked ${state} by user`,
+    });
+  }
+  for (const instance of marked) {
+    changes.push({
+      taskId,
+      mapIndex: instance.mapIndex,
+      from: instance.state,
+      to: state,
+      tryNumber: instance.tryNumber,
+      stopAttempt: ACTIVE.has(instance.state),
+      reason: `marked ${state} by user`,
+    });
+  }
+}
+
+/** "0..4" for a run of indexes, else "0, 2, 5" (the first 20). */
+function describeIndexes(indexes: readonly number[]): string {
+  const sorted = [...indexes].sort((a, b) => a - b);
+  const first = sorted[0]!;
+  const last = sorted.at(-1)!;
+  if (last - first + 1 === sorted.length) return sorted.length === 1 ? `${first}` : `${first}..${last}`;
+  const more = sorted.length > 20 ? `, … (${sorted.length} in all)` : '';
+  return `${sorted.slice(0, 20).join(', ')}${more}`;
 }

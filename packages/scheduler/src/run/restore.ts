@@ -90,6 +90,12 @@ export function restoreTable(
       restoreGroup(table, runId, t, own ?? [], outputs, followUp);
     }
   }
+  // A mapped source marked success before it expanded has no instances: its aggregate is its stored output.
+  for (let t = 0; t < taskCount; t++) {
+    if (!isMapSource[t] || !tasks[t]!.map || table.groups.has(t)) continue;
+    const key = `${tasks[t]!.id}#-1`;
+    if (outputs.has(key)) table.outputs.set(t, outputs.get(key));
+  }
   // The same counts the live engine keeps: an expanded mapped task counts per instance, others once.
   for (let t = 0; t < taskCount; t++) {
     const terminal = isTerminal(table.states[t]!);

@@ -14,7 +14,7 @@ import { compilePlan, type ExecutionPlan } from '../run/plan.js';
 import { type MarkState, planRepair, type RepairPlan, type RepairRequest } from '../run/repair.js';
 import type { DagRunRecord, RunKind, StateStore, TaskInstanceRecord } from '../store/state-store.js';
 import { adHocRunId } from '../triggers/run-ids.js';
-import { applyRepairChange, reopenedRunPatch } from './repair-records.js';
+import { applyRepairChange, reopenedRunPatch, repairOutputReads, repairOutputWrites } from './repair-records.js';
 import { type DriverRepairResult, RunDriver } from './run-driver.js';
 import { RunEffects } from './run-effects.js';
 
@@ -61,6 +61,8 @@ export interface ClearTasksOptions {
 export interface MarkTasksOptions {
   downstream?: boolean;
   upstream?: boolean;
+  /** Only these instances of the named mapped tasks. */
+  mapIndexes?: readonly number[];
   dryRun?: boolean;
 }
 
@@ -354,8 +356,11 @@ export class RunCoordinator implements ExecutorListener {
       applyRepairChange(next, change, now);
       return { record: next, expectState: before ? before.state : ('absent' as const) };
     });
+    const reads = repairOutputReads(plan);
+    const outputs = repairOutputWrites(plan, reads.length > 0 ? await this.store.getOutputs(runId, reads) : new Map());
     const ok = await this.store.applyTransition(runId, {
       instances: writes,
+      outputs,
       run: { patch: reopenedRunPatch(plan.runReason), expectState: record.state },
     });
     if (!ok) return undefined; // it changed meanwhile (another scheduler took it): plan again

@@ -24,7 +24,7 @@ import {
   transitionOf,
 } from './decision-applier.js';
 import { ReadyQueue } from './ready-queue.js';
-import { applyRepairChange, reopenedRunPatch } from './repair-records.js';
+import { applyRepairChange, reopenedRunPatch, repairOutputReads, repairOutputWrites } from './repair-records.js';
 import type { RunEffects } from './run-effects.js';
 import type { RunListener } from './run-listener.js';
 import { storableOutcome } from './storable-outcome.js';
@@ -304,15 +304,16 @@ export class RunDriver {
         touched.push({ ...record });
       }
       const patch = reopenedRunPatch(plan.runReason);
-      const ok = await pRetry(
-        () => store.applyTransition(this.runId, { instances: touched.map((record) => ({ record })), run: { patch } }),
-        {
-          retries: STORE_RETRIES,
-          minTimeout: 50,
-          maxTimeout: 2_000,
-          shouldRetry: ({ error }) => isBatutaError(error, 'STORE_UNAVAILABLE'),
-        },
-      );
+      const reads = repairOutputReads(plan);
+      const stored = reads.length > 0 ? await store.getOutputs(this.runId, reads) : new Map<string, unknown>();
+      const outputs = repairOutputWrites(plan, stored);
+      const transition = { instances: touched.map((record) => ({ record })), outputs, run: { patch } };
+      const ok = await pRetry(() => store.applyTransition(this.runId, transition), {
+        retries: STORE_RETRIES,
+        minTimeout: 50,
+        maxTimeout: 2_000,
+        shouldRetry: ({ error }) => isBatutaError(error, 'STORE_UNAVAILABLE'),
+      });
       if (!ok) throw new BatutaError('STORE_CONFLICT', `run '${this.runId}' could not be repaired in the store`);
       const { endMs: _ended, ...open } = book.record;
       book.record = { ...open, state: 'running', reason: plan.runReason };

@@ -23,7 +23,7 @@ function reader(store: MemoryStateStore, schedulerId: string, driving: string[] 
     cancelRun: async () => false,
     async repairRun(_dag: DagSpec, runId: string, request: RepairRequest): Promise<RepairOutcome> {
       applied.push({ runId, request });
-      const plan = { request, taskIds: ['a'], changes: [], runReason: '' };
+      const plan = { request, taskIds: ['a'], changes: [], runReason: '', aggregates: [] };
       return { runId, applied: true, plan };
     },
   };

@@ -155,6 +155,99 @@ describe('planRepair (Airflow clear/mark semantics)', () => {
   });
 });
 
+describe('planRepair: mark of a mapped task and its aggregate output', () => {
+  it('mark success of the whole task writes the aggregate: kept outputs of instances that succeeded, null for the marked', () => {
+    const repair = planRepair(plan, failedRun, { action: 'mark', taskIds: ['each'], state: 'success' });
+    expect(repair.aggregates).toEqual([
+      {
+        taskId: 'each',
+        entries: [
+          { mapIndex: 0, kept: true },
+          { mapIndex: 1, kept: false },
+          { mapIndex: 2, kept: true },
+        ],
+      },
+    ]);
+  });
+
+  it('leaves removed instances out of the aggregate, and a task that never expanded gets an empty one', () => {
+    const withRemoved = [
+      i('extract', 'success'),
+      i('each', 'failed', 0),
+      i('each', 'failed', 1, 0),
+      i('each', 'removed', 1, 1),
+    ];
+    const mark = { action: 'mark', taskIds: ['each'], state: 'success' } as const;
+    expect(planRepair(plan, withRemoved, mark).aggregates).toEqual([
+      { taskId: 'each', entries: [{ mapIndex: 0, kept: false }] },
+    ]);
+    const unexpanded = [i('extract', 'failed'), i('each', 'upstream_failed', 0)];
+    expect(planRepair(plan, unexpanded, mark).aggregates).toEqual([{ taskId: 'each', entries: [] }]);
+  });
+
+  it('writes no aggregate for a mark failed or skipped, nor for a mapped task already success', () => {
+    expect(planRepair(plan, failedRun, { action: 'mark', taskIds: ['each'], state: 'failed' }).aggregates).toEqual([]);
+    const done = [i('extract', 'success'), i('each', 'success', 0), i('each', 'success', 1, 0)];
+    expect(planRepair(plan, done, { action: 'mark', taskIds: ['each'], state: 'success' }).aggregates).toEqual([]);
+  });
+
+  it('marks chosen map indexes only, opening an ended parent so the engine aggregates it anew', () => {
+    expect(summary({ action: 'mark', taskIds: ['each'], state: 'success', mapIndexes: [1] }, failedRun)).toEqual([
+      'each#-1:failed→running',
+      'each#1:failed→success',
+    ]);
+    const running = [i('extract', 'success'), i('each', 'running', 1, 0), i('each', 'success', 1, 1)];
+    expect(summary({ action: 'mark', taskIds: ['each'], state: 'failed', mapIndexes: [0, 1] }, running)).toEqual([
+      'each#0:running→failed',
+      'each#1:success→failed',
+    ]);
+    const repair = planRepair(plan, failedRun, {
+      action: 'mark',
+      taskIds: ['each'],
+      state: 'success',
+      mapIndexes: [1],
+    });
+    expect(repair.aggregates).toEqual([]);
+    expect(repair.runReason).toContain("'each' map index 1 marked success");
+  });
+
+  it('with map indexes, marks the tasks --downstream adds whole', () => {
+    const request = {
+      action: 'mark',
+      taskIds: ['each'],
+      state: 'success',
+      mapIndexes: [1],
+      downstream: true,
+    } as const;
+    expect(summary(request, failedRun)).toEqual([
+      'each#-1:failed→running',
+      'each#1:failed→success',
+      'join#-1:upstream_failed→success',
+    ]);
+  });
+
+  it.each([
+    ['an index the task does not have', ['each'], [7], "'each' has no map index 7; its map indexes are 0..2"],
+    ['an unmapped task', ['transform'], [0], "'transform' of DAG 'test_dag' is not a mapped task"],
+  ])('refuses %s with UNKNOWN_MAP_INDEX', (_name, taskIds, mapIndexes, message) => {
+    let caught: unknown;
+    try {
+      planRepair(plan, failedRun, { action: 'mark', taskIds, state: 'success', mapIndexes });
+    } catch (error) {
+      caught = error;
+    }
+    expect(isBatutaError(caught, 'UNKNOWN_MAP_INDEX')).toBe(true);
+    expect((caught as Error).message).toContain(message);
+  });
+
+  it('refuses map indexes of a mapped task that has not expanded', () => {
+    const unexpanded = [i('extract', 'failed'), i('each', 'upstream_failed', 0)];
+    expect(() =>
+      planRepair(plan, unexpanded, { action: 'mark', taskIds: ['each'], state: 'success', mapIndexes: [0] }),
+    ).toThrow(/no mapped instances \(it is upstream_failed, not expanded\)/);
+  });
+});
+
 describe('RunEngine after a repair (restored from the repaired records)', () => {
   const mappedPlan = compilePlan(
     dag([
@@ -213,6 +306,32 @@ describe('RunEngine after a repair (restored from the repaired records)', () => 
     expect(decisions.filter((d) => d.kind === 'run')).toMatchObject([{ taskId: 'each', mapIndex: 1, tryNumber: 2 }]);
     const end = engine.complete({ taskId: 'each', mapIndex: 1 }, { status: 'success', output: 'b' }, 0);
     expect(end.at(-1)).toMatchObject({ kind: 'finish', state: 'success' });
+  });
+
+  it('a task mapped over a mapped task marked success before it expanded maps over the stored aggregate', () => {
+    const chained = compilePlan(
+      dag([
+        task('extract'),
+        task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } }, maxLength: 1024 } }),
+        task('again', ['each'], { map: { over: { y: { fromTask: 'each' } }, maxLength: 1024 } }),
+      ]),
+    );
+    // extract failed; each was marked success without instances, so its aggregate is [].
+    const engine = RunEngine.restore(
+      chained,
+      { runId: 'r' },
+      [snapshot('extract', 'failed', 1), snapshot('each', 'success', 0)],
+      new Map<string, unknown>([['each#-1', []]]),
+    );
+    const decisions = engine.resume(0);
+    expect(decisions).toContainEqual(
+      expect.objectContaining({
+        kind: 'mark',
+        taskId: 'again',
+        state: 'skipped',
+        reason: expect.stringContaining('empty list'),
+      }),
+    );
   });
 
   it('a cleared instance that fails again is retried within its own retries, counted from the clear', () => {

@@ -221,6 +221,134 @@ describe('RunCoordinator.markTasks', () => {
   });
 });
 
+describe('RunCoordinator.markTasks on a mapped task: the aggregate output downstreams read', () => {
+  /** extract → each (mapped over extract's [10, 20, 30]) → join; map index 1 hangs or fails as asked. */
+  function fan(indexOne: 'hold' | 'fail') {
+    const spec = dag([
+      task('extract'),
+      task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } }, maxLength: 1024 } }),
+      task('join', ['each']),
+    ]);
+    const setup = setUp((job) => {
+      if (job.taskId === 'extract') return ok([10, 20, 30]);
+      if (job.taskId === 'each') {
+        if (job.mapIndex !== 1) return ok((job.item?.x as number) * 2);
+        return indexOne === 'hold' ? 'hold' : fail();
+      }
+      return ok('joined');
+    });
+    return { spec, ...setup };
+  }
+
+  const aggregate = async (store: MemoryStateStore, runId: string) =>
+    (await store.getOutputs(runId, [{ taskId: 'each', mapIndex: -1 }])).get('each#-1');
+
+  it('marking the whole task success writes its aggregate, null for the instance that produced nothing, and the join runs', async () => {
+    const { spec, store, executor, coordinator } = fan('hold');
+    const handle = await coordinator.startRun(spec);
+    await settle();
+    expect((await store.getTaskInstance(handle.runId, 'each', 1))?.state).toBe('running');
+    const outcome = await coordinator.markTasks(spec, handle.runId, ['each'], 'success');
+    expect(outcome.plan.aggregates).toHaveLength(1);
+    expect((await handle.done).state).toBe('success');
+    expect(executor.cancels).toContainEqual(expect.objectContaining({ taskId: 'each', mapIndex: 1 }));
+    expect(await aggregate(store, handle.runId)).toEqual([20, null, 60]);
+    expect(executor.tries('join')).toEqual([1]);
+    expect(await states(store, handle.runId)).toMatchObject({
+      'each#-1': 'success/0',
+      'each#1': 'success/1',
+      'join#-1': 'success/1',
+    });
+  });
+
+  it('marking the last unfinished instance success completes the group: the aggregate is made as when it ends on its own', async () => {
+    const { spec, store, executor, coordinator } = fan('hold');
+    const handle = await coordinator.startRun(spec);
+    await settle();
+    expect(executor.tries('join')).toEqual([]);
+    await coordinator.markTasks(spec, handle.runId, ['each'], 'success', { mapIndexes: [1] });
+    expect((await handle.done).state).toBe('success');
+    expect(await aggregate(store, handle.runId)).toEqual([20, null, 60]);
+    expect(executor.tries('join')).toEqual([1]);
+    expect((await store.getTaskInstance(handle.runId, 'each', -1))?.reason).toContain('3 of 3 mapped instances done');
+  });
+
+  it('marking a failed instance of an ended run success re-aggregates its parent as success', async () => {
+    const { spec, store, coordinator } = fan('fail');
+    const handle = await coordinator.startRun(spec);
+    expect((await handle.done).state).toBe('failed');
+    expect(await aggregate(store, handle.runId)).toBeUndefined();
+    const outcome = await coordinator.markTasks(spec, handle.runId, ['each'], 'success', {
+      mapIndexes: [1],
+      downstream: true,
+    });
+    expect(outcome.plan.changes.map((c) => `${c.taskId}#${c.mapIndex}:${c.from}→${c.to}`)).toEqual([
+      'each#-1:failed→running',
+      'each#1:failed→success',
+      'join#-1:upstream_failed→success',
+    ]);
+    expect((await outcome.done!).state).toBe('success');
+    expect(await aggregate(store, handle.runId)).toEqual([20, null, 60]);
+    expect((await states(store, handle.runId))['each#-1']).toBe('success/0');
+  });
+
+  it('an instance marked success after a failed rerun gives null, not the output of its earlier successful try', async () => {
+    const spec = dag([
+      task('extract'),
+      task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } }, maxLength: 1024 } }),
+      task('join', ['each']),
+    ]);
+    let round = 1;
+    const { store, coordinator } = setUp((job) => {
+      if (job.taskId === 'extract') return ok([10, 20, 30]);
+      if (job.taskId === 'each') return round === 2 && job.mapIndex === 1 ? fail() : ok(`${job.mapIndex}@${round}`);
+      return ok();
+    });
+    const handle = await coordinator.startRun(spec);
+    expect((await handle.done).state).toBe('success');
+    round = 2;
+    const cleared = await coordinator.clearTasks(spec, handle.runId, ['each'], { downstream: true });
+    expect((await cleared.done!).state).toBe('failed');
+    const marked = await coordinator.markTasks(spec, handle.runId, ['each'], 'success', {
+      mapIndexes: [1],
+      downstream: true,
+    });
+    expect((await marked.done!).state).toBe('success');
+    expect(await aggregate(store, handle.runId)).toEqual(['0@2', null, '2@2']);
+  });
+
+  it('a task mapped over a mapped task marked success maps over its aggregate', async () => {
+    const spec = dag([
+      task('extract'),
+      task('each', ['extract'], { map: { over: { x: { fromTask: 'extract' } }, maxLength: 1024 } }),
+      task('again', ['each'], { map: { over: { y: { fromTask: 'each' } }, maxLength: 1024 } }),
+    ]);
+    const { store, executor, coordinator } = setUp((job) => {
+      if (job.taskId === 'extract') return ok([1, 2]);
+      if (job.taskId === 'each') return job.mapIndex === 0 ? 'hold' : ok('two');
+      return ok(job.item?.y ?? 'nothing');
+    });
+    const handle = await coordinator.startRun(spec);
+    await settle();
+    await coordinator.markTasks(spec, handle.runId, ['each'], 'success');
+    expect((await handle.done).state).toBe('success');
+    expect(executor.submitted.filter((job) => job.taskId === 'again').map((job) => job.item)).toEqual([
+      { y: null },
+      { y: 'two' },
+    ]);
+    expect(await store.getTaskInstance(handle.runId, 'again', 1)).toMatchObject({ state: 'success' });
+  });
+
+  it('refuses a map index the task does not have with UNKNOWN_MAP_INDEX', async () => {
+    const { spec, coordinator } = fan('fail');
+    const handle = await coordinator.startRun(spec);
+    await handle.done;
+    await expect(coordinator.markTasks(spec, handle.runId, ['each'], 'success', { mapIndexes: [3] })).rejects.toSatisfy(
+      (e) => isBatutaError(e, 'UNKNOWN_MAP_INDEX'),
+    );
+  });
+});
+
 describe('dataset side effects of repairs', () => {
   it('a cleared task that succeeds again publishes its dataset again; a mark success publishes nothing', async () => {
     const spec = dag([

@@ -27,6 +27,10 @@ const markBody = z
   .object({
     taskIds: z.array(TASK_ID).min(1).max(10_000),
     state: z.enum(['success', 'failed', 'skipped']),
+    mapIndexes: z.array(z.number().int().min(0)).min(1).max(10_000).optional().openapi({
+      description:
+        'Only these instances of the named mapped tasks; tasks added by downstream/upstream are marked whole',
+    }),
     downstream: z.boolean().optional(),
     upstream: z.boolean().optional(),
     dryRun: z.boolean().optional(),
@@ -81,6 +85,11 @@ export function registerRepairRoutes(app: OpenAPIHono<Env>, context: RouteContex
     } catch (error) {
       if (error instanceof BatutaError && error.code === 'UNKNOWN_TASK') {
         throw new ProblemError('invalid-request', error.message, [{ field: 'body.taskIds', message: error.message }]);
+      }
+      if (error instanceof BatutaError && error.code === 'UNKNOWN_MAP_INDEX') {
+        throw new ProblemError('invalid-request', error.message, [
+          { field: 'body.mapIndexes', message: error.message },
+        ]);
       }
       throw error;
     }
@@ -158,7 +167,7 @@ export function registerRepairRoutes(app: OpenAPIHono<Env>, context: RouteContex
       responses: repairResponses,
     }),
     async (c) => {
-      const { taskIds, state, downstream, upstream, dryRun } = c.req.valid('json');
+      const { taskIds, state, mapIndexes, downstream, upstream, dryRun } = c.req.valid('json');
       const result = await repair(
         c.req.valid('param'),
         c.get('principal'),
@@ -166,6 +175,7 @@ export function registerRepairRoutes(app: OpenAPIHono<Env>, context: RouteContex
           action: 'mark',
           taskIds,
           state,
+          ...(mapIndexes ? { mapIndexes } : {}),
           ...(downstream ? { downstream: true } : {}),
           ...(upstream ? { upstream: true } : {}),
         },
