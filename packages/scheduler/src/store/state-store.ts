@@ -2,6 +2,7 @@
 // The memory adapter is the embedded default; the Redis adapter is the system of record.
 // Every adapter passes the same contract suite (test/contracts/state-store.contract.ts).
 import type { RunState, TaskError, TaskState } from '../dag/model.js';
+import type { TaskTryRecord } from './task-tries.js';
 
 /** How a run came to be. Scheduled runs have deterministic ids (DAG id + logical date). */
 export type RunKind = 'scheduled' | 'manual' | 'event' | 'dataset' | 'backfill' | 'test';
@@ -167,6 +168,13 @@ export interface StateStore {
   getTaskInstances(runId: string): Promise<TaskInstanceRecord[]>;
   getTaskInstance(runId: string, taskId: string, mapIndex: number): Promise<TaskInstanceRecord | undefined>;
   /**
+   * Every try of an instance, oldest first, the current one included (ADR 019). A try's entry is written
+   * by the transition that ends it, in the same atomic step; a clear keeps the entries (tries keep
+   * counting), pruneRuns removes them with the run. At most the newest TASK_TRY_HISTORY_LIMIT ended tries
+   * are kept. Empty for an unknown instance.
+   */
+  getTaskTries(runId: string, taskId: string, mapIndex: number): Promise<TaskTryRecord[]>;
+  /**
    * The cells (state and try of every task instance) of each run, in the order of `runIds`, each run's
    * cells in no particular order; an unknown run has none. As current as `getTaskInstances` (the same
    * atomic writes keep both), and cheaper to read: it is what a grid of many runs reads.
@@ -176,7 +184,7 @@ export interface StateStore {
   getOutputs(runId: string, keys: Array<{ taskId: string; mapIndex: number }>): Promise<Map<string, unknown>>;
   /**
    * Removes up to `limit` terminal runs (success, failed) matching the query, oldest logical date first:
-   * each with its instances, outputs, index entries and run lease (`runLeaseName`), all or nothing per run.
+   * each with its instances, try history, outputs, index entries and run lease (`runLeaseName`), all or nothing per run.
    * Runs still queued or running are never removed.
    */
   pruneRuns(query: PruneRunsQuery): Promise<PrunedRun[]>;
