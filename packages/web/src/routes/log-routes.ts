@@ -18,7 +18,8 @@ const logQuery = z.object({
   limit: z.coerce.number().int().min(1).max(10_000).default(1_000),
 });
 
-const taskParams = schemas.runParams.extend({
+/** The path parameters of a task instance route. */
+export const taskParams = schemas.runParams.extend({
   taskId: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'a task id: letters, digits, _ . -'),
 });
 
