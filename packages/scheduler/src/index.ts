@@ -100,8 +100,6 @@ export {
   endedTryOf,
   TASK_TRY_HISTORY_LIMIT,
   TASK_TRY_TEXT_MAX_CHARS,
-  type TaskTryError,
-  type TaskTryRecord,
   triesOfInstance,
 } from './store/task-tries.js';
 export { taskError, toTaskError } from './task-error.js';

@@ -19,10 +19,11 @@ import type {
   StoredEvent,
   TaskInstanceCell,
   TaskInstanceRecord,
+  TaskTryRecord,
   Transition,
 } from './state-store.js';
 import { changeOfTransition, outputKey, runLeaseName } from './state-store.js';
-import { endedTryOf, TASK_TRY_HISTORY_LIMIT, type TaskTryRecord, triesOfInstance, tryField } from './task-tries.js';
+import { endedTryOf, TASK_TRY_HISTORY_LIMIT, triesOfInstance, tryField } from './task-tries.js';
 
 interface StoredRun {
   runId: string;

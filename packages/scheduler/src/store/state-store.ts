@@ -2,7 +2,6 @@
 // The memory adapter is the embedded default; the Redis adapter is the system of record.
 // Every adapter passes the same contract suite (test/contracts/state-store.contract.ts).
 import type { RunState, TaskError, TaskState } from '../dag/model.js';
-import type { TaskTryRecord } from './task-tries.js';
 
 /** How a run came to be. Scheduled runs have deterministic ids (DAG id + logical date). */
 export type RunKind = 'scheduled' | 'manual' | 'event' | 'dataset' | 'backfill' | 'test';
@@ -39,6 +38,27 @@ export interface TaskInstanceRecord {
   worker?: string;
   /** Tries made before the instance was last cleared; its retries count from there (absent: never cleared). */
   triesBeforeClear?: number;
+}
+
+/** A try's error, without its stack and with its message cut to `TASK_TRY_TEXT_MAX_CHARS` (500). */
+export interface TaskTryError {
+  message: string;
+  name?: string;
+  code?: string;
+}
+
+/** One try of a task instance: how it ended (or, for the current try, how it stands). */
+export interface TaskTryRecord {
+  tryNumber: number;
+  state: TaskState;
+  queuedMs?: number;
+  startMs?: number;
+  endMs?: number;
+  /** endMs − startMs, when the try has both. */
+  durationMs?: number;
+  worker?: string;
+  error?: TaskTryError;
+  reason?: string;
 }
 
 /**

@@ -2,34 +2,13 @@
 // for both stores so the memory and Redis adapters keep exactly the same thing. The instance record is
 // overwritten by the next try (or a clear); its ended tries stay in the history until the run goes.
 import type { TaskState } from '../dag/model.js';
-import type { TaskInstanceRecord } from './state-store.js';
+import type { TaskInstanceRecord, TaskTryRecord } from './state-store.js';
 
 /** Tries kept per instance: writing try N drops try N − this. A run past it keeps its newest tries. */
 export const TASK_TRY_HISTORY_LIMIT = 100;
 
 /** The longest error message (and reason) a try keeps; the full text stays in the try's log. */
 export const TASK_TRY_TEXT_MAX_CHARS = 500;
-
-/** A try's error, without its stack and with its message cut to `TASK_TRY_TEXT_MAX_CHARS`. */
-export interface TaskTryError {
-  message: string;
-  name?: string;
-  code?: string;
-}
-
-/** One try of a task instance: how it ended (or, for the current try, how it stands). */
-export interface TaskTryRecord {
-  tryNumber: number;
-  state: TaskState;
-  queuedMs?: number;
-  startMs?: number;
-  endMs?: number;
-  /** endMs − startMs, when the try has both. */
-  durationMs?: number;
-  worker?: string;
-  error?: TaskTryError;
-  reason?: string;
-}
 
 /** States that end a try: it failed and waits for its next try, or it reached a terminal state. */
 const TRY_ENDING_STATES: ReadonlySet<TaskState> = new Set<TaskState>([

@@ -18,10 +18,11 @@ import type {
   StoredEvent,
   TaskInstanceCell,
   TaskInstanceRecord,
+  TaskTryRecord,
   Transition,
 } from '../state-store.js';
 import { changeOfTransition, outputKey } from '../state-store.js';
-import { TASK_TRY_HISTORY_LIMIT, type TaskTryRecord, triesOfInstance } from '../task-tries.js';
+import { TASK_TRY_HISTORY_LIMIT, triesOfInstance } from '../task-tries.js';
 import { decodePackedCells, decodeRecord, encodeNewRun, encodeTransition } from './redis-codec.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineStoreScripts, type RedisStoreScripts } from './redis-scripts.js';
