@@ -70,6 +70,31 @@ export const runsShowJson = z.object({
   ),
 });
 
+/** `tasks tries --json`. */
+export const tasksTriesJson = z.object({
+  runId: z.string(),
+  taskId: z.string(),
+  mapIndex: z.number().int().describe('-1 for an unmapped task'),
+  state: z.string().nullable().describe("the instance's state now"),
+  tries: z
+    .array(
+      z.object({
+        tryNumber: z.number().int(),
+        state: z.string().describe('how the try ended, or stands (the current try)'),
+        start: isoTime.nullable(),
+        end: isoTime.nullable(),
+        durationMs: durationMs.nullable(),
+        worker: z.string().nullable(),
+        error: z
+          .object({ code: z.string().nullable(), message: z.string() })
+          .nullable()
+          .describe("cut to 500 characters; the full text is in the try's log"),
+        reason: z.string().nullable(),
+      }),
+    )
+    .describe('oldest first: the kept history (the newest 100 ended tries) and the current try'),
+});
+
 /** `status --json`. */
 export const statusJson = z.object({
   namespace: z.string(),
@@ -200,6 +225,7 @@ export const JSON_SHAPES = {
   'dags list': dagsListJson,
   'runs list': runsListJson,
   'runs show': runsShowJson,
+  'tasks tries': tasksTriesJson,
   status: statusJson,
   'predictions get': predictionsGetJson,
   'users list': usersListJson,

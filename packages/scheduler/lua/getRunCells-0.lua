@@ -3,7 +3,7 @@
   a grid of thousands of cells crosses the connection as one string per run instead of two per cell.
 
   A run's packed text is kept in <prefix>run:<runId>:grid, built here from its cells hash when absent,
-  and deleted by every instance write (applyTransition-6.lua) and with the run (pruneRuns-1.lua): a
+  and deleted by every instance write (applyTransition-7.lua) and with the run (pruneRuns-1.lua): a
   read never returns a text older than the cells hash, and an ended run's text is built once, not per
   read.
 

@@ -1,6 +1,6 @@
 --[[
   Removes up to a batch of ended runs, each whole: its record, instances, cells (and packed cells),
-  outputs, run lease and every index entry. Only runs in a terminal state (success, failed) are
+  try history, outputs, run lease and every index entry. Only runs in a terminal state (success, failed) are
   candidates; a run goes when its logical date and its end (its creation when it has none) are both
   before the cutoff. Oldest logical date first, equal dates in ascending run id order (as the memory
   store orders them).
@@ -60,7 +60,8 @@ for _, candidate in ipairs(candidates) do
       local state = cjson.decode(fields[1])
       local runDagId = cjson.decode(fields[2])
       rcall('DEL', recordKey, prefix .. 'run:' .. runId .. ':ti', prefix .. 'run:' .. runId .. ':out',
-        prefix .. 'run:' .. runId .. ':cells', prefix .. 'run:' .. runId .. ':grid', prefix .. 'lease:run:' .. runId)
+        prefix .. 'run:' .. runId .. ':cells', prefix .. 'run:' .. runId .. ':grid',
+        prefix .. 'run:' .. runId .. ':tries', prefix .. 'lease:run:' .. runId)
       rcall('ZREM', KEYS[1], runId)
       rcall('ZREM', runsByStateKey(prefix, state), runId)
       rcall('ZREM', runsByDagKey(prefix, runDagId), runId)

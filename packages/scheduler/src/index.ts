@@ -106,6 +106,12 @@ export type {
 export { RedisStateStore } from './store/redis/redis-store.js';
 export { type RedisTlsSettings, redisTlsFromEnv, redisTlsOptions } from './store/redis/redis-tls.js';
 export * from './store/state-store.js';
+export {
+  endedTryOf,
+  TASK_TRY_HISTORY_LIMIT,
+  TASK_TRY_TEXT_MAX_CHARS,
+  triesOfInstance,
+} from './store/task-tries.js';
 export { taskError, toTaskError } from './task-error.js';
 export { redactCredentials } from './util/redact-credentials.js';
 export {

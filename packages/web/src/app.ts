@@ -31,6 +31,7 @@ import { type PredictionSource, registerPredictionRoutes } from './routes/predic
 import { registerRepairRoutes } from './routes/repair-routes.js';
 import { decodeRunCursor, encodeRunCursor, visibleRun } from './routes/route-helpers.js';
 import { registerSchedulerRoutes } from './routes/scheduler-routes.js';
+import { registerTryRoutes } from './routes/try-routes.js';
 import * as schemas from './schemas.js';
 import { installUi } from './ui-files.js';
 
@@ -435,6 +436,7 @@ export function createWebApp(options: WebAppOptions): OpenAPIHono<Env> {
 
   const context = { store, dags: options.dags, now };
   registerLogRoutes(app, { ...context, ...(options.logStore ? { logStore: options.logStore } : {}) });
+  registerTryRoutes(app, { ...context, ...(options.logStore ? { logStore: options.logStore } : {}) });
   registerRepairRoutes(app, { ...context, waitMs: options.repairWaitMs ?? 10_000 });
   registerDatasetRoutes(app, context);
   registerGridRoutes(app, context);

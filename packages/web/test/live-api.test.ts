@@ -205,6 +205,61 @@ describe('task log tails', () => {
   });
 });
 
+describe('task tries', () => {
+  it('answers every try from the store, oldest first, with the log-only tries of before the history', async () => {
+    await seedRun('tries-run', 'report', 2);
+    const record = { runId: 'tries-run', taskId: 'b', mapIndex: -1 };
+    const attempt = { ...record, tryNumber: 1 };
+    // Try 1 has only a log (as a run written before the history has); tries 2 and 3 have their records.
+    await logStore.append(attempt, [{ atMs: 1, stream: 'stdout', text: 'old' }], { end: true });
+    await logStore.append({ ...attempt, tryNumber: 3 }, [{ atMs: 3, stream: 'stdout', text: 'x' }], { end: true });
+    const write = (state: 'up_for_retry' | 'running' | 'failed', tryNumber: number, more = {}) =>
+      store.applyTransition('tries-run', { instances: [{ record: { ...record, state, tryNumber, ...more } }] });
+    await write('up_for_retry', 2, {
+      startMs: 1_000,
+      endMs: 1_500,
+      worker: 'host-a:1',
+      error: { message: 'exit code 3', code: 'EXIT_3', stack: 'hidden' },
+    });
+    await write('running', 3, { startMs: 2_000, worker: 'host-b:2' });
+    const answer = await json(call('/api/runs/tries-run/tasks/b/tries', { as: 'viewer' }));
+    expect(answer).toEqual({
+      runId: 'tries-run',
+      taskId: 'b',
+      mapIndex: -1,
+      state: 'running',
+      tries: [
+        { tryNumber: 1, hasLog: true },
+        {
+          tryNumber: 2,
+          state: 'up_for_retry',
+          startedAt: new Date(1_000).toISOString(),
+          endedAt: new Date(1_500).toISOString(),
+          durationMs: 500,
+          worker: 'host-a:1',
+          error: { message: 'exit code 3', code: 'EXIT_3' },
+          hasLog: false,
+        },
+        { tryNumber: 3, state: 'running', startedAt: new Date(2_000).toISOString(), worker: 'host-b:2', hasLog: true },
+      ],
+    });
+    await write('failed', 3, { startMs: 2_000, endMs: 2_100, worker: 'host-b:2' });
+    const ended = await json(call('/api/runs/tries-run/tasks/b/tries', { as: 'viewer' }));
+    expect(ended.tries.map((t: Body) => `${t.tryNumber}:${t.state ?? 'log'}:${t.durationMs ?? '-'}`)).toEqual([
+      '1:log:-',
+      '2:up_for_retry:500',
+      '3:failed:100',
+    ]);
+    expect((await call('/api/runs/tries-run/tasks/nope/tries', { as: 'viewer' })).status).toBe(404);
+    expect((await call('/api/runs/tries-run/tasks/b/tries?mapIndex=4', { as: 'viewer' })).status).toBe(404);
+    expect((await call('/api/runs/no-run/tasks/b/tries', { as: 'viewer' })).status).toBe(404);
+    expect(await json(call('/api/runs/tries-run/tasks/b/tries?mapIndex=x', { as: 'viewer' }))).toMatchObject({
+      status: 400,
+      errors: [{ field: 'query.mapIndex' }],
+    });
+  });
+});
+
 describe('run pages', () => {
   it('pages every run once with nextCursor, ties in run id order, and none after the last page', async () => {
     const ids = ['p-a', 'p-b', 'p-c', 'p-d', 'p-e', 'p-f', 'p-g'];
@@ -337,6 +392,14 @@ describe('clear, mark, pools and live changes with a real scheduler', () => {
         const b = await store.getTaskInstance(runId, 'b', -1);
         return b?.state === 'failed' && b.tryNumber === 2 ? true : undefined;
       });
+      // Both tries stay: the first as it ended (failed, not the later mark), the rerun after the clear.
+      const tries = await json(call(`/api/runs/${encodeURIComponent(runId)}/tasks/b/tries`, { as: 'viewer' }));
+      expect(tries.tries).toEqual([
+        expect.objectContaining({ tryNumber: 1, state: 'failed', worker: expect.any(String) }),
+        expect.objectContaining({ tryNumber: 2, state: 'failed', worker: expect.any(String) }),
+      ]);
+      expect(tries.tries[0].error).toBeDefined();
+      expect(tries.tries[0].durationMs).toBeGreaterThanOrEqual(0);
       const badTask = await json(
         call(`/api/runs/${encodeURIComponent(runId)}/clear`, {
           as: 'operator',
@@ -414,7 +477,7 @@ describe('bad input', () => {
     );
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('/api/runs', '/api/runs/logs-run/tasks/b/logs'),
+        fc.constantFrom('/api/runs', '/api/runs/logs-run/tasks/b/logs', '/api/runs/logs-run/tasks/b/tries'),
         fc.dictionary(fc.constantFrom('limit', 'cursor', 'try', 'mapIndex', 'state', 'dagId'), fc.string()),
         async (path, query) => {
           const response = await call(`${path}?${new URLSearchParams(query)}`, { as: 'admin' });
@@ -432,6 +495,7 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(document.paths)).toEqual(
       expect.arrayContaining([
         '/api/runs/{runId}/tasks/{taskId}/logs',
+        '/api/runs/{runId}/tasks/{taskId}/tries',
         '/api/runs/{runId}/clear',
         '/api/runs/{runId}/tasks/mark',
         '/api/pools',

@@ -399,6 +399,58 @@ describe('the web UI in a browser', () => {
     await page.context().close();
   });
 
+  it("lists every try of a task with each try's state, worker and error, not only the latest", async () => {
+    // A run of a DAG no longer loaded (so no other page lists it): try 1 failed and was retried, try 2 runs.
+    const runId = 'manual__tries';
+    const startMs = Date.UTC(2026, 10, 1, 6);
+    await store.createRun({
+      runId,
+      dagId: 'retired',
+      kind: 'manual',
+      state: 'running',
+      logicalDateMs: startMs,
+      conf: {},
+      createdMs: startMs,
+    });
+    const record = { runId, taskId: 'flaky', mapIndex: -1 };
+    await store.applyTransition(runId, {
+      instances: [
+        {
+          record: {
+            ...record,
+            state: 'up_for_retry',
+            tryNumber: 1,
+            startMs,
+            endMs: startMs + 2_000,
+            worker: 'worker-a',
+            error: { code: 'E_FIRST', message: 'the first try broke' },
+          },
+        },
+      ],
+    });
+    await store.applyTransition(runId, {
+      instances: [
+        { record: { ...record, state: 'running', tryNumber: 2, startMs: startMs + 5_000, worker: 'worker-b' } },
+      ],
+    });
+    const page = await newPage(browser, problems);
+    await logIn(page, server.url, 'vic', 'a viewer only');
+    await page.goto(`${server.url}/runs/${runId}/tasks/flaky`);
+    const tries = page.getByTestId('tries');
+    await tries.filter({ hasText: 'worker-b' }).waitFor(WAIT);
+    const rows = tries.locator('tbody tr');
+    expect(await rows.count()).toBe(2);
+    // Newest first: try 2 running on worker-b, then try 1 as it ended, with its worker and error.
+    expect(await rows.nth(0).textContent()).toContain('running');
+    const first = await rows.nth(1).textContent();
+    expect(first).toContain('up_for_retry');
+    expect(first).toContain('worker-a');
+    expect(first).toContain('2.0 s');
+    expect(await page.getByTestId('try-error-1').textContent()).toContain('the first try broke');
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
   it('lets an operator clear a task with its downstream after confirming', async () => {
     const page = await newPage(browser, problems);
     await logIn(page, server.url, 'ana', 'correct horse battery');

@@ -3,6 +3,7 @@ import { parseDuration } from '@batuta/scheduler';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { tasksLogs } from '../commands/tasks-logs.js';
 import { tasksClear, tasksMark, tasksTest } from '../commands/tasks-repair.js';
+import { tasksTries } from '../commands/tasks-tries.js';
 import {
   action,
   type ConnectionOptions,
@@ -63,7 +64,7 @@ function mapIndexes(value: string, previous: number[] | undefined): number[] {
 export function registerTasks(program: Command, state: RunState): void {
   const tasks = program
     .command('tasks')
-    .summary("one task's logs; clear, mark and test tasks")
+    .summary("one task's tries and logs; clear, mark and test tasks")
     .description('Read and repair the task instances of a run, the Airflow way.');
 
   withRepairOptions(
@@ -289,6 +290,36 @@ as '<ISO time> <stream> <text>', from the configured log store (logs.store: redi
             process.off('SIGINT', interrupt);
           }
         },
+      ),
+    );
+
+  withJson(
+    withConnection(
+      tasks
+        .command('tries')
+        .summary('every try of a task instance: state, start, duration, worker, error (--map-index I, --json)')
+        .description(
+          `Lists every try of one task instance, oldest first, from the store's try history: how each try ended
+(or, for the current one, stands), when it started, how long it took, the worker that ran it and its error
+(cut to 500 characters; the try's log has all of it: tasks logs --try N). Retries and clears keep the
+earlier tries; the newest 100 ended tries of an instance are kept, and they go with the run.`,
+        )
+        .argument('<run>', 'the run id')
+        .argument('<task>', 'the task id')
+        .option('--map-index <i>', 'a mapped instance (default -1: unmapped)', mapIndex),
+    ),
+  )
+    .addHelpText('after', '\nExit: 3 when the run has no such task instance, 4 when Redis is unreachable.')
+    .action(
+      action(
+        state,
+        async (runId: string, taskId: string, options: ConnectionOptions & { mapIndex?: number; json?: boolean }) =>
+          tasksTries(configOf(options), {
+            runId,
+            taskId,
+            ...defined({ mapIndex: options.mapIndex }),
+            json: options.json ?? false,
+          }),
       ),
     );
 }

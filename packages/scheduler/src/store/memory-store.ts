@@ -19,9 +19,11 @@ import type {
   StoredEvent,
   TaskInstanceCell,
   TaskInstanceRecord,
+  TaskTryRecord,
   Transition,
 } from './state-store.js';
 import { changeOfTransition, outputKey, runLeaseName } from './state-store.js';
+import { endedTryOf, TASK_TRY_HISTORY_LIMIT, triesOfInstance, tryField } from './task-tries.js';
 
 interface StoredRun {
   runId: string;
@@ -71,6 +73,8 @@ export class MemoryStateStore implements StateStore {
   private readonly runs = new Map<string, StoredRun>();
   private readonly instances = new Map<string, Map<string, StoredInstance>>();
   private readonly outputs = new Map<string, Map<string, string>>();
+  /** Per run, ended tries by `tryField` → the try's JSON (ADR 019), as the Redis `:tries` hash. */
+  private readonly tries = new Map<string, Map<string, string>>();
   private readonly streams = new Map<string, StoredStreamEvent[]>();
   /** The last id number given per stream: ids never repeat, even once old entries are trimmed. */
   private readonly streamSequences = new Map<string, number>();
@@ -146,7 +150,12 @@ export class MemoryStateStore implements StateStore {
       }
       const key = outputKey(record.taskId, record.mapIndex);
       const json = toStoredJson(record, `task instance '${key}'`);
-      return { key, stored: { state: record.state, tryNumber: record.tryNumber, json } };
+      const ended = endedTryOf(record);
+      return {
+        key,
+        stored: { state: record.state, tryNumber: record.tryNumber, json },
+        ended: ended && { record, json: JSON.stringify(ended) },
+      };
     });
     const outputWrites = (transition.outputs ?? []).map(({ taskId, mapIndex, value }) => {
       const key = outputKey(taskId, mapIndex);
@@ -185,6 +194,9 @@ export class MemoryStateStore implements StateStore {
         this.instances.set(runId, target);
       }
       for (const { key, stored } of instanceWrites) target.set(key, stored);
+      // Later writes to one instance win, as they do in the Redis script: only the last may end a try.
+      const lastWrites = new Map(instanceWrites.map((write) => [write.key, write]));
+      for (const { ended } of lastWrites.values()) if (ended) this.keepTry(runId, ended.record, ended.json);
     }
     if (outputWrites.length > 0) {
       let target = this.outputs.get(runId);
@@ -227,6 +239,7 @@ export class MemoryStateStore implements StateStore {
     for (const { runId } of pruned) {
       this.runs.delete(runId);
       this.instances.delete(runId);
+      this.tries.delete(runId);
       this.outputs.delete(runId);
       this.leases.delete(runLeaseName(runId));
     }
@@ -244,6 +257,18 @@ export class MemoryStateStore implements StateStore {
     this.assertOpen();
     const stored = this.instances.get(runId)?.get(outputKey(taskId, mapIndex));
     return stored ? (JSON.parse(stored.json) as TaskInstanceRecord) : undefined;
+  }
+
+  async getTaskTries(runId: string, taskId: string, mapIndex: number): Promise<TaskTryRecord[]> {
+    this.assertOpen();
+    const current = await this.getTaskInstance(runId, taskId, mapIndex);
+    const kept = this.tries.get(runId);
+    const history: TaskTryRecord[] = [];
+    if (kept) {
+      const prefix = tryField(taskId, mapIndex, 0).slice(0, -1);
+      for (const [field, json] of kept) if (field.startsWith(prefix)) history.push(JSON.parse(json) as TaskTryRecord);
+    }
+    return triesOfInstance(history, current);
   }
 
   async getRunCells(runIds: readonly string[]): Promise<TaskInstanceCell[][]> {
@@ -389,6 +414,18 @@ export class MemoryStateStore implements StateStore {
   async close(): Promise<void> {
     this.closed = true;
     this.changeListeners.clear();
+  }
+
+  /** Keeps an ended try unless the try already has its entry (a try ends once), dropping the one too old. */
+  private keepTry(runId: string, record: TaskInstanceRecord, json: string): void {
+    let kept = this.tries.get(runId);
+    if (!kept) {
+      kept = new Map();
+      this.tries.set(runId, kept);
+    }
+    const field = tryField(record.taskId, record.mapIndex, record.tryNumber);
+    if (!kept.has(field)) kept.set(field, json);
+    kept.delete(tryField(record.taskId, record.mapIndex, record.tryNumber - TASK_TRY_HISTORY_LIMIT));
   }
 
   /** Tells the listeners, after the change is applied (a copy each; a throwing listener is ignored). */

@@ -40,6 +40,27 @@ export interface TaskInstanceRecord {
   triesBeforeClear?: number;
 }
 
+/** A try's error, without its stack and with its message cut to `TASK_TRY_TEXT_MAX_CHARS` (500). */
+export interface TaskTryError {
+  message: string;
+  name?: string;
+  code?: string;
+}
+
+/** One try of a task instance: how it ended (or, for the current try, how it stands). */
+export interface TaskTryRecord {
+  tryNumber: number;
+  state: TaskState;
+  queuedMs?: number;
+  startMs?: number;
+  endMs?: number;
+  /** endMs − startMs, when the try has both. */
+  durationMs?: number;
+  worker?: string;
+  error?: TaskTryError;
+  reason?: string;
+}
+
 /**
  * What a grid shows of one task instance: its state and try, without the rest of the record. The store
  * keeps these beside the instances, written in the same atomic step, so they never disagree.
@@ -167,6 +188,13 @@ export interface StateStore {
   getTaskInstances(runId: string): Promise<TaskInstanceRecord[]>;
   getTaskInstance(runId: string, taskId: string, mapIndex: number): Promise<TaskInstanceRecord | undefined>;
   /**
+   * Every try of an instance, oldest first, the current one included (ADR 019). A try's entry is written
+   * by the transition that ends it, in the same atomic step; a clear keeps the entries (tries keep
+   * counting), pruneRuns removes them with the run. At most the newest TASK_TRY_HISTORY_LIMIT ended tries
+   * are kept. Empty for an unknown instance.
+   */
+  getTaskTries(runId: string, taskId: string, mapIndex: number): Promise<TaskTryRecord[]>;
+  /**
    * The cells (state and try of every task instance) of each run, in the order of `runIds`, each run's
    * cells in no particular order; an unknown run has none. As current as `getTaskInstances` (the same
    * atomic writes keep both), and cheaper to read: it is what a grid of many runs reads.
@@ -176,7 +204,7 @@ export interface StateStore {
   getOutputs(runId: string, keys: Array<{ taskId: string; mapIndex: number }>): Promise<Map<string, unknown>>;
   /**
    * Removes up to `limit` terminal runs (success, failed) matching the query, oldest logical date first:
-   * each with its instances, outputs, index entries and run lease (`runLeaseName`), all or nothing per run.
+   * each with its instances, try history, outputs, index entries and run lease (`runLeaseName`), all or nothing per run.
    * Runs still queued or running are never removed.
    */
   pruneRuns(query: PruneRunsQuery): Promise<PrunedRun[]>;

@@ -809,6 +809,143 @@ export function stateStoreContract(
       });
     });
 
+    describe('try history (every try of an instance)', () => {
+      const runId = 'tries';
+      const write = (record: TaskInstanceRecord, expectState?: TaskState) =>
+        store.applyTransition(runId, { instances: [{ record, ...(expectState ? { expectState } : {}) }] });
+      const brief = (tries: Awaited<ReturnType<StateStore['getTaskTries']>>) =>
+        tries.map(({ tryNumber, state }) => `${tryNumber}:${state}`);
+
+      beforeEach(async () => {
+        await store.createRun(runRecord({ runId, state: 'running' }));
+      });
+
+      it('keeps each try through retries: state, times, duration, worker and error of each', async () => {
+        await write(instanceRecord(runId, 't', 'queued', { tryNumber: 1, queuedMs: 5 }));
+        expect(await store.getTaskTries(runId, 't', -1)).toEqual([{ tryNumber: 1, state: 'queued', queuedMs: 5 }]);
+        await write(instanceRecord(runId, 't', 'running', { tryNumber: 1, queuedMs: 5, startMs: 10, worker: 'w1' }));
+        await write(
+          instanceRecord(runId, 't', 'up_for_retry', {
+            tryNumber: 1,
+            queuedMs: 5,
+            startMs: 10,
+            endMs: 25,
+            worker: 'w1',
+            nextTryAtMs: 40,
+            reason: 'boom; try 2 in 15 ms',
+            error: { message: 'boom', name: 'Error', code: 'E_BOOM', stack: 'Error: boom\n    at x' },
+          }),
+          'running',
+        );
+        // The next try overwrites the instance record; the first try stays as it ended.
+        await write(instanceRecord(runId, 't', 'scheduled', { tryNumber: 2 }), 'up_for_retry');
+        await write(instanceRecord(runId, 't', 'running', { tryNumber: 2, startMs: 40, worker: 'w2' }), 'scheduled');
+        expect(await store.getTaskTries(runId, 't', -1)).toEqual([
+          {
+            tryNumber: 1,
+            state: 'up_for_retry',
+            queuedMs: 5,
+            startMs: 10,
+            endMs: 25,
+            durationMs: 15,
+            worker: 'w1',
+            error: { message: 'boom', name: 'Error', code: 'E_BOOM' },
+            reason: 'boom; try 2 in 15 ms',
+          },
+          { tryNumber: 2, state: 'running', startMs: 40, worker: 'w2' },
+        ]);
+        await write(
+          instanceRecord(runId, 't', 'success', { tryNumber: 2, startMs: 40, endMs: 41, worker: 'w2' }),
+          'running',
+        );
+        const tries = await store.getTaskTries(runId, 't', -1);
+        expect(brief(tries)).toEqual(['1:up_for_retry', '2:success']);
+        expect(tries[1]).toEqual({
+          tryNumber: 2,
+          state: 'success',
+          startMs: 40,
+          endMs: 41,
+          durationMs: 1,
+          worker: 'w2',
+        });
+        // Other instances (another map index, another task) have tries of their own; unknown ones have none.
+        expect(await store.getTaskTries(runId, 't', 0)).toEqual([]);
+        expect(await store.getTaskTries(runId, 'other', -1)).toEqual([]);
+        expect(await store.getTaskTries('no-such-run', 't', -1)).toEqual([]);
+      });
+
+      it('keeps the earlier tries through a clear and the rerun, and counts on', async () => {
+        await write(instanceRecord(runId, 't', 'running', { tryNumber: 1, startMs: 1 }));
+        await write(
+          instanceRecord(runId, 't', 'failed', { tryNumber: 1, startMs: 1, endMs: 2, error: { message: 'x' } }),
+        );
+        await store.applyTransition(runId, {
+          instances: [
+            {
+              record: instanceRecord(runId, 't', 'none', { tryNumber: 1, triesBeforeClear: 1, reason: 'cleared' }),
+              expectState: 'failed',
+            },
+          ],
+        });
+        // Cleared: the try that failed is still there; state none is not a try.
+        expect(brief(await store.getTaskTries(runId, 't', -1))).toEqual(['1:failed']);
+        await write(instanceRecord(runId, 't', 'running', { tryNumber: 2, triesBeforeClear: 1, startMs: 3 }), 'none');
+        await write(instanceRecord(runId, 't', 'success', { tryNumber: 2, triesBeforeClear: 1, startMs: 3, endMs: 4 }));
+        expect(brief(await store.getTaskTries(runId, 't', -1))).toEqual(['1:failed', '2:success']);
+      });
+
+      it('keeps how a try ended when it is marked later, and records a mapped parent (try 0) as no try', async () => {
+        await write(instanceRecord(runId, 't', 'failed', { tryNumber: 1, startMs: 1, endMs: 2 }));
+        await write(
+          instanceRecord(runId, 't', 'success', { tryNumber: 1, reason: 'marked success by user' }),
+          'failed',
+        );
+        expect(await store.getTaskTries(runId, 't', -1)).toEqual([
+          { tryNumber: 1, state: 'failed', startMs: 1, endMs: 2, durationMs: 1 },
+        ]);
+        expect((await store.getTaskInstance(runId, 't', -1))?.state).toBe('success');
+        await write(instanceRecord(runId, 'mapped', 'success', { tryNumber: 0 }));
+        expect(await store.getTaskTries(runId, 'mapped', -1)).toEqual([]);
+      });
+
+      it('keeps at most the newest 100 tries of an instance, and cuts long error messages', async () => {
+        const long = 'e'.repeat(5_000);
+        for (let tryNumber = 1; tryNumber <= 103; tryNumber++) {
+          await write(instanceRecord(runId, 't', 'up_for_retry', { tryNumber, error: { message: long } }));
+        }
+        const tries = await store.getTaskTries(runId, 't', -1);
+        expect(tries.map((entry) => entry.tryNumber)).toEqual(Array.from({ length: 100 }, (_, i) => i + 4));
+        expect(tries[0]!.error!.message.length).toBeLessThanOrEqual(500);
+      });
+
+      it('writes no try when the transition that would end it does not apply (guard failed, or a bad value)', async () => {
+        await write(instanceRecord(runId, 't', 'running', { tryNumber: 1, startMs: 1 }));
+        expect(await write(instanceRecord(runId, 't', 'failed', { tryNumber: 1, endMs: 2 }), 'queued')).toBe(false);
+        await expect(
+          store.applyTransition(runId, {
+            instances: [{ record: instanceRecord(runId, 't', 'failed', { tryNumber: 1, endMs: 2 }) }],
+            outputs: [{ taskId: 't', mapIndex: -1, value: { bad: () => 1 } }],
+          }),
+        ).rejects.toThrow();
+        expect(await store.getTaskTries(runId, 't', -1)).toEqual([{ tryNumber: 1, state: 'running', startMs: 1 }]);
+        expect((await store.getTaskInstance(runId, 't', -1))?.state).toBe('running');
+      });
+
+      it('are removed with their run by pruneRuns, and not before', async () => {
+        await write(instanceRecord(runId, 't', 'up_for_retry', { tryNumber: 1 }));
+        await write(instanceRecord(runId, 't', 'success', { tryNumber: 2 }));
+        await store.applyTransition(runId, { run: { patch: { state: 'success', endMs: JAN_1 + 1 } } });
+        expect(await store.pruneRuns({ endedBeforeMs: JAN_1 + 2, limit: 10, dryRun: true })).toHaveLength(1);
+        expect(brief(await store.getTaskTries(runId, 't', -1))).toEqual(['1:up_for_retry', '2:success']);
+        expect(await store.pruneRuns({ endedBeforeMs: JAN_1 + 2, limit: 10 })).toHaveLength(1);
+        expect(await store.getTaskTries(runId, 't', -1)).toEqual([]);
+        // A run created again under the same id starts with no tries.
+        await store.createRun(runRecord({ runId, state: 'running' }));
+        await write(instanceRecord(runId, 't', 'running', { tryNumber: 1 }));
+        expect(brief(await store.getTaskTries(runId, 't', -1))).toEqual(['1:running']);
+      });
+    });
+
     describe('copies', () => {
       const runId = 'copies';
 

@@ -96,6 +96,16 @@ describe('RunCoordinator.clearTasks', () => {
       tryNumber: 4,
       triesBeforeClear: 2,
     });
+    // Every try the driver ran is kept as it ended, through the retries and the clear (ADR 019).
+    const tries = await store.getTaskTries(handle.runId, 'flaky', -1);
+    expect(tries.map(({ tryNumber, state }) => `${tryNumber}:${state}`)).toEqual([
+      '1:up_for_retry',
+      '2:failed',
+      '3:up_for_retry',
+      '4:success',
+    ]);
+    expect(tries[0]!.error).toEqual({ message: 'boom' });
+    expect(tries.every((entry) => entry.startMs !== undefined && entry.endMs !== undefined)).toBe(true);
   });
 
   it('clears a running run: the running attempt is stopped and its next try runs in the same run', async () => {

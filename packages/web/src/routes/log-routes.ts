@@ -22,7 +22,8 @@ const logQuery = z.object({
   }),
 });
 
-const taskParams = schemas.runParams.extend({
+/** The path parameters of a task instance route. */
+export const taskParams = schemas.runParams.extend({
   taskId: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'a task id: letters, digits, _ . -'),
 });
 

@@ -42,6 +42,35 @@ export function getLogs(runId: string, taskId: string, query: LogQuery): Promise
   );
 }
 
+/** One try of a task instance (`GET …/tries`); `state` is absent for a try known only by its log. */
+export interface TaskTry {
+  tryNumber: number;
+  state?: string;
+  queuedAt?: string;
+  startedAt?: string;
+  endedAt?: string;
+  durationMs?: number;
+  worker?: string;
+  error?: { code?: string; name?: string; message: string };
+  reason?: string;
+  hasLog: boolean;
+}
+
+export interface TaskTries {
+  runId: string;
+  taskId: string;
+  mapIndex: number;
+  state?: string;
+  tries: TaskTry[];
+}
+
+/** Every try of a task instance, oldest first, from the store's try history and the log store. */
+export function getTaskTries(runId: string, taskId: string, mapIndex: number): Promise<TaskTries> {
+  return api<TaskTries>(
+    `/api/runs/${encodeURIComponent(runId)}/tasks/${encodeURIComponent(taskId)}/tries?mapIndex=${mapIndex}`,
+  );
+}
+
 export interface RepairResult {
   runId: string;
   dagId: string;

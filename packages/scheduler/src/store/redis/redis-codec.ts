@@ -7,6 +7,7 @@ import { BatutaError } from '../../errors.js';
 import { toStoredJson } from '../json-value.js';
 import type { DagRunRecord, TaskInstanceCell, TaskInstanceRecord, Transition } from '../state-store.js';
 import { outputKey } from '../state-store.js';
+import { endedTryOf, TASK_TRY_HISTORY_LIMIT, tryField } from '../task-tries.js';
 
 /** Run states become parts of index keys, so they must be identifiers (as every RunState is). */
 const RUN_STATE_PATTERN = /^[A-Za-z0-9_.-]+$/;
@@ -158,16 +159,28 @@ function stateGuard(state: string): string {
   return `{"state":${JSON.stringify(state)}`;
 }
 
-/** A transition as the ARGV of applyTransition-6.lua (after the prefix and run id). */
+/** A transition as the ARGV of applyTransition-7.lua (after the prefix and run id). */
 export function encodeTransition(runId: string, transition: Transition): string[] {
   const guards: string[] = [];
   // Later writes to the same key win, as they would applied one by one.
-  const instances = new Map<string, { json: string; cell: string }>();
+  const instances = new Map<string, { json: string; cell: string; record: TaskInstanceRecord }>();
   for (const { record, expectState } of transition.instances ?? []) {
     const field = outputKey(record.taskId, record.mapIndex);
     if (expectState !== undefined)
       guards.push(field, expectState === 'absent' ? ABSENT_GUARD : stateGuard(expectState));
-    instances.set(field, { json: encodeInstance(record, runId), cell: encodeCell(record) });
+    instances.set(field, { json: encodeInstance(record, runId), cell: encodeCell(record), record });
+  }
+  // The entry of each try a write ends (ADR 019), and the try that falls out of the history with it.
+  const endedTries: string[] = [];
+  for (const { record } of instances.values()) {
+    const ended = endedTryOf(record);
+    if (!ended) continue;
+    const dropped = record.tryNumber - TASK_TRY_HISTORY_LIMIT;
+    endedTries.push(
+      tryField(record.taskId, record.mapIndex, record.tryNumber),
+      JSON.stringify(ended),
+      dropped >= 1 ? tryField(record.taskId, record.mapIndex, dropped) : '',
+    );
   }
 
   const outputs = new Map<string, string | undefined>();
@@ -228,6 +241,7 @@ export function encodeTransition(runId: string, transition: Transition): string[
     String(patchSets.length / 2),
     String(patchDeletes.length),
     String(events.length / 4),
+    String(endedTries.length / 3),
   ];
   for (const value of guards) args.push(value);
   for (const [field, { json }] of instances) args.push(field, json);
@@ -237,5 +251,6 @@ export function encodeTransition(runId: string, transition: Transition): string[
   for (const value of patchSets) args.push(value);
   for (const value of patchDeletes) args.push(value);
   for (const value of events) args.push(value);
+  for (const value of endedTries) args.push(value);
   return args;
 }

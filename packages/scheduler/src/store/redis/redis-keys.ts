@@ -5,6 +5,7 @@
 //   batuta:<ns>:run:<runId>:ti                   hash    <taskId>#<mapIndex> → instance JSON ("state" first)
 //   batuta:<ns>:run:<runId>:out                  hash    <taskId>#<mapIndex> → output JSON
 //   batuta:<ns>:run:<runId>:cells                hash    <taskId>#<mapIndex> → "<state>,<tryNumber>" (the grid's view)
+//   batuta:<ns>:run:<runId>:tries                hash    <taskId>#<mapIndex>#<tryNumber> → ended try JSON (ADR 019)
 //   batuta:<ns>:run:<runId>:grid                 string  the cells hash packed in one text (a read cache, see below)
 //   batuta:<ns>:runs                             zset    every run id, score −logicalDateMs
 //   batuta:<ns>:runs:state:<state>              zset    run ids in that state
@@ -21,7 +22,7 @@
 // member bytes, which is the ascending run-id order listRuns promises.
 //
 // No two keys of one namespace can coincide, whatever the ids: the run keys end in distinct fixed
-// suffixes (`:record`, `:ti`, `:out`, `:cells`, `:grid`), every family starts with a distinct fixed word, run states
+// suffixes (`:record`, `:ti`, `:out`, `:cells`, `:tries`, `:grid`), every family starts with a distinct fixed word, run states
 // (the only id inside a key that is followed by more text) are identifiers without ':', and a
 // namespace is an identifier without ':' too, so one namespace never reaches into another.
 //
@@ -73,9 +74,14 @@ export class RedisKeys {
     return `${this.prefix}run:${runId}:ti`;
   }
 
-  /** The run's cells: every instance's state and try, written with the instances (applyTransition-6.lua). */
+  /** The run's cells: every instance's state and try, written with the instances (applyTransition-7.lua). */
   taskCells(runId: string): string {
     return `${this.prefix}run:${runId}:cells`;
+  }
+
+  /** The run's try history: each ended try of each instance, written by the transition that ends it. */
+  taskTries(runId: string): string {
+    return `${this.prefix}run:${runId}:tries`;
   }
 
   /**

@@ -11,9 +11,10 @@ import { resolveLuaIncludes } from './lua-includes.js';
 const SCRIPT_FILES = {
   createRun: 'createRun-2.lua',
   createRuns: 'createRuns-1.lua',
-  applyTransition: 'applyTransition-6.lua',
+  applyTransition: 'applyTransition-7.lua',
   listRuns: 'listRuns-1.lua',
   getRunCells: 'getRunCells-0.lua',
+  getTaskTries: 'getTaskTries-2.lua',
   pruneRuns: 'pruneRuns-1.lua',
   acquireLease: 'acquireLease-1.lua',
   advanceCursor: 'advanceCursor-1.lua',
@@ -36,6 +37,7 @@ export interface RedisStoreScripts {
   applyTransition(...args: Argument[]): Promise<unknown>;
   listRuns(...args: Argument[]): Promise<unknown>;
   getRunCells(...args: Argument[]): Promise<unknown>;
+  getTaskTries(...args: Argument[]): Promise<unknown>;
   pruneRuns(...args: Argument[]): Promise<unknown>;
   acquireLease(...args: Argument[]): Promise<unknown>;
   advanceCursor(...args: Argument[]): Promise<unknown>;
@@ -92,6 +94,7 @@ export function defineStoreScripts(redis: Redis): RedisStoreScripts {
     applyTransition: bind('applyTransition'),
     listRuns: bind('listRuns'),
     getRunCells: bind('getRunCells'),
+    getTaskTries: bind('getTaskTries'),
     pruneRuns: bind('pruneRuns'),
     acquireLease: bind('acquireLease'),
     advanceCursor: bind('advanceCursor'),

@@ -18,9 +18,11 @@ import type {
   StoredEvent,
   TaskInstanceCell,
   TaskInstanceRecord,
+  TaskTryRecord,
   Transition,
 } from '../state-store.js';
 import { changeOfTransition, outputKey } from '../state-store.js';
+import { TASK_TRY_HISTORY_LIMIT, triesOfInstance } from '../task-tries.js';
 import { decodePackedCells, decodeRecord, encodeNewRun, encodeTransition } from './redis-codec.js';
 import { RedisKeys } from './redis-keys.js';
 import { defineStoreScripts, type RedisStoreScripts } from './redis-scripts.js';
@@ -268,6 +270,7 @@ export class RedisStateStore implements StateStore {
         this.keys.allRuns,
         this.keys.taskCells(runId),
         this.keys.packedCells(runId),
+        this.keys.taskTries(runId),
         this.keys.prefix,
         runId,
         args,
@@ -315,6 +318,24 @@ export class RedisStateStore implements StateStore {
       this.redis.hget(this.keys.taskInstances(runId), outputKey(taskId, mapIndex)),
     );
     return json === null ? undefined : (JSON.parse(json) as TaskInstanceRecord);
+  }
+
+  /** The instance and its kept tries in one atomic read (getTaskTries-2.lua). */
+  async getTaskTries(runId: string, taskId: string, mapIndex: number): Promise<TaskTryRecord[]> {
+    const reply = (await this.read(`getTaskTries of '${taskId}' in run '${runId}'`, () =>
+      this.scripts.getTaskTries(
+        this.keys.taskInstances(runId),
+        this.keys.taskTries(runId),
+        outputKey(taskId, mapIndex),
+        TASK_TRY_HISTORY_LIMIT,
+      ),
+    )) as Array<string | null>;
+    const [instance, ...history] = reply;
+    if (!instance) return [];
+    return triesOfInstance(
+      history.map((json) => JSON.parse(json!) as TaskTryRecord),
+      JSON.parse(instance) as TaskInstanceRecord,
+    );
   }
 
   /**

@@ -124,7 +124,7 @@ describe('the store scripts as shipped', () => {
   it.each([
     ['createRun-2.lua', ['indexNewRun', 'runsByStateKey']],
     ['createRuns-1.lua', ['indexNewRun', 'runsByDagKey']],
-    ['applyTransition-6.lua', ['reindexRun', 'runsByDagAndStateKey']],
+    ['applyTransition-7.lua', ['reindexRun', 'runsByDagAndStateKey']],
     ['listRuns-1.lua', ['runsByStateKey', 'runsByDagKey', 'runsByDagAndStateKey']],
   ])('%s carries the run-index Lua it uses', (file, functions) => {
     const lua = readStoreScript(file);

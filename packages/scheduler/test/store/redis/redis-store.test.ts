@@ -166,6 +166,7 @@ describe('RedisStateStore', () => {
           'batuta:layout:run:r1:out',
           'batuta:layout:run:r1:record',
           'batuta:layout:run:r1:ti',
+          'batuta:layout:run:r1:tries',
           'batuta:layout:runs',
           'batuta:layout:runs:dag-state:running:etl',
           'batuta:layout:runs:dag:etl',
@@ -541,5 +542,48 @@ describe('RedisStateStore across a Redis crash (AOF on)', () => {
     pauser.disconnect();
     await store.close();
     await durable.restart();
+  });
+
+  it('never keeps a try without the state change that ended it, nor the change without the try, through a SIGKILL', async () => {
+    const store = await RedisStateStore.connect({ url: durable.url, namespace: 'tries-crash' });
+    await store.createRun(run('r'));
+    const tasks = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    const TRIES_PER_TASK = 60;
+    let acknowledged = 0;
+    // Every task retries try after try, all tasks at once, until the server dies under them.
+    const writers = tasks.map(async (taskId) => {
+      try {
+        for (let tryNumber = 1; tryNumber <= TRIES_PER_TASK; tryNumber++) {
+          await store.applyTransition('r', {
+            instances: [{ record: instance('r', taskId, { state: 'up_for_retry', tryNumber, startMs: tryNumber }) }],
+          });
+          acknowledged++;
+        }
+      } catch {
+        // The server died: this task's later tries were never written.
+      }
+    });
+    const deadline = Date.now() + 10_000;
+    while (acknowledged < 100 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    await durable.kill();
+    await Promise.all(writers);
+    await store.close();
+    await durable.restart();
+
+    const raw = new Redis(durable.url, { ...redisStoreClientOptions });
+    const stored = await raw.hgetall('batuta:tries-crash:run:r:ti');
+    const kept = await raw.hkeys('batuta:tries-crash:run:r:tries');
+    raw.disconnect();
+    expect(Object.keys(stored).length).toBeGreaterThan(0);
+    for (const taskId of tasks) {
+      const json = stored[`${taskId}#-1`];
+      const lastTry = json === undefined ? 0 : (JSON.parse(json) as TaskInstanceRecord).tryNumber;
+      // The instance's try n is stored exactly when tries 1..n are in the history (n is below the bound).
+      const keptTries = kept
+        .filter((field) => field.startsWith(`${taskId}#-1#`))
+        .map((field) => Number(field.slice(field.lastIndexOf('#') + 1)))
+        .sort((a, b) => a - b);
+      expect(keptTries, taskId).toEqual(Array.from({ length: lastTry }, (_, i) => i + 1));
+    }
   });
 });

@@ -1,6 +1,7 @@
 // A task instance of a run: what the task declares (operator, trigger rule, pool, resources), its tries
-// (state, times, the worker that ran it) and the log of each try, followed live while it runs. A mapped
-// task lists its instances. Operators get the task's clear and mark buttons.
+// (each try's state, times, worker and error, from the store's try history) and the log of each try,
+// followed live while it runs. A mapped task lists its instances. Operators get the task's clear and
+// mark buttons.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { type DagDetail, getDag, getRun, type Me, type RunDetail } from '../api.js';
 import { LogViewer } from '../components/log-viewer.js';
@@ -8,7 +9,7 @@ import { Messages } from '../components/messages.js';
 import { TaskActions } from '../components/repair-actions.js';
 import { formatDate, formatDuration, formatResources, stateClass } from '../format.js';
 import { useLiveRefresh } from '../live.js';
-import { getLogs } from '../operations-api.js';
+import { getTaskTries, type TaskTry } from '../operations-api.js';
 import { Link, runGraphPath, runPath, taskPath } from '../router.js';
 
 export interface TaskPageProps {
@@ -21,7 +22,7 @@ export interface TaskPageProps {
 export function TaskPage({ runId, taskId, mapIndex }: TaskPageProps) {
   const [run, setRun] = useState<RunDetail>();
   const [dag, setDag] = useState<DagDetail>();
-  const [logTries, setLogTries] = useState<number[]>([]);
+  const [storedTries, setStoredTries] = useState<TaskTry[]>([]);
   const [chosenTry, setChosenTry] = useState<number>();
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
@@ -33,14 +34,14 @@ export function TaskPage({ runId, taskId, mapIndex }: TaskPageProps) {
       dagRead.current ??= getDag(detail.dagId).catch(() => undefined);
       const [spec, tries] = await Promise.all([
         dagRead.current,
-        // One line is enough: this read is for the list of tries that have a log.
-        getLogs(runId, taskId, { mapIndex, limit: 1 })
-          .then((page) => page.tries)
+        // A mapped task's parent, or an instance not written yet, has no tries (404).
+        getTaskTries(runId, taskId, mapIndex)
+          .then((answer) => answer.tries)
           .catch(() => []),
       ]);
       setRun(detail);
       setDag(spec);
-      setLogTries(tries);
+      setStoredTries(tries);
       setError(undefined);
     } catch (failure) {
       setError(failure instanceof Error ? failure.message : String(failure));
@@ -59,8 +60,8 @@ export function TaskPage({ runId, taskId, mapIndex }: TaskPageProps) {
   const instances = run?.tasks.filter((task) => task.taskId === taskId) ?? [];
   const instance = instances.find((task) => task.mapIndex === mapIndex);
   const mapped = instances.some((task) => task.mapIndex >= 0);
-  const lastTry = Math.max(instance?.tryNumber ?? 0, logTries.at(-1) ?? 0);
-  const tries = Array.from({ length: lastTry }, (_, i) => lastTry - i); // newest first
+  const lastTry = Math.max(instance?.tryNumber ?? 0, storedTries.at(-1)?.tryNumber ?? 0);
+  const tries = triesNewestFirst(storedTries, lastTry);
   const shownTry = chosenTry ?? (lastTry > 0 ? lastTry : undefined);
   const label = `${taskId}${mapIndex >= 0 ? `[${mapIndex}]` : ''}`;
 
@@ -137,27 +138,38 @@ export function TaskPage({ runId, taskId, mapIndex }: TaskPageProps) {
                   <th scope="col">Ended</th>
                   <th scope="col">Duration</th>
                   <th scope="col">Worker</th>
+                  <th scope="col">Error</th>
                   <th scope="col">Log</th>
                 </tr>
               </thead>
               <tbody>
-                {tries.map((tryNumber) => {
-                  // The store keeps the latest try's record; earlier tries are known by their logs.
-                  const latest = tryNumber === instance?.tryNumber ? instance : undefined;
+                {tries.map((entry) => {
+                  const { tryNumber } = entry;
                   return (
                     <tr key={tryNumber} aria-current={tryNumber === shownTry ? 'true' : undefined}>
                       <th scope="row">{tryNumber}</th>
                       <td>
-                        {latest ? (
-                          <span class={`badge ${stateClass(latest.state)}`}>{latest.state}</span>
+                        {entry.state ? (
+                          <span class={`badge ${stateClass(entry.state)}`} title={entry.reason}>
+                            {entry.state}
+                          </span>
                         ) : (
-                          <span class="muted">earlier try</span>
+                          <span class="muted">{entry.hasLog ? 'log only' : 'not recorded'}</span>
                         )}
                       </td>
-                      <td>{formatDate(latest?.startedAt)}</td>
-                      <td>{formatDate(latest?.endedAt)}</td>
-                      <td>{formatDuration(latest?.durationMs)}</td>
-                      <td>{latest?.worker ?? '—'}</td>
+                      <td>{formatDate(entry.startedAt)}</td>
+                      <td>{formatDate(entry.endedAt)}</td>
+                      <td>{formatDuration(entry.durationMs)}</td>
+                      <td>{entry.worker ?? '—'}</td>
+                      <td>
+                        {entry.error ? (
+                          <span class="error" data-testid={`try-error-${tryNumber}`}>
+                            {entry.error.code && <code>{entry.error.code}</code>} {entry.error.message}
+                          </span>
+                        ) : (
+                          '—'
+                        )}
+                      </td>
                       <td>
                         <button
                           type="button"
@@ -165,7 +177,7 @@ export function TaskPage({ runId, taskId, mapIndex }: TaskPageProps) {
                           aria-pressed={tryNumber === shownTry}
                           aria-label={`Show the log of try ${tryNumber}`}
                           onClick={() => setChosenTry(tryNumber)}
-                          disabled={!logTries.includes(tryNumber) && tryNumber !== instance?.tryNumber}
+                          disabled={!entry.hasLog && tryNumber !== instance?.tryNumber}
                         >
                           Log
                         </button>
@@ -188,5 +200,17 @@ export function TaskPage({ runId, taskId, mapIndex }: TaskPageProps) {
       )}
       {!run && !error && <p aria-busy="true">Loading…</p>}
     </section>
+  );
+}
+
+/**
+ * The rows of the tries table, newest first: every try the API answered, and a bare row for any try
+ * number up to the instance's own that neither the history nor a log knows (its log was pruned).
+ */
+function triesNewestFirst(stored: readonly TaskTry[], lastTry: number): TaskTry[] {
+  const byNumber = new Map(stored.map((entry) => [entry.tryNumber, entry]));
+  return Array.from(
+    { length: lastTry },
+    (_, i) => byNumber.get(lastTry - i) ?? { tryNumber: lastTry - i, hasLog: false },
   );
 }

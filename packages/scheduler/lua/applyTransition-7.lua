@@ -10,6 +10,7 @@
     KEYS[4] index of all runs     batuta:<ns>:runs
     KEYS[5] task cells hash       batuta:<ns>:run:<runId>:cells field <taskId>#<mapIndex>
     KEYS[6] packed cells          batuta:<ns>:run:<runId>:grid  (built by getRunCells-0.lua)
+    KEYS[7] try history hash      batuta:<ns>:run:<runId>:tries field <taskId>#<mapIndex>#<tryNumber>
 
     ARGV[1]  key prefix           batuta:<ns>:
     ARGV[2]  run id
@@ -23,7 +24,8 @@
     ARGV[10] number of run fields set      P
     ARGV[11] number of run fields removed  R
     ARGV[12] number of events appended     E
-    ARGV[13...] then, in this order:
+    ARGV[13] number of ended tries         T
+    ARGV[14...] then, in this order:
       G pairs  field, guard  where guard is '-' (the instance must be absent) or the prefix
                '{"state":<JSON state>' that the stored instance JSON must start with
       W pairs  field, instance JSON (JSON with "state" as its first property)
@@ -33,11 +35,16 @@
       P pairs  run field, JSON value
       R        run fields
       E quads  stream name, type, payload JSON, atMs JSON  (appended to <prefix>stream:<name>, in order)
+      T triples  try field, try JSON, the field of the try that falls out of the history ('' for none)
       notice   the change notice as a JSON object without its dagId, or '' for none; published on
                <prefix>changes with the run's dagId put first
 
   Output:
     1 applied, 0 a guard failed or the run does not exist (nothing written)
+
+  A try's history entry is written here, with the instance write that ends the try, so no crash can
+  keep one without the other (ADR 019). HSETNX: a try ends once; a later mark of the same try leaves
+  the entry as the try ended. The history keeps the newest 100 tries of an instance.
 
   The cells hash is the instances hash reduced to what a grid shows (state and try), written here with
   the instances so the two never disagree. A run whose instances were written before the cells existed
@@ -62,6 +69,7 @@ local outputDeletes = tonumber(ARGV[9])
 local patchSets = tonumber(ARGV[10])
 local patchDeletes = tonumber(ARGV[11])
 local events = tonumber(ARGV[12])
+local endedTries = tonumber(ARGV[13])
 
 -- Guards: the run, then every instance, all against the state before this transition.
 local expectedRunState = ARGV[3]
@@ -71,7 +79,7 @@ elseif rcall('HGET', recordKey, 'state') ~= expectedRunState then
   return 0
 end
 
-local index = 13
+local index = 14
 if guards > 0 then
   local guardEnd = index + 2 * guards - 1
   local chunkStart = index
@@ -169,7 +177,14 @@ for i = index, index + 4 * events - 1, 4 do
   rcall('XADD', ARGV[1] .. 'stream:' .. ARGV[i], '*', 'type', ARGV[i + 1], 'payload', ARGV[i + 2], 'atMs', ARGV[i + 3])
 end
 
-local notice = ARGV[index + 4 * events]
+index = index + 4 * events
+for i = index, index + 3 * endedTries - 1, 3 do
+  rcall('HSETNX', KEYS[7], ARGV[i], ARGV[i + 1])
+  if ARGV[i + 2] ~= '' then rcall('HDEL', KEYS[7], ARGV[i + 2]) end
+end
+index = index + 3 * endedTries
+
+local notice = ARGV[index]
 if notice and notice ~= '' then
   local dagIdJson = rcall('HGET', recordKey, 'dagId')
   rcall('PUBLISH', ARGV[1] .. 'changes', '{"dagId":' .. dagIdJson .. ',' .. string.sub(notice, 2))
