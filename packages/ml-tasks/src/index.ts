@@ -82,6 +82,7 @@ export {
   armFigureRows,
   HOLDOUT,
   type RecordOutcome,
+  RecordTally,
   type RolloutFigures,
   type RolloutLogEntry,
   type RolloutReport,

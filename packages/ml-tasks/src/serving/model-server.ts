@@ -14,7 +14,7 @@ import { evaluateModel, type GateReport, type MetricBounds, type TrustedSet } fr
 import { CachedRollout } from '../rollout/cached-rollout.js';
 import { type RandomSource, SeededRandom } from '../rollout/random.js';
 import { routerFor, secondOpinion } from '../rollout/rollout-router.js';
-import type { RecordOutcome, RolloutStore, StoredRollout } from '../rollout/rollout-store.js';
+import type { RecordOutcome, RecordTally, RolloutStore, StoredRollout } from '../rollout/rollout-store.js';
 import type { Route } from '../rollout/router.js';
 import type { XgboostModel } from '../xgboost/xgboost-model.js';
 
@@ -75,7 +75,8 @@ export class ModelServer {
   private readonly random: RandomSource;
   private readonly now: () => number;
   private readonly rollout: CachedRollout;
-  private unwritten: Array<RecordOutcome & { route: Route }> = [];
+  /** The figures counted and not yet written (with `figuresFlushMs`): sums, not one object per request. */
+  private unwritten: RecordTally;
   private flushTimer: ReturnType<typeof setInterval> | undefined;
   private flushing: Promise<void> = Promise.resolve();
   /** The row being scored and the scorer's outputs, reused by every request (scoring is synchronous). */
@@ -107,6 +108,7 @@ export class ModelServer {
       .strict();
     this.requestSchema = z.object({ features, key: z.string().min(1).max(500).optional() }).strict() as never;
     this.now = options.now ?? Date.now;
+    this.unwritten = options.rollouts.tally();
     this.random = options.random ?? new SeededRandom(this.now() >>> 0);
     this.rollout = new CachedRollout(options.rollouts, options.stateRefreshMs ?? 1_000, this.now, {
       background: true,
@@ -244,12 +246,12 @@ export class ModelServer {
 
   /** Writes the figures counted and not yet written (with `figuresFlushMs`; otherwise there are none). */
   flush(): Promise<void> {
-    const batch = this.unwritten;
-    if (batch.length === 0) return this.flushing;
-    this.unwritten = [];
+    const tally = this.unwritten;
+    if (tally.requests === 0) return this.flushing;
+    this.unwritten = this.options.rollouts.tally();
     this.flushing = this.flushing
-      .then(() => this.options.rollouts.recordMany(batch))
-      .catch((error: unknown) => this.emit('figures_write_failed', '', `${batch.length} requests: ${String(error)}`));
+      .then(() => this.options.rollouts.recordTally(tally))
+      .catch((error: unknown) => this.emit('figures_write_failed', '', `${tally.requests} requests: ${String(error)}`));
     return this.flushing;
   }
 
@@ -261,13 +263,13 @@ export class ModelServer {
     if (entries.length === 0) return undefined;
     const flushMs = this.options.figuresFlushMs;
     if (flushMs === undefined) return this.options.rollouts.recordMany(entries);
-    for (const entry of entries) this.unwritten.push(entry);
+    for (const entry of entries) this.unwritten.add(entry);
     if (!this.flushTimer) {
       this.flushTimer = setInterval(() => void this.flush(), flushMs);
       this.flushTimer.unref();
     }
-    // A burst larger than a flush's worth is written at once, so memory stays bounded.
-    if (this.unwritten.length >= 10_000) void this.flush();
+    // A burst larger than a flush's worth is written at once, so a crash loses at most that many.
+    if (this.unwritten.requests >= 10_000) void this.flush();
     return undefined;
   }
 
