@@ -9,10 +9,10 @@
 // every refusal keeps its exact problem document. Its answers carry the headers the app sets on every
 // answer (security headers, cache-control), read from the app itself.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { MlTasksError, type ModelServer } from '@batuta/ml-tasks';
+import { MlTasksError, type ModelServer, type Prediction } from '@batuta/ml-tasks';
 import { DEFAULT_JSON_LIMITS, FORBIDDEN_JSON_KEYS } from '@batuta/scheduler';
 import { getRequestListener } from '@hono/node-server';
-import { mayPredict } from './auth/roles.js';
+import { mayPredict, type Principal } from './auth/roles.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-common.js';
 import { problemForError, problemOf } from './problem.js';
 import { createServingApp, DEFAULT_MAX_BATCH, type ServingAppOptions } from './serving-app.js';
@@ -133,6 +133,17 @@ export function createServingListener(options: ServingAppOptions): RequestListen
     void toApp(request, response);
   };
 
+  /** As the app's error handler answers what a handler threw. */
+  const fail = (response: ServerResponse, error: unknown) => {
+    const mapped = problemForError(error);
+    if (mapped.kind === 'internal') options.onError?.(error);
+    if (response.headersSent) response.destroy();
+    else void sendProblem(response, mapped);
+  };
+  const settle = (response: ServerResponse, result: unknown) => {
+    if (result instanceof Promise) result.catch((error: unknown) => fail(response, error));
+  };
+
   return (request, response) => {
     const match = request.method === 'POST' ? PREDICT_PATH.exec(request.url ?? '') : null;
     const server = match && fastModels.has(match[1]!) ? options.models.get(match[1]!) : undefined;
@@ -150,23 +161,62 @@ export function createServingListener(options: ServingAppOptions): RequestListen
       handOver(request, response);
       return;
     }
-    void fastPredict(request, response, match[1]!, server, token).catch((error: unknown) => {
-      // As the app's error handler answers what a handler threw.
-      const mapped = problemForError(error);
-      if (mapped.kind === 'internal') options.onError?.(error);
-      if (response.headersSent) response.destroy();
-      else void sendProblem(response, mapped);
+    const name = match[1]!;
+    // The body is read with callbacks; a request whose token and rollout state are cached (nearly every
+    // one) is answered in the 'end' callback itself, without a promise. The rest wait for the token's
+    // check or the rollout's read on the asynchronous path, with the same decisions.
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.once('error', (error) => fail(response, error));
+    request.once('end', () => {
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      try {
+        const principal = options.auth.verifyTokenNow(token);
+        settle(
+          response,
+          principal === undefined
+            ? options.auth
+                .verifyToken(token)
+                .then((checked) => answerPredict(request, response, name, server, checked, body))
+            : answerPredict(request, response, name, server, principal, body),
+        );
+      } catch (error) {
+        fail(response, error);
+      }
     });
   };
 
-  async function fastPredict(
+  /** Sends the answers, a shadow's left out (it is logged, never returned). */
+  function reply(response: ServerResponse, name: string, predictions: Prediction[]): unknown {
+    return send(response, 200, 'json', {
+      model: name,
+      predictions: predictions.map((answer) =>
+        answer.shadow === undefined
+          ? answer
+          : { version: answer.version, arm: answer.arm, prediction: answer.prediction },
+      ),
+    });
+  }
+
+  /** As the app's route and error handler answer a failed predict. */
+  function predictFailed(response: ServerResponse, error: unknown): unknown {
+    if (error instanceof MlTasksError && error.code === 'MODEL_INVALID')
+      return send(response, 503, 'problem', problemOf('unavailable', error.message));
+    throw error;
+  }
+
+  /**
+   * The fast path's decisions once the body is read and the principal known; a promise only when the
+   * prediction has to wait (see `ModelServer.predictNow`).
+   */
+  function answerPredict(
     request: IncomingMessage,
     response: ServerResponse,
     name: string,
     server: ModelServer,
-    token: string,
-  ): Promise<unknown> {
-    const [principal, body] = await Promise.all([options.auth.verifyToken(token), readBody(request)]);
+    principal: Principal | undefined,
+    body: Buffer,
+  ): unknown {
     if (!principal || !mayPredict(principal, name)) return handOver(request, response, body);
     // The native parse, then the exact shape: a body of that shape is one the safe parse accepts too
     // (hasOnlyKnownFields); anything else goes to the app, whose safe parse and schemas answer it.
@@ -182,32 +232,16 @@ export function createServingListener(options: ServingAppOptions): RequestListen
     if (!isWellFormedPredict(parsed, server.featureNames, maxBatch) || !hasOnlyKnownFields(parsed.instances)) {
       return handOver(request, response, body);
     }
-    let predictions: Awaited<ReturnType<ModelServer['predict']>>;
+    let predictions: Prediction[] | undefined;
     try {
-      predictions = await server.predict(parsed.instances);
+      predictions = server.predictNow(parsed.instances);
     } catch (error) {
-      // As the app's route and error handler answer them.
-      if (error instanceof MlTasksError && error.code === 'MODEL_INVALID')
-        return send(response, 503, 'problem', problemOf('unavailable', error.message));
-      throw error;
+      return predictFailed(response, error);
     }
-    return send(response, 200, 'json', {
-      model: name,
-      // A shadow's answer is logged, never returned.
-      predictions: predictions.map((answer) =>
-        answer.shadow === undefined
-          ? answer
-          : { version: answer.version, arm: answer.arm, prediction: answer.prediction },
-      ),
-    });
+    if (predictions) return reply(response, name, predictions);
+    return server.predict(parsed.instances).then(
+      (answers) => reply(response, name, answers),
+      (error: unknown) => predictFailed(response, error),
+    );
   }
-}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    request.once('error', reject);
-  });
 }

@@ -38,6 +38,23 @@ export class CachedRollout {
     return this.read();
   }
 
+  /**
+   * What `get` would answer without waiting: `{ state }` when the cached state is fresh (or, in the
+   * background mode, recent enough to answer while it is reread — that read is started here too), else
+   * undefined (then call `get`). For a server's hot path, without a promise.
+   */
+  peek(): { state: StoredRollout | undefined } | undefined {
+    const cached = this.cached;
+    if (!cached) return undefined;
+    const ageMs = this.now() - cached.readMs;
+    if (ageMs < this.refreshMs) return cached;
+    if (this.options.background && this.refreshMs > 0 && ageMs < 3 * this.refreshMs) {
+      void this.read().catch((error: unknown) => this.options.onReadError?.(error));
+      return cached;
+    }
+    return undefined;
+  }
+
   /** Forgets the state, so the next `get` reads it. */
   forget(): void {
     this.cached = undefined;

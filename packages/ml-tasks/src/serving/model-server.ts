@@ -161,17 +161,44 @@ export class ModelServer {
   async predict(
     requests: ReadonlyArray<{ features: Record<string, number>; key?: string | undefined }>,
   ): Promise<Prediction[]> {
-    const state = await this.state();
+    const { answers, records, error } = this.answer(await this.state(), requests);
+    // What was answered (and the failure) is counted before an error leaves; a counting failure must
+    // not hide the error.
+    if (error !== undefined) {
+      await this.countBatch(records)?.catch(() => {});
+      throw error;
+    }
+    await this.countBatch(records);
+    return answers;
+  }
+
+  /**
+   * `predict`'s answers when they need no wait — the rollout state is cached and the figures are summed
+   * for a later write (`figuresFlushMs`) — else undefined (then call `predict`). Throws as `predict`
+   * does. For a server's hot path, without a promise.
+   */
+  predictNow(
+    requests: ReadonlyArray<{ features: Record<string, number>; key?: string | undefined }>,
+  ): Prediction[] | undefined {
+    if (this.options.figuresFlushMs === undefined) return undefined;
+    const cached = this.rollout.peek();
+    if (!cached) return undefined;
+    const { answers, records, error } = this.answer(cached.state, requests);
+    this.countBatch(records);
+    if (error !== undefined) throw error;
+    return answers;
+  }
+
+  /** Routes and scores a batch; stops at the first failure, with what was answered counted up to it. */
+  private answer(
+    state: StoredRollout | undefined,
+    requests: ReadonlyArray<{ features: Record<string, number>; key?: string | undefined }>,
+  ): { answers: Prediction[]; records: Array<RecordOutcome & { route: Route }>; error?: unknown } {
     // A running bandit routes by its rewards so far (the stored snapshot, reread with the state).
     const router = state ? routerFor(state, this.random) : undefined;
     const answers: Prediction[] = [];
     // The batch is counted as the batch lookups count theirs: one pipeline, one log entry (recordMany).
     const records: Array<RecordOutcome & { route: Route }> = [];
-    // Counts what was answered (and the failure) before an error leaves; a counting failure must not hide it.
-    const countThenThrow = async (error: unknown): Promise<never> => {
-      await this.countBatch(records)?.catch(() => {});
-      throw error;
-    };
     for (const request of requests) {
       const names = this.options.featureNames;
       for (let i = 0; i < names.length; i++) this.row[i] = request.features[names[i]!]!;
@@ -186,13 +213,12 @@ export class ModelServer {
       let version = chosen.version;
       if (!this.servable(version)) {
         if (version === baseline || !this.servable(baseline)) {
-          return countThenThrow(
-            new MlTasksError(
-              'MODEL_INVALID',
-              `${this.name}: no servable version (${version} failed its validity gate)`,
-              { retryable: true },
-            ),
+          const error = new MlTasksError(
+            'MODEL_INVALID',
+            `${this.name}: no servable version (${version} failed its validity gate)`,
+            { retryable: true },
           );
+          return { answers, records, error };
         }
         this.emit('served_fallback', version, `answered by ${baseline}`);
         version = baseline;
@@ -202,7 +228,7 @@ export class ModelServer {
         prediction = this.score(version);
       } catch (error) {
         if (chosen.version === version) records.push({ route: chosen, error: true, key });
-        return countThenThrow(error);
+        return { answers, records, error };
       }
       const answer: Prediction = { version, arm: version === chosen.version ? chosen.arm : 'baseline', prediction };
       // A second opinion for the disagreement guard: the shadow, or the baseline beside a candidate.
@@ -219,8 +245,7 @@ export class ModelServer {
       records.push({ route: counted, compared, disagreed, key });
       answers.push(answer);
     }
-    await this.countBatch(records);
-    return answers;
+    return { answers, records };
   }
 
   /** Feedback on an answer a version gave (reward 1 right, 0 wrong): counted, and a bandit learns from it. */

@@ -193,6 +193,45 @@ describe('the model server', () => {
     expect(figures.arms.v2?.disagreements).toBe(answers.filter((a) => a.shadow?.agreed === false).length);
   });
 
+  it('answers without a wait (predictNow) exactly as predict does, once the rollout state is cached', async () => {
+    const namespace = harness.namespace('now');
+    const rollouts = new RolloutStore(harness.redis, { model: 'iris', namespace });
+    await rollouts.start({ strategy: 'ab', model: 'iris', baseline: 'v1', candidate: 'v2', split: 0.5, holdout: 0.1 });
+    let clock = 5_000_000;
+    const options = {
+      name: 'iris',
+      featureNames: FEATURES,
+      versions: [
+        { version: 'v1', model: good, labels: LABELS },
+        { version: 'v2', model: broken, labels: LABELS },
+      ],
+      defaultVersion: 'v1',
+      rollouts,
+      stateRefreshMs: 1_000,
+      now: () => clock,
+    };
+    // Without summed figures every predict awaits its write: never without a wait.
+    const unbatched = new ModelServer(options);
+    await unbatched.predict(rows.slice(0, 1));
+    expect(unbatched.predictNow(rows.slice(0, 1))).toBeUndefined();
+    const model = new ModelServer({ ...options, figuresFlushMs: 3_600_000 });
+    const keyed = rows.map((row, i) => ({ ...row, key: `flower-${i}` }));
+    // Before the state was ever read: a wait is needed.
+    expect(model.predictNow(keyed)).toBeUndefined();
+    const viaPredict = await model.predict(keyed);
+    const viaNow = model.predictNow(keyed);
+    expect(viaNow).toEqual(viaPredict);
+    expect(new Set(viaNow!.map((answer) => answer.arm))).toEqual(new Set(['baseline', 'candidate', 'holdout']));
+    // After a quiet spell longer than three refresh times the state must be read again first.
+    clock += 10_000;
+    expect(model.predictNow(keyed)).toBeUndefined();
+    await model.close();
+    // Both batches were counted, the one answered without a wait too.
+    const figures = await rollouts.figures();
+    const counted = Object.values(figures.arms).reduce((sum, arm) => sum + arm.requests, 0);
+    expect(counted).toBe(2 * keyed.length + 1);
+  });
+
   it('rereads the rollout in the background while busy, and waits for it after a quiet spell', async () => {
     const namespace = harness.namespace('refresh');
     const rollouts = new RolloutStore(harness.redis, { model: 'iris', namespace });

@@ -71,6 +71,8 @@ const principalOf = (record: TokenRecord): Principal => ({
 });
 
 const sha256 = (text: string) => hash('sha256', text, 'hex');
+/** A token: `bt_`, its 12-character id, `_`, its 43-character secret. */
+const TOKEN_SHAPE = /^bt_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{43})$/;
 
 function checkRole(role: string): Role {
   if (!(ROLES as readonly string[]).includes(role))
@@ -173,7 +175,7 @@ export class AuthStore {
 
   /** The principal of a bearer token, or undefined when it is malformed, unknown, revoked or wrong. */
   async verifyToken(token: string): Promise<Principal | undefined> {
-    const match = /^bt_([A-Za-z0-9_-]{12})_([A-Za-z0-9_-]{43})$/.exec(token);
+    const match = TOKEN_SHAPE.exec(token);
     if (!match) return undefined;
     const cacheKey = sha256(token);
     const cached = this.verified.get(cacheKey);
@@ -187,6 +189,23 @@ export class AuthStore {
       return this.singleFlight(cacheKey, () => this.recheck(cacheKey, cached));
     }
     return this.singleFlight(cacheKey, () => this.verifyAgainstRecord(cacheKey, match[1]!, match[2]!));
+  }
+
+  /**
+   * `verifyToken`'s answer when it needs no wait: the principal of a token checked less than the cache
+   * time ago (starting the same background recheck past half of it), else undefined — then call
+   * `verifyToken`, which may read Redis or run the KDF. For a server's hot path, without a promise.
+   */
+  verifyTokenNow(token: string): Principal | undefined {
+    if (!TOKEN_SHAPE.test(token)) return undefined;
+    const cacheKey = sha256(token);
+    const cached = this.verified.get(cacheKey);
+    if (!cached) return undefined;
+    const ageMs = this.now() - cached.checkedMs;
+    if (ageMs >= this.cacheMs) return undefined;
+    if (ageMs >= this.cacheMs / 2 && !this.pending.has(cacheKey))
+      void this.singleFlight(cacheKey, () => this.recheck(cacheKey, cached)).catch(() => {});
+    return cached.principal;
   }
 
   /** Runs `work` once per cache key at a time; callers meanwhile share its answer. */

@@ -48,6 +48,29 @@ describe('the verified-token cache', () => {
     expect(reads()).toBe(1);
   });
 
+  it('answers without a wait only what verifyToken would answer from its cache', async () => {
+    const { server, elsewhere, reads, advance } = stores(harness.namespace('now'));
+    const { id, token } = await elsewhere.createToken('hot path', 'viewer', { models: ['iris'] });
+    // Not yet checked: no answer without a wait (the caller then takes verifyToken's path).
+    expect(server.verifyTokenNow(token)).toBeUndefined();
+    expect(server.verifyTokenNow('bt_not-a-token')).toBeUndefined();
+    const checked = await server.verifyToken(token);
+    expect(server.verifyTokenNow(token)).toEqual(checked);
+    expect(reads()).toBe(1);
+    // Past half the cache time it still answers, and starts the same background recheck.
+    advance(CACHE_MS / 2 + 1);
+    expect(server.verifyTokenNow(token)).toEqual(checked);
+    await vi.waitFor(() => expect(reads()).toBe(2));
+    // Past the cache time since that check: a wait is needed again.
+    advance(CACHE_MS + 1);
+    expect(server.verifyTokenNow(token)).toBeUndefined();
+    expect(await server.verifyToken(token)).toEqual(checked);
+    // A revocation by this store: no answer at once.
+    await server.revokeToken(id);
+    expect(server.verifyTokenNow(token)).toBeUndefined();
+    expect(await server.verifyToken(token)).toBeUndefined();
+  });
+
   it('refuses a token at once in the store that revoked it', async () => {
     const { server } = stores(harness.namespace('here'));
     const { id, token } = await server.createToken('short-lived', 'viewer');
