@@ -22,6 +22,16 @@ interface Counts {
   stored: number;
 }
 
+/** What a file's marks said up to `scannedTo`, the byte after the last whole record scanned. */
+interface Marks {
+  scannedTo: number;
+  ended: boolean;
+  dropped: number;
+}
+
+/** Files whose marks a store remembers (the most recently read). */
+const MARKS_KEPT = 10_000;
+
 /** Bytes read at a time from a file's end for a tail. */
 const TAIL_CHUNK_BYTES = 64 * 1024;
 
@@ -38,6 +48,10 @@ export class FileLogStore implements LogStore {
   private readonly writing = new Map<string, Promise<void>>();
 
   private readonly tailChunkBytes: number;
+  /** The end and drop marks of files read, so a follow scans only what was appended since. */
+  private readonly marks = new Map<string, Marks>();
+  /** Bytes read from log files by `read` and tail reads, over the store's life (for tests and metrics). */
+  bytesRead = 0;
 
   /** `tailChunkBytes`: bytes a tail reads at a time from the end (default 64 KiB; tests make it tiny). */
   constructor(options: { folder: string; caps?: Partial<LogCaps>; tailChunkBytes?: number }) {
@@ -64,34 +78,50 @@ export class FileLogStore implements LogStore {
     const after = options.after ?? '0';
     if (!/^\d+$/.test(after)) throw new BatutaError('LOG_BAD_CURSOR', `log cursor '${after}' is not a byte offset`);
     const limit = options.limit ?? 10_000;
-    let whole: Buffer;
+    const file = this.fileOf(attempt);
+    let handle: FileHandle;
     try {
-      whole = await readFile(this.fileOf(attempt));
+      handle = await open(file, 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT')
         return { lines: [], cursor: after, ended: false, droppedLines: 0 };
       throw error;
     }
-    // The end mark and the drop counts are facts of the whole file, wherever the page starts.
-    const all = whole.toString('utf8');
-    const ended = all.includes('\n{"end":true}\n') || all.startsWith('{"end":true}\n');
-    let droppedLines = 0;
-    for (const match of all.matchAll(/^\{"dropped":(\d+)\}$/gm)) droppedLines += Number(match[1]);
-    const text = whole.subarray(Math.min(Number(after), whole.length)).toString('utf8');
-    const lines: LogLine[] = [];
-    let offset = Number(after);
-    let start = 0;
-    // Only whole lines: a batch being written may be half there.
-    while (lines.length < limit) {
-      const newline = text.indexOf('\n', start);
-      if (newline < 0) break;
-      const record = text.slice(start, newline);
-      offset += Buffer.byteLength(record) + 1;
-      start = newline + 1;
-      const parsed = parseRecord(record);
-      if (parsed !== undefined && parsed !== 'end' && typeof parsed !== 'number') lines.push(parsed);
+    try {
+      const { size } = await handle.stat();
+      // The end mark and the drop counts are facts of the whole file, wherever the page starts: scanned
+      // once, then only in what was appended since (a follow polls every 250 ms; a long log is 10 MB).
+      let marks = this.marks.get(file);
+      if (!marks || marks.scannedTo > size) marks = { scannedTo: 0, ended: false, dropped: 0 };
+      const from = Math.min(Number(after), marks.scannedTo, size);
+      const bytes = await readExactly(handle, from, size - from);
+      this.bytesRead += bytes.length;
+      const wholeEnd = bytes.lastIndexOf(NEWLINE) + 1;
+      if (from + wholeEnd > marks.scannedTo) {
+        marks = scanMarks(bytes, marks.scannedTo - from, wholeEnd, marks);
+        marks.scannedTo = from + wholeEnd;
+        this.marks.delete(file);
+        this.marks.set(file, marks);
+        if (this.marks.size > MARKS_KEPT) this.marks.delete(this.marks.keys().next().value as string);
+      }
+      const text = bytes.subarray(Math.min(Number(after), size) - from).toString('utf8');
+      const lines: LogLine[] = [];
+      let offset = Number(after);
+      let start = 0;
+      // Only whole lines: a batch being written may be half there.
+      while (lines.length < limit) {
+        const newline = text.indexOf('\n', start);
+        if (newline < 0) break;
+        const record = text.slice(start, newline);
+        offset += Buffer.byteLength(record) + 1;
+        start = newline + 1;
+        const parsed = parseRecord(record);
+        if (parsed !== undefined && parsed !== 'end' && typeof parsed !== 'number') lines.push(parsed);
+      }
+      return { lines, cursor: String(offset), ended: marks.ended, droppedLines: marks.dropped };
+    } finally {
+      await handle.close();
     }
-    return { lines, cursor: String(offset), ended, droppedLines };
   }
 
   /**
@@ -132,6 +162,7 @@ export class FileLogStore implements LogStore {
       while (unread > 0 && !enough()) {
         const start = Math.max(0, unread - this.tailChunkBytes);
         const chunk = await readExactly(handle, start, unread - start);
+        this.bytesRead += chunk.length;
         unread = start;
         const buffer = pending.length > 0 ? Buffer.concat([chunk, pending]) : chunk;
         // `right` is the index of a record's closing newline, or the end of the buffer.
@@ -181,6 +212,7 @@ export class FileLogStore implements LogStore {
     await rm(folder, { recursive: true, force: true });
     this.runCounts.delete(runId);
     for (const key of this.attemptCounts.keys()) if (key.startsWith(`${folder}/`)) this.attemptCounts.delete(key);
+    for (const key of this.marks.keys()) if (key.startsWith(`${folder}/`)) this.marks.delete(key);
     return files;
   }
 
@@ -243,6 +275,24 @@ async function readExactly(handle: FileHandle, position: number, length: number)
     filled += bytesRead;
   }
   return buffer;
+}
+
+/**
+ * `marks` plus the end and drop marks among the whole records of `bytes[from, to)`. Only records that
+ * open with `{"e` or `{"d` are parsed (a line's record opens with `{"t"`).
+ */
+function scanMarks(bytes: Buffer, from: number, to: number, marks: Marks): Marks {
+  let { ended, dropped } = marks;
+  for (let at = from; at < to; ) {
+    const newline = bytes.indexOf(NEWLINE, at);
+    if (bytes[at] === 0x7b && bytes[at + 1] === 0x22 && (bytes[at + 2] === 0x65 || bytes[at + 2] === 0x64)) {
+      const parsed = parseRecord(bytes.toString('utf8', at, newline));
+      if (parsed === 'end') ended = true;
+      else if (typeof parsed === 'number') dropped += parsed;
+    }
+    at = newline + 1;
+  }
+  return { scannedTo: marks.scannedTo, ended, dropped };
 }
 
 function parseRecord(record: string): LogLine | 'end' | number | undefined {

@@ -119,6 +119,48 @@ describe('FileLogStore', () => {
     await store.close();
   });
 
+  it('follows a long log by reading only what was appended, its marks still counted once', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'batuta-logs-'));
+    folders.push(folder);
+    const store = new FileLogStore({ folder, caps: { maxLinesPerAttempt: 2_000 } });
+    const lines = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        atMs: from + i,
+        stream: 'stdout' as const,
+        text: `line ${from + i} ✓`,
+      }));
+    await store.append(attempt, lines(0, 1_500));
+    const first = await store.read(attempt, { limit: 100_000 });
+    expect(first.lines).toHaveLength(1_500);
+    expect(first).toMatchObject({ ended: false, droppedLines: 0 });
+    const size = store.bytesRead;
+    // 1,000 more offered: 500 kept, 500 dropped by the cap (a drop mark), then the end mark.
+    await store.append(attempt, lines(1_500, 1_000));
+    await store.append(attempt, [], { end: true });
+    const grown = (await readFile(store.fileOf(attempt))).length;
+    const next = await store.read(attempt, { after: first.cursor });
+    expect(next.lines.map((l) => l.atMs)).toEqual(lines(1_500, 500).map((l) => l.atMs));
+    expect(next).toMatchObject({ ended: true, droppedLines: 500 });
+    // Only the bytes appended since the first read were read.
+    expect(store.bytesRead - size).toBe(grown - Number(first.cursor));
+    // Read again from the start and from the end: the marks are not counted twice.
+    expect(await store.read(attempt, { limit: 1 })).toMatchObject({ ended: true, droppedLines: 500 });
+    expect(await store.read(attempt, { after: next.cursor })).toMatchObject({
+      lines: [],
+      ended: true,
+      droppedLines: 500,
+    });
+    // A store in another process (no memory of the file) reads the same.
+    const other = new FileLogStore({ folder });
+    expect(await other.read(attempt, { after: next.cursor })).toMatchObject({
+      lines: [],
+      ended: true,
+      droppedLines: 500,
+    });
+    await store.close();
+    await other.close();
+  });
+
   it('reads the end of a file too large to read whole', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'batuta-logs-'));
     folders.push(folder);
