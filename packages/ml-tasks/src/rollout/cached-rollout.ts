@@ -26,16 +26,9 @@ export class CachedRollout {
 
   /** The state (undefined when the model never had a rollout). */
   async get(): Promise<StoredRollout | undefined> {
-    const cached = this.cached;
-    if (cached) {
-      const ageMs = this.now() - cached.readMs;
-      if (ageMs < this.refreshMs) return cached.state;
-      if (this.options.background && this.refreshMs > 0 && ageMs < 3 * this.refreshMs) {
-        void this.read().catch((error: unknown) => this.options.onReadError?.(error));
-        return cached.state;
-      }
-    }
-    return this.read();
+    // A cached "no rollout" is an answer too: only no usable cache reads.
+    const cached = this.peek();
+    return cached ? cached.state : this.read();
   }
 
   /**

@@ -175,19 +175,14 @@ export class AuthStore {
 
   /** The principal of a bearer token, or undefined when it is malformed, unknown, revoked or wrong. */
   async verifyToken(token: string): Promise<Principal | undefined> {
+    const fresh = this.verifyTokenNow(token);
+    if (fresh) return fresh;
     const match = TOKEN_SHAPE.exec(token);
     if (!match) return undefined;
     const cacheKey = sha256(token);
+    // Remembered but past the cache time: its record again; never seen: the record and the KDF.
     const cached = this.verified.get(cacheKey);
-    if (cached) {
-      const ageMs = this.now() - cached.checkedMs;
-      if (ageMs < this.cacheMs) {
-        if (ageMs >= this.cacheMs / 2 && !this.pending.has(cacheKey))
-          void this.singleFlight(cacheKey, () => this.recheck(cacheKey, cached)).catch(() => {});
-        return cached.principal;
-      }
-      return this.singleFlight(cacheKey, () => this.recheck(cacheKey, cached));
-    }
+    if (cached) return this.singleFlight(cacheKey, () => this.recheck(cacheKey, cached));
     return this.singleFlight(cacheKey, () => this.verifyAgainstRecord(cacheKey, match[1]!, match[2]!));
   }
 
